@@ -1,0 +1,1 @@
+"""The command line: each command parses, builds the runtime, calls one service and prints."""

@@ -1,0 +1,68 @@
+"""`eventface index EVENT`: bring an event's face index up to date with its folder."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from eventface.cli.options import DataDir, err, fail, runtime
+from eventface.errors import SourceError
+from eventface.services import events as event_service
+from eventface.services import ingest
+from eventface.settings import EngineName
+
+out = Console()
+
+
+def index(
+    event: Annotated[str, typer.Argument(help="Event id or slug")],
+    engine: Annotated[
+        EngineName | None,
+        typer.Option("--engine", help="Switch the event to this face engine and re-index it"),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Index new and changed photos, drop deleted ones. Safe to interrupt and run again."""
+    with runtime(data_dir) as rt:
+        with rt.transactions() as uow:
+            if engine is not None:
+                requeued = event_service.switch_engine(uow, event, engine.value)
+                out.print(f"Switched to the {engine.value} engine: {requeued} photos to index again.")
+            task = ingest.create_task(uow, event)
+            event_row = uow.events.get(task.event_id)
+        progress = Progress(
+            TextColumn("[bold]indexing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[faces]} faces, {task.fields[failed]} failed"),
+            TimeRemainingColumn(),
+            console=err,
+        )
+        with progress:
+            bar = progress.add_task("index", total=None, faces=0, failed=0)
+
+            def on_progress(done: int, total: int, failed: int, faces: int) -> None:
+                progress.update(bar, completed=done, total=total, faces=faces, failed=failed)
+
+            try:
+                report = ingest.run_indexing(
+                    rt.transactions,
+                    task.task_id,
+                    rt.source(event_row),
+                    rt.analyzer(event_row.engine),
+                    rt.engine_info(event_row.engine),
+                    on_progress=on_progress,
+                )
+            except SourceError as exc:
+                fail(str(exc), code=2)
+    s = report.sync
+    out.print(
+        f"{s.added} new, {s.changed} changed, {s.removed} removed, {s.unchanged} unchanged photos; "
+        f"indexed {report.indexed} with {report.faces} faces; {len(report.failed)} failed.",
+        highlight=False,
+    )
+    for name, reason in report.failed:
+        out.print(f"  failed: {name}: {reason}", highlight=False)

@@ -1,0 +1,48 @@
+"""The `eventface` command."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+from rich.console import Console
+
+from eventface import __version__
+from eventface.cli import database, events
+from eventface.cli.indexing import index
+from eventface.cli.options import DataDir, runtime
+from eventface.cli.searching import search
+
+app = typer.Typer(
+    help="eventface: find a guest's photos in an event's photo collection by face.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(events.app, name="events")
+app.add_typer(database.app, name="db")
+app.command("index")(index)
+app.command("search")(search)
+
+
+@app.command("welcome")
+def welcome(data_dir: DataDir = None) -> None:
+    """What `make run` prints: the database is ready, and how to use eventface."""
+    with runtime(data_dir) as rt:
+        db = rt.db.url.render_as_string(hide_password=True)
+        engine = rt.settings.face_engine.value
+    Console(soft_wrap=True).print(
+        f"""[bold]eventface {__version__}[/] is ready (database: {db}, face engine: {engine}).
+
+  .venv/bin/eventface events create "Wedding" --folder /path/to/photos   # prints the event id
+  .venv/bin/eventface index 1                      # find every face (safe to interrupt and rerun)
+  .venv/bin/eventface search 1 selfie.jpg --json   # the photos this guest appears in
+  .venv/bin/eventface events list | delete 1
+
+The web app (photographer dashboard and guest page) comes in the next release.""",
+        highlight=False,
+    )
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()

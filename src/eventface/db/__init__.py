@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy rows, sessions, repositories and Alembic migrations."""

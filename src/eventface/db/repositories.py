@@ -1,0 +1,403 @@
+"""Repositories: typed queries over one session. They never commit; the caller owns the transaction."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from eventface.db.tables import EventRow, FaceRow, IndexTaskRow, PhotoRow, utcnow
+from eventface.domain.models import (
+    DetectedFace,
+    Event,
+    FaceMatrix,
+    IndexProgress,
+    Photo,
+    PhotoStatus,
+    SourceKind,
+    TaskStatus,
+)
+from eventface.errors import NotFoundError
+
+
+@dataclass(frozen=True)
+class EventSummary:
+    event: Event
+    photos: int
+    faces: int
+    failed: int
+    pending: int
+
+
+@dataclass(frozen=True)
+class KnownPhoto:
+    photo_id: int
+    version: str
+    status: PhotoStatus
+    engine: str | None
+
+
+def _event(row: EventRow) -> Event:
+    return Event(
+        id=row.id,
+        name=row.name,
+        slug=row.slug,
+        source_kind=SourceKind(row.source_kind),
+        source_uri=row.source_uri,
+        engine=row.engine,
+        created_at=row.created_at,
+    )
+
+
+def _photo(row: PhotoRow) -> Photo:
+    return Photo(
+        id=row.id,
+        event_id=row.event_id,
+        source_file_id=row.source_file_id,
+        name=row.name,
+        status=PhotoStatus(row.status),
+        face_count=row.face_count,
+        error=row.error,
+    )
+
+
+class EventRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, name: str, source_kind: SourceKind, source_uri: str, engine: str) -> Event:
+        row = EventRow(
+            name=name,
+            slug=secrets.token_urlsafe(12),
+            source_kind=source_kind.value,
+            source_uri=source_uri,
+            engine=engine,
+            faces_revision=0,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return _event(row)
+
+    def get(self, event_id: int) -> Event:
+        return _event(self._row(event_id))
+
+    def find(self, ref: str) -> Event:
+        """An event by id or by slug."""
+        row = self.session.get(EventRow, int(ref)) if ref.isdigit() else None
+        row = row or self.session.scalar(select(EventRow).where(EventRow.slug == ref))
+        if row is None:
+            raise NotFoundError(f"no event {ref!r}")
+        return _event(row)
+
+    def summaries(self) -> list[EventSummary]:
+        status = PhotoRow.status
+        live = status != PhotoStatus.REMOVED.value
+        counts = (
+            select(
+                PhotoRow.event_id,
+                func.count().filter(live).label("photos"),
+                func.coalesce(func.sum(PhotoRow.face_count).filter(live), 0).label("faces"),
+                func.count().filter(status == PhotoStatus.FAILED.value).label("failed"),
+                func.count().filter(status == PhotoStatus.PENDING.value).label("pending"),
+            )
+            .group_by(PhotoRow.event_id)
+            .subquery()
+        )
+        rows = self.session.execute(
+            select(EventRow, counts.c.photos, counts.c.faces, counts.c.failed, counts.c.pending)
+            .outerjoin(counts, counts.c.event_id == EventRow.id)
+            .order_by(EventRow.id)
+        )
+        return [
+            EventSummary(_event(row), photos or 0, faces or 0, failed or 0, pending or 0)
+            for row, photos, faces, failed, pending in rows
+        ]
+
+    def delete(self, event_id: int) -> None:
+        self._row(event_id)
+        # ON DELETE CASCADE removes photos, faces and tasks in the database itself
+        self.session.execute(delete(EventRow).where(EventRow.id == event_id))
+
+    def set_engine(self, event_id: int, engine: str) -> None:
+        self._row(event_id).engine = engine
+
+    def bump_faces_revision(self, event_id: int) -> None:
+        self.session.execute(
+            update(EventRow).where(EventRow.id == event_id).values(faces_revision=EventRow.faces_revision + 1)
+        )
+
+    def faces_revision(self, event_id: int) -> int:
+        # a fresh read: bump_faces_revision updates the row behind the ORM's back
+        revision = self.session.scalar(select(EventRow.faces_revision).where(EventRow.id == event_id))
+        if revision is None:
+            raise NotFoundError(f"no event {event_id}")
+        return revision
+
+    def _row(self, event_id: int) -> EventRow:
+        row = self.session.get(EventRow, event_id)
+        if row is None:
+            raise NotFoundError(f"no event {event_id}")
+        return row
+
+
+class PhotoRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def known(self, event_id: int) -> dict[str, KnownPhoto]:
+        rows = self.session.execute(
+            select(
+                PhotoRow.source_file_id,
+                PhotoRow.id,
+                PhotoRow.source_version,
+                PhotoRow.status,
+                PhotoRow.engine,
+            ).where(PhotoRow.event_id == event_id)
+        )
+        return {
+            fid: KnownPhoto(pid, version, PhotoStatus(status), eng) for fid, pid, version, status, eng in rows
+        }
+
+    def add_pending(self, event_id: int, file_id: str, name: str, version: str, size_bytes: int) -> None:
+        self.session.add(
+            PhotoRow(
+                event_id=event_id,
+                source_file_id=file_id,
+                name=name,
+                source_version=version,
+                size_bytes=size_bytes,
+                status=PhotoStatus.PENDING.value,
+                face_count=0,
+            )
+        )
+
+    def mark_pending(self, photo_id: int, name: str, version: str, size_bytes: int) -> None:
+        self.session.execute(
+            update(PhotoRow)
+            .where(PhotoRow.id == photo_id)
+            .values(
+                name=name,
+                source_version=version,
+                size_bytes=size_bytes,
+                status=PhotoStatus.PENDING.value,
+                error=None,
+            )
+        )
+
+    def mark_removed(self, photo_ids: Sequence[int]) -> None:
+        if not photo_ids:
+            return
+        self.session.execute(delete(FaceRow).where(FaceRow.photo_id.in_(photo_ids)))
+        self.session.execute(
+            update(PhotoRow)
+            .where(PhotoRow.id.in_(photo_ids))
+            .values(status=PhotoStatus.REMOVED.value, face_count=0, error=None)
+        )
+
+    def requeue_other_engines(self, event_id: int, engine: str) -> int:
+        """Photos indexed by another engine go back to pending; their old faces stay until replaced."""
+        result = self.session.execute(
+            update(PhotoRow)
+            .where(
+                PhotoRow.event_id == event_id,
+                PhotoRow.status == PhotoStatus.INDEXED.value,
+                PhotoRow.engine != engine,
+            )
+            .values(status=PhotoStatus.PENDING.value)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def pending(self, event_id: int) -> list[Photo]:
+        rows = self.session.scalars(
+            select(PhotoRow)
+            .where(PhotoRow.event_id == event_id, PhotoRow.status == PhotoStatus.PENDING.value)
+            .order_by(PhotoRow.id)
+        )
+        return [_photo(row) for row in rows]
+
+    def save_faces(
+        self,
+        photo_id: int,
+        faces: Sequence[DetectedFace],
+        *,
+        engine: str,
+        model: str,
+        content_hash: str,
+        width: int,
+        height: int,
+    ) -> None:
+        row = self._row(photo_id)
+        # replace, never append: a photo indexed twice must not hold its faces twice
+        self.session.execute(delete(FaceRow).where(FaceRow.photo_id == photo_id))
+        self.session.add_all(
+            FaceRow(
+                photo_id=photo_id,
+                event_id=row.event_id,
+                engine=engine,
+                model=model,
+                left=face.box.left,
+                top=face.box.top,
+                right=face.box.right,
+                bottom=face.box.bottom,
+                score=face.score,
+                sharpness=face.sharpness,
+                embedding=np.asarray(face.embedding, dtype="<f4").tobytes(),
+            )
+            for face in faces
+        )
+        row.status = PhotoStatus.INDEXED.value
+        row.engine = engine
+        row.face_count = len(faces)
+        row.content_hash = content_hash
+        row.width, row.height = width, height
+        row.error = None
+        row.indexed_at = utcnow()
+
+    def save_failure(self, photo_id: int, error: str) -> None:
+        row = self._row(photo_id)
+        self.session.execute(delete(FaceRow).where(FaceRow.photo_id == photo_id))
+        row.status = PhotoStatus.FAILED.value
+        row.face_count = 0
+        row.error = error
+        row.indexed_at = utcnow()
+
+    def get_many(self, photo_ids: Iterable[int]) -> dict[int, Photo]:
+        rows = self.session.scalars(select(PhotoRow).where(PhotoRow.id.in_(list(photo_ids))))
+        return {row.id: _photo(row) for row in rows}
+
+    def failed(self, event_id: int) -> list[Photo]:
+        rows = self.session.scalars(
+            select(PhotoRow)
+            .where(PhotoRow.event_id == event_id, PhotoRow.status == PhotoStatus.FAILED.value)
+            .order_by(PhotoRow.name)
+        )
+        return [_photo(row) for row in rows]
+
+    def _row(self, photo_id: int) -> PhotoRow:
+        row = self.session.get(PhotoRow, photo_id)
+        if row is None:
+            raise NotFoundError(f"no photo {photo_id}")
+        return row
+
+
+class FaceRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def matrix(self, event_id: int, engine: str, photo_id: int | None = None) -> FaceMatrix:
+        """The event's searchable faces (of indexed photos, by `engine`), or one photo's."""
+        query = (
+            select(FaceRow.id, FaceRow.photo_id, FaceRow.top, FaceRow.bottom, FaceRow.embedding)
+            .join(PhotoRow, PhotoRow.id == FaceRow.photo_id)
+            .where(
+                FaceRow.event_id == event_id,
+                FaceRow.engine == engine,
+                PhotoRow.status == PhotoStatus.INDEXED.value,
+            )
+            .order_by(FaceRow.id)
+        )
+        if photo_id is not None:
+            query = query.where(FaceRow.photo_id == photo_id)
+        rows = self.session.execute(query).all()
+        if not rows:
+            return FaceMatrix.empty()
+        return FaceMatrix(
+            face_ids=np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
+            photo_ids=np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)),
+            embeddings=np.vstack([np.frombuffer(r[4], dtype="<f4") for r in rows]).astype(np.float32),
+            heights=np.fromiter((r[3] - r[2] for r in rows), dtype=np.float32, count=len(rows)),
+        )
+
+    def count(self, event_id: int) -> int:
+        return int(self.session.scalar(select(func.count()).where(FaceRow.event_id == event_id)) or 0)
+
+
+def _progress(row: IndexTaskRow) -> IndexProgress:
+    return IndexProgress(
+        task_id=row.id,
+        event_id=row.event_id,
+        status=TaskStatus(row.status),
+        total=row.total,
+        done=row.done,
+        failed=row.failed,
+        faces=row.faces,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        error=row.error,
+    )
+
+
+class TaskRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def create(self, event_id: int, *, reindex: bool = False) -> IndexProgress:
+        row = IndexTaskRow(
+            id=str(uuid.uuid4()),
+            event_id=event_id,
+            status=TaskStatus.QUEUED.value,
+            total=0,
+            done=0,
+            failed=0,
+            faces=0,
+            reindex=reindex,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return _progress(row)
+
+    def get(self, task_id: str) -> IndexProgress:
+        return _progress(self._row(task_id))
+
+    def latest(self, event_id: int) -> IndexProgress | None:
+        row = self.session.scalars(
+            select(IndexTaskRow)
+            .where(IndexTaskRow.event_id == event_id)
+            .order_by(IndexTaskRow.created_at.desc(), IndexTaskRow.id)
+            .limit(1)
+        ).first()
+        return _progress(row) if row else None
+
+    def interrupt_unfinished(self, event_id: int, keep: str) -> None:
+        """Tasks of the event still marked running belong to a process that died."""
+        self.session.execute(
+            update(IndexTaskRow)
+            .where(
+                IndexTaskRow.event_id == event_id,
+                IndexTaskRow.id != keep,
+                IndexTaskRow.status.in_([TaskStatus.RUNNING.value, TaskStatus.QUEUED.value]),
+            )
+            .values(status=TaskStatus.INTERRUPTED.value, finished_at=utcnow())
+        )
+
+    def start(self, task_id: str, total: int) -> None:
+        row = self._row(task_id)
+        now = utcnow()
+        row.status, row.total, row.started_at, row.heartbeat_at = TaskStatus.RUNNING.value, total, now, now
+
+    def advance(self, task_id: str, *, failed: bool, faces: int) -> None:
+        self.session.execute(
+            update(IndexTaskRow)
+            .where(IndexTaskRow.id == task_id)
+            .values(
+                done=IndexTaskRow.done + 1,
+                failed=IndexTaskRow.failed + int(failed),
+                faces=IndexTaskRow.faces + faces,
+                heartbeat_at=utcnow(),
+            )
+        )
+
+    def finish(self, task_id: str, status: TaskStatus, error: str | None = None) -> None:
+        row = self._row(task_id)
+        row.status, row.error, row.finished_at = status.value, error, utcnow()
+
+    def _row(self, task_id: str) -> IndexTaskRow:
+        row = self.session.get(IndexTaskRow, task_id)
+        if row is None:
+            raise NotFoundError(f"no task {task_id!r}")
+        return row

@@ -1,0 +1,33 @@
+"""A unit of work: one transaction and the repositories that share it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from eventface.db.repositories import EventRepository, FaceRepository, PhotoRepository, TaskRepository
+
+
+class UnitOfWork:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.events = EventRepository(session)
+        self.photos = PhotoRepository(session)
+        self.faces = FaceRepository(session)
+        self.tasks = TaskRepository(session)
+
+
+Transactions = Callable[[], AbstractContextManager[UnitOfWork]]
+
+
+def transactions(factory: sessionmaker[Session]) -> Transactions:
+    """A factory of units of work: each commits when its block ends normally, else rolls back."""
+
+    @contextmanager
+    def unit() -> Iterator[UnitOfWork]:
+        with factory() as session, session.begin():
+            yield UnitOfWork(session)
+
+    return unit

@@ -1,0 +1,1 @@
+"""The domain core: events, photos, faces, matches. Standard library and numpy only."""

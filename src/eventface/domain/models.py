@@ -1,0 +1,121 @@
+"""Frozen records the services hand between layers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import numpy as np
+import numpy.typing as npt
+
+Embedding = npt.NDArray[np.float32]
+
+# file types eventface indexes; everything else in a photo folder is ignored
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".heic", ".heif"})
+
+
+class PhotoStatus(StrEnum):
+    PENDING = "pending"
+    INDEXED = "indexed"
+    FAILED = "failed"
+    REMOVED = "removed"  # gone from the source; faces deleted, row kept so a return is recognised
+
+
+class TaskStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"  # its process died; a new run picks up the pending photos
+
+
+class SourceKind(StrEnum):
+    LOCAL_FOLDER = "local_folder"
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    name: str
+    slug: str
+    source_kind: SourceKind
+    source_uri: str
+    engine: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Photo:
+    id: int
+    event_id: int
+    source_file_id: str
+    name: str
+    status: PhotoStatus
+    face_count: int
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Box:
+    """A face box in display coordinates (EXIF orientation applied) of the full-resolution photo."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+
+@dataclass(frozen=True)
+class DetectedFace:
+    box: Box
+    score: float  # detector confidence
+    embedding: Embedding
+    sharpness: float  # variance of the Laplacian on the aligned face chip; low means blurry
+
+
+@dataclass(frozen=True)
+class FaceMatrix:
+    """Faces as row-aligned arrays: what a vector index holds for an event."""
+
+    face_ids: npt.NDArray[np.int64]
+    photo_ids: npt.NDArray[np.int64]
+    embeddings: npt.NDArray[np.float32]  # n x d
+    heights: npt.NDArray[np.float32]  # face box height in full-resolution pixels
+
+    def __len__(self) -> int:
+        return len(self.face_ids)
+
+    @classmethod
+    def empty(cls, dim: int = 0) -> FaceMatrix:
+        no_ids = np.zeros(0, np.int64)
+        return cls(no_ids, no_ids, np.zeros((0, dim), np.float32), np.zeros(0, np.float32))
+
+
+@dataclass(frozen=True)
+class Match:
+    photo_id: int
+    distance: float  # lower is closer
+    face_id: int
+
+
+@dataclass(frozen=True)
+class IndexProgress:
+    task_id: str
+    event_id: int
+    status: TaskStatus
+    total: int
+    done: int
+    failed: int
+    faces: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None

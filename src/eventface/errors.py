@@ -1,0 +1,60 @@
+"""The one exception tree of eventface. Vendor errors are translated into it where they arise.
+
+EventfaceError
+├── NotFoundError            an event, photo or task id that does not exist
+├── InvalidInputError        a request that can never succeed as given
+│   └── NoFaceError          a selfie in which no face was found
+├── ImageError               one photo cannot be used; the run goes on with the others
+│   ├── ImageDecodeError     not an image, truncated, or an unsupported format
+│   └── ImageTooLargeError   more pixels than `max_image_pixels` (a decompression bomb)
+├── ModelFileError           a face model file is missing or corrupt: reinstall
+└── SourceError              a photo source cannot be read
+    ├── SourceUnavailableError   the folder is missing or unreadable: nothing is changed
+    └── PhotoGoneError           one file vanished between listing and reading: skip it
+"""
+
+from __future__ import annotations
+
+
+class EventfaceError(Exception):
+    """Base of every error eventface raises on purpose."""
+
+
+class NotFoundError(EventfaceError):
+    pass
+
+
+class InvalidInputError(EventfaceError):
+    pass
+
+
+class NoFaceError(InvalidInputError):
+    pass
+
+
+class ImageError(EventfaceError):
+    pass
+
+
+class ImageDecodeError(ImageError):
+    pass
+
+
+class ImageTooLargeError(ImageError):
+    pass
+
+
+class ModelFileError(EventfaceError):
+    pass
+
+
+class SourceError(EventfaceError):
+    pass
+
+
+class SourceUnavailableError(SourceError):
+    pass
+
+
+class PhotoGoneError(SourceError):
+    pass

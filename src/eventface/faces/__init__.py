@@ -1,0 +1,1 @@
+"""Face engines: detect, align and embed faces in decoded photos."""

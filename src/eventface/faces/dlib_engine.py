@@ -1,0 +1,108 @@
+"""dlib's HOG (or CNN) detector, 5-point alignment and ResNet descriptor (public-domain models).
+
+The descriptor is strong on Western faces and measurably weak on East Asian ones (see
+benchmarks/README.md); the fusion engine uses it beside SFace rather than alone.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import dlib
+import numpy as np
+import numpy.typing as npt
+
+from eventface.domain.distance import EuclideanMetric
+from eventface.domain.models import Box, DetectedFace
+from eventface.faces.images import RGB, DecodedImage, PhotoImage
+from eventface.faces.model_files import (
+    DLIB_CNN_FILE,
+    DLIB_FIVE_POINT_FILE,
+    DLIB_RESNET_FILE,
+    dlib_model,
+)
+
+CHIP_PADDING = 0.25  # dlib's own default for compute_face_descriptor
+
+
+class DlibEmbedder:
+    """5-point alignment and the 128-d ResNet descriptor for a given face box."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._predictor: Any = None
+        self._resnet: Any = None
+
+    def _load(self) -> tuple[Any, Any]:
+        with self._lock:
+            if self._resnet is None:
+                self._predictor = dlib.shape_predictor(str(dlib_model(DLIB_FIVE_POINT_FILE)))
+                self._resnet = dlib.face_recognition_model_v1(str(dlib_model(DLIB_RESNET_FILE)))
+            return self._predictor, self._resnet
+
+    def embed(self, rgb: RGB, rect: Any) -> npt.NDArray[np.float32]:
+        predictor, resnet = self._load()
+        shape = predictor(rgb, rect)
+        descriptor = resnet.compute_face_descriptor(rgb, shape, 0, CHIP_PADDING)
+        return np.asarray(descriptor, dtype=np.float32)
+
+    @staticmethod
+    def rect(left: float, top: float, right: float, bottom: float) -> Any:
+        return dlib.rectangle(round(left), round(top), round(right), round(bottom))
+
+
+class DlibFaceEngine:
+    name = "dlib"
+    metric = EuclideanMetric()
+    default_tolerance = 0.55  # calibrated on seed-2 dev events (benchmarks/README.md)
+
+    def __init__(
+        self,
+        *,
+        detect_max_side_px: int = 2000,
+        upsample: int = 1,
+        detector: str = "hog",
+        min_score: float = 0.0,
+    ) -> None:
+        self.detect_max_side_px = detect_max_side_px
+        self.upsample = upsample
+        self.detector_kind = detector
+        self.min_score = min_score
+        self.model = f"dlib-{detector}-up{upsample}+resnet-v1@{detect_max_side_px}"
+        self._embedder = DlibEmbedder()
+        self._lock = threading.Lock()
+        self._detector: Any = None
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._detector is None:
+                if self.detector_kind == "cnn":
+                    self._detector = dlib.cnn_face_detection_model_v1(str(dlib_model(DLIB_CNN_FILE)))
+                else:
+                    self._detector = dlib.get_frontal_face_detector()
+            return self._detector
+
+    def _detect(self, decoded: DecodedImage) -> list[tuple[Any, float]]:
+        detector = self._load()
+        if self.detector_kind == "cnn":
+            return [(d.rect, float(d.confidence)) for d in detector(decoded.rgb, self.upsample)]
+        rects, scores, _ = detector.run(decoded.rgb, self.upsample, -0.5)
+        return [(r, float(s)) for r, s in zip(rects, scores, strict=True)]
+
+    def find_faces(self, image: PhotoImage) -> list[DetectedFace]:
+        decoded = image.decode(self.detect_max_side_px)
+        found = []
+        for rect, score in self._detect(decoded):
+            if score < self.min_score:
+                continue
+            embedding = self._embedder.embed(decoded.rgb, rect)
+            inv = 1.0 / decoded.scale
+            box = Box(
+                left=max(0, round(rect.left() * inv)),
+                top=max(0, round(rect.top() * inv)),
+                right=min(decoded.full_width, round(rect.right() * inv)),
+                bottom=min(decoded.full_height, round(rect.bottom() * inv)),
+            )
+            found.append(DetectedFace(box=box, score=score, embedding=embedding, sharpness=0.0))
+        return found

@@ -1,0 +1,33 @@
+"""The face-engine protocol: photo in, faces (box, score, embedding) out."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from eventface.domain.distance import Metric
+from eventface.domain.models import DetectedFace
+from eventface.faces.images import PhotoImage
+
+
+class FaceEngine(Protocol):
+    """Detects, aligns and embeds every face in a photo.
+
+    Models load lazily, once per process, on the first call. `name` is what an event and each
+    face row record ("sface", "dlib", "fusion"); `model` pins the exact model files and
+    parameters. Embeddings of one engine are comparable only with `metric`, and two faces
+    are the same person when their distance is at most `default_tolerance`.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def metric(self) -> Metric: ...
+
+    @property
+    def default_tolerance(self) -> float: ...
+
+    def find_faces(self, image: PhotoImage) -> list[DetectedFace]: ...

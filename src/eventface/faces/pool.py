@@ -1,0 +1,121 @@
+"""Running a face engine over many photos, in worker processes that each load the models once."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+from eventface.domain.models import DetectedFace
+from eventface.errors import ImageError
+from eventface.faces.engine import FaceEngine
+from eventface.faces.images import PhotoImage
+
+EngineFactory = Callable[[], FaceEngine]
+
+
+@dataclass(frozen=True)
+class PhotoAnalysis:
+    faces: list[DetectedFace]
+    width: int  # display orientation, full resolution
+    height: int
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class AnalysisFailure:
+    error: str
+
+
+Outcome = PhotoAnalysis | AnalysisFailure
+
+
+def analyze(engine: FaceEngine, data: bytes, max_pixels: int) -> Outcome:
+    """One photo's faces, or why it cannot be used. Never raises for a bad image."""
+    content_hash = hashlib.sha256(data).hexdigest()
+    try:
+        image = PhotoImage(data, max_pixels)
+        faces = engine.find_faces(image)
+    except ImageError as exc:
+        return AnalysisFailure(str(exc))
+    return PhotoAnalysis(faces, image.full_width, image.full_height, content_hash)
+
+
+class InlineAnalyzer:
+    """Analyses in the calling process: for one worker, tests, and searches."""
+
+    def __init__(self, engine: FaceEngine, max_pixels: int) -> None:
+        self.engine = engine
+        self.max_pixels = max_pixels
+
+    def analyze_many(self, jobs: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, Outcome]]:
+        for key, data in jobs:
+            yield key, analyze(self.engine, data, self.max_pixels)
+
+
+# --- worker-process side: one engine per process, built by the initializer, models loaded on first use
+_worker_engine: FaceEngine | None = None
+
+
+def _init_worker(factory: EngineFactory) -> None:
+    global _worker_engine  # noqa: PLW0603 - the per-process engine is the point of a worker
+    _worker_engine = factory()
+
+
+def _analyze_in_worker(data: bytes, max_pixels: int) -> Outcome:
+    assert _worker_engine is not None, "worker started without an engine"
+    return analyze(_worker_engine, data, max_pixels)
+
+
+class ProcessPoolAnalyzer:
+    """Analyses on `workers` processes with at most two photos in flight per worker (bounded memory)."""
+
+    def __init__(self, factory: EngineFactory, workers: int, max_pixels: int) -> None:
+        self.factory = factory
+        self.workers = workers
+        self.max_pixels = max_pixels
+
+    def _pool(self) -> ProcessPoolExecutor:
+        # spawn, not fork: the parent may run threads (web server, queue) that fork would copy mid-lock
+        return ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(self.factory,),
+        )
+
+    def analyze_many(self, jobs: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, Outcome]]:
+        pending_jobs = iter(jobs)
+        in_flight: dict[Future[Outcome], int] = {}
+        pool = self._pool()
+        try:
+            while True:
+                while len(in_flight) < 2 * self.workers:
+                    job = next(pending_jobs, None)
+                    if job is None:
+                        break
+                    in_flight[pool.submit(_analyze_in_worker, job[1], self.max_pixels)] = job[0]
+                if not in_flight:
+                    return
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    key = in_flight.pop(future)
+                    try:
+                        yield key, future.result()
+                    except BrokenProcessPool:
+                        # a worker died (out of memory, a crash in native code): the photos it had
+                        # are reported failed, and a fresh pool carries on with the rest
+                        yield key, AnalysisFailure("the face-analysis worker process crashed on this photo")
+                        for other in list(in_flight):
+                            yield (
+                                in_flight.pop(other),
+                                AnalysisFailure("the face-analysis worker process crashed"),
+                            )
+                        pool.shutdown(wait=False, cancel_futures=True)
+                        pool = self._pool()
+                        break
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)

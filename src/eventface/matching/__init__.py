@@ -1,0 +1,1 @@
+"""Matching a guest's selfie embeddings against an event's faces."""

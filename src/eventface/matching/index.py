@@ -1,0 +1,48 @@
+"""The vector-index protocol: an event's face embeddings, searchable by distance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from eventface.domain.distance import Matrix, Metric
+from eventface.domain.models import FaceMatrix
+
+Ids = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Hits:
+    """Every (query, face) pair within the distance limit, as parallel arrays."""
+
+    query: npt.NDArray[np.intp]
+    face_ids: Ids
+    photo_ids: Ids
+    distances: Matrix
+    heights: Matrix  # face box height in the full-resolution photo
+
+    def __len__(self) -> int:
+        return len(self.face_ids)
+
+
+class VectorIndex(Protocol):
+    """Per-event face embeddings kept in memory and updated incrementally.
+
+    Each event is held at a revision, the database's count of changes to the event's faces.
+    `apply` steps an event from revision r-1 to r; if the index holds any other revision
+    (another process changed the faces meanwhile) it forgets the event instead, and the
+    caller reloads it whole on the next search.
+    """
+
+    def revision(self, event_id: int) -> int | None: ...
+
+    def load(self, event_id: int, revision: int, metric: Metric, faces: FaceMatrix) -> None: ...
+
+    def apply(self, event_id: int, revision: int, removed_photo_ids: Ids, added: FaceMatrix) -> None: ...
+
+    def search(self, event_id: int, queries: Matrix, max_distance: float) -> Hits: ...
+
+    def drop(self, event_id: int) -> None: ...

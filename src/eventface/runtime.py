@@ -1,0 +1,92 @@
+"""The composition root: the one place that chooses implementations, from an explicit Settings."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from eventface.db import migrate
+from eventface.db.session import make_engine, make_session_factory
+from eventface.db.unit_of_work import Transactions, transactions
+from eventface.domain.models import Event, SourceKind
+from eventface.faces.engine import FaceEngine
+from eventface.faces.pool import InlineAnalyzer, ProcessPoolAnalyzer
+from eventface.matching.index import VectorIndex
+from eventface.matching.numpy_index import NumpyVectorIndex
+from eventface.services.ingest import Analyzer, EngineInfo
+from eventface.settings import EngineName, Settings
+from eventface.sources.base import PhotoSource
+from eventface.sources.local_folder import LocalFolderSource
+
+
+def build_face_engine(settings: Settings, name: str) -> FaceEngine:
+    # imported here so that a process using one engine never loads the other's native library
+    if name == EngineName.SFACE:
+        from eventface.faces.sface_engine import SFaceEngine  # noqa: PLC0415
+
+        return SFaceEngine(
+            detect_max_side_px=settings.detect_max_side_px, min_score=settings.min_detection_score
+        )
+    if name == EngineName.DLIB:
+        from eventface.faces.dlib_engine import DlibFaceEngine  # noqa: PLC0415
+
+        return DlibFaceEngine(
+            detect_max_side_px=settings.detect_max_side_px,
+            upsample=settings.dlib_upsample,
+            detector=settings.dlib_detector.value,
+        )
+    if name == EngineName.FUSION:
+        from eventface.faces.fusion_engine import FusionFaceEngine  # noqa: PLC0415
+
+        return FusionFaceEngine(
+            detect_max_side_px=settings.detect_max_side_px, min_score=settings.min_detection_score
+        )
+    raise ValueError(f"unknown face engine {name!r}; choose one of {', '.join(EngineName)}")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Engine
+    transactions: Transactions
+    index: VectorIndex
+    _engines: dict[str, FaceEngine] = field(default_factory=dict)
+
+    def face_engine(self, name: str) -> FaceEngine:
+        if name not in self._engines:
+            self._engines[name] = build_face_engine(self.settings, name)
+        return self._engines[name]
+
+    def engine_info(self, name: str) -> EngineInfo:
+        engine = self.face_engine(name)
+        return EngineInfo(engine.name, engine.model)
+
+    def tolerance(self, engine: FaceEngine) -> float:
+        return self.settings.face_tolerance or engine.default_tolerance
+
+    def analyzer(self, name: str) -> Analyzer:
+        workers = self.settings.worker_count
+        if workers <= 1:
+            return InlineAnalyzer(self.face_engine(name), self.settings.max_image_pixels)
+        factory = functools.partial(build_face_engine, self.settings, name)
+        return ProcessPoolAnalyzer(factory, workers, self.settings.max_image_pixels)
+
+    def source(self, event: Event) -> PhotoSource:
+        if event.source_kind is SourceKind.LOCAL_FOLDER:
+            return LocalFolderSource(Path(event.source_uri))
+        raise ValueError(f"unsupported photo source {event.source_kind}")
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def build_runtime(settings: Settings, *, upgrade_db: bool = True) -> Runtime:
+    """Everything eventface needs, built from `settings`. Migrates the database unless told not to."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = make_engine(settings.db_url)
+    if upgrade_db and not migrate.is_current(db):
+        migrate.upgrade(db)
+    return Runtime(settings, db, transactions(make_session_factory(db)), NumpyVectorIndex())

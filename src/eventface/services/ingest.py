@@ -1,0 +1,183 @@
+"""Indexing an event: diff its source against the database, then find the faces in new photos.
+
+Every photo is committed in its own transaction together with its faces and the task's
+progress, so a run killed at any moment loses at most the photos in flight: they are still
+pending, and the next run picks them up. A photo's faces are replaced, never appended, so no
+photo is ever indexed twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from eventface.db.unit_of_work import Transactions, UnitOfWork
+from eventface.domain.models import IndexProgress, Photo, PhotoStatus, TaskStatus
+from eventface.errors import PhotoGoneError
+from eventface.faces.pool import AnalysisFailure, Outcome
+from eventface.matching.index import VectorIndex
+from eventface.sources.base import PhotoSource, SourcePhoto
+
+log = logging.getLogger(__name__)
+
+
+class Analyzer(Protocol):
+    def analyze_many(self, jobs: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, Outcome]]: ...
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    name: str
+    model: str
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    added: int
+    changed: int
+    removed: int
+    unchanged: int
+
+
+@dataclass
+class IndexReport:
+    task_id: str
+    sync: SyncResult
+    indexed: int = 0
+    faces: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (photo name, reason)
+
+
+ProgressCallback = Callable[[int, int, int, int], None]  # done, total, failed, faces
+
+
+def sync_with_source(uow: UnitOfWork, event_id: int, listing: Iterable[SourcePhoto]) -> SyncResult:
+    """New and changed files become pending photos; files no longer listed are removed with their faces."""
+    known = uow.photos.known(event_id)
+    added = changed = unchanged = 0
+    seen: set[str] = set()
+    for item in listing:
+        seen.add(item.file_id)
+        photo = known.get(item.file_id)
+        if photo is None:
+            uow.photos.add_pending(event_id, item.file_id, item.name, item.version, item.size_bytes)
+            added += 1
+        elif photo.version != item.version or photo.status is PhotoStatus.REMOVED:
+            uow.photos.mark_pending(photo.photo_id, item.name, item.version, item.size_bytes)
+            changed += 1
+        else:
+            unchanged += 1
+    gone = [p.photo_id for fid, p in known.items() if fid not in seen and p.status is not PhotoStatus.REMOVED]
+    uow.photos.mark_removed(gone)
+    if gone:
+        uow.events.bump_faces_revision(event_id)
+    return SyncResult(added=added, changed=changed, removed=len(gone), unchanged=unchanged)
+
+
+def create_task(uow: UnitOfWork, ref: str) -> IndexProgress:
+    event = uow.events.find(ref)
+    return uow.tasks.create(event.id)
+
+
+def run_indexing(
+    transactions: Transactions,
+    task_id: str,
+    source: PhotoSource,
+    analyzer: Analyzer,
+    engine: EngineInfo,
+    index: VectorIndex | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> IndexReport:
+    """Brings the event's index up to date with its source. Safe to run again at any time.
+
+    Raises `SourceUnavailableError` (and marks the task failed) when the source cannot be
+    listed: nothing is removed on the strength of an empty listing.
+    """
+    with transactions() as uow:
+        task = uow.tasks.get(task_id)
+        event = uow.events.get(task.event_id)
+        uow.tasks.interrupt_unfinished(event.id, keep=task_id)
+        if event.engine != engine.name:
+            raise ValueError(f"event {event.id} is indexed with {event.engine!r}, not {engine.name!r}")
+    try:
+        listing = list(source.list_photos())
+    except Exception as exc:
+        with transactions() as uow:
+            uow.tasks.finish(task_id, TaskStatus.FAILED, str(exc))
+        raise
+    with transactions() as uow:
+        sync = sync_with_source(uow, event.id, listing)
+        # photos left by an engine switch (even an interrupted one) are indexed again
+        uow.photos.requeue_other_engines(event.id, engine.name)
+        pending = uow.photos.pending(event.id)
+        uow.tasks.start(task_id, total=len(pending))
+    report = IndexReport(task_id=task_id, sync=sync)
+    by_id = {p.id: p for p in pending}
+    try:
+        for photo_id, outcome in analyzer.analyze_many(_read_all(transactions, source, pending)):
+            _store(transactions, task_id, by_id[photo_id], outcome, engine, index, report)
+            if on_progress:
+                on_progress(
+                    report.indexed + len(report.failed), len(pending), len(report.failed), report.faces
+                )
+    except BaseException as exc:
+        with transactions() as uow:
+            uow.tasks.finish(task_id, TaskStatus.INTERRUPTED, f"stopped: {type(exc).__name__}")
+        raise
+    with transactions() as uow:
+        uow.tasks.finish(task_id, TaskStatus.DONE)
+    return report
+
+
+def _read_all(
+    transactions: Transactions, source: PhotoSource, photos: list[Photo]
+) -> Iterator[tuple[int, bytes]]:
+    for photo in photos:
+        try:
+            yield photo.id, source.read(photo.source_file_id)
+        except PhotoGoneError as exc:
+            log.info("photo %s left the source before indexing: %s", photo.id, exc)
+            with transactions() as uow:
+                uow.photos.mark_removed([photo.id])
+
+
+def _store(
+    transactions: Transactions,
+    task_id: str,
+    photo: Photo,
+    outcome: Outcome,
+    engine: EngineInfo,
+    index: VectorIndex | None,
+    report: IndexReport,
+) -> None:
+    with transactions() as uow:
+        if isinstance(outcome, AnalysisFailure):
+            uow.photos.save_failure(photo.id, outcome.error)
+            uow.tasks.advance(task_id, failed=True, faces=0)
+        else:
+            uow.photos.save_faces(
+                photo.id,
+                outcome.faces,
+                engine=engine.name,
+                model=engine.model,
+                content_hash=outcome.content_hash,
+                width=outcome.width,
+                height=outcome.height,
+            )
+            uow.tasks.advance(task_id, failed=False, faces=len(outcome.faces))
+        uow.events.bump_faces_revision(photo.event_id)
+        if index is not None:
+            # keeps this process's in-memory index current without reloading the whole event
+            added = uow.faces.matrix(photo.event_id, engine.name, photo_id=photo.id)
+            revision = uow.events.faces_revision(photo.event_id)
+            index.apply(photo.event_id, revision, np.array([photo.id], np.int64), added)
+    if isinstance(outcome, AnalysisFailure):
+        report.failed.append((photo.name, outcome.error))
+        log.warning("photo %s (%s) failed: %s", photo.id, photo.name, outcome.error)
+    else:
+        report.indexed += 1
+        report.faces += len(outcome.faces)

@@ -1,0 +1,106 @@
+"""Finding a guest's photos from their selfies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from eventface.db.unit_of_work import UnitOfWork
+from eventface.domain.models import DetectedFace
+from eventface.errors import ImageError
+from eventface.faces.engine import FaceEngine
+from eventface.faces.images import PhotoImage
+from eventface.matching.index import VectorIndex
+from eventface.matching.ranking import rank_photos
+
+
+@dataclass(frozen=True)
+class Selfie:
+    label: str  # a file name, for the report
+    data: bytes
+
+
+@dataclass(frozen=True)
+class SelfieReport:
+    file: str
+    faces_found: int
+    error: str | None = None  # why this selfie could not be used
+
+    @property
+    def message(self) -> str | None:
+        if self.error:
+            return self.error
+        if self.faces_found == 0:
+            return "no face found in this selfie: try one facing the camera, in good light"
+        if self.faces_found > 1:
+            return f"{self.faces_found} faces in this selfie: the largest one was used"
+        return None
+
+
+@dataclass(frozen=True)
+class PhotoMatch:
+    photo_id: int
+    name: str
+    source_file_id: str
+    distance: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    matches: list[PhotoMatch]
+    selfies: list[SelfieReport]
+
+
+def largest(faces: list[DetectedFace]) -> DetectedFace:
+    return max(faces, key=lambda f: f.box.width * f.box.height)
+
+
+def selfie_embeddings(
+    engine: FaceEngine, selfies: list[Selfie], max_pixels: int
+) -> tuple[list[np.ndarray], list[SelfieReport]]:
+    """One query embedding per usable selfie (its largest face), and a report on each selfie."""
+    queries, reports = [], []
+    for selfie in selfies:
+        try:
+            faces = engine.find_faces(PhotoImage(selfie.data, max_pixels))
+        except ImageError as exc:
+            reports.append(SelfieReport(selfie.label, 0, str(exc)))
+            continue
+        reports.append(SelfieReport(selfie.label, len(faces)))
+        if faces:
+            queries.append(largest(faces).embedding)
+    return queries, reports
+
+
+def ensure_loaded(uow: UnitOfWork, index: VectorIndex, event_id: int, engine: FaceEngine) -> None:
+    """Loads (or reloads) the event into the index when the database holds a newer revision."""
+    revision = uow.events.faces_revision(event_id)
+    if index.revision(event_id) != revision:
+        index.load(event_id, revision, engine.metric, uow.faces.matrix(event_id, engine.name))
+
+
+def find_photos(
+    uow: UnitOfWork,
+    index: VectorIndex,
+    engine: FaceEngine,
+    ref: str,
+    selfies: list[Selfie],
+    *,
+    tolerance: float,
+    max_pixels: int,
+) -> SearchResult:
+    """Photos in which any selfie's face is within `tolerance` of a face, closest first."""
+    event = uow.events.find(ref)
+    queries, reports = selfie_embeddings(engine, selfies, max_pixels)
+    if not queries:
+        return SearchResult([], reports)
+    ensure_loaded(uow, index, event.id, engine)
+    ranked = rank_photos(index.search(event.id, np.vstack(queries), tolerance))
+    photos = uow.photos.get_many(m.photo_id for m in ranked)
+    matches = [
+        PhotoMatch(m.photo_id, photos[m.photo_id].name, photos[m.photo_id].source_file_id, m.distance)
+        for m in ranked
+        if m.photo_id in photos
+    ]
+    return SearchResult(matches, reports)

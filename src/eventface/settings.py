@@ -1,0 +1,72 @@
+"""Settings, read from the environment (and a `.env` file) once, by the shell that starts eventface.
+
+Every field is documented in README.md (a test checks it). The original system's environment
+names (`AUTO_SYNC_INTERVAL`, `FACE_TOLERANCE`, `DATABASE_URL`) are accepted as they were.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class EngineName(StrEnum):
+    """Which face engine indexes and searches (see faces/ and benchmarks/README.md)."""
+
+    SFACE = "sface"  # OpenCV YuNet detector + SFace embedder, cosine
+    DLIB = "dlib"  # dlib HOG (or CNN) detector + ResNet embedder, Euclidean
+    FUSION = "fusion"  # YuNet detector, both embedders, fused distance
+
+
+class DlibDetector(StrEnum):
+    HOG = "hog"
+    CNN = "cnn"
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(f"EVENTFACE_{name}", name)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    data_dir: Annotated[Path, Field(validation_alias=_env("DATA_DIR"))] = Path("./data")
+    database_url: Annotated[str | None, Field(validation_alias=_env("DATABASE_URL"))] = None
+
+    face_engine: Annotated[EngineName, Field(validation_alias=_env("FACE_ENGINE"))] = EngineName.FUSION
+    # Distance above which two faces are different people. None: the engine's calibrated default.
+    face_tolerance: Annotated[float | None, Field(validation_alias=_env("FACE_TOLERANCE"), gt=0)] = None
+    # Long edge, in pixels, the photo is decoded to before face detection.
+    detect_max_side_px: Annotated[int, Field(validation_alias=_env("DETECT_MAX_SIDE_PX"), ge=320)] = 2000
+    # Faces smaller than this (box height in the full-resolution photo) are stored but not matched.
+    min_face_px: Annotated[int, Field(validation_alias=_env("MIN_FACE_PX"), ge=0)] = 0
+    # Detections scoring below this are dropped (YuNet score, or dlib HOG's adjusted margin).
+    min_detection_score: Annotated[float, Field(validation_alias=_env("MIN_DETECTION_SCORE"))] = 0.6
+    dlib_detector: Annotated[DlibDetector, Field(validation_alias=_env("DLIB_DETECTOR"))] = DlibDetector.HOG
+    dlib_upsample: Annotated[int, Field(validation_alias=_env("DLIB_UPSAMPLE"), ge=0, le=3)] = 1
+    # Photos larger than this many pixels are refused (decompression bombs).
+    max_image_pixels: Annotated[int, Field(validation_alias=_env("MAX_IMAGE_PIXELS"), gt=0)] = 120_000_000
+    # Indexing processes; 0 means one per CPU core.
+    workers: Annotated[int, Field(validation_alias=_env("WORKERS"), ge=0)] = 0
+    # Minutes between automatic syncs of an event's source (the original system's name).
+    auto_sync_interval: Annotated[
+        float, Field(validation_alias=_env("AUTO_SYNC_INTERVAL"), ge=0.5, le=60)
+    ] = 2.0
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'eventface.db').resolve()}"
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers or os.cpu_count() or 1

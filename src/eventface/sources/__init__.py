@@ -1,0 +1,1 @@
+"""Photo sources: where an event's photos come from (a local folder; Google Drive later)."""

@@ -1,0 +1,51 @@
+"""A folder on this machine (also what "Google Drive for desktop" users have), read recursively."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from eventface.domain.models import IMAGE_SUFFIXES
+from eventface.errors import PhotoGoneError, SourceUnavailableError
+from eventface.sources.base import SourcePhoto
+
+
+class LocalFolderSource:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def list_photos(self) -> Iterator[SourcePhoto]:
+        if not self.root.is_dir():
+            raise SourceUnavailableError(f"photo folder not found or not a folder: {self.root}")
+        if not os.access(self.root, os.R_OK | os.X_OK):
+            raise SourceUnavailableError(f"photo folder is not readable: {self.root}")
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            # hidden folders and files: .thumbnails, macOS "._x.jpg" resource forks, sync tools' temp files
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for filename in sorted(filenames):
+                if filename.startswith(".") or Path(filename).suffix.lower() not in IMAGE_SUFFIXES:
+                    continue
+                path = Path(dirpath, filename)
+                try:
+                    stat = path.stat()
+                except OSError:  # deleted while walking
+                    continue
+                file_id = path.relative_to(self.root).as_posix()
+                yield SourcePhoto(
+                    file_id=file_id,
+                    name=file_id,
+                    version=f"{stat.st_size}-{stat.st_mtime_ns}",
+                    size_bytes=stat.st_size,
+                )
+
+    def read(self, file_id: str) -> bytes:
+        path = (self.root / file_id).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise PhotoGoneError(f"{file_id} is outside the event folder")
+        try:
+            return path.read_bytes()
+        except FileNotFoundError as exc:
+            raise PhotoGoneError(f"{file_id} was removed") from exc
+        except OSError as exc:
+            raise PhotoGoneError(f"{file_id} cannot be read: {exc.strerror}") from exc
