@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from eventface.domain.distance import CosineMetric, EuclideanMetric, FusedMetric
+from eventface.domain.distance import FusedMetric
 from eventface.domain.models import DetectedFace
 from eventface.faces.dlib_engine import DlibEmbedder
 from eventface.faces.images import PhotoImage
@@ -24,14 +24,7 @@ DLIB_SCALE = 0.55
 
 class FusionFaceEngine:
     name = "fusion"
-    metric = FusedMetric(
-        split=SFACE_DIM,
-        first=CosineMetric(),
-        first_scale=SFACE_SCALE,
-        second=EuclideanMetric(),
-        second_scale=DLIB_SCALE,
-        weight=0.5,
-    )
+    metric = FusedMetric(split=SFACE_DIM, cosine_scale=SFACE_SCALE, euclidean_scale=DLIB_SCALE, weight=0.5)
     default_tolerance = 1.0
 
     def __init__(self, *, detect_max_side_px: int = 2000, min_score: float = 0.6) -> None:

@@ -18,6 +18,7 @@ class _EventFaces:
     revision: int
     metric: Metric
     faces: FaceMatrix
+    terms: Matrix  # the metric's per-face precomputation, row-aligned with faces
 
 
 class NumpyVectorIndex:
@@ -39,7 +40,7 @@ class NumpyVectorIndex:
             np.asarray(faces.heights, np.float32),
         )
         with self._lock:
-            self._events[event_id] = _EventFaces(revision, metric, snapshot)
+            self._events[event_id] = _EventFaces(revision, metric, snapshot, metric.face_terms(snapshot.embeddings))
 
     def apply(self, event_id: int, revision: int, removed_photo_ids: Ids, added: FaceMatrix) -> None:
         with self._lock:
@@ -61,7 +62,10 @@ class NumpyVectorIndex:
                 embeddings,
                 np.concatenate([old.heights[keep], added.heights]).astype(np.float32),
             )
-            self._events[event_id] = _EventFaces(revision, held.metric, faces)
+            terms = held.terms[keep]
+            if len(added):
+                terms = np.concatenate([terms, held.metric.face_terms(added.embeddings.astype(np.float32))])
+            self._events[event_id] = _EventFaces(revision, held.metric, faces, terms.astype(np.float32))
 
     def search(self, event_id: int, queries: Matrix, max_distance: float) -> Hits:
         held = self._events.get(event_id)
@@ -73,7 +77,7 @@ class NumpyVectorIndex:
             return Hits(
                 np.zeros(0, np.intp), no_ids, no_ids, np.zeros(0, np.float32), np.zeros(0, np.float32)
             )
-        distances = held.metric.distances(np.asarray(queries, np.float32), faces.embeddings)
+        distances = held.metric.distances(np.asarray(queries, np.float32), faces.embeddings, held.terms)
         query, column = np.nonzero(distances <= max_distance)
         return Hits(
             query=query,

@@ -1,0 +1,162 @@
+"""Indexing speed and memory, and search latency, with the product's default settings.
+
+    python benchmarks/indexing.py [--face-set faces] [--workers 1 2] [--skip-reference]
+
+1. Indexes the dev event (seed 1, 120 photos of 4000x3000) with `eventface index` in a fresh
+   data dir, once per worker count: photos/s, faces/s, peak RSS of the largest process.
+2. Runs the original system's approach (benchmarks/reference.py) on the same photos, so the
+   throughput is also a ratio to it.
+3. Builds a 10 000-photo event with synthetic embeddings (30 000 faces) and times one selfie
+   from upload bytes to ranked matches, and the vector search alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from events import ROOT, dev_event  # noqa: E402
+
+from eventface.db.tables import EventRow, FaceRow, PhotoRow  # noqa: E402
+from eventface.domain.models import PhotoStatus  # noqa: E402
+from eventface.faces.images import PhotoImage  # noqa: E402
+from eventface.runtime import build_runtime  # noqa: E402
+from eventface.services.search import Selfie, find_photos  # noqa: E402
+from eventface.settings import Settings  # noqa: E402
+
+EVENTFACE = str(Path(sys.executable).parent / "eventface")
+MEASURE = (
+    "import resource, subprocess, sys, time;"
+    "t = time.perf_counter(); r = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
+    "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)"
+)
+
+
+def index_run(photos_dir: Path, workers: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as data_dir:
+        env = {**os.environ, "EVENTFACE_WORKERS": str(workers)}
+        create = subprocess.run(
+            [EVENTFACE, "events", "create", "bench", "--folder", str(photos_dir), "--data-dir", data_dir],
+            capture_output=True, text=True, check=True, env=env,
+        )
+        event_id = create.stdout.strip().splitlines()[-1]
+        measured = subprocess.run(
+            [sys.executable, "-c", MEASURE, EVENTFACE, "index", event_id, "--data-dir", data_dir],
+            capture_output=True, text=True, check=True, env=env,
+        )
+        seconds, rss_kb, code = measured.stdout.split()
+        if code != "0":
+            raise SystemExit(f"eventface index failed with exit code {code}")
+        rt = build_runtime(Settings(data_dir=Path(data_dir)))
+        with rt.transactions() as uow:
+            summary = uow.events.summaries()[0]
+        rt.close()
+    return {
+        "workers": workers, "photos": summary.photos, "faces": summary.faces, "seconds": round(float(seconds), 2),
+        "photos_per_s": round(summary.photos / float(seconds), 3),
+        "faces_per_s": round(summary.faces / float(seconds), 2),
+        "peak_rss_mb": round(int(rss_kb) / 1024, 1),
+    }
+
+
+def reference_run(event_dir: Path) -> dict[str, float]:
+    cache = ROOT / "benchmarks" / "out" / f"reference_{event_dir.name}.json"
+    if cache.is_file():
+        return dict(json.loads(cache.read_text()), cached=True)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "reference.py"), str(event_dir)],
+        capture_output=True, text=True, check=True,
+    )
+    cache.write_text(out.stdout)
+    return dict(json.loads(out.stdout))
+
+
+def search_latency(selfie: Path, engine_name: str, photos: int = 10_000, faces_per_photo: int = 3) -> dict[str, float]:
+    """A 10 000-photo event of random unit embeddings: the vector work is the same as for real ones."""
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as data_dir:
+        rt = build_runtime(Settings(data_dir=Path(data_dir), workers=1))
+        engine = rt.face_engine(engine_name)
+        dim = len(engine.find_faces(PhotoImage(selfie.read_bytes(), 10**9))[0].embedding)
+        with rt.transactions() as uow:
+            event = EventRow(name="10k", slug="bench10k", source_kind="local_folder", source_uri="/nonexistent",
+                             engine=engine.name, faces_revision=1)
+            uow.session.add(event)
+            uow.session.flush()
+            for p in range(photos):
+                photo = PhotoRow(event_id=event.id, source_file_id=f"p{p:05d}.jpg", name=f"p{p:05d}.jpg",
+                                 source_version="1", size_bytes=1, status=PhotoStatus.INDEXED.value,
+                                 face_count=faces_per_photo, engine=engine.name)
+                uow.session.add(photo)
+                uow.session.flush()
+                vectors = rng.normal(size=(faces_per_photo, dim)).astype(np.float32)
+                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+                uow.session.add_all(
+                    FaceRow(photo_id=photo.id, event_id=event.id, engine=engine.name, model=engine.model, left=0,
+                            top=0, right=100, bottom=100, score=1.0, sharpness=100.0, embedding=v.tobytes())
+                    for v in vectors
+                )
+            event_id = event.id
+        data = selfie.read_bytes()
+        tolerance = rt.tolerance(engine)
+
+        def one_search() -> float:
+            start = time.perf_counter()
+            with rt.transactions() as uow:
+                find_photos(uow, rt.index, engine, str(event_id), [Selfie("selfie", data)],
+                            tolerance=tolerance, max_pixels=rt.settings.max_image_pixels)
+            return time.perf_counter() - start
+
+        cold = one_search()  # loads the event's 30 000 embeddings from the database
+        warm = [one_search() for _ in range(10)]
+        queries = rng.normal(size=(1, dim)).astype(np.float32)
+        queries /= np.linalg.norm(queries)
+        vector = []
+        for _ in range(50):
+            start = time.perf_counter()
+            rt.index.search(event_id, queries, tolerance)
+            vector.append(time.perf_counter() - start)
+        rt.close()
+    return {
+        "photos": photos, "faces": photos * faces_per_photo, "engine": engine_name,
+        "first_search_s": round(cold, 3), "search_median_s": round(statistics.median(warm), 3),
+        "search_max_s": round(max(warm), 3), "vector_search_median_ms": round(1000 * statistics.median(vector), 2),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--face-set", default="faces", choices=["faces", "faces_asia"])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, os.cpu_count() or 1])
+    parser.add_argument("--skip-reference", action="store_true")
+    args = parser.parse_args()
+    event = dev_event(args.face_set)
+    engine = Settings().face_engine.value
+    results: dict[str, object] = {"event": event.label, "engine": engine}
+    runs = [index_run(event.photos_dir, w) for w in args.workers]
+    results["indexing"] = runs
+    if not args.skip_reference:
+        ref = reference_run(event.path)
+        results["reference"] = ref
+        for run in runs:
+            run["speedup_vs_reference"] = round(run["photos_per_s"] / ref["photos_per_s"], 1)
+    selfie = event.selfies_of(event.queryable()[0])[0]
+    results["search"] = search_latency(selfie, engine)
+    results["self_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
