@@ -49,9 +49,20 @@ def dev_event(face_set: str, seed: int = 1, photos: int = 120) -> DevEvent:
     truth_file = path / "ground_truth.json"
     if not truth_file.is_file():
         subprocess.run(
-            [sys.executable, str(SHARED / "tools" / "synth_event.py"), "--faces", str(faces), "--seed", str(seed),
-             "--photos", str(photos), "--out", str(path)],
-            check=True, stdout=subprocess.DEVNULL,
+            [
+                sys.executable,
+                str(SHARED / "tools" / "synth_event.py"),
+                "--faces",
+                str(faces),
+                "--seed",
+                str(seed),
+                "--photos",
+                str(photos),
+                "--out",
+                str(path),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
     return DevEvent(face_set, seed, path, json.loads(truth_file.read_text()))
 

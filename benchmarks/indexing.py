@@ -26,14 +26,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from events import ROOT, dev_event  # noqa: E402
-
-from eventface.db.tables import EventRow, FaceRow, PhotoRow  # noqa: E402
-from eventface.domain.models import PhotoStatus  # noqa: E402
-from eventface.faces.images import PhotoImage  # noqa: E402
-from eventface.runtime import build_runtime  # noqa: E402
-from eventface.services.search import Selfie, find_photos  # noqa: E402
-from eventface.settings import Settings  # noqa: E402
+from eventface.db.tables import EventRow, FaceRow, PhotoRow
+from eventface.domain.models import PhotoStatus
+from eventface.faces.images import PhotoImage
+from eventface.runtime import build_runtime
+from eventface.services.search import Selfie, find_photos
+from eventface.settings import Settings
+from events import ROOT, dev_event
 
 EVENTFACE = str(Path(sys.executable).parent / "eventface")
 MEASURE = (
@@ -48,12 +47,18 @@ def index_run(photos_dir: Path, workers: int) -> dict[str, float]:
         env = {**os.environ, "EVENTFACE_WORKERS": str(workers)}
         create = subprocess.run(
             [EVENTFACE, "events", "create", "bench", "--folder", str(photos_dir), "--data-dir", data_dir],
-            capture_output=True, text=True, check=True, env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
         )
         event_id = create.stdout.strip().splitlines()[-1]
         measured = subprocess.run(
             [sys.executable, "-c", MEASURE, EVENTFACE, "index", event_id, "--data-dir", data_dir],
-            capture_output=True, text=True, check=True, env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
         )
         seconds, rss_kb, code = measured.stdout.split()
         if code != "0":
@@ -63,7 +68,10 @@ def index_run(photos_dir: Path, workers: int) -> dict[str, float]:
             summary = uow.events.summaries()[0]
         rt.close()
     return {
-        "workers": workers, "photos": summary.photos, "faces": summary.faces, "seconds": round(float(seconds), 2),
+        "workers": workers,
+        "photos": summary.photos,
+        "faces": summary.faces,
+        "seconds": round(float(seconds), 2),
         "photos_per_s": round(summary.photos / float(seconds), 3),
         "faces_per_s": round(summary.faces / float(seconds), 2),
         "peak_rss_mb": round(int(rss_kb) / 1024, 1),
@@ -76,13 +84,17 @@ def reference_run(event_dir: Path) -> dict[str, float]:
         return dict(json.loads(cache.read_text()), cached=True)
     out = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "reference.py"), str(event_dir)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     cache.write_text(out.stdout)
     return dict(json.loads(out.stdout))
 
 
-def search_latency(selfie: Path, engine_name: str, photos: int = 10_000, faces_per_photo: int = 3) -> dict[str, float]:
+def search_latency(
+    selfie: Path, engine_name: str, photos: int = 10_000, faces_per_photo: int = 3
+) -> dict[str, float]:
     """A 10 000-photo event of random unit embeddings: the vector work is the same as for real ones."""
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as data_dir:
@@ -90,21 +102,45 @@ def search_latency(selfie: Path, engine_name: str, photos: int = 10_000, faces_p
         engine = rt.face_engine(engine_name)
         dim = len(engine.find_faces(PhotoImage(selfie.read_bytes(), 10**9))[0].embedding)
         with rt.transactions() as uow:
-            event = EventRow(name="10k", slug="bench10k", source_kind="local_folder", source_uri="/nonexistent",
-                             engine=engine.name, faces_revision=1)
+            event = EventRow(
+                name="10k",
+                slug="bench10k",
+                source_kind="local_folder",
+                source_uri="/nonexistent",
+                engine=engine.name,
+                faces_revision=1,
+            )
             uow.session.add(event)
             uow.session.flush()
             for p in range(photos):
-                photo = PhotoRow(event_id=event.id, source_file_id=f"p{p:05d}.jpg", name=f"p{p:05d}.jpg",
-                                 source_version="1", size_bytes=1, status=PhotoStatus.INDEXED.value,
-                                 face_count=faces_per_photo, engine=engine.name)
+                photo = PhotoRow(
+                    event_id=event.id,
+                    source_file_id=f"p{p:05d}.jpg",
+                    name=f"p{p:05d}.jpg",
+                    source_version="1",
+                    size_bytes=1,
+                    status=PhotoStatus.INDEXED.value,
+                    face_count=faces_per_photo,
+                    engine=engine.name,
+                )
                 uow.session.add(photo)
                 uow.session.flush()
                 vectors = rng.normal(size=(faces_per_photo, dim)).astype(np.float32)
                 vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
                 uow.session.add_all(
-                    FaceRow(photo_id=photo.id, event_id=event.id, engine=engine.name, model=engine.model, left=0,
-                            top=0, right=100, bottom=100, score=1.0, sharpness=100.0, embedding=v.tobytes())
+                    FaceRow(
+                        photo_id=photo.id,
+                        event_id=event.id,
+                        engine=engine.name,
+                        model=engine.model,
+                        left=0,
+                        top=0,
+                        right=100,
+                        bottom=100,
+                        score=1.0,
+                        sharpness=100.0,
+                        embedding=v.tobytes(),
+                    )
                     for v in vectors
                 )
             event_id = event.id
@@ -114,8 +150,15 @@ def search_latency(selfie: Path, engine_name: str, photos: int = 10_000, faces_p
         def one_search() -> float:
             start = time.perf_counter()
             with rt.transactions() as uow:
-                find_photos(uow, rt.index, engine, str(event_id), [Selfie("selfie", data)],
-                            tolerance=tolerance, max_pixels=rt.settings.max_image_pixels)
+                find_photos(
+                    uow,
+                    rt.index,
+                    engine,
+                    str(event_id),
+                    [Selfie("selfie", data)],
+                    tolerance=tolerance,
+                    max_pixels=rt.settings.max_image_pixels,
+                )
             return time.perf_counter() - start
 
         cold = one_search()  # loads the event's 30 000 embeddings from the database
@@ -129,14 +172,20 @@ def search_latency(selfie: Path, engine_name: str, photos: int = 10_000, faces_p
             vector.append(time.perf_counter() - start)
         rt.close()
     return {
-        "photos": photos, "faces": photos * faces_per_photo, "engine": engine_name,
-        "first_search_s": round(cold, 3), "search_median_s": round(statistics.median(warm), 3),
-        "search_max_s": round(max(warm), 3), "vector_search_median_ms": round(1000 * statistics.median(vector), 2),
+        "photos": photos,
+        "faces": photos * faces_per_photo,
+        "engine": engine_name,
+        "first_search_s": round(cold, 3),
+        "search_median_s": round(statistics.median(warm), 3),
+        "search_max_s": round(max(warm), 3),
+        "vector_search_median_ms": round(1000 * statistics.median(vector), 2),
     }
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--face-set", default="faces", choices=["faces", "faces_asia"])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, os.cpu_count() or 1])
     parser.add_argument("--skip-reference", action="store_true")

@@ -23,9 +23,8 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from events import precision_recall  # noqa: E402
-
-from eventface.faces.model_files import DLIB_68_POINT_FILE, DLIB_RESNET_FILE, dlib_model  # noqa: E402
+from eventface.faces.model_files import DLIB_68_POINT_FILE, DLIB_RESNET_FILE, dlib_model
+from events import precision_recall
 
 TOLERANCE = 0.5
 
@@ -45,7 +44,9 @@ class OriginalEncoder:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("event", type=Path)
     parser.add_argument("--limit", type=int, default=0, help="index only the first N photos")
     args = parser.parse_args()
@@ -75,12 +76,20 @@ def main() -> int:
         distances = np.linalg.norm(matrix - query, axis=1)
         returned[ident] = {names[i] for i in np.nonzero(distances <= TOLERANCE)[0]}
     precision, recall = precision_recall(returned, relevant)
-    print(json.dumps({
-        "photos": len(photos), "faces": len(faces), "seconds": round(seconds, 2),
-        "photos_per_s": round(len(photos) / seconds, 4), "faces_per_s": round(len(faces) / seconds, 3),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "precision": round(precision, 4), "recall": round(recall, 4),
-    }))
+    print(
+        json.dumps(
+            {
+                "photos": len(photos),
+                "faces": len(faces),
+                "seconds": round(seconds, 2),
+                "photos_per_s": round(len(photos) / seconds, 4),
+                "faces_per_s": round(len(faces) / seconds, 3),
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "precision": round(precision, 4),
+                "recall": round(recall, 4),
+            }
+        )
+    )
     return 0
 
 

@@ -101,6 +101,8 @@ class FusedMetric(_Pairwise):
         cosine = 1.0 - dots[:q]
         q_sq = np.einsum("ij,ij->i", queries[:, s:], queries[:, s:])
         euclidean = np.sqrt(np.maximum(q_sq[:, None] + terms[None, :] - 2.0 * dots[q:], 0.0))
-        fused = self.weight / self.cosine_scale * cosine + (1.0 - self.weight) / self.euclidean_scale * euclidean
+        fused = (
+            self.weight / self.cosine_scale * cosine + (1.0 - self.weight) / self.euclidean_scale * euclidean
+        )
         distances: Matrix = fused.astype(np.float32, copy=False)
         return distances

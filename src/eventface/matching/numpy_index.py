@@ -40,7 +40,9 @@ class NumpyVectorIndex:
             np.asarray(faces.heights, np.float32),
         )
         with self._lock:
-            self._events[event_id] = _EventFaces(revision, metric, snapshot, metric.face_terms(snapshot.embeddings))
+            self._events[event_id] = _EventFaces(
+                revision, metric, snapshot, metric.face_terms(snapshot.embeddings)
+            )
 
     def apply(self, event_id: int, revision: int, removed_photo_ids: Ids, added: FaceMatrix) -> None:
         with self._lock:

@@ -1,0 +1,59 @@
+"""ProcessPoolAnalyzer: real spawned worker processes running the fake engine."""
+
+from __future__ import annotations
+
+import functools
+
+from eventface.faces.pool import AnalysisFailure, InlineAnalyzer, PhotoAnalysis, ProcessPoolAnalyzer
+from tests.fakes.face_engine import ColourSquareEngine, CrashingEngine
+from tests.fakes.photos import jpeg_with_squares
+
+MAX_PIXELS = 10**8
+
+
+def jobs() -> list[tuple[int, bytes]]:
+    return [
+        (1, jpeg_with_squares([("red", (10, 10), 40)])),
+        (2, jpeg_with_squares([("green", (10, 10), 40), ("blue", (100, 100), 50)])),
+        (3, b"not a photo"),
+        (4, jpeg_with_squares([])),
+        (5, jpeg_with_squares([("cyan", (200, 50), 30)])),
+    ]
+
+
+def summary(outcome: PhotoAnalysis | AnalysisFailure) -> object:
+    if isinstance(outcome, AnalysisFailure):
+        return outcome.error
+    return [(f.box, f.embedding.tolist()) for f in outcome.faces], outcome.content_hash
+
+
+def test_worker_processes_give_the_same_outcomes_as_inline_analysis() -> None:
+    pool = ProcessPoolAnalyzer(
+        functools.partial(ColourSquareEngine, "fake"), workers=2, max_pixels=MAX_PIXELS
+    )
+
+    in_workers = dict(pool.analyze_many(jobs()))
+    inline = dict(InlineAnalyzer(ColourSquareEngine("fake"), MAX_PIXELS).analyze_many(jobs()))
+
+    assert sorted(in_workers) == [1, 2, 3, 4, 5]
+    assert {k: summary(v) for k, v in in_workers.items()} == {k: summary(v) for k, v in inline.items()}
+    assert isinstance(in_workers[3], AnalysisFailure)
+    assert [len(in_workers[k].faces) for k in (1, 2, 4, 5)] == [1, 2, 0, 1]  # type: ignore[union-attr]
+
+
+def test_a_crashed_worker_fails_its_photo_and_a_fresh_pool_carries_on() -> None:
+    pool = ProcessPoolAnalyzer(functools.partial(CrashingEngine, "fake"), workers=1, max_pixels=MAX_PIXELS)
+    work = jobs()
+    work.insert(1, (99, jpeg_with_squares([("magenta", (10, 10), 40)])))
+
+    outcomes = list(pool.analyze_many(work))
+
+    keys = [key for key, _ in outcomes]
+    assert sorted(keys) == [1, 2, 3, 4, 5, 99]  # every photo reported exactly once
+    by_key = dict(outcomes)
+    crashed = by_key[99]
+    assert isinstance(crashed, AnalysisFailure)
+    assert "worker process crashed" in crashed.error
+    # photos submitted after the crash were analysed by a new worker
+    assert isinstance(by_key[4], PhotoAnalysis) and isinstance(by_key[5], PhotoAnalysis)
+    assert len(by_key[5].faces) == 1
