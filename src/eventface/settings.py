@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,19 +28,24 @@ class DlibDetector(StrEnum):
     CNN = "cnn"
 
 
-def _env(name: str) -> AliasChoices:
-    return AliasChoices(f"EVENTFACE_{name}", name)
+def _env(name: str, *, original: bool = False) -> AliasChoices:
+    """EVENTFACE_<name>; the bare name too when the original system used it."""
+    return AliasChoices(f"EVENTFACE_{name}", name) if original else AliasChoices(f"EVENTFACE_{name}")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    # no populate_by_name: it would make pydantic-settings read every bare field name from the
+    # environment too (a WORKERS meant for another program); __init__ maps field names instead
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     data_dir: Annotated[Path, Field(validation_alias=_env("DATA_DIR"))] = Path("./data")
-    database_url: Annotated[str | None, Field(validation_alias=_env("DATABASE_URL"))] = None
+    database_url: Annotated[str | None, Field(validation_alias=_env("DATABASE_URL", original=True))] = None
 
     face_engine: Annotated[EngineName, Field(validation_alias=_env("FACE_ENGINE"))] = EngineName.FUSION
     # Distance above which two faces are different people. None: the engine's calibrated default.
-    face_tolerance: Annotated[float | None, Field(validation_alias=_env("FACE_TOLERANCE"), gt=0)] = None
+    face_tolerance: Annotated[
+        float | None, Field(validation_alias=_env("FACE_TOLERANCE", original=True), gt=0)
+    ] = None
     # Long edge, in pixels, the photo is decoded to before face detection.
     detect_max_side_px: Annotated[int, Field(validation_alias=_env("DETECT_MAX_SIDE_PX"), ge=320)] = 2000
     # Faces smaller than this (box height in the full-resolution photo) are stored but not matched.
@@ -55,8 +60,16 @@ class Settings(BaseSettings):
     workers: Annotated[int, Field(validation_alias=_env("WORKERS"), ge=0)] = 0
     # Minutes between automatic syncs of an event's source (the original system's name).
     auto_sync_interval: Annotated[
-        float, Field(validation_alias=_env("AUTO_SYNC_INTERVAL"), ge=0.5, le=60)
+        float, Field(validation_alias=_env("AUTO_SYNC_INTERVAL", original=True), ge=0.5, le=60)
     ] = 2.0
+
+    def __init__(self, **values: Any) -> None:
+        aliases: dict[str, Any] = {
+            name: field.validation_alias.choices[0]
+            for name, field in type(self).model_fields.items()
+            if isinstance(field.validation_alias, AliasChoices)
+        }
+        super().__init__(**{aliases.get(key, key): value for key, value in values.items()})
 
     @field_validator("data_dir")
     @classmethod

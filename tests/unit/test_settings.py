@@ -63,11 +63,6 @@ def test_engine_and_workers_come_from_the_environment(monkeypatch: pytest.Monkey
     assert settings.worker_count == 3
 
 
-@pytest.mark.xfail(
-    reason="known bug: populate_by_name=True makes pydantic-settings read every field's bare name too",
-    raises=AssertionError,
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("name", "value"),
     [("DATA_DIR", "/elsewhere"), ("WORKERS", "7"), ("FACE_ENGINE", "dlib"), ("MAX_IMAGE_PIXELS", "5")],
