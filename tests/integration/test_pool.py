@@ -57,3 +57,16 @@ def test_a_crashed_worker_fails_its_photo_and_a_fresh_pool_carries_on() -> None:
     # photos submitted after the crash were analysed by a new worker
     assert isinstance(by_key[4], PhotoAnalysis) and isinstance(by_key[5], PhotoAnalysis)
     assert len(by_key[5].faces) == 1
+
+
+def test_photos_in_flight_beside_a_crashing_one_are_retried_not_failed() -> None:
+    pool = ProcessPoolAnalyzer(functools.partial(CrashingEngine, "fake"), workers=2, max_pixels=MAX_PIXELS)
+    work = jobs()
+    # four photos are in flight at once with two workers: the crash takes the others down with it
+    work.insert(0, (99, jpeg_with_squares([("magenta", (10, 10), 40)])))
+
+    by_key = dict(pool.analyze_many(work))
+
+    assert isinstance(by_key[99], AnalysisFailure)
+    assert "crashed on this photo" in by_key[99].error
+    assert all(isinstance(by_key[k], PhotoAnalysis) for k in (1, 2, 4, 5))

@@ -88,34 +88,41 @@ class ProcessPoolAnalyzer:
         )
 
     def analyze_many(self, jobs: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, Outcome]]:
-        pending_jobs = iter(jobs)
-        in_flight: dict[Future[Outcome], int] = {}
+        """Results in completion order.
+
+        When a worker dies (out of memory, a crash in native code) every photo in flight is a
+        suspect: a fresh pool retries the suspects one at a time, so only the photo that
+        crashes a worker on its own is reported failed, and the rest of the run goes on.
+        """
+        fresh = iter(jobs)
+        suspects: list[tuple[int, bytes]] = []
+        in_flight: dict[Future[Outcome], tuple[int, bytes]] = {}
         pool = self._pool()
         try:
             while True:
-                while len(in_flight) < 2 * self.workers:
-                    job = next(pending_jobs, None)
+                limit = 1 if suspects else 2 * self.workers
+                while len(in_flight) < limit:
+                    job = suspects.pop(0) if suspects else next(fresh, None)
                     if job is None:
                         break
-                    in_flight[pool.submit(_analyze_in_worker, job[1], self.max_pixels)] = job[0]
+                    in_flight[pool.submit(_analyze_in_worker, job[1], self.max_pixels)] = job
                 if not in_flight:
                     return
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                crashed = [f for f in done if isinstance(f.exception(), BrokenProcessPool)]
                 for future in done:
-                    key = in_flight.pop(future)
-                    try:
+                    if future not in crashed:
+                        key, _data = in_flight.pop(future)
                         yield key, future.result()
-                    except BrokenProcessPool:
-                        # a worker died (out of memory, a crash in native code): the photos it had
-                        # are reported failed, and a fresh pool carries on with the rest
-                        yield key, AnalysisFailure("the face-analysis worker process crashed on this photo")
-                        for other in list(in_flight):
-                            yield (
-                                in_flight.pop(other),
-                                AnalysisFailure("the face-analysis worker process crashed"),
-                            )
-                        pool.shutdown(wait=False, cancel_futures=True)
-                        pool = self._pool()
-                        break
+                if not crashed:
+                    continue
+                if len(in_flight) == 1:  # it crashed alone: this photo is the cause
+                    key, _data = in_flight.popitem()[1]
+                    yield key, AnalysisFailure("the face-analysis worker process crashed on this photo")
+                else:
+                    suspects.extend(in_flight.values())
+                    in_flight.clear()
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = self._pool()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
