@@ -25,10 +25,13 @@ from eventface.sources.local_folder import LocalFolderSource
 def build_face_engine(settings: Settings, name: str) -> FaceEngine:
     # imported here so that a process using one engine never loads the other's native library
     if name == EngineName.SFACE:
+        from eventface.faces.dlib_engine import HogVerifier  # noqa: PLC0415
         from eventface.faces.sface_engine import SFaceEngine  # noqa: PLC0415
 
         return SFaceEngine(
-            detect_max_side_px=settings.detect_max_side_px, min_score=settings.min_detection_score
+            detect_max_side_px=settings.detect_max_side_px,
+            min_score=settings.min_detection_score,
+            verifier=HogVerifier(),
         )
     if name == EngineName.DLIB:
         from eventface.faces.dlib_engine import DlibFaceEngine  # noqa: PLC0415

@@ -9,7 +9,7 @@ from eventface.cli.options import DataDir, fail, runtime
 from eventface.db import migrate
 
 app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
-out = Console()
+out = Console(soft_wrap=True)
 
 
 @app.command("upgrade")

@@ -13,7 +13,7 @@ from eventface.cli.options import DataDir, runtime
 from eventface.services import events as event_service
 
 app = typer.Typer(help="Create, list and delete events.", no_args_is_help=True)
-out = Console()
+out = Console(soft_wrap=True)
 
 
 @app.command("create")

@@ -14,7 +14,7 @@ from eventface.services import events as event_service
 from eventface.services import ingest
 from eventface.settings import EngineName
 
-out = Console()
+out = Console(soft_wrap=True)
 
 
 def index(

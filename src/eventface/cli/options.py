@@ -22,7 +22,7 @@ DataDir = Annotated[
     ),
 ]
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def settings_for(data_dir: Path | None) -> Settings:

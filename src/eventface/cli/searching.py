@@ -13,7 +13,7 @@ from rich.table import Table
 from eventface.cli.options import DataDir, fail, runtime
 from eventface.services.search import SearchResult, Selfie, find_photos
 
-out = Console()
+out = Console(soft_wrap=True)
 MAX_SELFIES = 3
 
 
@@ -38,6 +38,7 @@ def search(
             [Selfie(str(p), p.read_bytes()) for p in selfies],
             tolerance=rt.tolerance(engine),
             max_pixels=rt.settings.max_image_pixels,
+            min_face_px=rt.settings.min_face_px,
         )
     if as_json:
         print(json.dumps(to_json(result), ensure_ascii=False))

@@ -30,4 +30,9 @@ class FaceEngine(Protocol):
     @property
     def default_tolerance(self) -> float: ...
 
+    @property
+    def expansion_tolerance(self) -> float | None:
+        """Matches this close become extra queries before the final threshold (None: no expansion)."""
+        ...
+
     def find_faces(self, image: PhotoImage) -> list[DetectedFace]: ...

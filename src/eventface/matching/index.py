@@ -27,6 +27,30 @@ class Hits:
     def __len__(self) -> int:
         return len(self.face_ids)
 
+    def where_taller(self, min_height_px: float) -> Hits:
+        """Only faces at least this tall: smaller ones are kept in the index but not matched."""
+        return self.where(self.heights >= min_height_px) if min_height_px > 0 else self
+
+    def merge(self, other: Hits) -> Hits:
+        """Both sets of hits; `other`'s query numbers follow this one's."""
+        offset = int(self.query.max()) + 1 if len(self) else 0
+        return Hits(
+            np.concatenate([self.query, other.query + offset]),
+            np.concatenate([self.face_ids, other.face_ids]),
+            np.concatenate([self.photo_ids, other.photo_ids]),
+            np.concatenate([self.distances, other.distances]),
+            np.concatenate([self.heights, other.heights]),
+        )
+
+    def where(self, mask: npt.NDArray[np.bool_]) -> Hits:
+        return Hits(
+            self.query[mask],
+            self.face_ids[mask],
+            self.photo_ids[mask],
+            self.distances[mask],
+            self.heights[mask],
+        )
+
 
 class VectorIndex(Protocol):
     """Per-event face embeddings kept in memory and updated incrementally.
@@ -44,5 +68,9 @@ class VectorIndex(Protocol):
     def apply(self, event_id: int, revision: int, removed_photo_ids: Ids, added: FaceMatrix) -> None: ...
 
     def search(self, event_id: int, queries: Matrix, max_distance: float) -> Hits: ...
+
+    def vectors(self, event_id: int, face_ids: Ids) -> Matrix:
+        """The stored embeddings of these faces, in the order given."""
+        ...
 
     def drop(self, event_id: int) -> None: ...

@@ -70,9 +70,7 @@ class NumpyVectorIndex:
             self._events[event_id] = _EventFaces(revision, held.metric, faces, terms.astype(np.float32))
 
     def search(self, event_id: int, queries: Matrix, max_distance: float) -> Hits:
-        held = self._events.get(event_id)
-        if held is None:
-            raise NotFoundError(f"event {event_id} is not loaded in the vector index")
+        held = self._held(event_id)
         faces = held.faces
         if len(faces) == 0 or len(queries) == 0:
             no_ids = np.zeros(0, np.int64)
@@ -88,6 +86,23 @@ class NumpyVectorIndex:
             distances=distances[query, column],
             heights=faces.heights[column],
         )
+
+    def vectors(self, event_id: int, face_ids: Ids) -> Matrix:
+        faces = self._held(event_id).faces
+        if len(face_ids) == 0:
+            return faces.embeddings[:0]
+        order = np.argsort(faces.face_ids)
+        positions = np.searchsorted(faces.face_ids, face_ids, sorter=order)
+        rows = order[np.clip(positions, 0, max(len(order) - 1, 0))] if len(order) else positions
+        if len(order) == 0 or not np.array_equal(faces.face_ids[rows], face_ids):
+            raise NotFoundError(f"some of these faces are not in event {event_id}'s index")
+        return faces.embeddings[rows]
+
+    def _held(self, event_id: int) -> _EventFaces:
+        held = self._events.get(event_id)
+        if held is None:
+            raise NotFoundError(f"event {event_id} is not loaded in the vector index")
+        return held
 
     def drop(self, event_id: int) -> None:
         with self._lock:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from eventface.db.unit_of_work import UnitOfWork
-from eventface.domain.models import DetectedFace
+from eventface.domain.distance import Matrix
+from eventface.domain.models import DetectedFace, Match
 from eventface.errors import ImageError
 from eventface.faces.engine import FaceEngine
 from eventface.faces.images import PhotoImage
@@ -80,6 +81,37 @@ def ensure_loaded(uow: UnitOfWork, index: VectorIndex, event_id: int, engine: Fa
         index.load(event_id, revision, engine.metric, uow.faces.matrix(event_id, engine.name))
 
 
+MAX_EXPANSION_QUERIES = 64  # the closest confident matches; bounds the cost of a search
+
+
+def match_faces(
+    index: VectorIndex,
+    event_id: int,
+    queries: Matrix,
+    *,
+    tolerance: float,
+    expansion_tolerance: float | None,
+    min_face_px: int = 0,
+) -> list[Match]:
+    """Photos with a face within `tolerance` of any query, closest first.
+
+    With `expansion_tolerance`, query expansion: in each photo, the best face within that
+    stricter limit joins the queries, so a guest is also found by how they look at this
+    event (light, make-up, angle) rather than only by the selfies. A face never matches
+    itself as an extra query.
+    """
+    hits = index.search(event_id, queries, tolerance).where_taller(min_face_px)
+    if expansion_tolerance is None or len(hits) == 0:
+        return rank_photos(hits)
+    confident = rank_photos(hits.where(hits.distances <= expansion_tolerance))[:MAX_EXPANSION_QUERIES]
+    if not confident:
+        return rank_photos(hits)
+    extra_ids = np.array([m.face_id for m in confident], np.int64)
+    expanded = index.search(event_id, index.vectors(event_id, extra_ids), tolerance).where_taller(min_face_px)
+    expanded = expanded.where(expanded.face_ids != extra_ids[expanded.query])
+    return rank_photos(hits.merge(expanded))
+
+
 def find_photos(
     uow: UnitOfWork,
     index: VectorIndex,
@@ -89,14 +121,22 @@ def find_photos(
     *,
     tolerance: float,
     max_pixels: int,
+    min_face_px: int = 0,
 ) -> SearchResult:
-    """Photos in which any selfie's face is within `tolerance` of a face, closest first."""
+    """Each selfie is its own query (a photo matches if any selfie matches a face in it)."""
     event = uow.events.find(ref)
     queries, reports = selfie_embeddings(engine, selfies, max_pixels)
     if not queries:
         return SearchResult([], reports)
     ensure_loaded(uow, index, event.id, engine)
-    ranked = rank_photos(index.search(event.id, np.vstack(queries), tolerance))
+    ranked = match_faces(
+        index,
+        event.id,
+        np.vstack(queries),
+        tolerance=tolerance,
+        expansion_tolerance=engine.expansion_tolerance,
+        min_face_px=min_face_px,
+    )
     photos = uow.photos.get_many(m.photo_id for m in ranked)
     matches = [
         PhotoMatch(m.photo_id, photos[m.photo_id].name, photos[m.photo_id].source_file_id, m.distance)
