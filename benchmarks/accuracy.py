@@ -292,7 +292,7 @@ def tar_at_far(engine_name: str, face_set: str, rt: Runtime, pipes: list[Pipelin
         for far in (0.01, 0.001):
             limit = impostor[max(0, int(np.floor(far * len(impostor))) - 1)] if len(impostor) else np.inf
             rates.append(round(float((genuine < limit).mean()), 3))
-        out[pipe.name] = rates + [len(genuine), len(impostor)]
+        out[pipe.name] = [*rates, len(genuine), len(impostor)]
     return out
 
 
