@@ -138,6 +138,7 @@ def _index_for(ix: IndexedEvent, pipe: Pipeline) -> NumpyVectorIndex:
         np.array([number[name] for name in ix.names], np.int64),
         np.ascontiguousarray(ix.embeddings[:, pipe.columns]),
         (ix.boxes[:, 3] - ix.boxes[:, 1]).astype(np.float32),
+        np.full(len(ix.names), 100.0, np.float32),
     )
     index.load(0, 0, pipe.metric, faces)
     return index

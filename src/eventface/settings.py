@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     detect_max_side_px: Annotated[int, Field(validation_alias=_env("DETECT_MAX_SIDE_PX"), ge=320)] = 2000
     # Faces smaller than this (box height in the full-resolution photo) are stored but not matched.
     min_face_px: Annotated[int, Field(validation_alias=_env("MIN_FACE_PX"), ge=0)] = 0
+    # Faces blurrier than this (variance of the Laplacian of the aligned chip) are stored but not matched.
+    min_face_sharpness: Annotated[float, Field(validation_alias=_env("MIN_FACE_SHARPNESS"), ge=0)] = 0.0
     # Detections scoring below this are dropped (YuNet score, or dlib HOG's adjusted margin).
     min_detection_score: Annotated[float, Field(validation_alias=_env("MIN_DETECTION_SCORE"))] = 0.6
     dlib_detector: Annotated[DlibDetector, Field(validation_alias=_env("DLIB_DETECTOR"))] = DlibDetector.HOG

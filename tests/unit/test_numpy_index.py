@@ -27,6 +27,7 @@ def faces(embeddings: np.ndarray, photo_ids: list[int], first_face_id: int = 1) 
         photo_ids=np.array(photo_ids, np.int64),
         embeddings=np.asarray(embeddings, np.float32),
         heights=np.full(n, 80.0, np.float32),
+        sharpness=np.full(n, 50.0, np.float32),
     )
 
 

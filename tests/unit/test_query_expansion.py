@@ -18,7 +18,9 @@ def unit(degrees: float) -> list[float]:
     return [math.cos(math.radians(degrees)), math.sin(math.radians(degrees))]
 
 
-def index_of(angles: list[float], heights: list[float] | None = None) -> NumpyVectorIndex:
+def index_of(
+    angles: list[float], heights: list[float] | None = None, sharpness: list[float] | None = None
+) -> NumpyVectorIndex:
     """Face k is in photo 100 + k, at `angles[k]` degrees from the selfie's direction (0)."""
     n = len(angles)
     index = NumpyVectorIndex()
@@ -31,6 +33,7 @@ def index_of(angles: list[float], heights: list[float] | None = None) -> NumpyVe
             np.arange(100, 100 + n, dtype=np.int64),
             np.array([unit(a) for a in angles], np.float32),
             np.array(heights or [200.0] * n, np.float32),
+            np.array(sharpness or [100.0] * n, np.float32),
         ),
     )
     return index
@@ -74,6 +77,14 @@ def test_faces_below_the_minimum_height_are_not_matched() -> None:
     index = index_of([5, 6], heights=[40, 200])
 
     matches = match_faces(index, 1, SELFIE, tolerance=TOLERANCE, expansion_tolerance=None, min_face_px=60)
+
+    assert [m.photo_id for m in matches] == [101]
+
+
+def test_faces_blurrier_than_the_minimum_sharpness_are_not_matched() -> None:
+    index = index_of([5, 6], sharpness=[3.0, 80.0])
+
+    matches = match_faces(index, 1, SELFIE, tolerance=TOLERANCE, expansion_tolerance=None, min_sharpness=10)
 
     assert [m.photo_id for m in matches] == [101]
 

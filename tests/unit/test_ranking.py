@@ -18,6 +18,7 @@ def hits(rows: list[tuple[int, int, int, float]]) -> Hits:
         photo_ids=np.array(photo_ids, np.int64),
         distances=np.array(distances, np.float32),
         heights=np.full(len(rows), 100.0, np.float32),
+        sharpness=np.full(len(rows), 100.0, np.float32),
     )
 
 

@@ -39,6 +39,7 @@ def search(
             tolerance=rt.tolerance(engine),
             max_pixels=rt.settings.max_image_pixels,
             min_face_px=rt.settings.min_face_px,
+            min_sharpness=rt.settings.min_face_sharpness,
         )
     if as_json:
         print(json.dumps(to_json(result), ensure_ascii=False))

@@ -292,7 +292,14 @@ class FaceRepository:
     def matrix(self, event_id: int, engine: str, photo_id: int | None = None) -> FaceMatrix:
         """The event's searchable faces (of indexed photos, by `engine`), or one photo's."""
         query = (
-            select(FaceRow.id, FaceRow.photo_id, FaceRow.top, FaceRow.bottom, FaceRow.embedding)
+            select(
+                FaceRow.id,
+                FaceRow.photo_id,
+                FaceRow.top,
+                FaceRow.bottom,
+                FaceRow.embedding,
+                FaceRow.sharpness,
+            )
             .join(PhotoRow, PhotoRow.id == FaceRow.photo_id)
             .where(
                 FaceRow.event_id == event_id,
@@ -311,6 +318,7 @@ class FaceRepository:
             photo_ids=np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)),
             embeddings=np.vstack([np.frombuffer(r[4], dtype="<f4") for r in rows]).astype(np.float32),
             heights=np.fromiter((r[3] - r[2] for r in rows), dtype=np.float32, count=len(rows)),
+            sharpness=np.fromiter((r[5] for r in rows), dtype=np.float32, count=len(rows)),
         )
 
     def count(self, event_id: int) -> int:

@@ -90,6 +90,7 @@ class FaceMatrix:
     photo_ids: npt.NDArray[np.int64]
     embeddings: npt.NDArray[np.float32]  # n x d
     heights: npt.NDArray[np.float32]  # face box height in full-resolution pixels
+    sharpness: npt.NDArray[np.float32]  # variance of the Laplacian of the aligned face chip
 
     def __len__(self) -> int:
         return len(self.face_ids)
@@ -97,7 +98,8 @@ class FaceMatrix:
     @classmethod
     def empty(cls, dim: int = 0) -> FaceMatrix:
         no_ids = np.zeros(0, np.int64)
-        return cls(no_ids, no_ids, np.zeros((0, dim), np.float32), np.zeros(0, np.float32))
+        none = np.zeros(0, np.float32)
+        return cls(no_ids, no_ids, np.zeros((0, dim), np.float32), none, none)
 
 
 @dataclass(frozen=True)

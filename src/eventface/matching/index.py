@@ -23,13 +23,16 @@ class Hits:
     photo_ids: Ids
     distances: Matrix
     heights: Matrix  # face box height in the full-resolution photo
+    sharpness: Matrix  # the aligned face chip's variance of the Laplacian
 
     def __len__(self) -> int:
         return len(self.face_ids)
 
-    def where_taller(self, min_height_px: float) -> Hits:
-        """Only faces at least this tall: smaller ones are kept in the index but not matched."""
-        return self.where(self.heights >= min_height_px) if min_height_px > 0 else self
+    def usable(self, min_height_px: float, min_sharpness: float) -> Hits:
+        """Only faces at least this tall and this sharp: the others stay indexed but do not match."""
+        if min_height_px <= 0 and min_sharpness <= 0:
+            return self
+        return self.where((self.heights >= min_height_px) & (self.sharpness >= min_sharpness))
 
     def merge(self, other: Hits) -> Hits:
         """Both sets of hits; `other`'s query numbers follow this one's."""
@@ -40,6 +43,7 @@ class Hits:
             np.concatenate([self.photo_ids, other.photo_ids]),
             np.concatenate([self.distances, other.distances]),
             np.concatenate([self.heights, other.heights]),
+            np.concatenate([self.sharpness, other.sharpness]),
         )
 
     def where(self, mask: npt.NDArray[np.bool_]) -> Hits:
@@ -49,6 +53,7 @@ class Hits:
             self.photo_ids[mask],
             self.distances[mask],
             self.heights[mask],
+            self.sharpness[mask],
         )
 
 

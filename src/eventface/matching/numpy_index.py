@@ -38,6 +38,7 @@ class NumpyVectorIndex:
             np.asarray(faces.photo_ids, np.int64),
             np.ascontiguousarray(faces.embeddings, np.float32),
             np.asarray(faces.heights, np.float32),
+            np.asarray(faces.sharpness, np.float32),
         )
         with self._lock:
             self._events[event_id] = _EventFaces(
@@ -63,6 +64,7 @@ class NumpyVectorIndex:
                 np.concatenate([old.photo_ids[keep], added.photo_ids]),
                 embeddings,
                 np.concatenate([old.heights[keep], added.heights]).astype(np.float32),
+                np.concatenate([old.sharpness[keep], added.sharpness]).astype(np.float32),
             )
             terms = held.terms[keep]
             if len(added):
@@ -74,9 +76,8 @@ class NumpyVectorIndex:
         faces = held.faces
         if len(faces) == 0 or len(queries) == 0:
             no_ids = np.zeros(0, np.int64)
-            return Hits(
-                np.zeros(0, np.intp), no_ids, no_ids, np.zeros(0, np.float32), np.zeros(0, np.float32)
-            )
+            none = np.zeros(0, np.float32)
+            return Hits(np.zeros(0, np.intp), no_ids, no_ids, none, none, none)
         distances = held.metric.distances(np.asarray(queries, np.float32), faces.embeddings, held.terms)
         query, column = np.nonzero(distances <= max_distance)
         return Hits(
@@ -85,6 +86,7 @@ class NumpyVectorIndex:
             photo_ids=faces.photo_ids[column],
             distances=distances[query, column],
             heights=faces.heights[column],
+            sharpness=faces.sharpness[column],
         )
 
     def vectors(self, event_id: int, face_ids: Ids) -> Matrix:

@@ -92,6 +92,7 @@ def match_faces(
     tolerance: float,
     expansion_tolerance: float | None,
     min_face_px: int = 0,
+    min_sharpness: float = 0.0,
 ) -> list[Match]:
     """Photos with a face within `tolerance` of any query, closest first.
 
@@ -100,14 +101,15 @@ def match_faces(
     event (light, make-up, angle) rather than only by the selfies. A face never matches
     itself as an extra query.
     """
-    hits = index.search(event_id, queries, tolerance).where_taller(min_face_px)
+    hits = index.search(event_id, queries, tolerance).usable(min_face_px, min_sharpness)
     if expansion_tolerance is None or len(hits) == 0:
         return rank_photos(hits)
     confident = rank_photos(hits.where(hits.distances <= expansion_tolerance))[:MAX_EXPANSION_QUERIES]
     if not confident:
         return rank_photos(hits)
     extra_ids = np.array([m.face_id for m in confident], np.int64)
-    expanded = index.search(event_id, index.vectors(event_id, extra_ids), tolerance).where_taller(min_face_px)
+    expanded = index.search(event_id, index.vectors(event_id, extra_ids), tolerance)
+    expanded = expanded.usable(min_face_px, min_sharpness)
     expanded = expanded.where(expanded.face_ids != extra_ids[expanded.query])
     return rank_photos(hits.merge(expanded))
 
@@ -122,6 +124,7 @@ def find_photos(
     tolerance: float,
     max_pixels: int,
     min_face_px: int = 0,
+    min_sharpness: float = 0.0,
 ) -> SearchResult:
     """Each selfie is its own query (a photo matches if any selfie matches a face in it)."""
     event = uow.events.find(ref)
@@ -136,6 +139,7 @@ def find_photos(
         tolerance=tolerance,
         expansion_tolerance=engine.expansion_tolerance,
         min_face_px=min_face_px,
+        min_sharpness=min_sharpness,
     )
     photos = uow.photos.get_many(m.photo_id for m in ranked)
     matches = [
