@@ -157,7 +157,13 @@ def _queries(ix: IndexedEvent, pipe: Pipeline, ident: str, averaged: bool) -> np
 
 
 def returned(
-    ix: IndexedEvent, pipe: Pipeline, tolerance: float, *, averaged: bool, expansion: float | None
+    ix: IndexedEvent,
+    pipe: Pipeline,
+    tolerance: float,
+    *,
+    averaged: bool,
+    expansion: float | None,
+    min_face_px: int = 0,
 ) -> dict[str, set[str]]:
     index = _index_for(ix, pipe)
     names = ix.photo_names
@@ -167,7 +173,12 @@ def returned(
             out[ident] = set()
             continue
         matches = match_faces(
-            index, 0, _queries(ix, pipe, ident, averaged), tolerance=tolerance, expansion_tolerance=expansion
+            index,
+            0,
+            _queries(ix, pipe, ident, averaged),
+            tolerance=tolerance,
+            expansion_tolerance=expansion,
+            min_face_px=min_face_px,
         )
         out[ident] = {names[m.photo_id] for m in matches}
     return out
@@ -391,6 +402,22 @@ def main() -> int:
                 }
             )
 
+    # the shipped default with faces below a minimum height left out of matching
+    min_size = []
+    for px in (0, 70, 80, 100):
+        row = {"min_face_px": px}
+        for ix in events(args.seed, "fusion"):
+            got = returned(
+                ix,
+                shipped,
+                fusion_engine.TOLERANCE,
+                averaged=False,
+                expansion=fusion_engine.EXPANSION_TOLERANCE,
+                min_face_px=px,
+            )
+            p, r = precision_recall(got, truth(ix))
+            row[ix.event.face_set] = {"precision": round(p, 3), "recall": round(r, 3)}
+        min_size.append(row)
     detection = {
         f"{k[0]} seed {k[1]} {k[2]}": detector_recall(ix) for k, ix in indexed.items() if k[1] == args.seed
     }
@@ -445,6 +472,15 @@ def print_markdown(report: dict[str, object]) -> None:
     for fs, rows in report["tar_at_far"].items():  # type: ignore[attr-defined]
         for name, (t1, t01, g, i) in rows.items():
             print(f"| {fs} | {name} | {t1} | {t01} | {g} / {i} |")
+    print()
+    print("| min face height (px) | Western P / R | East Asian P / R |")
+    print("|---|---|---|")
+    for row in report["min_face_px"]:  # type: ignore[attr-defined]
+        w, a = row["faces"], row["faces_asia"]
+        print(
+            f"| {row['min_face_px']} | {w['precision']:.3f} / {w['recall']:.3f} | "
+            f"{a['precision']:.3f} / {a['recall']:.3f} |"
+        )
     print()
     print("reference (original approach):", json.dumps(report["reference"]))
 
