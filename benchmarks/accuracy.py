@@ -435,6 +435,7 @@ def main() -> int:
     report = {
         "scales": scales,
         "matching": results,
+        "min_face_px": min_size,
         "detection": detection,
         "tar_at_far": tar,
         "reference": reference,
