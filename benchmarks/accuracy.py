@@ -445,16 +445,24 @@ def main() -> int:
     return 0
 
 
+def _buckets(scores: dict[str, object]) -> str:
+    values = scores.get("recall_by_face_px")
+    return " / ".join(f"{v:.2f}" if v is not None else "-" for v in values) if values else "-"  # type: ignore[attr-defined]
+
+
 def print_markdown(report: dict[str, object]) -> None:
-    print("| pipeline | rule | threshold (seed 2) | Western P / R | East Asian P / R | both targets |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| pipeline | rule | threshold (seed 2) | Western P / R | East Asian P / R | both targets "
+        "| R by face px 60-99 / 100-159 / 160-249 / 250-400, Western; East Asian |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for row in report["matching"]:  # type: ignore[attr-defined]
         w, a = row["faces"], row["faces_asia"]
         thr = f"{row['threshold']}" + (f" (expansion {row['expansion']})" if row.get("expansion") else "")
         both = "yes" if w.get("meets") and a.get("meets") else "no"
         print(
             f"| {row['pipeline']} | {row['rule']} | {thr} | {w['precision']:.3f} / {w['recall']:.3f} | "
-            f"{a['precision']:.3f} / {a['recall']:.3f} | {both} |"
+            f"{a['precision']:.3f} / {a['recall']:.3f} | {both} | {_buckets(w)}; {_buckets(a)} |"
         )
     print()
     print(
