@@ -17,7 +17,7 @@ import numpy as np
 
 from eventface.db.unit_of_work import Transactions, UnitOfWork
 from eventface.domain.models import IndexProgress, Photo, PhotoStatus, TaskStatus
-from eventface.errors import PhotoGoneError
+from eventface.errors import InvalidInputError, PhotoGoneError
 from eventface.faces.pool import AnalysisFailure, Outcome
 from eventface.matching.index import VectorIndex
 from eventface.sources.base import PhotoSource, SourcePhoto
@@ -102,7 +102,7 @@ def run_indexing(
         event = uow.events.get(task.event_id)
         uow.tasks.interrupt_unfinished(event.id, keep=task_id)
         if event.engine != engine.name:
-            raise ValueError(f"event {event.id} is indexed with {event.engine!r}, not {engine.name!r}")
+            raise InvalidInputError(f"event {event.id} is indexed with {event.engine!r}, not {engine.name!r}")
     try:
         listing = list(source.list_photos())
     except Exception as exc:
