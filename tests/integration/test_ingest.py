@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from eventface.domain.models import PhotoStatus, TaskStatus
-from eventface.errors import SourceUnavailableError
+from eventface.errors import InvalidInputError, SourceUnavailableError
 from eventface.runtime import Runtime, build_runtime
 from eventface.services import events
 from eventface.settings import Settings
@@ -318,7 +318,7 @@ def test_indexing_with_another_engine_than_the_events_is_refused(
 ) -> None:
     event = create_event(runtime, folder)
 
-    with pytest.raises(ValueError, match="indexed with 'fake', not 'other'"):
+    with pytest.raises(InvalidInputError, match="indexed with 'fake', not 'other'"):
         index_event(runtime, event, ColourSquareEngine("other"))
     assert photo_states(runtime, event) == {}  # refused before the folder was even listed
 
