@@ -37,11 +37,12 @@ from eventface.domain.distance import CosineMetric, EuclideanMetric, FusedMetric
 from eventface.domain.models import FaceMatrix
 from eventface.faces import fusion_engine
 from eventface.faces.images import PhotoImage
+from eventface.matching.expansion import match_faces
 from eventface.matching.numpy_index import NumpyVectorIndex
 from eventface.runtime import Runtime, build_runtime
 from eventface.services import ingest
 from eventface.services.events import create_event
-from eventface.services.search import largest, match_faces
+from eventface.services.search import largest
 from eventface.settings import Settings
 from events import FACE_SETS, OUT, SIZE_BUCKETS, DevEvent, dev_event, precision_recall
 

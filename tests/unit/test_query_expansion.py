@@ -10,8 +10,8 @@ import pytest
 from eventface.domain.distance import CosineMetric
 from eventface.domain.models import FaceMatrix
 from eventface.errors import NotFoundError
+from eventface.matching.expansion import match_faces
 from eventface.matching.numpy_index import NumpyVectorIndex
-from eventface.services.search import match_faces
 
 
 def unit(degrees: float) -> list[float]:
