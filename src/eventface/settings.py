@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     auto_sync_interval: Annotated[
         float, Field(validation_alias=_env("AUTO_SYNC_INTERVAL", original=True), ge=0.5, le=60)
     ] = 2.0
+    # The job queue: unset means SQLite in the data dir (queue.db); redis://... to scale out.
+    queue_url: Annotated[str | None, Field(validation_alias=_env("QUEUE_URL", original=True))] = None
 
     def __init__(self, **values: Any) -> None:
         aliases: dict[str, Any] = {
@@ -77,6 +79,13 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("queue_url")
+    @classmethod
+    def _redis_only(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("QUEUE_URL must be a redis:// URL (leave it unset for SQLite in the data dir)")
+        return value or None
 
     @property
     def db_url(self) -> str:

@@ -10,8 +10,9 @@ from pydantic import AliasChoices
 from eventface.settings import Settings
 from tests.conftest import REPO_ROOT
 
-# the original system's environment names, accepted (and documented) without the prefix
-ORIGINAL_NAMES = {"DATABASE_URL", "FACE_TOLERANCE", "AUTO_SYNC_INTERVAL"}
+# the original system's environment names (and QUEUE_URL, named so in the issues), accepted and
+# documented without the prefix
+ORIGINAL_NAMES = {"DATABASE_URL", "FACE_TOLERANCE", "AUTO_SYNC_INTERVAL", "QUEUE_URL"}
 
 
 def env_names(field: str) -> list[str]:

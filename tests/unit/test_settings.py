@@ -121,3 +121,15 @@ def test_invalid_values_are_rejected(monkeypatch: pytest.MonkeyPatch, name: str,
     (error,) = raised.value.errors()
     assert error["loc"] == ("EVENTFACE_" + name.removeprefix("EVENTFACE_"),)
     assert error["input"] == value
+
+
+def test_queue_url_comes_from_queue_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    assert Settings(data_dir=tmp_path).queue_url is None
+    monkeypatch.setenv("QUEUE_URL", "redis://queue.example:6379/0")
+
+    assert Settings(data_dir=tmp_path).queue_url == "redis://queue.example:6379/0"
+
+
+def test_a_queue_url_that_is_not_redis_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="redis://"):
+        Settings(data_dir=tmp_path, queue_url="amqp://localhost")

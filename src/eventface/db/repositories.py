@@ -6,9 +6,10 @@ import secrets
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from eventface.db.tables import EventRow, FaceRow, IndexTaskRow, PhotoRow, utcnow
@@ -35,6 +36,16 @@ class EventSummary:
 
 
 @dataclass(frozen=True)
+class AutoSyncState:
+    enabled: bool
+    interval_s: float | None
+    last_sync_at: datetime | None
+    next_sync_at: datetime | None
+    last_error: str | None
+    running_since: datetime | None
+
+
+@dataclass(frozen=True)
 class KnownPhoto:
     photo_id: int
     version: str
@@ -52,6 +63,11 @@ def _event(row: EventRow) -> Event:
         engine=row.engine,
         created_at=row.created_at,
     )
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; everything eventface stores is UTC
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def _photo(row: PhotoRow) -> Photo:
@@ -94,7 +110,7 @@ class EventRepository:
             raise NotFoundError(f"no event {ref!r}")
         return _event(row)
 
-    def summaries(self) -> list[EventSummary]:
+    def summaries(self, event_id: int | None = None) -> list[EventSummary]:
         status = PhotoRow.status
         live = status != PhotoStatus.REMOVED.value
         counts = (
@@ -111,6 +127,7 @@ class EventRepository:
         rows = self.session.execute(
             select(EventRow, counts.c.photos, counts.c.faces, counts.c.failed, counts.c.pending)
             .outerjoin(counts, counts.c.event_id == EventRow.id)
+            .where(EventRow.id == event_id if event_id is not None else true())
             .order_by(EventRow.id)
         )
         return [
@@ -137,6 +154,83 @@ class EventRepository:
         if revision is None:
             raise NotFoundError(f"no event {event_id}")
         return revision
+
+    def summary(self, event_id: int) -> EventSummary:
+        found = self.summaries(event_id)
+        if not found:
+            raise NotFoundError(f"no event {event_id}")
+        return found[0]
+
+    def set_auto_sync(
+        self, event_id: int, *, enabled: bool, interval_s: float | None, next_sync_at: datetime | None
+    ) -> None:
+        row = self._row(event_id)
+        row.auto_sync_enabled = enabled
+        row.next_sync_at = next_sync_at
+        if interval_s is not None:
+            row.auto_sync_interval_s = interval_s
+
+    def auto_sync(self, event_id: int) -> AutoSyncState:
+        # a fresh read: claim_sync and finish_sync update the row behind the ORM's back
+        row = self.session.execute(
+            select(
+                EventRow.auto_sync_enabled,
+                EventRow.auto_sync_interval_s,
+                EventRow.last_sync_at,
+                EventRow.next_sync_at,
+                EventRow.last_error,
+                EventRow.sync_running_since,
+            ).where(EventRow.id == event_id)
+        ).one_or_none()
+        if row is None:
+            raise NotFoundError(f"no event {event_id}")
+        enabled, interval_s, last, next_at, error, since = row
+        return AutoSyncState(bool(enabled), interval_s, _aware(last), _aware(next_at), error, _aware(since))
+
+    def due_for_sync(self, now: datetime, stale_before: datetime) -> list[int]:
+        """Enabled events whose next sync is due and that no live lease holds."""
+        return list(
+            self.session.scalars(
+                select(EventRow.id)
+                .where(*self._sync_claimable(now, stale_before))
+                .order_by(EventRow.next_sync_at)
+            )
+        )
+
+    def claim_sync(self, event_id: int, now: datetime, stale_before: datetime) -> bool:
+        """Takes the event's sync lease in one conditional UPDATE: true for exactly one caller."""
+        result = self.session.execute(
+            update(EventRow)
+            .where(EventRow.id == event_id, *self._sync_claimable(now, stale_before))
+            .values(sync_running_since=now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+    def finish_sync(self, event_id: int, now: datetime, error: str | None) -> None:
+        """Releases the lease, records the outcome and schedules the next sync one interval on."""
+        interval_s = self.session.scalar(select(EventRow.auto_sync_interval_s).where(EventRow.id == event_id))
+        values: dict[str, object] = {
+            "sync_running_since": None,
+            "last_error": error,
+            "next_sync_at": now + timedelta(seconds=interval_s) if interval_s else None,
+        }
+        if error is None:
+            values["last_sync_at"] = now  # the last *successful* sync, as in the original system
+        self.session.execute(
+            update(EventRow)
+            .where(EventRow.id == event_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+    @staticmethod
+    def _sync_claimable(now: datetime, stale_before: datetime) -> tuple[ColumnElement[bool], ...]:
+        return (
+            EventRow.auto_sync_enabled.is_(True),
+            EventRow.next_sync_at <= now,
+            or_(EventRow.sync_running_since.is_(None), EventRow.sync_running_since < stale_before),
+        )
 
     def _row(self, event_id: int) -> EventRow:
         row = self.session.get(EventRow, event_id)

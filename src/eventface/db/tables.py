@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -48,6 +49,14 @@ class EventRow(Base):
     # bumped whenever the event's faces change, so in-memory vector indexes know to reload
     faces_revision: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # the auto-sync schedule lives here so that it survives a restart (services/sync.py)
+    auto_sync_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    auto_sync_interval_s: Mapped[float | None] = mapped_column(Float)
+    last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # a lease: set while one worker syncs the event, so no other starts a second sync
+    sync_running_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     photos: Mapped[list[PhotoRow]] = relationship(
         back_populates="event", cascade="all, delete-orphan", passive_deletes=True

@@ -1,0 +1,112 @@
+"""Auto-sync: a persisted per-event schedule, and the lease that keeps one sync per event at a time.
+
+The schedule lives in the events table, so it survives a restart (the original system's
+limitation 1); a scheduler in the worker asks `due_events` and enqueues one sync job per event.
+The sync itself is an indexing run (services/ingest.py): for a local folder, rescan and diff.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from eventface.db.unit_of_work import UnitOfWork
+from eventface.errors import InvalidInputError, NotFoundError
+
+MIN_INTERVAL_MINUTES = 0.5  # the original system's 30 s safety floor
+MAX_INTERVAL_MINUTES = 60.0
+# a lease older than this belongs to a worker that died mid-sync; the event may be synced again
+SYNC_LEASE = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class AutoSyncStatus:
+    enabled: bool
+    running: bool  # a sync of this event is in progress right now
+    interval_minutes: float | None
+    last_sync_at: datetime | None  # the last successful sync
+    next_sync_at: datetime | None
+    last_error: str | None  # why the last sync failed; None after a success
+    photos_total: int
+    faces_total: int
+
+
+def validate_interval(minutes: float) -> float:
+    if not math.isfinite(minutes) or not MIN_INTERVAL_MINUTES <= minutes <= MAX_INTERVAL_MINUTES:
+        raise InvalidInputError(
+            f"interval_minutes must be between {MIN_INTERVAL_MINUTES:g} (30 seconds) and "
+            f"{MAX_INTERVAL_MINUTES:g} minutes, got {minutes:g}"
+        )
+    return minutes
+
+
+def enable_auto_sync(
+    uow: UnitOfWork,
+    ref: str,
+    interval_minutes: float | None,
+    default_minutes: float,
+    now: datetime | None = None,
+) -> float:
+    """Turns auto-sync on with the given interval (or the default); the first sync is due at once.
+
+    Returns the interval in minutes. Raises `InvalidInputError` outside 0.5-60 minutes.
+    """
+    minutes = validate_interval(default_minutes if interval_minutes is None else interval_minutes)
+    event = uow.events.find(ref)
+    uow.events.set_auto_sync(
+        event.id, enabled=True, interval_s=minutes * 60, next_sync_at=now or datetime.now(UTC)
+    )
+    return minutes
+
+
+def disable_auto_sync(uow: UnitOfWork, ref: str) -> None:
+    """Turns auto-sync off; a sync already running finishes, no new one starts."""
+    event = uow.events.find(ref)
+    uow.events.set_auto_sync(event.id, enabled=False, interval_s=None, next_sync_at=None)
+
+
+def auto_sync_status(uow: UnitOfWork, ref: str) -> AutoSyncStatus:
+    event = uow.events.find(ref)
+    state = uow.events.auto_sync(event.id)
+    summary = uow.events.summary(event.id)
+    return AutoSyncStatus(
+        enabled=state.enabled,
+        running=state.running_since is not None,
+        interval_minutes=None if state.interval_s is None else state.interval_s / 60,
+        last_sync_at=state.last_sync_at,
+        next_sync_at=state.next_sync_at,
+        last_error=state.last_error,
+        photos_total=summary.photos,
+        faces_total=summary.faces,
+    )
+
+
+def due_events(uow: UnitOfWork, now: datetime) -> list[int]:
+    """Ids of enabled events whose next sync is due and that no live sync holds."""
+    return uow.events.due_for_sync(now, stale_before=now - SYNC_LEASE)
+
+
+def claim_sync(uow: UnitOfWork, event_id: int, now: datetime) -> bool:
+    """Takes the event's sync lease if it is enabled, due and free; false for every other caller."""
+    return uow.events.claim_sync(event_id, now, stale_before=now - SYNC_LEASE)
+
+
+def finish_sync(uow: UnitOfWork, event_id: int, now: datetime, error: str | None) -> None:
+    """Releases the lease and schedules the next sync one interval after `now`."""
+    uow.events.finish_sync(event_id, now, error)
+
+
+def skip_reason(uow: UnitOfWork, event_id: int, now: datetime) -> str:
+    """Why `claim_sync` refused the event, for the job's log."""
+    try:
+        state = uow.events.auto_sync(event_id)
+    except NotFoundError:
+        return "the event no longer exists"
+    if not state.enabled:
+        return "auto-sync is disabled"
+    if state.running_since is not None:
+        return f"another sync has been running since {state.running_since.isoformat()}"
+    if state.next_sync_at is None or state.next_sync_at > now:
+        return "not due yet"
+    return "another worker claimed it first"
