@@ -2,6 +2,7 @@
 
 EventfaceError
 ├── NotFoundError            an event, photo or task id that does not exist
+├── AuthenticationError      wrong email or password, or an unknown API token (never says which)
 ├── InvalidInputError        a request that can never succeed as given
 │   └── NoFaceError          a selfie in which no face was found
 ├── ImageError               one photo cannot be used; the run goes on with the others
@@ -21,6 +22,10 @@ class EventfaceError(Exception):
 
 
 class NotFoundError(EventfaceError):
+    pass
+
+
+class AuthenticationError(EventfaceError):
     pass
 
 

@@ -14,7 +14,7 @@ from eventface.db.session import SQLITE_BUSY_TIMEOUT_MS, make_engine
 from eventface.domain.models import SourceKind
 from eventface.runtime import Runtime
 
-TABLES = {"alembic_version", "events", "photos", "faces", "index_tasks"}
+TABLES = {"alembic_version", "events", "photos", "faces", "index_tasks", "users", "api_tokens"}
 
 
 def test_migrated_empty_database_matches_the_models(runtime: Runtime) -> None:

@@ -20,11 +20,14 @@ out = Console(soft_wrap=True)
 def create(
     name: Annotated[str, typer.Argument(help="The event's name, shown to guests")],
     folder: Annotated[Path, typer.Option("--folder", help="Folder holding the event's photos")],
+    owner: Annotated[
+        str | None, typer.Option("--owner", help="Email of the photographer who owns the event")
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Create an event on a photo folder; prints its id on the last line."""
     with runtime(data_dir) as rt, rt.transactions() as uow:
-        event = event_service.create_event(uow, name, folder, rt.settings.face_engine.value)
+        event = event_service.create_event(uow, name, folder, rt.settings.face_engine.value, owner)
     out.print(f"Created event {event.name!r} on {event.source_uri}", highlight=False)
     out.print(f"Index it with: eventface index {event.id}", highlight=False)
     print(event.id)

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 
 from eventface import __version__
-from eventface.cli import database, events
+from eventface.cli import database, events, users
 from eventface.cli.indexing import index
 from eventface.cli.options import DataDir, runtime
 from eventface.cli.searching import search
@@ -20,6 +20,7 @@ app = typer.Typer(
 )
 app.add_typer(events.app, name="events")
 app.add_typer(database.app, name="db")
+app.add_typer(users.app, name="users")
 app.command("index")(index)
 app.command("search")(search)
 

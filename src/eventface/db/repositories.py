@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import ColumnElement, delete, func, or_, select, true, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from eventface.db.tables import EventRow, FaceRow, IndexTaskRow, PhotoRow, utcnow
+from eventface.db.tables import ApiTokenRow, EventRow, FaceRow, IndexTaskRow, PhotoRow, UserRow, utcnow
 from eventface.domain.models import (
     DetectedFace,
     Event,
@@ -22,8 +23,9 @@ from eventface.domain.models import (
     PhotoStatus,
     SourceKind,
     TaskStatus,
+    User,
 )
-from eventface.errors import NotFoundError
+from eventface.errors import InvalidInputError, NotFoundError
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ def _event(row: EventRow) -> Event:
         source_uri=row.source_uri,
         engine=row.engine,
         created_at=row.created_at,
+        owner_id=row.owner_id,
     )
 
 
@@ -86,8 +89,11 @@ class EventRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, name: str, source_kind: SourceKind, source_uri: str, engine: str) -> Event:
+    def add(
+        self, name: str, source_kind: SourceKind, source_uri: str, engine: str, owner_id: int | None = None
+    ) -> Event:
         row = EventRow(
+            owner_id=owner_id,
             name=name,
             slug=secrets.token_urlsafe(12),
             source_kind=source_kind.value,
@@ -417,6 +423,58 @@ class FaceRepository:
 
     def count(self, event_id: int) -> int:
         return int(self.session.scalar(select(func.count()).where(FaceRow.event_id == event_id)) or 0)
+
+
+def _user(row: UserRow) -> User:
+    return User(id=row.id, email=row.email, created_at=row.created_at)
+
+
+class UserRepository:
+    """Photographer accounts and their API tokens. Tokens are looked up by hash only."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, email: str, password_hash: str) -> User:
+        row = UserRow(email=email, password_hash=password_hash)
+        self.session.add(row)
+        try:
+            self.session.flush()
+        except IntegrityError as exc:  # a concurrent sign-up with the same email won the race
+            raise InvalidInputError(f"a user with email {email!r} already exists") from exc
+        return _user(row)
+
+    def find_by_email(self, email: str) -> User | None:
+        row = self._by_email(email)
+        return _user(row) if row else None
+
+    def credentials(self, email: str) -> tuple[User, str] | None:
+        """The user and their password hash, or None for an unknown email."""
+        row = self._by_email(email)
+        return (_user(row), row.password_hash) if row else None
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        self.session.execute(update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash))
+
+    def add_token(self, user_id: int, token_hash: str, name: str) -> None:
+        self.session.add(ApiTokenRow(user_id=user_id, token_hash=token_hash, name=name))
+        self.session.flush()
+
+    def for_token(self, token_hash: str, now: datetime) -> User | None:
+        """The token's user, recording the use; None when no such token exists."""
+        token = self.session.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash))
+        if token is None:
+            return None
+        token.last_used_at = now
+        user = self.session.get(UserRow, token.user_id)
+        return _user(user) if user else None
+
+    def delete_token(self, token_hash: str) -> bool:
+        result = self.session.execute(delete(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash))
+        return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+    def _by_email(self, email: str) -> UserRow | None:
+        return self.session.scalar(select(UserRow).where(UserRow.email == email))
 
 
 def _progress(row: IndexTaskRow) -> IndexProgress:

@@ -7,7 +7,13 @@ from contextlib import AbstractContextManager, contextmanager
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from eventface.db.repositories import EventRepository, FaceRepository, PhotoRepository, TaskRepository
+from eventface.db.repositories import (
+    EventRepository,
+    FaceRepository,
+    PhotoRepository,
+    TaskRepository,
+    UserRepository,
+)
 
 
 class UnitOfWork:
@@ -17,6 +23,7 @@ class UnitOfWork:
         self.photos = PhotoRepository(session)
         self.faces = FaceRepository(session)
         self.tasks = TaskRepository(session)
+        self.users = UserRepository(session)
 
 
 Transactions = Callable[[], AbstractContextManager[UnitOfWork]]

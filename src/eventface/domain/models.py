@@ -43,6 +43,16 @@ class Event:
     source_uri: str
     engine: str
     created_at: datetime
+    owner_id: int | None = None  # the photographer's user id; None for events made without --owner
+
+
+@dataclass(frozen=True)
+class User:
+    """A photographer account. The password hash stays in the database layer."""
+
+    id: int
+    email: str
+    created_at: datetime
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,22 @@ from eventface.db.unit_of_work import UnitOfWork
 from eventface.domain.models import Event, SourceKind
 from eventface.errors import InvalidInputError
 from eventface.matching.index import VectorIndex
+from eventface.services.accounts import find_user
 
 
-def create_event(uow: UnitOfWork, name: str, folder: Path, engine: str) -> Event:
+def create_event(
+    uow: UnitOfWork, name: str, folder: Path, engine: str, owner_email: str | None = None
+) -> Event:
+    """A new event on a photo folder, owned by the user with `owner_email` when one is given."""
     name = name.strip()
     if not name:
         raise InvalidInputError("an event needs a name")
     if not folder.is_dir():
         raise InvalidInputError(f"photo folder not found: {folder}")
-    return uow.events.add(name, SourceKind.LOCAL_FOLDER, str(folder.resolve()), engine)
+    owner = find_user(uow, owner_email) if owner_email is not None else None
+    return uow.events.add(
+        name, SourceKind.LOCAL_FOLDER, str(folder.resolve()), engine, owner.id if owner else None
+    )
 
 
 def list_events(uow: UnitOfWork) -> list[EventSummary]:
