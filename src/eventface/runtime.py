@@ -17,9 +17,13 @@ from eventface.faces.pool import InlineAnalyzer, ProcessPoolAnalyzer
 from eventface.matching.index import VectorIndex
 from eventface.matching.numpy_index import NumpyVectorIndex
 from eventface.services.ingest import Analyzer, EngineInfo
+from eventface.services.thumbnails import ThumbnailStore
 from eventface.settings import EngineName, Settings
 from eventface.sources.base import PhotoSource
 from eventface.sources.local_folder import LocalFolderSource
+
+THUMBNAIL_PX = 480  # three columns on a phone at 3x pixel density
+PREVIEW_PX = 1600
 
 
 def build_face_engine(settings: Settings, name: str) -> FaceEngine:
@@ -56,6 +60,8 @@ class Runtime:
     db: Engine
     transactions: Transactions
     index: VectorIndex
+    thumbnails: ThumbnailStore  # grid-sized, cached on disk
+    previews: ThumbnailStore  # screen-sized, for the lightbox: originals are too heavy for phones
     _engines: dict[str, FaceEngine] = field(default_factory=dict)
 
     def face_engine(self, name: str) -> FaceEngine:
@@ -82,6 +88,10 @@ class Runtime:
             return LocalFolderSource(Path(event.source_uri))
         raise ValueError(f"unsupported photo source {event.source_kind}")
 
+    @property
+    def caches(self) -> tuple[ThumbnailStore, ...]:
+        return (self.thumbnails, self.previews)
+
     def close(self) -> None:
         self.db.dispose()
 
@@ -92,4 +102,12 @@ def build_runtime(settings: Settings, *, upgrade_db: bool = True) -> Runtime:
     db = make_engine(settings.db_url)
     if upgrade_db and not migrate.is_current(db):
         migrate.upgrade(db)
-    return Runtime(settings, db, transactions(make_session_factory(db)), NumpyVectorIndex())
+    cache = settings.data_dir / "thumbnails"
+    return Runtime(
+        settings,
+        db,
+        transactions(make_session_factory(db)),
+        NumpyVectorIndex(),
+        thumbnails=ThumbnailStore(cache / str(THUMBNAIL_PX), THUMBNAIL_PX, settings.max_image_pixels),
+        previews=ThumbnailStore(cache / str(PREVIEW_PX), PREVIEW_PX, settings.max_image_pixels),
+    )

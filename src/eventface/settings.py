@@ -11,7 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -67,6 +67,18 @@ class Settings(BaseSettings):
     # The job queue: unset means SQLite in the data dir (queue.db); redis://... to scale out.
     queue_url: Annotated[str | None, Field(validation_alias=_env("QUEUE_URL", original=True))] = None
 
+    # Signs session cookies (and, later, encrypts stored credentials). Unset: a random key is made
+    # once and kept in <data dir>/secret.key (permissions 0600).
+    secret_key: Annotated[SecretStr | None, Field(validation_alias=_env("SECRET_KEY"))] = None
+    # The address guests and Google reach this server at, for guest links and QR codes printed
+    # outside a browser (CLI). Unset: the address the request came in on.
+    public_base_url: Annotated[str | None, Field(validation_alias=_env("PUBLIC_BASE_URL"))] = None
+    # Largest selfie a guest may upload, in megabytes.
+    max_selfie_mb: Annotated[float, Field(validation_alias=_env("MAX_SELFIE_MB"), gt=0, le=100)] = 15.0
+    # Guest searches allowed per client IP address per minute.
+    search_rate_limit: Annotated[int, Field(validation_alias=_env("SEARCH_RATE_LIMIT"), ge=1)] = 30
+    log_level: Annotated[str, Field(validation_alias=_env("LOG_LEVEL"))] = "INFO"
+
     def __init__(self, **values: Any) -> None:
         aliases: dict[str, Any] = {
             name: field.validation_alias.choices[0]
@@ -86,6 +98,21 @@ class Settings(BaseSettings):
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("QUEUE_URL must be a redis:// URL (leave it unset for SQLite in the data dir)")
         return value or None
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
+        return value.rstrip("/") if value else None
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+        return value
 
     @property
     def db_url(self) -> str:

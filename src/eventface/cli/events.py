@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from rich.table import Table
 
 from eventface.cli.options import DataDir, runtime
 from eventface.services import events as event_service
+from eventface.services import sync
 
 app = typer.Typer(help="Create, list and delete events.", no_args_is_help=True)
 out = Console(soft_wrap=True)
@@ -54,6 +56,52 @@ def list_events(data_dir: DataDir = None) -> None:
     out.print(table)
 
 
+@app.command("show")
+def show(
+    event: Annotated[str, typer.Argument(help="Event id or slug")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Show an event: its guest link, counts, indexing and auto-sync state."""
+    with runtime(data_dir) as rt, rt.transactions() as uow:
+        found = uow.events.find(event)
+        summary = uow.events.summary(found.id)
+        task = uow.tasks.latest(found.id)
+        auto_sync = sync.auto_sync_status(uow, str(found.id))
+        owner = uow.users.get(found.owner_id) if found.owner_id is not None else None
+        base = rt.settings.public_base_url or "http://127.0.0.1:8000"
+    e = summary.event
+    info = {
+        "id": e.id,
+        "name": e.name,
+        "slug": e.slug,
+        "guest_url": f"{base}/e/{e.slug}",
+        "date": e.event_date.isoformat() if e.event_date else None,
+        "owner": owner.email if owner else None,
+        "source": e.source_uri,
+        "engine": e.engine,
+        "photos": summary.photos,
+        "faces": summary.faces,
+        "pending": summary.pending,
+        "failed": summary.failed,
+        "indexing": None
+        if task is None
+        else {"task_id": task.task_id, "status": task.status.value, "done": task.done, "total": task.total},
+        "auto_sync": {
+            "enabled": auto_sync.enabled,
+            "interval_minutes": auto_sync.interval_minutes,
+            "last_sync_at": auto_sync.last_sync_at.isoformat() if auto_sync.last_sync_at else None,
+            "last_error": auto_sync.last_error,
+        },
+        "created_at": e.created_at.isoformat(),
+    }
+    if as_json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    for key, value in info.items():
+        out.print(f"{key}: {value}", highlight=False)
+
+
 @app.command("delete")
 def delete(
     event: Annotated[str, typer.Argument(help="Event id or slug")],
@@ -61,5 +109,5 @@ def delete(
 ) -> None:
     """Delete an event with all its face data (the photo files themselves are left alone)."""
     with runtime(data_dir) as rt, rt.transactions() as uow:
-        deleted = event_service.delete_event(uow, rt.index, event)
+        deleted = event_service.delete_event(uow, rt.index, event, rt.caches)
     out.print(f"Deleted event {deleted.id} ({deleted.name}) and its face data.", highlight=False)

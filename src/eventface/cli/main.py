@@ -12,6 +12,7 @@ from eventface.cli import database, events, users
 from eventface.cli.indexing import index
 from eventface.cli.options import DataDir, runtime
 from eventface.cli.searching import search
+from eventface.cli.web import web
 
 app = typer.Typer(
     help="eventface: find a guest's photos in an event's photo collection by face.",
@@ -23,6 +24,7 @@ app.add_typer(database.app, name="db")
 app.add_typer(users.app, name="users")
 app.command("index")(index)
 app.command("search")(search)
+app.command("web")(web)
 
 
 @app.command("welcome")
@@ -39,7 +41,7 @@ def welcome(data_dir: DataDir = None) -> None:
   .venv/bin/eventface search 1 selfie.jpg --json   # the photos this guest appears in
   .venv/bin/eventface events list | delete 1
 
-The web app (photographer dashboard and guest page) comes in the next release.""",
+  .venv/bin/eventface web                          # the web app on http://127.0.0.1:8000""",
         highlight=False,
     )
 

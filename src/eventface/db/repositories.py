@@ -6,7 +6,7 @@ import secrets
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import ColumnElement, delete, func, or_, select, true, update
@@ -15,11 +15,14 @@ from sqlalchemy.orm import Session
 
 from eventface.db.tables import ApiTokenRow, EventRow, FaceRow, IndexTaskRow, PhotoRow, UserRow, utcnow
 from eventface.domain.models import (
+    Box,
     DetectedFace,
+    Embedding,
     Event,
     FaceMatrix,
     IndexProgress,
     Photo,
+    PhotoFace,
     PhotoStatus,
     SourceKind,
     TaskStatus,
@@ -65,6 +68,7 @@ def _event(row: EventRow) -> Event:
         engine=row.engine,
         created_at=row.created_at,
         owner_id=row.owner_id,
+        event_date=row.event_date,
     )
 
 
@@ -82,6 +86,10 @@ def _photo(row: PhotoRow) -> Photo:
         status=PhotoStatus(row.status),
         face_count=row.face_count,
         error=row.error,
+        version=row.source_version,
+        content_hash=row.content_hash,
+        width=row.width,
+        height=row.height,
     )
 
 
@@ -90,10 +98,17 @@ class EventRepository:
         self.session = session
 
     def add(
-        self, name: str, source_kind: SourceKind, source_uri: str, engine: str, owner_id: int | None = None
+        self,
+        name: str,
+        source_kind: SourceKind,
+        source_uri: str,
+        engine: str,
+        owner_id: int | None = None,
+        event_date: date | None = None,
     ) -> Event:
         row = EventRow(
             owner_id=owner_id,
+            event_date=event_date,
             name=name,
             slug=secrets.token_urlsafe(12),
             source_kind=source_kind.value,
@@ -116,7 +131,8 @@ class EventRepository:
             raise NotFoundError(f"no event {ref!r}")
         return _event(row)
 
-    def summaries(self, event_id: int | None = None) -> list[EventSummary]:
+    def summaries(self, event_id: int | None = None, owner_id: int | None = None) -> list[EventSummary]:
+        """Every event with its counts; or one event; or one photographer's events."""
         status = PhotoRow.status
         live = status != PhotoStatus.REMOVED.value
         counts = (
@@ -134,6 +150,7 @@ class EventRepository:
             select(EventRow, counts.c.photos, counts.c.faces, counts.c.failed, counts.c.pending)
             .outerjoin(counts, counts.c.event_id == EventRow.id)
             .where(EventRow.id == event_id if event_id is not None else true())
+            .where(EventRow.owner_id == owner_id if owner_id is not None else true())
             .order_by(EventRow.id)
         )
         return [
@@ -370,6 +387,24 @@ class PhotoRepository:
         rows = self.session.scalars(select(PhotoRow).where(PhotoRow.id.in_(list(photo_ids))))
         return {row.id: _photo(row) for row in rows}
 
+    def in_event(self, event_id: int, *, limit: int, offset: int = 0) -> list[Photo]:
+        """The event's photos still at the source, in name order (the photographer's grid)."""
+        rows = self.session.scalars(
+            select(PhotoRow)
+            .where(PhotoRow.event_id == event_id, PhotoRow.status != PhotoStatus.REMOVED.value)
+            .order_by(PhotoRow.name, PhotoRow.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [_photo(row) for row in rows]
+
+    def in_event_by_id(self, event_id: int, photo_id: int) -> Photo:
+        """One of the event's live photos; NotFoundError for a removed photo or another event's."""
+        row = self.session.get(PhotoRow, photo_id)
+        if row is None or row.event_id != event_id or row.status == PhotoStatus.REMOVED.value:
+            raise NotFoundError(f"no photo {photo_id} in this event")
+        return _photo(row)
+
     def failed(self, event_id: int) -> list[Photo]:
         rows = self.session.scalars(
             select(PhotoRow)
@@ -424,6 +459,23 @@ class FaceRepository:
     def count(self, event_id: int) -> int:
         return int(self.session.scalar(select(func.count()).where(FaceRow.event_id == event_id)) or 0)
 
+    def of_photo(self, photo_id: int, engine: str) -> list[PhotoFace]:
+        rows = self.session.scalars(
+            select(FaceRow).where(FaceRow.photo_id == photo_id, FaceRow.engine == engine).order_by(FaceRow.id)
+        )
+        return [PhotoFace(r.id, r.photo_id, Box(r.left, r.top, r.right, r.bottom)) for r in rows]
+
+    def embedding(self, event_id: int, face_id: int, engine: str) -> Embedding:
+        """A stored face's embedding, if it belongs to `event_id`; NotFoundError otherwise."""
+        data = self.session.scalar(
+            select(FaceRow.embedding).where(
+                FaceRow.id == face_id, FaceRow.event_id == event_id, FaceRow.engine == engine
+            )
+        )
+        if data is None:
+            raise NotFoundError(f"no face {face_id} in this event")
+        return np.frombuffer(data, dtype="<f4").astype(np.float32)
+
 
 def _user(row: UserRow) -> User:
     return User(id=row.id, email=row.email, created_at=row.created_at)
@@ -443,6 +495,10 @@ class UserRepository:
         except IntegrityError as exc:  # a concurrent sign-up with the same email won the race
             raise InvalidInputError(f"a user with email {email!r} already exists") from exc
         return _user(row)
+
+    def get(self, user_id: int) -> User | None:
+        row = self.session.get(UserRow, user_id)
+        return _user(row) if row else None
 
     def find_by_email(self, email: str) -> User | None:
         row = self._by_email(email)
@@ -522,6 +578,15 @@ class TaskRepository:
             .limit(1)
         ).first()
         return _progress(row) if row else None
+
+    def unfinished(self) -> list[IndexProgress]:
+        """Tasks queued or running: after a restart, the jobs that were lost with the process."""
+        rows = self.session.scalars(
+            select(IndexTaskRow)
+            .where(IndexTaskRow.status.in_([TaskStatus.RUNNING.value, TaskStatus.QUEUED.value]))
+            .order_by(IndexTaskRow.created_at)
+        )
+        return [_progress(row) for row in rows]
 
     def interrupt_unfinished(self, event_id: int, keep: str) -> None:
         """Tasks of the event still marked running belong to a process that died."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -80,6 +81,7 @@ class EventRow(Base):
     sync_running_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # nullable: events created before accounts existed, or from the CLI without --owner
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    event_date: Mapped[date | None] = mapped_column(Date)
 
     photos: Mapped[list[PhotoRow]] = relationship(
         back_populates="event", cascade="all, delete-orphan", passive_deletes=True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 import numpy as np
@@ -44,6 +44,7 @@ class Event:
     engine: str
     created_at: datetime
     owner_id: int | None = None  # the photographer's user id; None for events made without --owner
+    event_date: date | None = None  # the day of the event, as the photographer gave it
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,19 @@ class Photo:
     status: PhotoStatus
     face_count: int
     error: str | None
+    version: str = ""  # the source's change marker (size+mtime, Drive's md5)
+    content_hash: str | None = None  # sha256 of the bytes last indexed
+    width: int | None = None  # display orientation, full resolution; known once indexed
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class PhotoFace:
+    """One face found in a photo, as a guest may point at it ("more photos of this person")."""
+
+    id: int
+    photo_id: int
+    box: Box
 
 
 @dataclass(frozen=True)

@@ -105,3 +105,16 @@ def _orientation(im: Image.Image) -> int:
 
 def decode(data: bytes, max_side_px: int, max_pixels: int) -> DecodedImage:
     return PhotoImage(data, max_pixels).decode(max_side_px)
+
+
+def thumbnail_jpeg(data: bytes, max_side_px: int, max_pixels: int, quality: int = 80) -> bytes:
+    """An upright progressive JPEG, long side at most `max_side_px`, with no metadata at all.
+
+    Raises what `PhotoImage` raises (`ImageDecodeError`, `ImageTooLargeError`).
+    """
+    # Re-encoding bare pixels is what keeps GPS, camera serials and the like out of thumbnails
+    # that guests can download: nothing from the original's EXIF/XMP/ICC blocks is carried over.
+    rgb = decode(data, max_side_px, max_pixels).rgb
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, "JPEG", quality=quality, progressive=True, optimize=True)
+    return buffer.getvalue()

@@ -2,40 +2,72 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 
 from eventface.db.repositories import EventSummary
 from eventface.db.unit_of_work import UnitOfWork
 from eventface.domain.models import Event, SourceKind
-from eventface.errors import InvalidInputError
+from eventface.errors import InvalidInputError, NotFoundError
 from eventface.matching.index import VectorIndex
 from eventface.services.accounts import find_user
+from eventface.services.thumbnails import ThumbnailStore
+
+MAX_NAME_CHARS = 200
 
 
 def create_event(
-    uow: UnitOfWork, name: str, folder: Path, engine: str, owner_email: str | None = None
+    uow: UnitOfWork,
+    name: str,
+    folder: Path,
+    engine: str,
+    owner_email: str | None = None,
+    *,
+    owner_id: int | None = None,
+    event_date: date | None = None,
 ) -> Event:
-    """A new event on a photo folder, owned by the user with `owner_email` when one is given."""
+    """A new event on a photo folder, owned by the user with `owner_email` (or `owner_id`) if given."""
     name = name.strip()
     if not name:
         raise InvalidInputError("an event needs a name")
+    if len(name) > MAX_NAME_CHARS:
+        raise InvalidInputError(f"an event name may have at most {MAX_NAME_CHARS} characters")
+    if not str(folder).strip():
+        raise InvalidInputError("an event needs a photo folder")
+    folder = folder.expanduser()
     if not folder.is_dir():
-        raise InvalidInputError(f"photo folder not found: {folder}")
-    owner = find_user(uow, owner_email) if owner_email is not None else None
-    return uow.events.add(
-        name, SourceKind.LOCAL_FOLDER, str(folder.resolve()), engine, owner.id if owner else None
-    )
+        raise InvalidInputError(f"photo folder not found on the server: {folder}")
+    if owner_email is not None:
+        owner_id = find_user(uow, owner_email).id
+    return uow.events.add(name, SourceKind.LOCAL_FOLDER, str(folder.resolve()), engine, owner_id, event_date)
 
 
-def list_events(uow: UnitOfWork) -> list[EventSummary]:
-    return uow.events.summaries()
+def list_events(uow: UnitOfWork, owner_id: int | None = None) -> list[EventSummary]:
+    """All events, or the events of one photographer."""
+    return uow.events.summaries(owner_id=owner_id)
 
 
-def delete_event(uow: UnitOfWork, index: VectorIndex, ref: str) -> Event:
-    """Deletes the event with its photos' records, faces (biometric data) and tasks."""
+def owned_event(uow: UnitOfWork, owner_id: int, event_id: int) -> Event:
+    """The photographer's event; NotFoundError for anyone else's (its existence is not revealed)."""
+    try:
+        event = uow.events.get(event_id)
+    except NotFoundError:
+        event = None
+    if event is None or event.owner_id != owner_id:
+        raise NotFoundError(f"no event {event_id}")
+    return event
+
+
+def delete_event(
+    uow: UnitOfWork, index: VectorIndex, ref: str, caches: Iterable[ThumbnailStore] = ()
+) -> Event:
+    """Deletes the event with its photos' records, faces (biometric data), tasks and thumbnails."""
     event = uow.events.find(ref)
     uow.events.delete(event.id)
     index.drop(event.id)
+    for cache in caches:
+        cache.remove_event(event.id)
     return event
 
 

@@ -80,6 +80,25 @@ def ensure_loaded(uow: UnitOfWork, index: VectorIndex, event_id: int, engine: Fa
         index.load(event_id, revision, engine.metric, uow.faces.matrix(event_id, engine.name))
 
 
+def find_photos_like(
+    uow: UnitOfWork,
+    index: VectorIndex,
+    engine: FaceEngine,
+    ref: str,
+    face_id: int,
+    *,
+    tolerance: float,
+    min_face_px: int = 0,
+    min_sharpness: float = 0.0,
+) -> list[PhotoMatch]:
+    """Photos of the person whose face `face_id` is, in the same event ("more photos of this person")."""
+    event = uow.events.find(ref)
+    query = uow.faces.embedding(event.id, face_id, engine.name)
+    return _ranked_photos(
+        uow, index, engine, event.id, query[np.newaxis, :], tolerance, min_face_px, min_sharpness
+    )
+
+
 def find_photos(
     uow: UnitOfWork,
     index: VectorIndex,
@@ -97,20 +116,35 @@ def find_photos(
     queries, reports = selfie_embeddings(engine, selfies, max_pixels)
     if not queries:
         return SearchResult([], reports)
-    ensure_loaded(uow, index, event.id, engine)
+    matches = _ranked_photos(
+        uow, index, engine, event.id, np.vstack(queries), tolerance, min_face_px, min_sharpness
+    )
+    return SearchResult(matches, reports)
+
+
+def _ranked_photos(
+    uow: UnitOfWork,
+    index: VectorIndex,
+    engine: FaceEngine,
+    event_id: int,
+    queries: np.ndarray,
+    tolerance: float,
+    min_face_px: int,
+    min_sharpness: float,
+) -> list[PhotoMatch]:
+    ensure_loaded(uow, index, event_id, engine)
     ranked = match_faces(
         index,
-        event.id,
-        np.vstack(queries),
+        event_id,
+        queries,
         tolerance=tolerance,
         expansion_tolerance=engine.expansion_tolerance,
         min_face_px=min_face_px,
         min_sharpness=min_sharpness,
     )
     photos = uow.photos.get_many(m.photo_id for m in ranked)
-    matches = [
+    return [
         PhotoMatch(m.photo_id, photos[m.photo_id].name, photos[m.photo_id].source_file_id, m.distance)
         for m in ranked
         if m.photo_id in photos
     ]
-    return SearchResult(matches, reports)

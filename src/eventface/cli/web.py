@@ -1,0 +1,33 @@
+"""`eventface web`: the web app with its background worker, in one process (what `make run` runs)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from eventface.cli.options import DataDir, settings_for
+from eventface.logs import configure_logging
+from eventface.web.app import create_app
+
+out = Console(soft_wrap=True)
+
+
+def web(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on")] = 8000,
+    data_dir: DataDir = None,
+    worker: Annotated[
+        bool, typer.Option("--worker/--no-worker", help="Run the background worker in this process")
+    ] = True,
+) -> None:
+    """Serve the photographer dashboard, the guest pages and the API on http://HOST:PORT."""
+    settings = settings_for(data_dir)
+    configure_logging(settings.data_dir / "logs", settings.log_level)
+    app = create_app(settings, worker=worker)
+    shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
+    out.print(f"eventface is running at [bold]http://{shown}:{port}[/] (Ctrl+C stops it)", highlight=False)
+    # log_config=None: uvicorn's own lines go through our structured logging
+    uvicorn.run(app, host=host, port=port, log_config=None, server_header=False)

@@ -1,0 +1,57 @@
+"""The background worker inside the web process: Huey's consumer on threads, without its signals.
+
+Huey's `Consumer.start()` installs SIGINT/SIGTERM handlers for a process it owns; inside the web
+server those belong to uvicorn, which stops the worker through `stop_worker` on shutdown.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from huey import Huey
+from huey.consumer import Consumer
+
+from eventface.jobs.tasks import Tasks
+from eventface.services import ingest
+
+log = logging.getLogger(__name__)
+
+WORKER_THREADS = 2  # one long indexing run and a sync of another event side by side
+
+
+class InProcessConsumer(Consumer):  # type: ignore[misc]
+    def _set_signal_handlers(self) -> None:
+        """The host process owns its signals."""
+
+
+def start_worker(huey: Huey, tasks: Tasks, threads: int = WORKER_THREADS) -> InProcessConsumer:
+    """Starts the consumer (with the periodic auto-sync scheduler) and re-queues lost index jobs.
+
+    Only the embedded queue loses jobs with its process; on Redis, other workers may be running them.
+    """
+    if tasks.runtime.settings.queue_url is None:
+        requeue_unfinished(tasks)
+    consumer = InProcessConsumer(huey, workers=threads, worker_type="thread", periodic=True)
+    consumer.start()
+    return consumer
+
+
+def stop_worker(consumer: InProcessConsumer) -> None:
+    # not graceful: an index run can take hours, and every photo it finished is already committed
+    consumer.stop(graceful=False)
+
+
+def requeue_unfinished(tasks: Tasks) -> list[str]:
+    """Index runs that were queued or running when the last process died start again (resumed).
+
+    A queue on SQLite loses a job that was being run when its process was killed; the task's row
+    in the database still says so, and the photos it did not finish are still pending.
+    """
+    rt = tasks.runtime.get()
+    with rt.transactions() as uow:
+        lost = {task.event_id for task in uow.tasks.unfinished()}
+        fresh = [ingest.create_task(uow, str(event_id)).task_id for event_id in sorted(lost)]
+    for task_id in fresh:
+        log.info("resuming an interrupted indexing run", extra={"fields": {"task_id": task_id}})
+        tasks.index_event(task_id)
+    return fresh

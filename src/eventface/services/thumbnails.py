@@ -1,0 +1,87 @@
+"""Thumbnails on disk: made once per photo version, served as plain files afterwards."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import tempfile
+import threading
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+from eventface.faces.images import thumbnail_jpeg
+
+_KEY_LENGTH = 16
+_UNSAFE_KEY_CHARS = re.compile(r"[^A-Za-z0-9_-]")
+# Bounded lock striping: a lock per photo would grow without limit over a long-running server
+_LOCK_STRIPES = 64
+
+
+class ThumbnailStore:
+    """A disk cache of thumbnails under `root/<event_id>/<photo_id>-<key>.jpg`.
+
+    `key` names the photo's version (a content hash, a modification stamp): a changed photo gets
+    a new file and the old one is removed. Files appear atomically, so a reader that finds the
+    path finds a whole JPEG, also across processes sharing `root`.
+    """
+
+    def __init__(self, root: Path, max_side_px: int, max_pixels: int) -> None:
+        self._root = root
+        self._max_side_px = max_side_px
+        self._max_pixels = max_pixels
+        self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
+
+    def get(self, event_id: int, photo_id: int, key: str, read: Callable[[], bytes]) -> Path:
+        """The thumbnail's path, made from `read()` if it does not exist yet.
+
+        Raises what `read` raises, and `ImageError` when the photo cannot be decoded.
+        """
+        path = self._root / str(event_id) / f"{photo_id}-{_safe_key(key)}.jpg"
+        if path.is_file():
+            return path
+        # Only spares duplicate work within this process; the atomic replace keeps it correct anyway
+        with self._locks[zlib.crc32(str(path).encode()) % _LOCK_STRIPES]:
+            if not path.is_file():
+                data = thumbnail_jpeg(read(), self._max_side_px, self._max_pixels)
+                _write_atomically(path, data)
+                _remove_other_versions(path, photo_id)
+        return path
+
+    def remove_event(self, event_id: int) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(self._root / str(event_id))
+
+
+def _safe_key(key: str) -> str:
+    safe = _UNSAFE_KEY_CHARS.sub("_", key)[:_KEY_LENGTH]
+    if not safe:
+        raise ValueError("a thumbnail key must not be empty")
+    return safe
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # The leading dot and .tmp suffix keep half-written files out of _remove_other_versions' glob
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as tmp:
+            tmp.write(data)
+            # Without it a crash can leave an empty file under the final name, cached for good
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+
+
+def _remove_other_versions(path: Path, photo_id: int) -> None:
+    for old in path.parent.glob(f"{photo_id}-*.jpg"):
+        if old != path:
+            # Another request may be removing it too
+            with contextlib.suppress(FileNotFoundError):
+                old.unlink()

@@ -1,0 +1,1 @@
+"""The web shell: FastAPI app, pages and HTTP API over the services."""

@@ -1,0 +1,287 @@
+"""The photographer's JSON API, compatible with the original system's auto-sync and task endpoints.
+
+Every route needs the owner's session or personal API token; another photographer's event is a
+404, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Body, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from eventface.domain.models import Event, IndexProgress, TaskStatus
+from eventface.errors import NotFoundError
+from eventface.services import events as event_service
+from eventface.services import ingest, sync
+from eventface.web.auth import ApiUser
+from eventface.web.context import Context, WebContext
+
+router = APIRouter(prefix="/api", tags=["photographer"])
+
+MAX_FAILURES_LISTED = 100
+
+
+class AutoSyncRequest(BaseModel):
+    interval_minutes: float | None = Field(
+        None, description="1-60 minutes (fractional down to 0.5 = 30 s); default AUTO_SYNC_INTERVAL"
+    )
+
+
+class MessageOut(BaseModel):
+    message: str
+
+
+class AutoSyncEnabledOut(MessageOut):
+    interval_minutes: float
+
+
+class AutoSyncStatusOut(BaseModel):
+    enabled: bool
+    running: bool
+    interval_minutes: float | None
+    last_sync_at: datetime | None
+    next_sync_at: datetime | None
+    last_error: str | None
+    photos_total: int
+    faces_total: int
+
+
+class FailureOut(BaseModel):
+    photo_id: int
+    name: str
+    error: str | None
+
+
+class TaskOut(BaseModel):
+    task_id: str
+    event_id: int
+    status: str
+    done: int
+    total: int
+    failed: int
+    faces: int
+    percent: float
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str | None
+    failures: list[FailureOut] = []
+
+
+class EventIn(BaseModel):
+    name: str
+    folder: str = Field(description="a folder on the server; subfolders are included")
+    date: dt.date | None = None
+
+
+class EventOut(BaseModel):
+    id: int
+    name: str
+    slug: str
+    date: dt.date | None
+    guest_url: str
+    source: str
+    photos: int
+    faces: int
+    pending: int
+    failed: int
+    engine: str
+    created_at: datetime
+
+
+class PhotoOut(BaseModel):
+    id: int
+    name: str
+    status: str
+    faces: int
+    error: str | None
+    thumbnail_url: str
+
+
+def task_out(task: IndexProgress, failures: list[FailureOut] | None = None) -> TaskOut:
+    percent = (
+        100.0 if task.status is TaskStatus.DONE else (100.0 * task.done / task.total if task.total else 0.0)
+    )
+    return TaskOut(
+        task_id=task.task_id,
+        event_id=task.event_id,
+        status=task.status.value,
+        done=task.done,
+        total=task.total,
+        failed=task.failed,
+        faces=task.faces,
+        percent=round(percent, 1),
+        started_at=task.started_at,
+        finished_at=task.finished_at,
+        error=task.error,
+        failures=failures or [],
+    )
+
+
+def event_out(context: WebContext, request: Request, event_id: int) -> EventOut:
+    with context.runtime.transactions() as uow:
+        summary = uow.events.summary(event_id)
+    e = summary.event
+    return EventOut(
+        id=e.id,
+        name=e.name,
+        slug=e.slug,
+        date=e.event_date,
+        guest_url=context.guest_url(request, e.slug),
+        source=e.source_uri,
+        photos=summary.photos,
+        faces=summary.faces,
+        pending=summary.pending,
+        failed=summary.failed,
+        engine=e.engine,
+        created_at=e.created_at,
+    )
+
+
+def owned(context: WebContext, user_id: int, event_id: int) -> Event:
+    with context.runtime.transactions() as uow:
+        return event_service.owned_event(uow, user_id, event_id)
+
+
+def start_indexing(context: WebContext, event: Event) -> tuple[IndexProgress, bool]:
+    """The event's index run: the one already queued or running, else a new one. True if new."""
+    with context.runtime.transactions() as uow:
+        latest = uow.tasks.latest(event.id)
+        if latest is not None and latest.status in {TaskStatus.QUEUED, TaskStatus.RUNNING}:
+            return latest, False
+        task = ingest.create_task(uow, str(event.id))
+    context.tasks.index_event(task.task_id)
+    with context.runtime.transactions() as uow:
+        return uow.tasks.get(task.task_id), True
+
+
+def latest_task(context: WebContext, event_id: int) -> TaskOut | None:
+    with context.runtime.transactions() as uow:
+        task = uow.tasks.latest(event_id)
+        failed = uow.photos.failed(event_id)[:MAX_FAILURES_LISTED] if task else []
+    if task is None:
+        return None
+    return task_out(task, [FailureOut(photo_id=p.id, name=p.name, error=p.error) for p in failed])
+
+
+@router.get("/events", response_model=list[EventOut])
+def list_events(request: Request, context: Context, user: ApiUser) -> list[EventOut]:
+    with context.runtime.transactions() as uow:
+        ids = [s.event.id for s in event_service.list_events(uow, owner_id=user.id)]
+    return [event_out(context, request, event_id) for event_id in ids]
+
+
+@router.post("/events", response_model=EventOut, status_code=201)
+def create_event(body: EventIn, request: Request, context: Context, user: ApiUser) -> EventOut:
+    with context.runtime.transactions() as uow:
+        event = event_service.create_event(
+            uow,
+            body.name,
+            Path(body.folder),
+            context.settings.face_engine.value,
+            owner_id=user.id,
+            event_date=body.date,
+        )
+    return event_out(context, request, event.id)
+
+
+@router.get("/event/{event_id}", response_model=EventOut)
+def get_event(event_id: int, request: Request, context: Context, user: ApiUser) -> EventOut:
+    owned(context, user.id, event_id)
+    return event_out(context, request, event_id)
+
+
+@router.delete("/event/{event_id}", response_model=MessageOut)
+def delete_event(event_id: int, context: Context, user: ApiUser) -> MessageOut:
+    owned(context, user.id, event_id)
+    rt = context.runtime
+    with rt.transactions() as uow:
+        event_service.delete_event(uow, rt.index, str(event_id), rt.caches)
+    return MessageOut(message="Event deleted")
+
+
+@router.get("/event/{event_id}/photos", response_model=list[PhotoOut])
+def list_photos(
+    event_id: int, context: Context, user: ApiUser, offset: int = 0, limit: int = 100
+) -> list[PhotoOut]:
+    event = owned(context, user.id, event_id)
+    with context.runtime.transactions() as uow:
+        photos = uow.photos.in_event(event_id, limit=max(1, min(limit, 1000)), offset=max(0, offset))
+    return [
+        PhotoOut(
+            id=p.id,
+            name=p.name,
+            status=p.status.value,
+            faces=p.face_count,
+            error=p.error,
+            thumbnail_url=f"/e/{event.slug}/photos/{p.id}/thumb",
+        )
+        for p in photos
+    ]
+
+
+@router.post("/event/{event_id}/index", response_model=TaskOut, status_code=202)
+def index_event(event_id: int, context: Context, user: ApiUser) -> JSONResponse:
+    """Starts indexing (new, changed and removed photos); returns the run already going if there is one."""
+    task, new = start_indexing(context, owned(context, user.id, event_id))
+    return JSONResponse(task_out(task).model_dump(mode="json"), status_code=202 if new else 200)
+
+
+@router.get("/event/{event_id}/task", response_model=TaskOut)
+def event_task(event_id: int, context: Context, user: ApiUser) -> TaskOut:
+    owned(context, user.id, event_id)
+    task = latest_task(context, event_id)
+    if task is None:
+        raise HTTPException(404, "this event has not been indexed yet")
+    return task
+
+
+@router.get("/task/{task_id}", response_model=TaskOut)
+def get_task(task_id: str, context: Context, user: ApiUser) -> TaskOut:
+    with context.runtime.transactions() as uow:
+        try:
+            task = uow.tasks.get(task_id)
+        except NotFoundError:
+            task = None
+    if task is None:
+        raise HTTPException(404, f"no task {task_id}")
+    owned(context, user.id, task.event_id)
+    return task_out(task)
+
+
+@router.post("/event/{event_id}/auto-sync/enable", response_model=AutoSyncEnabledOut)
+def enable_auto_sync(
+    event_id: int, context: Context, user: ApiUser, body: Annotated[AutoSyncRequest | None, Body()] = None
+) -> AutoSyncEnabledOut:
+    owned(context, user.id, event_id)
+    with context.runtime.transactions() as uow:
+        minutes = sync.enable_auto_sync(
+            uow,
+            str(event_id),
+            body.interval_minutes if body else None,
+            context.settings.auto_sync_interval,
+        )
+    # the first sync is due now: ask the scheduler at once instead of waiting for its next pass
+    context.tasks.enqueue_due_syncs()
+    return AutoSyncEnabledOut(message="Auto-sync enabled", interval_minutes=minutes)
+
+
+@router.post("/event/{event_id}/auto-sync/disable", response_model=MessageOut)
+def disable_auto_sync(event_id: int, context: Context, user: ApiUser) -> MessageOut:
+    owned(context, user.id, event_id)
+    with context.runtime.transactions() as uow:
+        sync.disable_auto_sync(uow, str(event_id))
+    return MessageOut(message="Auto-sync disabled")
+
+
+@router.get("/event/{event_id}/auto-sync/status", response_model=AutoSyncStatusOut)
+def auto_sync_status(event_id: int, context: Context, user: ApiUser) -> AutoSyncStatusOut:
+    owned(context, user.id, event_id)
+    with context.runtime.transactions() as uow:
+        status = sync.auto_sync_status(uow, str(event_id))
+    return AutoSyncStatusOut(**vars(status))

@@ -1,0 +1,192 @@
+"""The app factory: `create_app(settings)` builds the web shell over one runtime and one job queue.
+
+With `worker=True` (what `eventface web` and `make run` use) the Huey consumer runs inside this
+process on threads, with the periodic auto-sync scheduler; with a Redis queue, separate
+`huey_consumer` processes may do that instead.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+import numpy as np
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from PIL import Image
+from starlette.middleware.sessions import SessionMiddleware
+
+from eventface import __version__
+from eventface.errors import AuthenticationError, EventfaceError, InvalidInputError, NotFoundError
+from eventface.faces.images import PhotoImage
+from eventface.jobs.queue import make_huey
+from eventface.jobs.tasks import register_tasks
+from eventface.jobs.worker import start_worker, stop_worker
+from eventface.runtime import build_runtime
+from eventface.secret_key import secret_key
+from eventface.settings import Settings
+from eventface.web import api, guest, pages
+from eventface.web.auth import LoginRequiredError
+from eventface.web.context import WebContext
+from eventface.web.ratelimit import RateLimiter
+from eventface.web.templating import make_templates, render
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+SESSION_COOKIE = "eventface_session"
+SESSION_MAX_AGE_S = 14 * 24 * 3600
+
+
+def create_app(settings: Settings | None = None, *, worker: bool = False) -> FastAPI:
+    """The web app. `worker=True` also runs the background worker inside this process."""
+    settings = settings or Settings()
+    runtime = build_runtime(settings)
+    huey = make_huey(settings)
+    tasks = register_tasks(huey, settings)
+    context = WebContext(
+        settings=settings,
+        runtime=runtime,
+        huey=huey,
+        tasks=tasks,
+        templates=make_templates(),
+        search_limiter=RateLimiter(settings.search_rate_limit),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        consumer = start_worker(huey, tasks) if worker else None
+        # load the face models now, so the first guest does not wait for them
+        threading.Thread(target=_warm_up, args=(context,), name="warm-up", daemon=True).start()
+        try:
+            yield
+        finally:
+            if consumer is not None:
+                stop_worker(consumer)
+            tasks.runtime.close()
+            runtime.close()
+
+    app = FastAPI(
+        title="eventface",
+        version=__version__,
+        summary="Find a guest's photos in an event's photo collection by face.",
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key(settings),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE_S,
+        same_site="lax",
+        https_only=bool(settings.public_base_url and settings.public_base_url.startswith("https://")),
+    )
+    app.middleware("http")(_log_requests)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(api.router)
+    app.include_router(guest.router)
+    app.include_router(pages.router)
+    _add_error_handlers(app, context)
+    return app
+
+
+def _warm_up(context: WebContext) -> None:
+    started = time.perf_counter()
+    try:
+        with context.search_lock:
+            engine = context.runtime.face_engine(context.settings.face_engine.value)
+            engine.find_faces(PhotoImage(_BLANK_PNG, context.settings.max_image_pixels))
+    except Exception:  # a missing model shows up again, with its message, on the first search
+        log.exception("could not load the face engine")
+        return
+    log.info(
+        "face engine ready", extra={"fields": {"duration_ms": round(1000 * (time.perf_counter() - started))}}
+    )
+
+
+async def _log_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """One line per request: id, method, path (never the query or body), status, duration."""
+    request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex[:12]
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await call_next(request)
+        status = response.status_code
+        response.headers["X-Request-ID"] = request_id
+        return response
+    finally:
+        if not request.url.path.startswith("/static/"):
+            log.info(
+                "request",
+                extra={
+                    "fields": {
+                        "request_id": request_id,
+                        "method": request.method,
+                        "path": request.url.path,
+                        "status": status,
+                        "duration_ms": round(1000 * (time.perf_counter() - started), 1),
+                    }
+                },
+            )
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", "")
+
+
+def _add_error_handlers(app: FastAPI, context: WebContext) -> None:
+    def answer(
+        request: Request, status: int, message: str, headers: dict[str, str] | None = None
+    ) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, status_code=status, headers=headers)
+        return render(request, context, "error.html", status_code=status, status=status, message=message)
+
+    @app.exception_handler(LoginRequiredError)
+    async def login_required(request: Request, exc: LoginRequiredError) -> Response:
+        return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        return answer(request, exc.status_code, str(exc.detail), dict(exc.headers or {}))
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(request: Request, exc: NotFoundError) -> Response:
+        return answer(request, 404, str(exc))
+
+    @app.exception_handler(InvalidInputError)
+    async def invalid(request: Request, exc: InvalidInputError) -> Response:
+        return answer(request, 422, str(exc))
+
+    @app.exception_handler(AuthenticationError)
+    async def unauthenticated(request: Request, exc: AuthenticationError) -> Response:
+        return answer(request, 401, str(exc), {"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(EventfaceError)
+    async def other(request: Request, exc: EventfaceError) -> Response:
+        return answer(request, 400, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation(request: Request, exc: RequestValidationError) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+        return answer(request, 422, "; ".join(str(e.get("msg", "")) for e in exc.errors()))
+
+
+def _blank_png() -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(np.full((64, 64, 3), 128, np.uint8)).save(out, format="PNG")
+    return out.getvalue()
+
+
+_BLANK_PNG = _blank_png()

@@ -1,0 +1,43 @@
+"""What every request handler needs, built once by the app factory and shared through app.state."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+from huey import Huey
+
+from eventface.jobs.tasks import Tasks
+from eventface.runtime import Runtime
+from eventface.settings import Settings
+from eventface.web.ratelimit import RateLimiter
+
+
+@dataclass
+class WebContext:
+    settings: Settings
+    runtime: Runtime
+    huey: Huey
+    tasks: Tasks
+    templates: Jinja2Templates
+    search_limiter: RateLimiter
+    # one search at a time on the web process's face engine: its native models are not thread-safe,
+    # and with two cores a second concurrent search would only slow the first
+    search_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def base_url(self, request: Request) -> str:
+        return self.settings.public_base_url or str(request.base_url).rstrip("/")
+
+    def guest_url(self, request: Request, slug: str) -> str:
+        return f"{self.base_url(request)}/e/{slug}"
+
+
+def get_context(request: Request) -> WebContext:
+    context: WebContext = request.app.state.context
+    return context
+
+
+Context = Annotated[WebContext, Depends(get_context)]

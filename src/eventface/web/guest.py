@@ -1,0 +1,375 @@
+"""The guest side: the event page, selfie search, and event-scoped photo files.
+
+Guests are not signed in: the unguessable slug is the key to the event. Every photo route is
+scoped by that slug, so a photo id from another event is a 404. Selfies are parsed into memory
+(never a temporary file), searched, and dropped; nothing of them is logged.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import urllib.parse
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from pathlib import PurePath
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
+from pydantic import BaseModel
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+from eventface.domain.models import Event, Photo, PhotoStatus
+from eventface.errors import ImageError, NotFoundError
+from eventface.services import search as search_service
+from eventface.services.search import PhotoMatch, Selfie, SelfieReport
+from eventface.services.thumbnails import ThumbnailStore
+from eventface.web.context import Context, WebContext
+from eventface.web.templating import render
+from eventface.web.zipstream import stream_zip
+
+router = APIRouter(tags=["guest"])
+
+MAX_SELFIES = 3
+MAX_ZIP_PHOTOS = 1000
+CONSENT_VALUES = frozenset({"true", "on", "1", "yes"})
+# what the first bytes of each accepted type look like (the declared content type is not trusted)
+_ISO_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif")
+
+
+class SelfieOut(BaseModel):
+    faces_found: int
+    code: str  # ok | no_face | many_faces | unreadable: the page shows its own translated text
+    message: str | None
+
+
+class MatchOut(BaseModel):
+    photo_id: int
+    name: str
+    distance: float
+    thumbnail_url: str
+    preview_url: str
+    download_url: str
+
+
+class SearchOut(BaseModel):
+    matches: list[MatchOut]
+    selfies: list[SelfieOut]
+    download_all_url: str | None
+
+
+class FaceOut(BaseModel):
+    face_id: int
+    # fractions of the photo's width and height, so the page can draw them over any size
+    left: float
+    top: float
+    width: float
+    height: float
+
+
+def sniff_image_type(data: bytes) -> str | None:
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[4:8] == b"ftyp" and data[8:12] in _ISO_BRANDS:
+        return "image/heic"
+    return None
+
+
+def guest_event(context: WebContext, slug: str) -> Event:
+    with context.runtime.transactions() as uow:
+        try:
+            event = uow.events.find(slug)
+        except NotFoundError:
+            event = None
+    # only the slug opens an event to guests, never its numeric id
+    if event is None or event.slug != slug:
+        raise HTTPException(404, "no such event: check the link you were given")
+    return event
+
+
+def guest_photo(context: WebContext, slug: str, photo_id: int) -> tuple[Event, Photo]:
+    event = guest_event(context, slug)
+    with context.runtime.transactions() as uow:
+        try:
+            return event, uow.photos.in_event_by_id(event.id, photo_id)
+        except NotFoundError as exc:
+            raise HTTPException(404, str(exc)) from exc
+
+
+def match_out(slug: str, match: PhotoMatch) -> MatchOut:
+    base = f"/e/{slug}/photos/{match.photo_id}"
+    return MatchOut(
+        photo_id=match.photo_id,
+        name=PurePath(match.name).name,
+        distance=round(match.distance, 4),
+        thumbnail_url=f"{base}/thumb",
+        preview_url=f"{base}/preview",
+        download_url=f"{base}/download",
+    )
+
+
+def zip_url(slug: str, matches: list[PhotoMatch]) -> str | None:
+    if not matches:
+        return None
+    ids = ",".join(str(m.photo_id) for m in matches[:MAX_ZIP_PHOTOS])
+    return f"/e/{slug}/download.zip?ids={ids}"
+
+
+def selfie_out(report: SelfieReport) -> SelfieOut:
+    if report.error:
+        code = "unreadable"
+    elif report.faces_found == 0:
+        code = "no_face"
+    elif report.faces_found > 1:
+        code = "many_faces"
+    else:
+        code = "ok"
+    return SelfieOut(faces_found=report.faces_found, code=code, message=report.message)
+
+
+class _MemoryParser(MultiPartParser):
+    """Starlette's parser, with file parts kept in memory up to the whole (capped) body."""
+
+    def __init__(self, request: Request, max_body: int) -> None:
+        super().__init__(
+            request.headers, _capped(request.stream(), max_body), max_files=MAX_SELFIES + 1, max_fields=8
+        )
+        self.spool_max_size = max_body + 1  # a SpooledTemporaryFile that never rolls over to disk
+
+
+async def _capped(stream: AsyncIterator[bytes], limit: int) -> AsyncGenerator[bytes, None]:
+    seen = 0
+    async for chunk in stream:
+        seen += len(chunk)
+        if seen > limit:
+            raise HTTPException(413, f"the upload is larger than {limit // 2**20} MB in all")
+        yield chunk
+
+
+async def read_selfies(request: Request, context: WebContext) -> list[Selfie]:
+    max_bytes = int(context.settings.max_selfie_mb * 2**20)
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise HTTPException(400, "send the selfies as multipart/form-data")
+    try:
+        form = await _MemoryParser(request, MAX_SELFIES * max_bytes + 2**20).parse()
+    except MultiPartException as exc:
+        raise HTTPException(400, f"could not read the upload: {exc.message}") from exc
+    try:
+        if str(form.get("consent", "")).lower() not in CONSENT_VALUES:
+            raise HTTPException(400, "consent is required: send consent=true to agree to the face search")
+        files = [f for f in form.getlist("selfies") if isinstance(f, UploadFile)]
+        if not files:
+            raise HTTPException(400, "upload 1 to 3 selfies in the 'selfies' field")
+        if len(files) > MAX_SELFIES:
+            raise HTTPException(400, f"at most {MAX_SELFIES} selfies per search")
+        selfies = []
+        for number, upload in enumerate(files, start=1):
+            data = await upload.read()
+            if len(data) > max_bytes:
+                raise HTTPException(
+                    413, f"selfie {number} is larger than {context.settings.max_selfie_mb:g} MB"
+                )
+            if sniff_image_type(data) is None:
+                raise HTTPException(415, f"selfie {number} is not a JPEG, PNG, HEIC or WebP image")
+            selfies.append(Selfie(f"selfie {number}", data))
+        return selfies
+    finally:
+        await form.close()
+
+
+@router.get("/e/{slug}", response_class=HTMLResponse, include_in_schema=False)
+def guest_page(slug: str, request: Request, context: Context) -> HTMLResponse:
+    event = guest_event(context, slug)
+    with context.runtime.transactions() as uow:
+        summary = uow.events.summary(event.id)
+        first = uow.photos.in_event(event.id, limit=1)
+    cover = f"/e/{slug}/photos/{first[0].id}/preview" if first else None
+    return render(
+        request,
+        context,
+        "guest.html",
+        event=event,
+        photos=summary.photos,
+        pending=summary.pending,
+        cover_url=cover,
+        max_selfies=MAX_SELFIES,
+        max_selfie_mb=context.settings.max_selfie_mb,
+    )
+
+
+@router.post("/api/e/{slug}/search", response_model=SearchOut)
+async def search(slug: str, request: Request, context: Context) -> SearchOut:
+    """Finds the guest's photos: multipart with 1-3 `selfies` files and `consent=true`."""
+    event = guest_event(context, slug)
+    _rate_limit(request, context)
+    selfies = await read_selfies(request, context)
+    result = await run_in_threadpool(_find_photos, context, event, selfies)
+    del selfies  # the guest's images go no further than this request
+    return SearchOut(
+        matches=[match_out(slug, m) for m in result.matches],
+        selfies=[selfie_out(r) for r in result.selfies],
+        download_all_url=zip_url(slug, result.matches),
+    )
+
+
+@router.post("/api/e/{slug}/faces/{face_id}/search", response_model=SearchOut)
+def search_by_face(slug: str, face_id: int, request: Request, context: Context) -> SearchOut:
+    """ "More photos of this person": the photos of the person whose face (in this event) was picked."""
+    event = guest_event(context, slug)
+    _rate_limit(request, context)
+    rt = context.runtime
+    engine = rt.face_engine(event.engine)
+    with context.search_lock, rt.transactions() as uow:
+        try:
+            matches = search_service.find_photos_like(
+                uow,
+                rt.index,
+                engine,
+                str(event.id),
+                face_id,
+                tolerance=rt.tolerance(engine),
+                min_face_px=context.settings.min_face_px,
+                min_sharpness=context.settings.min_face_sharpness,
+            )
+        except NotFoundError as exc:
+            raise HTTPException(404, str(exc)) from exc
+    return SearchOut(
+        matches=[match_out(slug, m) for m in matches], selfies=[], download_all_url=zip_url(slug, matches)
+    )
+
+
+@router.get("/api/e/{slug}/photos/{photo_id}/faces", response_model=list[FaceOut])
+def photo_faces(slug: str, photo_id: int, context: Context) -> list[FaceOut]:
+    event, photo = guest_photo(context, slug, photo_id)
+    if not photo.width or not photo.height:
+        return []
+    with context.runtime.transactions() as uow:
+        faces = uow.faces.of_photo(photo.id, event.engine)
+    w, h = photo.width, photo.height
+    return [
+        FaceOut(
+            face_id=f.id,
+            left=round(f.box.left / w, 4),
+            top=round(f.box.top / h, 4),
+            width=round(f.box.width / w, 4),
+            height=round(f.box.height / h, 4),
+        )
+        for f in faces
+    ]
+
+
+@router.get("/e/{slug}/photos/{photo_id}/thumb", include_in_schema=False)
+def thumbnail(slug: str, photo_id: int, context: Context) -> Response:
+    return _cached_image(context, context.runtime.thumbnails, slug, photo_id)
+
+
+@router.get("/e/{slug}/photos/{photo_id}/preview", include_in_schema=False)
+def preview(slug: str, photo_id: int, context: Context) -> Response:
+    return _cached_image(context, context.runtime.previews, slug, photo_id)
+
+
+@router.get("/e/{slug}/photos/{photo_id}/download")
+def download(slug: str, photo_id: int, context: Context) -> Response:
+    """The original file, byte for byte."""
+    event, photo = guest_photo(context, slug, photo_id)
+    data = _read_original(context, event, photo)
+    name = PurePath(photo.name).name
+    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return Response(data, media_type=media_type, headers={"Content-Disposition": _attachment(name)})
+
+
+@router.get("/e/{slug}/download.zip")
+def download_all(
+    slug: str,
+    context: Context,
+    ids: str = Query(..., description="comma-separated photo ids from a search"),
+) -> StreamingResponse:
+    """The chosen photos as one ZIP, streamed while it is made (never built in memory)."""
+    event = guest_event(context, slug)
+    try:
+        wanted = list(dict.fromkeys(int(part) for part in ids.split(",") if part.strip()))
+    except ValueError as exc:
+        raise HTTPException(400, "ids must be comma-separated photo ids") from exc
+    if not wanted or len(wanted) > MAX_ZIP_PHOTOS:
+        raise HTTPException(400, f"choose 1 to {MAX_ZIP_PHOTOS} photos")
+    with context.runtime.transactions() as uow:
+        found = uow.photos.get_many(wanted)
+    photos = [
+        found[i]
+        for i in wanted
+        if i in found and found[i].event_id == event.id and found[i].status is not PhotoStatus.REMOVED
+    ]
+    if not photos:
+        raise HTTPException(404, "none of these photos are in this event")
+    source = context.runtime.source(event)
+    entries: list[tuple[str, Callable[[], bytes]]] = [
+        (p.name, _reader(source.read, p.source_file_id)) for p in photos
+    ]
+    filename = f"{event.name or 'photos'}.zip"
+    return StreamingResponse(
+        stream_zip(entries),
+        media_type="application/zip",
+        headers={"Content-Disposition": _attachment(filename)},
+    )
+
+
+def _reader(read: Callable[[str], bytes], file_id: str) -> Callable[[], bytes]:
+    return lambda: read(file_id)
+
+
+def _find_photos(context: WebContext, event: Event, selfies: list[Selfie]) -> Any:
+    rt = context.runtime
+    engine = rt.face_engine(event.engine)
+    with context.search_lock, rt.transactions() as uow:
+        return search_service.find_photos(
+            uow,
+            rt.index,
+            engine,
+            str(event.id),
+            selfies,
+            tolerance=rt.tolerance(engine),
+            max_pixels=rt.settings.max_image_pixels,
+            min_face_px=rt.settings.min_face_px,
+            min_sharpness=rt.settings.min_face_sharpness,
+        )
+
+
+def _rate_limit(request: Request, context: WebContext) -> None:
+    client = request.client.host if request.client else "unknown"
+    wait = context.search_limiter.check(client)
+    if wait is not None:
+        raise HTTPException(
+            429,
+            "too many searches from this address: wait a minute and try again",
+            headers={"Retry-After": str(max(1, round(wait)))},
+        )
+
+
+def _read_original(context: WebContext, event: Event, photo: Photo) -> bytes:
+    try:
+        return context.runtime.source(event).read(photo.source_file_id)
+    except NotFoundError as exc:
+        raise HTTPException(404, "this photo is no longer available") from exc
+    except Exception as exc:  # a source that cannot be read right now (folder unmounted, Drive down)
+        raise HTTPException(503, f"the photo cannot be read right now: {exc}") from exc
+
+
+def _cached_image(context: WebContext, store: ThumbnailStore, slug: str, photo_id: int) -> Response:
+    event, photo = guest_photo(context, slug, photo_id)
+    key = photo.content_hash or photo.version
+    try:
+        path = store.get(event.id, photo.id, key, lambda: _read_original(context, event, photo))
+    except ImageError as exc:
+        raise HTTPException(404, f"no preview for this photo: {exc}") from exc
+    # the key is in the file name; a changed photo gets a new file, so this URL's bytes may change
+    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+
+
+def _attachment(name: str) -> str:
+    ascii_name = name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{urllib.parse.quote(name)}"
