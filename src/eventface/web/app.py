@@ -32,7 +32,7 @@ from eventface.faces.images import PhotoImage
 from eventface.jobs.queue import make_huey
 from eventface.jobs.tasks import register_tasks
 from eventface.jobs.worker import start_worker, stop_worker
-from eventface.runtime import build_runtime
+from eventface.runtime import Runtime, build_runtime
 from eventface.secret_key import secret_key
 from eventface.settings import Settings
 from eventface.web import api, guest, pages
@@ -48,12 +48,20 @@ SESSION_COOKIE = "eventface_session"
 SESSION_MAX_AGE_S = 14 * 24 * 3600
 
 
-def create_app(settings: Settings | None = None, *, worker: bool = False) -> FastAPI:
-    """The web app. `worker=True` also runs the background worker inside this process."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    worker: bool = False,
+    build: Callable[[Settings], Runtime] = build_runtime,
+) -> FastAPI:
+    """The web app. `worker=True` also runs the background worker inside this process.
+
+    `build` makes the runtimes (the web's and the worker's); tests pass one with a fake engine.
+    """
     settings = settings or Settings()
-    runtime = build_runtime(settings)
+    runtime = build(settings)
     huey = make_huey(settings)
-    tasks = register_tasks(huey, settings)
+    tasks = register_tasks(huey, settings, build)
     context = WebContext(
         settings=settings,
         runtime=runtime,

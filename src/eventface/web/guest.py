@@ -38,6 +38,29 @@ CONSENT_VALUES = frozenset({"true", "on", "1", "yes"})
 _ISO_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif")
 
 
+# what guest.js shows, translated on the server (web/i18n.py)
+GUEST_SCRIPT_STRINGS = (
+    "Searching…",
+    "Find my photos",
+    "Please give your consent first.",
+    "Please add a selfie first.",
+    "At most 3 selfies.",
+    "This file is too large.",
+    "photos found",
+    "No face found in this selfie: try one facing the camera, in good light.",
+    "More than one face in this selfie: the largest one was used.",
+    "This file could not be read as a photo.",
+    "Too many searches: please wait a minute and try again.",
+    "The search failed. Please try again.",
+    "More photos of this person",
+    "Photos of the person you chose",
+    "Your photos",
+    "Remove",
+    "Selfie",
+    "Photo",
+)
+
+
 class SelfieOut(BaseModel):
     faces_found: int
     code: str  # ok | no_face | many_faces | unreadable: the page shows its own translated text
@@ -199,6 +222,7 @@ def guest_page(slug: str, request: Request, context: Context) -> HTMLResponse:
         cover_url=cover,
         max_selfies=MAX_SELFIES,
         max_selfie_mb=context.settings.max_selfie_mb,
+        script_strings=GUEST_SCRIPT_STRINGS,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,16 +33,20 @@ def render(
     *,
     user: User | None = None,
     status_code: int = 200,
+    script_strings: Sequence[str] = (),
     **values: Any,
 ) -> HTMLResponse:
+    """`script_strings`: texts the page's script shows, handed to it translated as JSON."""
     lang = language(request)
+    t = translator(lang)
     response = context.templates.TemplateResponse(
         request,
         template,
         {
             "lang": lang,
             "languages": LANGUAGES,
-            "t": translator(lang),
+            "t": t,
+            "script_strings": {text: t(text) for text in script_strings},
             "user": user,
             "csrf_token": csrf_token(request),
             **values,

@@ -1,0 +1,112 @@
+// The event page's live parts: indexing progress (short polling of the task API) and auto-sync.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", () => {
+  const root = document.getElementById("event");
+  const eventId = root.dataset.eventId;
+  const strings = JSON.parse(document.getElementById("strings").textContent);
+  const t = (text) => strings[text] || text;
+  const $ = (id) => document.getElementById(id);
+  const POLL_MS = 1000;
+  let wasRunning = false;
+  let timer = null;
+  const schedule = (ms) => { clearTimeout(timer); timer = setTimeout(pollTask, ms); };
+
+  function showTask(task) {
+    $("progress").hidden = false;
+    $("index-progress").value = task.percent;
+    const state = $("index-state");
+    state.textContent = t(task.status);
+    state.className = `badge status-${task.status}`;
+    $("index-counts").textContent =
+      `${task.done}/${task.total} ${t("photos indexed")} · ${task.faces} ${t("faces found")} · ${task.failed} ${t("failed photos")}`;
+    $("index-percent").textContent = `(${task.percent} %)`;
+    const list = $("failure-list");
+    list.replaceChildren(...task.failures.map((f) => {
+      const item = document.createElement("li");
+      const name = document.createElement("strong");
+      name.textContent = f.name;
+      item.append(name, `: ${f.error || ""}`);
+      return item;
+    }));
+    $("failures").hidden = task.failures.length === 0;
+  }
+
+  async function pollTask() {
+    let task;
+    try {
+      task = await apiFetch(`/api/event/${eventId}/task`);
+    } catch (_) {
+      schedule(5 * POLL_MS);  // not indexed yet, or the server restarts
+      return;
+    }
+    showTask(task);
+    const running = task.status === "queued" || task.status === "running";
+    $("start-indexing").disabled = running;
+    if (running) {
+      wasRunning = true;
+      schedule(POLL_MS);
+    } else if (wasRunning) {
+      // the photo grid and the totals are rendered by the server: show the finished state
+      window.location.reload();
+    } else {
+      schedule(10 * POLL_MS);  // an auto-sync may start a new run
+    }
+  }
+
+  $("index-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    $("start-indexing").disabled = true;
+    try {
+      showTask(await apiFetch(`/api/event/${eventId}/index`, { method: "POST" }));
+      wasRunning = true;
+      schedule(POLL_MS);
+    } catch (error) {
+      $("start-indexing").disabled = false;
+      alert(error.message);
+    }
+  });
+
+  // auto-sync: the seed-compatible API
+  const toggle = $("auto-sync-enabled");
+  const interval = $("auto-sync-interval");
+
+  function showSync(status) {
+    toggle.checked = status.enabled;
+    const when = (iso) => (iso ? new Date(iso).toLocaleString() : null);
+    $("sync-last").textContent = status.running ? t("Syncing now") : when(status.last_sync_at) || t("never");
+    $("sync-next").textContent = (status.enabled && when(status.next_sync_at)) || "–";
+    const error = $("sync-error");
+    error.hidden = !status.last_error;
+    error.querySelector("span").textContent = status.last_error || "";
+    if (status.running && !wasRunning) { wasRunning = true; schedule(0); }
+  }
+
+  async function refreshSync() {
+    try { showSync(await apiFetch(`/api/event/${eventId}/auto-sync/status`)); } catch (_) { /* try again */ }
+  }
+
+  async function applySync() {
+    toggle.disabled = interval.disabled = true;
+    try {
+      if (toggle.checked) {
+        await apiFetch(`/api/event/${eventId}/auto-sync/enable`, {
+          method: "POST", json: { interval_minutes: Number(interval.value) },
+        });
+      } else {
+        await apiFetch(`/api/event/${eventId}/auto-sync/disable`, { method: "POST" });
+      }
+    } catch (error) {
+      alert(error.message);
+    } finally {
+      toggle.disabled = interval.disabled = false;
+      refreshSync();
+    }
+  }
+
+  toggle.addEventListener("change", applySync);
+  interval.addEventListener("change", () => { if (toggle.checked) applySync(); });
+  refreshSync();
+  setInterval(refreshSync, 5000);
+  schedule(0);
+});

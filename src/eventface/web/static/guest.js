@@ -1,0 +1,195 @@
+// The guest page: consent, 1-3 selfies with previews, search, results, lightbox, "more of this person".
+// Selfies go straight from the file input to the search request; nothing is kept in the browser either.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", () => {
+  const $ = (id) => document.getElementById(id);
+  const strings = JSON.parse($("strings").textContent);
+  const t = (text) => strings[text] || text;
+  const form = $("search-form");
+  const slug = form.dataset.slug;
+  const maxSelfies = Number(form.dataset.maxSelfies);
+  const maxBytes = Number(form.dataset.maxMb) * 1024 * 1024;
+  const input = $("selfie-input");
+  const NOTES = {
+    no_face: "No face found in this selfie: try one facing the camera, in good light.",
+    many_faces: "More than one face in this selfie: the largest one was used.",
+    unreadable: "This file could not be read as a photo.",
+  };
+  let selfies = [];  // File objects, in memory only
+  let matches = [];
+  let current = -1;
+
+  function showError(message) {
+    const box = $("form-error");
+    box.textContent = message || "";
+    box.hidden = !message;
+  }
+
+  function renderPreviews() {
+    const list = $("previews");
+    for (const img of list.querySelectorAll("img")) URL.revokeObjectURL(img.src);
+    list.replaceChildren(...selfies.map((file, i) => {
+      const item = document.createElement("li");
+      const img = document.createElement("img");
+      img.src = URL.createObjectURL(file);
+      img.alt = `${t("Selfie")} ${i + 1}`;
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.textContent = "✕";
+      remove.setAttribute("aria-label", `${t("Remove")} ${t("Selfie")} ${i + 1}`);
+      remove.addEventListener("click", () => { selfies.splice(i, 1); renderPreviews(); input.focus(); });
+      item.append(img, remove);
+      return item;
+    }));
+    $("selfie-label").hidden = selfies.length >= maxSelfies;
+  }
+
+  input.addEventListener("change", () => {
+    showError("");
+    for (const file of input.files) {
+      if (selfies.length >= maxSelfies) { showError(t("At most 3 selfies.")); break; }
+      if (file.size > maxBytes) { showError(t("This file is too large.")); continue; }
+      selfies.push(file);
+    }
+    input.value = "";  // the same file may be chosen again after removing it
+    renderPreviews();
+  });
+
+  function card(match, index) {
+    const item = document.createElement("li");
+    const open = document.createElement("button");
+    open.type = "button";
+    open.className = "thumb";
+    open.setAttribute("aria-label", `${t("Photo")} ${index + 1}: ${match.name}`);
+    const img = document.createElement("img");
+    img.src = match.thumbnail_url;
+    img.alt = match.name;
+    img.loading = "lazy";
+    open.append(img);
+    open.addEventListener("click", () => openLightbox(index));
+    const download = document.createElement("a");
+    download.className = "button dl";
+    download.href = match.download_url;
+    download.setAttribute("download", match.name);
+    download.setAttribute("aria-label", `⬇ ${match.name}`);
+    download.textContent = "⬇";
+    item.append(open, download);
+    return item;
+  }
+
+  function showResults(result, title) {
+    matches = result.matches;
+    $("results").hidden = false;
+    $("results-title").textContent = title;
+    $("results-count").textContent = `${matches.length} ${t("photos found")}`;
+    $("result-grid").replaceChildren(...matches.map(card));
+    $("no-results").hidden = matches.length > 0;
+    const all = $("download-all");
+    all.hidden = !result.download_all_url;
+    if (result.download_all_url) all.href = result.download_all_url;
+    $("selfie-notes").replaceChildren(...(result.selfies || [])
+      .map((s, i) => [s, i]).filter(([s]) => s.code !== "ok")
+      .map(([s, i]) => {
+        const note = document.createElement("li");
+        note.textContent = `${t("Selfie")} ${i + 1}: ${t(NOTES[s.code]) || s.message}`;
+        return note;
+      }));
+    $("results-title").focus();
+  }
+
+  async function post(url, body) {
+    const response = await fetch(url, { method: "POST", body, headers: { Accept: "application/json" } });
+    if (response.status === 429) throw new Error(t("Too many searches: please wait a minute and try again."));
+    const data = await response.json().catch(() => null);
+    if (!response.ok) {
+      throw new Error((data && typeof data.detail === "string" && data.detail) || t("The search failed. Please try again."));
+    }
+    return data;
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!$("consent").checked) { showError(t("Please give your consent first.")); $("consent").focus(); return; }
+    if (selfies.length === 0) { showError(t("Please add a selfie first.")); input.focus(); return; }
+    showError("");
+    const button = $("find-button");
+    button.disabled = true;
+    button.textContent = t("Searching…");
+    const body = new FormData();
+    body.append("consent", "true");
+    for (const file of selfies) body.append("selfies", file, file.name || "selfie.jpg");
+    try {
+      showResults(await post(`/api/e/${slug}/search`, body), t("Your photos"));
+      $("start-over").hidden = true;
+    } catch (error) {
+      showError(error.message);
+    } finally {
+      button.disabled = false;
+      button.textContent = t("Find my photos");
+    }
+  });
+
+  $("start-over").addEventListener("click", () => form.requestSubmit());
+
+  // lightbox
+  const dialog = $("lightbox");
+  const image = $("lightbox-image");
+
+  async function showFaces(match) {
+    const layer = $("face-layer");
+    layer.replaceChildren();
+    let faces = [];
+    try {
+      const response = await fetch(`/api/e/${slug}/photos/${match.photo_id}/faces`);
+      if (response.ok) faces = await response.json();
+    } catch (_) { return; }
+    if (matches[current] !== match) return;  // the guest moved on meanwhile
+    layer.replaceChildren(...faces.map((face) => {
+      const box = document.createElement("button");
+      box.type = "button";
+      box.style.left = `${face.left * 100}%`;
+      box.style.top = `${face.top * 100}%`;
+      box.style.width = `${face.width * 100}%`;
+      box.style.height = `${face.height * 100}%`;
+      box.setAttribute("aria-label", t("More photos of this person"));
+      box.title = t("More photos of this person");
+      box.addEventListener("click", () => searchByFace(face.face_id));
+      return box;
+    }));
+  }
+
+  function openLightbox(index) {
+    current = index;
+    const match = matches[index];
+    image.src = match.preview_url;
+    image.alt = match.name;
+    $("lightbox-download").href = match.download_url;
+    $("lightbox-download").setAttribute("download", match.name);
+    $("lightbox-prev").disabled = index === 0;
+    $("lightbox-next").disabled = index === matches.length - 1;
+    if (!dialog.open) dialog.showModal();
+    showFaces(match);
+  }
+
+  async function searchByFace(faceId) {
+    dialog.close();
+    try {
+      const result = await post(`/api/e/${slug}/faces/${faceId}/search`, null);
+      showResults(result, t("Photos of the person you chose"));
+      $("start-over").hidden = selfies.length === 0;
+    } catch (error) {
+      showError(error.message);
+    }
+  }
+
+  $("lightbox-close").addEventListener("click", () => dialog.close());
+  $("lightbox-prev").addEventListener("click", () => current > 0 && openLightbox(current - 1));
+  $("lightbox-next").addEventListener("click", () => current < matches.length - 1 && openLightbox(current + 1));
+  dialog.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowLeft" && current > 0) openLightbox(current - 1);
+    if (event.key === "ArrowRight" && current < matches.length - 1) openLightbox(current + 1);
+  });
+  dialog.addEventListener("click", (event) => { if (event.target === dialog) dialog.close(); });
+  dialog.addEventListener("close", () => { image.removeAttribute("src"); $("face-layer").replaceChildren(); });
+});
