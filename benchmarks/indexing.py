@@ -26,13 +26,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from eventface.db.tables import EventRow, FaceRow, PhotoRow
-from eventface.domain.models import PhotoStatus
 from eventface.faces.images import PhotoImage
 from eventface.runtime import build_runtime
 from eventface.services.search import Selfie, find_photos
 from eventface.settings import Settings
 from events import ROOT, dev_event
+from synthetic import synthetic_event
 
 EVENTFACE = str(Path(sys.executable).parent / "eventface")
 MEASURE = (
@@ -97,54 +96,12 @@ def search_latency(
     selfie: Path, engine_name: str, photos: int = 10_000, faces_per_photo: int = 3
 ) -> dict[str, float]:
     """A 10 000-photo event of random unit embeddings: the vector work is the same as for real ones."""
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(1)
     with tempfile.TemporaryDirectory() as data_dir:
         rt = build_runtime(Settings(data_dir=Path(data_dir), workers=1))
         engine = rt.face_engine(engine_name)
         dim = len(engine.find_faces(PhotoImage(selfie.read_bytes(), 10**9))[0].embedding)
-        with rt.transactions() as uow:
-            event = EventRow(
-                name="10k",
-                slug="bench10k",
-                source_kind="local_folder",
-                source_uri="/nonexistent",
-                engine=engine.name,
-                faces_revision=1,
-            )
-            uow.session.add(event)
-            uow.session.flush()
-            for p in range(photos):
-                photo = PhotoRow(
-                    event_id=event.id,
-                    source_file_id=f"p{p:05d}.jpg",
-                    name=f"p{p:05d}.jpg",
-                    source_version="1",
-                    size_bytes=1,
-                    status=PhotoStatus.INDEXED.value,
-                    face_count=faces_per_photo,
-                    engine=engine.name,
-                )
-                uow.session.add(photo)
-                uow.session.flush()
-                vectors = rng.normal(size=(faces_per_photo, dim)).astype(np.float32)
-                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-                uow.session.add_all(
-                    FaceRow(
-                        photo_id=photo.id,
-                        event_id=event.id,
-                        engine=engine.name,
-                        model=engine.model,
-                        left=0,
-                        top=0,
-                        right=100,
-                        bottom=100,
-                        score=1.0,
-                        sharpness=100.0,
-                        embedding=v.tobytes(),
-                    )
-                    for v in vectors
-                )
-            event_id = event.id
+        event_id = synthetic_event(rt, engine, dim, photos=photos, faces_per_photo=faces_per_photo)
         data = selfie.read_bytes()
         tolerance = rt.tolerance(engine)
 

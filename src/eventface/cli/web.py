@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 import typer
@@ -25,6 +26,7 @@ def web(
 ) -> None:
     """Serve the photographer dashboard, the guest pages and the API on http://HOST:PORT."""
     settings = settings_for(data_dir)
+    logging.getLogger().handlers.clear()  # the CLI's plain stderr handler; structured lines replace it
     configure_logging(settings.data_dir / "logs", settings.log_level)
     app = create_app(settings, worker=worker)
     shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host

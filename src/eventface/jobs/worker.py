@@ -33,6 +33,8 @@ def start_worker(huey: Huey, tasks: Tasks, threads: int = WORKER_THREADS) -> InP
         requeue_unfinished(tasks)
     consumer = InProcessConsumer(huey, workers=threads, worker_type="thread", periodic=True)
     consumer.start()
+    # syncs that fell due while the server was down run now, not at the scheduler's next minute
+    tasks.enqueue_due_syncs()
     return consumer
 
 

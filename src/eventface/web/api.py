@@ -75,7 +75,7 @@ class TaskOut(BaseModel):
 
 class EventIn(BaseModel):
     name: str
-    folder: str = Field(description="a folder on the server; subfolders are included")
+    folder: str = Field(min_length=1, description="a folder on the server; subfolders are included")
     date: dt.date | None = None
 
 

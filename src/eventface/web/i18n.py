@@ -98,6 +98,7 @@ THAI: dict[str, str] = {
     "The name you typed does not match the event name.": "ชื่อที่พิมพ์ไม่ตรงกับชื่องาน",
     "No photos yet: start indexing to scan the folder.": "ยังไม่มีรูป กดเริ่มสแกนเพื่อสแกนโฟลเดอร์",
     "faces": "ใบหน้า",
+    "face": "ใบหน้า",
     "pending": "รอสแกน",
     "More photos": "รูปเพิ่มเติม",
     "Source": "แหล่งรูปภาพ",
