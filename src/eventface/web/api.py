@@ -27,6 +27,11 @@ router = APIRouter(prefix="/api", tags=["photographer"])
 MAX_FAILURES_LISTED = 100
 
 
+def _minutes(value: float) -> int | float:
+    # 5, not 5.0, as the original system answered
+    return int(value) if value == int(value) else value
+
+
 class AutoSyncRequest(BaseModel):
     interval_minutes: float | None = Field(
         None, description="1-60 minutes (fractional down to 0.5 = 30 s); default AUTO_SYNC_INTERVAL"
@@ -38,13 +43,13 @@ class MessageOut(BaseModel):
 
 
 class AutoSyncEnabledOut(MessageOut):
-    interval_minutes: float
+    interval_minutes: int | float
 
 
 class AutoSyncStatusOut(BaseModel):
     enabled: bool
     running: bool
-    interval_minutes: float | None
+    interval_minutes: int | float | None
     last_sync_at: datetime | None
     next_sync_at: datetime | None
     last_error: str | None
@@ -268,7 +273,7 @@ def enable_auto_sync(
         )
     # the first sync is due now: ask the scheduler at once instead of waiting for its next pass
     context.tasks.enqueue_due_syncs()
-    return AutoSyncEnabledOut(message="Auto-sync enabled", interval_minutes=minutes)
+    return AutoSyncEnabledOut(message="Auto-sync enabled", interval_minutes=_minutes(minutes))
 
 
 @router.post("/event/{event_id}/auto-sync/disable", response_model=MessageOut)
@@ -284,4 +289,7 @@ def auto_sync_status(event_id: int, context: Context, user: ApiUser) -> AutoSync
     owned(context, user.id, event_id)
     with context.runtime.transactions() as uow:
         status = sync.auto_sync_status(uow, str(event_id))
-    return AutoSyncStatusOut(**vars(status))
+    fields = vars(status) | {
+        "interval_minutes": None if status.interval_minutes is None else _minutes(status.interval_minutes)
+    }
+    return AutoSyncStatusOut(**fields)
