@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.integration.console_script import create_event, eventface_env, run_eventface
+from tests.integration.console_script import command, create_event, eventface_env, run_eventface
 
 SFACE = {"EVENTFACE_WORKERS": "1", "EVENTFACE_FACE_ENGINE": "sface"}
 
@@ -144,3 +145,53 @@ def test_search_refuses_more_than_three_selfies(tmp_path: Path) -> None:
 
     assert result.returncode == 1
     assert "give 1 to 3 selfies, not 4" in result.stderr
+
+
+def test_events_show_json_gives_the_guest_link_and_counts(tmp_path: Path) -> None:
+    env = eventface_env(EVENTFACE_PUBLIC_BASE_URL="https://photos.example.com")
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    data_dir = tmp_path / "d"
+    subprocess.run(
+        command(("users", "create", "ann@example.com", "--password-stdin"), data_dir),
+        input="correct horse battery\n",
+        env=env,
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result = run_eventface(
+        "events",
+        "create",
+        "Gala",
+        "--folder",
+        folder,
+        "--owner",
+        "ann@example.com",
+        data_dir=data_dir,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
+    event_id = result.stdout.strip().splitlines()[-1]
+
+    shown = run_eventface("events", "show", event_id, "--json", data_dir=data_dir, env=env, cwd=tmp_path)
+
+    info = json.loads(shown.stdout)
+    assert info["id"] == int(event_id)
+    assert info["name"] == "Gala"
+    assert info["guest_url"] == f"https://photos.example.com/e/{info['slug']}"
+    assert len(info["slug"]) >= 16  # unguessable
+    assert info["photos"] == 0 and info["faces"] == 0
+    assert info["owner"] == "ann@example.com"
+    assert info["auto_sync"]["enabled"] is False
+
+
+def test_events_show_of_a_missing_event_fails_clearly(tmp_path: Path) -> None:
+    env = eventface_env()
+    result = run_eventface(
+        "events", "show", "99", data_dir=tmp_path / "d", env=env, cwd=tmp_path, check=False
+    )
+    assert result.returncode == 1
+    assert "no event '99'" in result.stderr

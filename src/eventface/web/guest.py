@@ -226,7 +226,38 @@ def guest_page(slug: str, request: Request, context: Context) -> HTMLResponse:
     )
 
 
-@router.post("/api/e/{slug}/search", response_model=SearchOut)
+# the body is parsed by hand (in memory, capped), so FastAPI cannot describe it on its own
+SEARCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["selfies", "consent"],
+                    "properties": {
+                        "selfies": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                            "minItems": 1,
+                            "maxItems": MAX_SELFIES,
+                            "description": "1-3 selfies: JPEG, PNG, HEIC or WebP",
+                        },
+                        "consent": {"type": "string", "enum": ["true"], "description": "the guest agrees"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/api/e/{slug}/search",
+    response_model=SearchOut,
+    openapi_extra=SEARCH_BODY,
+    responses={400: {}, 404: {}, 413: {}, 415: {}, 429: {}},
+)
 async def search(slug: str, request: Request, context: Context) -> SearchOut:
     """Finds the guest's photos: multipart with 1-3 `selfies` files and `consent=true`."""
     event = guest_event(context, slug)
