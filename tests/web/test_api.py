@@ -165,7 +165,9 @@ def test_the_guest_url_uses_the_public_base_url(make_web: Any, tmp_path: Path) -
     alice = web.photographer("alice@example.com")
     (tmp_path / "empty").mkdir()
 
-    response = web.client.post("/api/events", json={"name": "Gala", "folder": str(tmp_path / "empty")}, headers=alice.auth)
+    response = web.client.post(
+        "/api/events", json={"name": "Gala", "folder": str(tmp_path / "empty")}, headers=alice.auth
+    )
 
     assert response.json()["guest_url"] == f"https://photos.example.org/e/{response.json()['slug']}"
 
@@ -173,7 +175,10 @@ def test_the_guest_url_uses_the_public_base_url(make_web: Any, tmp_path: Path) -
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({"name": "Gala", "folder": "/no/such/folder"}, "photo folder not found on the server: /no/such/folder"),
+        (
+            {"name": "Gala", "folder": "/no/such/folder"},
+            "photo folder not found on the server: /no/such/folder",
+        ),
         ({"name": "   ", "folder": "{folder}"}, "an event needs a name"),
         ({"name": "Gala", "folder": "   "}, "an event needs a photo folder"),
     ],
@@ -346,7 +351,9 @@ def test_enabling_auto_sync_syncs_at_once(web: Web, alice: Photographer, wedding
 
     assert response.status_code == 200, response.text
     assert response.json() == {"message": "Auto-sync enabled", "interval_minutes": 5}
+    assert type(response.json()["interval_minutes"]) is int  # 5, not 5.0, as the original answered
     status = sync_status(web, alice, wedding)
+    assert type(status["interval_minutes"]) is int
     assert set(status) == {
         "enabled",
         "running",
@@ -382,6 +389,7 @@ def test_enabling_auto_sync_without_a_body_uses_the_default_interval(
 
     assert response.status_code == 200, response.text
     assert response.json() == {"message": "Auto-sync enabled", "interval_minutes": 2}
+    assert type(response.json()["interval_minutes"]) is int
     assert sync_status(web, alice, wedding)["interval_minutes"] == 2
 
 
@@ -476,3 +484,13 @@ def test_the_api_is_documented(web: Web) -> None:
     ]:
         assert method in paths.get(path, {}), f"{method.upper()} {path} is not in the OpenAPI schema"
     assert not any(p.startswith(("/login", "/signup")) for p in paths)  # pages are not API
+    search_body = paths["/api/e/{slug}/search"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    assert set(search_body["schema"]["required"]) == {"selfies", "consent"}
+
+
+@pytest.mark.parametrize("folder", ["", "   "])
+def test_a_blank_folder_is_refused_not_taken_as_the_working_directory(web: Web, folder: str) -> None:
+    owner = web.photographer("blank@example.com")
+    response = web.client.post("/api/events", json={"name": "Blank", "folder": folder}, headers=owner.auth)
+    assert response.status_code == 422
+    assert "folder" in response.text

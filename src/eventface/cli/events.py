@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,7 +20,7 @@ out = Console(soft_wrap=True)
 @app.command("create")
 def create(
     name: Annotated[str, typer.Argument(help="The event's name, shown to guests")],
-    folder: Annotated[Path, typer.Option("--folder", help="Folder holding the event's photos")],
+    folder: Annotated[str, typer.Option("--folder", help="Folder holding the event's photos")],
     owner: Annotated[
         str | None, typer.Option("--owner", help="Email of the photographer who owns the event")
     ] = None,

@@ -20,7 +20,7 @@ MAX_NAME_CHARS = 200
 def create_event(
     uow: UnitOfWork,
     name: str,
-    folder: Path,
+    folder: str | Path,
     engine: str,
     owner_email: str | None = None,
     *,
@@ -33,9 +33,10 @@ def create_event(
         raise InvalidInputError("an event needs a name")
     if len(name) > MAX_NAME_CHARS:
         raise InvalidInputError(f"an event name may have at most {MAX_NAME_CHARS} characters")
+    # checked on the raw text: Path("") and Path("  ".strip()) are ".", the server's working directory
     if not str(folder).strip():
         raise InvalidInputError("an event needs a photo folder")
-    folder = folder.expanduser()
+    folder = Path(str(folder).strip()).expanduser()
     if not folder.is_dir():
         raise InvalidInputError(f"photo folder not found on the server: {folder}")
     if owner_email is not None:

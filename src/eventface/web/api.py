@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, Request
@@ -187,7 +186,7 @@ def create_event(body: EventIn, request: Request, context: Context, user: ApiUse
         event = event_service.create_event(
             uow,
             body.name,
-            Path(body.folder),
+            body.folder,
             context.settings.face_engine.value,
             owner_id=user.id,
             event_date=body.date,

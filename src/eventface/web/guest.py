@@ -21,7 +21,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from eventface.domain.models import Event, Photo, PhotoStatus
-from eventface.errors import ImageError, NotFoundError
+from eventface.errors import ImageError, NotFoundError, PhotoGoneError
 from eventface.services import search as search_service
 from eventface.services.search import PhotoMatch, Selfie, SelfieReport
 from eventface.services.thumbnails import ThumbnailStore
@@ -408,7 +408,7 @@ def _rate_limit(request: Request, context: WebContext) -> None:
 def _read_original(context: WebContext, event: Event, photo: Photo) -> bytes:
     try:
         return context.runtime.source(event).read(photo.source_file_id)
-    except NotFoundError as exc:
+    except (NotFoundError, PhotoGoneError) as exc:
         raise HTTPException(404, "this photo is no longer available") from exc
     except Exception as exc:  # a source that cannot be read right now (folder unmounted, Drive down)
         raise HTTPException(503, f"the photo cannot be read right now: {exc}") from exc

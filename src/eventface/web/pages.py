@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 from datetime import date
-from pathlib import Path
 from typing import Annotated
 
 import segno
@@ -139,7 +138,7 @@ def create_event(
             event = event_service.create_event(
                 uow,
                 name,
-                Path(folder.strip()),
+                folder,
                 context.settings.face_engine.value,
                 owner_id=user.id,
                 event_date=when,
