@@ -398,6 +398,16 @@ class PhotoRepository:
         )
         return [_photo(row) for row in rows]
 
+    def cover(self, event_id: int) -> Photo | None:
+        """The indexed photo with the most faces: a group shot says "this event" best."""
+        row = self.session.scalars(
+            select(PhotoRow)
+            .where(PhotoRow.event_id == event_id, PhotoRow.status == PhotoStatus.INDEXED.value)
+            .order_by(PhotoRow.face_count.desc(), PhotoRow.name)
+            .limit(1)
+        ).first()
+        return _photo(row) if row else None
+
     def in_event_by_id(self, event_id: int, photo_id: int) -> Photo:
         """One of the event's live photos; NotFoundError for a removed photo or another event's."""
         row = self.session.get(PhotoRow, photo_id)

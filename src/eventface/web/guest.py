@@ -210,8 +210,8 @@ def guest_page(slug: str, request: Request, context: Context) -> HTMLResponse:
     event = guest_event(context, slug)
     with context.runtime.transactions() as uow:
         summary = uow.events.summary(event.id)
-        first = uow.photos.in_event(event.id, limit=1)
-    cover = f"/e/{slug}/photos/{first[0].id}/preview" if first else None
+        cover_photo = uow.photos.cover(event.id)
+    cover = f"/e/{slug}/photos/{cover_photo.id}/preview" if cover_photo else None
     return render(
         request,
         context,
