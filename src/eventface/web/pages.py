@@ -182,7 +182,7 @@ def event_page(
         interval_choices=AUTO_SYNC_CHOICES,
         default_interval=context.settings.auto_sync_interval,
         guest_url=context.guest_url(request, event.slug),
-        qr_svg=_qr(context.guest_url(request, event.slug)).svg_inline(scale=4, border=2),
+        qr_svg=_qr(context.guest_url(request, event.slug)).svg_inline(scale=4, border=2, omitsize=True),
     )
 
 

@@ -45,6 +45,8 @@ document.addEventListener("DOMContentLoaded", () => {
     $("selfie-label").hidden = selfies.length >= maxSelfies;
   }
 
+  $("consent").addEventListener("change", () => $("consent-box").classList.remove("invalid"));
+
   input.addEventListener("change", () => {
     showError("");
     for (const file of input.files) {
@@ -87,7 +89,7 @@ document.addEventListener("DOMContentLoaded", () => {
     $("no-results").hidden = matches.length > 0;
     const all = $("download-all");
     all.hidden = !result.download_all_url;
-    if (result.download_all_url) all.href = result.download_all_url;
+    all.href = result.download_all_url || "#";
     $("selfie-notes").replaceChildren(...(result.selfies || [])
       .map((s, i) => [s, i]).filter(([s]) => s.code !== "ok")
       .map(([s, i]) => {
@@ -95,7 +97,9 @@ document.addEventListener("DOMContentLoaded", () => {
         note.textContent = `${t("Selfie")} ${i + 1}: ${t(NOTES[s.code]) || s.message}`;
         return note;
       }));
-    $("results-title").focus();
+    // on a phone the results start below the fold: bring them up, then move focus for screen readers
+    $("results").scrollIntoView({ block: "start", behavior: "smooth" });
+    $("results-title").focus({ preventScroll: true });
   }
 
   async function post(url, body) {
@@ -110,7 +114,12 @@ document.addEventListener("DOMContentLoaded", () => {
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (!$("consent").checked) { showError(t("Please give your consent first.")); $("consent").focus(); return; }
+    if (!$("consent").checked) {
+      showError(t("Please give your consent first."));
+      $("consent-box").classList.add("invalid");
+      $("consent").focus();
+      return;
+    }
     if (selfies.length === 0) { showError(t("Please add a selfie first.")); input.focus(); return; }
     showError("");
     const button = $("find-button");
