@@ -98,7 +98,7 @@ document.addEventListener("DOMContentLoaded", () => {
         return note;
       }));
     // on a phone the results start below the fold: bring them up, then move focus for screen readers
-    $("results").scrollIntoView({ block: "start", behavior: "smooth" });
+    $("results").scrollIntoView({ block: "start" });
     $("results-title").focus({ preventScroll: true });
   }
 
