@@ -66,10 +66,14 @@ def _event(row: EventRow) -> Event:
         source_kind=SourceKind(row.source_kind),
         source_uri=row.source_uri,
         engine=row.engine,
-        created_at=row.created_at,
+        created_at=_utc(row.created_at),
         owner_id=row.owner_id,
         event_date=row.event_date,
     )
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -246,6 +250,13 @@ class EventRepository:
             .values(**values)
             .execution_options(synchronize_session=False)
         )
+
+    def release_sync_leases(self) -> int:
+        """Frees every event's sync lease: only right after a restart, when no sync can be running."""
+        result = self.session.execute(
+            update(EventRow).where(EventRow.sync_running_since.is_not(None)).values(sync_running_since=None)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     @staticmethod
     def _sync_claimable(now: datetime, stale_before: datetime) -> tuple[ColumnElement[bool], ...]:
@@ -488,7 +499,7 @@ class FaceRepository:
 
 
 def _user(row: UserRow) -> User:
-    return User(id=row.id, email=row.email, created_at=row.created_at)
+    return User(id=row.id, email=row.email, created_at=_utc(row.created_at))
 
 
 class UserRepository:
@@ -552,8 +563,8 @@ def _progress(row: IndexTaskRow) -> IndexProgress:
         done=row.done,
         failed=row.failed,
         faces=row.faces,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
+        started_at=_aware(row.started_at),
+        finished_at=_aware(row.finished_at),
         error=row.error,
     )
 

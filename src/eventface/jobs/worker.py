@@ -30,6 +30,7 @@ def start_worker(huey: Huey, tasks: Tasks, threads: int = WORKER_THREADS) -> InP
     Only the embedded queue loses jobs with its process; on Redis, other workers may be running them.
     """
     if tasks.runtime.settings.queue_url is None:
+        release_sync_leases(tasks)
         requeue_unfinished(tasks)
     consumer = InProcessConsumer(huey, workers=threads, worker_type="thread", periodic=True)
     consumer.start()
@@ -41,6 +42,19 @@ def start_worker(huey: Huey, tasks: Tasks, threads: int = WORKER_THREADS) -> InP
 def stop_worker(consumer: InProcessConsumer) -> None:
     # not graceful: an index run can take hours, and every photo it finished is already committed
     consumer.stop(graceful=False)
+
+
+def release_sync_leases(tasks: Tasks) -> int:
+    """Syncs that were running when the last process died left their lease behind: free them.
+
+    Otherwise such an event would not sync again until the lease expires (an hour). Only for the
+    embedded queue, where this process is the only worker.
+    """
+    with tasks.runtime.get().transactions() as uow:
+        released = uow.events.release_sync_leases()
+    if released:
+        log.info("released the sync leases of a stopped process", extra={"fields": {"events": released}})
+    return released
 
 
 def requeue_unfinished(tasks: Tasks) -> list[str]:
