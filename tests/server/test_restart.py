@@ -69,6 +69,14 @@ def create_event(api: httpx.Client, folder: Path) -> int:
     return event_id
 
 
+def create_event_with_auto_sync(api: httpx.Client, folder: Path) -> int:
+    event_id = create_event(api, folder)
+    enabled = api.post(f"/api/event/{event_id}/auto-sync/enable", json={"interval_minutes": INTERVAL_MINUTES})
+    assert enabled.status_code == 200, enabled.text
+    assert enabled.json()["interval_minutes"] == INTERVAL_MINUTES
+    return event_id
+
+
 @pytest.mark.slow
 def test_auto_sync_schedule_survives_a_restart_and_disabling_it_sticks(
     tmp_path: Path, faces_dir: Path, servers: Servers
@@ -79,12 +87,7 @@ def test_auto_sync_schedule_survives_a_restart_and_disabling_it_sticks(
 
     server = servers.start(data_dir)
     with server.client(token) as api:
-        event_id = create_event(api, folder)
-        enabled = api.post(
-            f"/api/event/{event_id}/auto-sync/enable", json={"interval_minutes": INTERVAL_MINUTES}
-        )
-        assert enabled.status_code == 200, enabled.text
-        assert enabled.json()["interval_minutes"] == INTERVAL_MINUTES
+        event_id = create_event_with_auto_sync(api, folder)
         first = wait_for(
             "the first auto-sync",
             lambda: sync_status(api, event_id),
@@ -268,11 +271,7 @@ def test_a_restart_during_an_auto_sync_does_not_stall_the_schedule(
 
     server = servers.start(data_dir)
     with server.client(token) as api:
-        event_id = create_event(api, folder)
-        enabled = api.post(
-            f"/api/event/{event_id}/auto-sync/enable", json={"interval_minutes": INTERVAL_MINUTES}
-        )
-        assert enabled.status_code == 200, enabled.text
+        event_id = create_event_with_auto_sync(api, folder)
         wait_for(
             "the first auto-sync to be under way",
             lambda: (sync_status(api, event_id), api.get(f"/api/event/{event_id}/task").json()),
