@@ -63,3 +63,7 @@ class SourceUnavailableError(SourceError):
 
 class PhotoGoneError(SourceError):
     pass
+
+
+class SecretBoxError(EventfaceError):
+    """A stored secret cannot be decrypted: the server key changed, or the data was altered."""
