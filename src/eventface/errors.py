@@ -65,5 +65,13 @@ class PhotoGoneError(SourceError):
     pass
 
 
+class ReconnectNeededError(SourceUnavailableError):
+    """The photographer's Google grant was revoked or expired: they must connect again."""
+
+
+class CursorExpiredError(SourceError):
+    """A stored Drive changes page token is no longer valid: a full rescan is needed."""
+
+
 class SecretBoxError(EventfaceError):
     """A stored secret cannot be decrypted: the server key changed, or the data was altered."""
