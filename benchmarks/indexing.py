@@ -103,7 +103,7 @@ def search_latency(
         dim = len(engine.find_faces(PhotoImage(selfie.read_bytes(), 10**9))[0].embedding)
         event_id = synthetic_event(rt, engine, dim, photos=photos, faces_per_photo=faces_per_photo)
         data = selfie.read_bytes()
-        tolerance = rt.tolerance(engine)
+        limits = rt.search_limits(engine)
 
         def one_search() -> float:
             start = time.perf_counter()
@@ -114,8 +114,7 @@ def search_latency(
                     engine,
                     str(event_id),
                     [Selfie("selfie", data)],
-                    tolerance=tolerance,
-                    max_pixels=rt.settings.max_image_pixels,
+                    limits,
                 )
             return time.perf_counter() - start
 
@@ -126,7 +125,7 @@ def search_latency(
         vector = []
         for _ in range(50):
             start = time.perf_counter()
-            rt.index.search(event_id, queries, tolerance)
+            rt.index.search(event_id, queries, limits.tolerance)
             vector.append(time.perf_counter() - start)
         rt.close()
     return {

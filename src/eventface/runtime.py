@@ -17,6 +17,7 @@ from eventface.faces.pool import InlineAnalyzer, ProcessPoolAnalyzer
 from eventface.matching.index import VectorIndex
 from eventface.matching.numpy_index import NumpyVectorIndex
 from eventface.services.ingest import Analyzer, EngineInfo
+from eventface.services.search import SearchLimits
 from eventface.services.thumbnails import ThumbnailStore
 from eventface.settings import EngineName, Settings
 from eventface.sources.base import PhotoSource
@@ -75,6 +76,14 @@ class Runtime:
 
     def tolerance(self, engine: FaceEngine) -> float:
         return self.settings.face_tolerance or engine.default_tolerance
+
+    def search_limits(self, engine: FaceEngine) -> SearchLimits:
+        return SearchLimits(
+            tolerance=self.tolerance(engine),
+            max_pixels=self.settings.max_image_pixels,
+            min_face_px=self.settings.min_face_px,
+            min_sharpness=self.settings.min_face_sharpness,
+        )
 
     def analyzer(self, name: str) -> Analyzer:
         workers = self.settings.worker_count

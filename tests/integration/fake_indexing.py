@@ -55,8 +55,7 @@ def search_squares(
             engine,
             str(event.id),
             [search.Selfie(f"selfie{i}.jpg", jpeg_with_squares(s)) for i, s in enumerate(selfies)],
-            tolerance=engine.default_tolerance,
-            max_pixels=rt.settings.max_image_pixels,
+            search.SearchLimits(engine.default_tolerance, rt.settings.max_image_pixels),
         )
 
 

@@ -86,8 +86,7 @@ def find(ix: IndexedEvent, selfies: list[search.Selfie]) -> search.SearchResult:
             ix.engine,
             str(ix.event.id),
             selfies,
-            tolerance=ix.rt.tolerance(ix.engine),
-            max_pixels=ix.rt.settings.max_image_pixels,
+            ix.rt.search_limits(ix.engine),
         )
 
 

@@ -103,8 +103,7 @@ def test_an_unreadable_selfie_is_reported_and_the_others_still_search(
                 search.Selfie("notes.jpg", b"not a photo"),
                 search.Selfie("me.jpg", jpeg_with_squares([("red", (0, 0), 50)])),
             ],
-            tolerance=engine.default_tolerance,
-            max_pixels=runtime.settings.max_image_pixels,
+            search.SearchLimits(engine.default_tolerance, runtime.settings.max_image_pixels),
         )
 
     assert names(result) == {"red.jpg", "both.jpg"}
@@ -116,7 +115,7 @@ def test_an_unreadable_selfie_is_reported_and_the_others_still_search(
 
 def test_searching_an_unknown_event_is_not_found(runtime: Runtime, engine: ColourSquareEngine) -> None:
     with pytest.raises(NotFoundError, match="no event '999'"), runtime.transactions() as uow:
-        search.find_photos(uow, runtime.index, engine, "999", [], tolerance=0.1, max_pixels=10**6)
+        search.find_photos(uow, runtime.index, engine, "999", [], search.SearchLimits(0.1, 10**6))
 
 
 def test_search_sees_photos_indexed_and_removed_by_another_process(

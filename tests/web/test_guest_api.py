@@ -7,6 +7,7 @@ import logging
 import os
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from eventface.domain.models import Event
+from eventface.errors import SourceUnavailableError
+from eventface.sources.base import SourcePhoto
 from tests.conftest import WritePhoto
 from tests.fakes.photos import PALETTE, encode
 from tests.web.conftest import WEDDING, MakeWeb, Photographer, Web
@@ -344,6 +347,29 @@ def test_a_vanished_original_is_404(guests: Guests) -> None:
     (guests.wedding_folder / "red.jpg").unlink()
 
     assert guests.web.client.get(guests.photo_url("red.jpg", "download")).status_code == 404
+
+
+class UnreachableSource:
+    """A source that cannot be read at the moment (an unmounted disk, Drive down): this cannot be
+    staged with a local folder, whose read errors all mean the file is gone."""
+
+    def list_photos(self) -> Iterator[SourcePhoto]:
+        raise SourceUnavailableError("the disk /mnt/private-nas/wedding is not mounted")
+
+    def read(self, file_id: str) -> bytes:
+        raise SourceUnavailableError("the disk /mnt/private-nas/wedding is not mounted")
+
+
+def test_an_unreadable_source_is_503_and_keeps_its_paths_to_the_log(
+    guests: Guests, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(guests.web.runtime, "source", lambda event: UnreachableSource())
+
+    response = guests.web.client.get(guests.photo_url("red.jpg", "download"))
+
+    assert response.status_code == 503
+    assert "try again" in response.json()["detail"]
+    assert "/mnt/private-nas" not in response.text
 
 
 @pytest.mark.parametrize("kind", ["thumb", "preview", "download"])

@@ -36,10 +36,7 @@ def search(
             engine,
             event,
             [Selfie(str(p), p.read_bytes()) for p in selfies],
-            tolerance=rt.tolerance(engine),
-            max_pixels=rt.settings.max_image_pixels,
-            min_face_px=rt.settings.min_face_px,
-            min_sharpness=rt.settings.min_face_sharpness,
+            rt.search_limits(engine),
         )
     if as_json:
         print(json.dumps(to_json(result), ensure_ascii=False))

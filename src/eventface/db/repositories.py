@@ -421,10 +421,22 @@ class PhotoRepository:
 
     def in_event_by_id(self, event_id: int, photo_id: int) -> Photo:
         """One of the event's live photos; NotFoundError for a removed photo or another event's."""
-        row = self.session.get(PhotoRow, photo_id)
-        if row is None or row.event_id != event_id or row.status == PhotoStatus.REMOVED.value:
+        found = self.in_event_by_ids(event_id, [photo_id])
+        if not found:
             raise NotFoundError(f"no photo {photo_id} in this event")
-        return _photo(row)
+        return found[0]
+
+    def in_event_by_ids(self, event_id: int, photo_ids: Sequence[int]) -> list[Photo]:
+        """The event's live photos among `photo_ids`, in that order; others' and removed ones left out."""
+        rows = self.session.scalars(
+            select(PhotoRow).where(
+                PhotoRow.id.in_(photo_ids),
+                PhotoRow.event_id == event_id,
+                PhotoRow.status != PhotoStatus.REMOVED.value,
+            )
+        )
+        by_id = {row.id: _photo(row) for row in rows}
+        return [by_id[i] for i in photo_ids if i in by_id]
 
     def failed(self, event_id: int) -> list[Photo]:
         rows = self.session.scalars(

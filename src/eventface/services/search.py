@@ -39,6 +39,16 @@ class SelfieReport:
 
 
 @dataclass(frozen=True)
+class SearchLimits:
+    """How close is a match, and what may be searched: from settings and the engine (Runtime)."""
+
+    tolerance: float  # distance above which two faces are different people
+    max_pixels: int  # larger selfies are refused (decompression bombs)
+    min_face_px: int = 0  # smaller faces in photos are not matched
+    min_sharpness: float = 0.0  # blurrier faces in photos are not matched
+
+
+@dataclass(frozen=True)
 class PhotoMatch:
     photo_id: int
     name: str
@@ -86,17 +96,12 @@ def find_photos_like(
     engine: FaceEngine,
     ref: str,
     face_id: int,
-    *,
-    tolerance: float,
-    min_face_px: int = 0,
-    min_sharpness: float = 0.0,
+    limits: SearchLimits,
 ) -> list[PhotoMatch]:
     """Photos of the person whose face `face_id` is, in the same event ("more photos of this person")."""
     event = uow.events.find(ref)
     query = uow.faces.embedding(event.id, face_id, engine.name)
-    return _ranked_photos(
-        uow, index, engine, event.id, query[np.newaxis, :], tolerance, min_face_px, min_sharpness
-    )
+    return _ranked_photos(uow, index, engine, event.id, query[np.newaxis, :], limits)
 
 
 def find_photos(
@@ -105,20 +110,14 @@ def find_photos(
     engine: FaceEngine,
     ref: str,
     selfies: list[Selfie],
-    *,
-    tolerance: float,
-    max_pixels: int,
-    min_face_px: int = 0,
-    min_sharpness: float = 0.0,
+    limits: SearchLimits,
 ) -> SearchResult:
     """Each selfie is its own query (a photo matches if any selfie matches a face in it)."""
     event = uow.events.find(ref)
-    queries, reports = selfie_embeddings(engine, selfies, max_pixels)
+    queries, reports = selfie_embeddings(engine, selfies, limits.max_pixels)
     if not queries:
         return SearchResult([], reports)
-    matches = _ranked_photos(
-        uow, index, engine, event.id, np.vstack(queries), tolerance, min_face_px, min_sharpness
-    )
+    matches = _ranked_photos(uow, index, engine, event.id, np.vstack(queries), limits)
     return SearchResult(matches, reports)
 
 
@@ -128,19 +127,17 @@ def _ranked_photos(
     engine: FaceEngine,
     event_id: int,
     queries: np.ndarray,
-    tolerance: float,
-    min_face_px: int,
-    min_sharpness: float,
+    limits: SearchLimits,
 ) -> list[PhotoMatch]:
     ensure_loaded(uow, index, event_id, engine)
     ranked = match_faces(
         index,
         event_id,
         queries,
-        tolerance=tolerance,
+        tolerance=limits.tolerance,
         expansion_tolerance=engine.expansion_tolerance,
-        min_face_px=min_face_px,
-        min_sharpness=min_sharpness,
+        min_face_px=limits.min_face_px,
+        min_sharpness=limits.min_sharpness,
     )
     photos = uow.photos.get_many(m.photo_id for m in ranked)
     return [

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Body, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from eventface.db.repositories import EventSummary
 from eventface.domain.models import Event, IndexProgress, TaskStatus
 from eventface.errors import NotFoundError
 from eventface.services import events as event_service
@@ -130,6 +131,10 @@ def task_out(task: IndexProgress, failures: list[FailureOut] | None = None) -> T
 def event_out(context: WebContext, request: Request, event_id: int) -> EventOut:
     with context.runtime.transactions() as uow:
         summary = uow.events.summary(event_id)
+    return summary_out(context, request, summary)
+
+
+def summary_out(context: WebContext, request: Request, summary: EventSummary) -> EventOut:
     e = summary.event
     return EventOut(
         id=e.id,
@@ -176,8 +181,8 @@ def latest_task(context: WebContext, event_id: int) -> TaskOut | None:
 @router.get("/events", response_model=list[EventOut])
 def list_events(request: Request, context: Context, user: ApiUser) -> list[EventOut]:
     with context.runtime.transactions() as uow:
-        ids = [s.event.id for s in event_service.list_events(uow, owner_id=user.id)]
-    return [event_out(context, request, event_id) for event_id in ids]
+        summaries = event_service.list_events(uow, owner_id=user.id)
+    return [summary_out(context, request, s) for s in summaries]
 
 
 @router.post("/events", response_model=EventOut, status_code=201)

@@ -7,11 +7,12 @@ scoped by that slug, so a photo id from another event is a 404. Selfies are pars
 
 from __future__ import annotations
 
+import functools
+import logging
 import mimetypes
 import urllib.parse
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from pathlib import PurePath
-from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -20,15 +21,16 @@ from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from eventface.domain.models import Event, Photo, PhotoStatus
-from eventface.errors import ImageError, NotFoundError, PhotoGoneError
+from eventface.domain.models import Event, Photo
+from eventface.errors import ImageError, NotFoundError, PhotoGoneError, SourceError
 from eventface.services import search as search_service
-from eventface.services.search import PhotoMatch, Selfie, SelfieReport
+from eventface.services.search import PhotoMatch, SearchResult, Selfie, SelfieReport
 from eventface.services.thumbnails import ThumbnailStore
 from eventface.web.context import Context, WebContext
 from eventface.web.templating import render
 from eventface.web.zipstream import stream_zip
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["guest"])
 
 MAX_SELFIES = 3
@@ -287,9 +289,7 @@ def search_by_face(slug: str, face_id: int, request: Request, context: Context) 
                 engine,
                 str(event.id),
                 face_id,
-                tolerance=rt.tolerance(engine),
-                min_face_px=context.settings.min_face_px,
-                min_sharpness=context.settings.min_face_sharpness,
+                rt.search_limits(engine),
             )
         except NotFoundError as exc:
             raise HTTPException(404, str(exc)) from exc
@@ -353,17 +353,12 @@ def download_all(
     if not wanted or len(wanted) > MAX_ZIP_PHOTOS:
         raise HTTPException(400, f"choose 1 to {MAX_ZIP_PHOTOS} photos")
     with context.runtime.transactions() as uow:
-        found = uow.photos.get_many(wanted)
-    photos = [
-        found[i]
-        for i in wanted
-        if i in found and found[i].event_id == event.id and found[i].status is not PhotoStatus.REMOVED
-    ]
+        photos = uow.photos.in_event_by_ids(event.id, wanted)
     if not photos:
         raise HTTPException(404, "none of these photos are in this event")
     source = context.runtime.source(event)
     entries: list[tuple[str, Callable[[], bytes]]] = [
-        (p.name, _reader(source.read, p.source_file_id)) for p in photos
+        (p.name, functools.partial(source.read, p.source_file_id)) for p in photos
     ]
     filename = f"{event.name or 'photos'}.zip"
     return StreamingResponse(
@@ -373,24 +368,12 @@ def download_all(
     )
 
 
-def _reader(read: Callable[[str], bytes], file_id: str) -> Callable[[], bytes]:
-    return lambda: read(file_id)
-
-
-def _find_photos(context: WebContext, event: Event, selfies: list[Selfie]) -> Any:
+def _find_photos(context: WebContext, event: Event, selfies: list[Selfie]) -> SearchResult:
     rt = context.runtime
     engine = rt.face_engine(event.engine)
     with context.search_lock, rt.transactions() as uow:
         return search_service.find_photos(
-            uow,
-            rt.index,
-            engine,
-            str(event.id),
-            selfies,
-            tolerance=rt.tolerance(engine),
-            max_pixels=rt.settings.max_image_pixels,
-            min_face_px=rt.settings.min_face_px,
-            min_sharpness=rt.settings.min_face_sharpness,
+            uow, rt.index, engine, str(event.id), selfies, rt.search_limits(engine)
         )
 
 
@@ -408,10 +391,11 @@ def _rate_limit(request: Request, context: WebContext) -> None:
 def _read_original(context: WebContext, event: Event, photo: Photo) -> bytes:
     try:
         return context.runtime.source(event).read(photo.source_file_id)
-    except (NotFoundError, PhotoGoneError) as exc:
+    except PhotoGoneError as exc:
         raise HTTPException(404, "this photo is no longer available") from exc
-    except Exception as exc:  # a source that cannot be read right now (folder unmounted, Drive down)
-        raise HTTPException(503, f"the photo cannot be read right now: {exc}") from exc
+    except SourceError as exc:  # folder unmounted, Drive down: the details (paths) stay in the log
+        log.warning("photo %s of event %s cannot be read: %s", photo.id, event.id, exc)
+        raise HTTPException(503, "the photo cannot be read right now: try again in a moment") from exc
 
 
 def _cached_image(context: WebContext, store: ThumbnailStore, slug: str, photo_id: int) -> Response:
