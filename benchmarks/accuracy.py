@@ -96,9 +96,10 @@ def index_event(event: DevEvent, engine: str) -> IndexedEvent:
             existing = uow.events.summaries()
             ev = existing[0].event if existing else create_event(uow, event.label, event.photos_dir, engine)
             task = uow.tasks.create(ev.id)
-        ingest.run_indexing(
-            rt.transactions, task.task_id, rt.source(ev), rt.analyzer(engine), rt.engine_info(engine)
-        )
+        with rt.source(ev) as source:
+            ingest.run_indexing(
+                rt.transactions, task.task_id, source, rt.analyzer(engine), rt.engine_info(engine)
+            )
         return _read_back(rt, event, engine, ev.id)
     finally:
         rt.close()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +18,9 @@ from eventface.faces.engine import FaceEngine
 from eventface.faces.pool import InlineAnalyzer, ProcessPoolAnalyzer
 from eventface.matching.index import VectorIndex
 from eventface.matching.numpy_index import NumpyVectorIndex
+from eventface.secret_box import SecretBox
+from eventface.secret_key import secret_key
+from eventface.services.google_accounts import GoogleConnections
 from eventface.services.ingest import Analyzer, EngineInfo
 from eventface.services.search import SearchLimits
 from eventface.services.thumbnails import ThumbnailStore
@@ -63,6 +68,7 @@ class Runtime:
     index: VectorIndex
     thumbnails: ThumbnailStore  # grid-sized, cached on disk
     previews: ThumbnailStore  # screen-sized, for the lightbox: originals are too heavy for phones
+    google: GoogleConnections  # Drive clients for connected Google accounts
     _engines: dict[str, FaceEngine] = field(default_factory=dict)
 
     def face_engine(self, name: str) -> FaceEngine:
@@ -92,10 +98,16 @@ class Runtime:
         factory = functools.partial(build_face_engine, self.settings, name)
         return ProcessPoolAnalyzer(factory, workers, self.settings.max_image_pixels)
 
-    def source(self, event: Event) -> PhotoSource:
+    @contextmanager
+    def source(self, event: Event) -> Iterator[PhotoSource]:
+        """The event's photo source, open for the block (a Drive source holds HTTP connections)."""
         if event.source_kind is SourceKind.LOCAL_FOLDER:
-            return LocalFolderSource(Path(event.source_uri))
-        raise ValueError(f"unsupported photo source {event.source_kind}")
+            yield LocalFolderSource(Path(event.source_uri))
+        elif event.source_kind is SourceKind.GOOGLE_DRIVE:
+            with self.google.folder(event) as folder:
+                yield folder
+        else:
+            raise ValueError(f"unsupported photo source {event.source_kind}")
 
     @property
     def caches(self) -> tuple[ThumbnailStore, ...]:
@@ -112,11 +124,13 @@ def build_runtime(settings: Settings, *, upgrade_db: bool = True) -> Runtime:
     if upgrade_db and not migrate.is_current(db):
         migrate.upgrade(db)
     cache = settings.data_dir / "thumbnails"
+    units = transactions(make_session_factory(db))
     return Runtime(
         settings,
         db,
-        transactions(make_session_factory(db)),
+        units,
         NumpyVectorIndex(),
         thumbnails=ThumbnailStore(cache / str(THUMBNAIL_PX), THUMBNAIL_PX, settings.max_image_pixels),
         previews=ThumbnailStore(cache / str(PREVIEW_PX), PREVIEW_PX, settings.max_image_pixels),
+        google=GoogleConnections(units, SecretBox(secret_key(settings)), settings.drive_api_url),
     )

@@ -29,7 +29,7 @@ class DlibDetector(StrEnum):
 
 
 def _env(name: str, *, original: bool = False) -> AliasChoices:
-    """EVENTFACE_<name>; the bare name too when the original system used it."""
+    """EVENTFACE_<name>; the bare name too when the original system or Google's habit names it so."""
     return AliasChoices(f"EVENTFACE_{name}", name) if original else AliasChoices(f"EVENTFACE_{name}")
 
 
@@ -71,13 +71,32 @@ class Settings(BaseSettings):
     # once and kept in <data dir>/secret.key (permissions 0600).
     secret_key: Annotated[SecretStr | None, Field(validation_alias=_env("SECRET_KEY"))] = None
     # The address guests and Google reach this server at, for guest links and QR codes printed
-    # outside a browser (CLI). Unset: the address the request came in on.
-    public_base_url: Annotated[str | None, Field(validation_alias=_env("PUBLIC_BASE_URL"))] = None
+    # outside a browser (CLI), and Drive push notifications (https only). Unset: the address
+    # the request came in on.
+    public_base_url: Annotated[str | None, Field(validation_alias=_env("PUBLIC_BASE_URL", original=True))] = (
+        None
+    )
     # Largest selfie a guest may upload, in megabytes.
     max_selfie_mb: Annotated[float, Field(validation_alias=_env("MAX_SELFIE_MB"), gt=0, le=100)] = 15.0
     # Guest searches allowed per client IP address per minute.
     search_rate_limit: Annotated[int, Field(validation_alias=_env("SEARCH_RATE_LIMIT"), ge=1)] = 30
     log_level: Annotated[str, Field(validation_alias=_env("LOG_LEVEL"))] = "INFO"
+
+    # The OAuth client photographers connect Google Drive through (README: "Google Drive").
+    # Either the id and secret, or the client-secrets JSON downloaded from the Cloud console.
+    google_client_id: Annotated[
+        str | None, Field(validation_alias=_env("GOOGLE_CLIENT_ID", original=True))
+    ] = None
+    google_client_secret: Annotated[
+        SecretStr | None, Field(validation_alias=_env("GOOGLE_CLIENT_SECRET", original=True))
+    ] = None
+    google_client_secrets_file: Annotated[
+        Path | None, Field(validation_alias=_env("GOOGLE_CLIENT_SECRETS_FILE", original=True))
+    ] = None
+    # Any Drive-v3-compatible endpoint (a proxy, a test fake); Google's by default.
+    drive_api_url: Annotated[str, Field(validation_alias=_env("DRIVE_API_URL", original=True))] = (
+        "https://www.googleapis.com/drive/v3/"
+    )
 
     def __init__(self, **values: Any) -> None:
         aliases: dict[str, Any] = {
@@ -105,6 +124,13 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
         return value.rstrip("/") if value else None
+
+    @field_validator("drive_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("DRIVE_API_URL must start with http:// or https://")
+        return value if value.endswith("/") else value + "/"
 
     @field_validator("log_level")
     @classmethod

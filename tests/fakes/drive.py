@@ -8,8 +8,9 @@ The real google-api-python-client talks to it:
 
 Served (paths as in googleapiclient's static discovery document, under `/drive/v3/`):
 files.list, files.get (metadata, and `alt=media` content with `Range`), changes.getStartPageToken,
-changes.list, changes.watch, channels.stop; plus `POST /token` (refresh_token and
-authorization_code grants) and `POST /revoke`.
+changes.list, changes.watch, channels.stop, about.get (the user only: `email`, `display_name`);
+plus Google's OAuth endpoints: `GET /auth` (`auth_uri`), `POST /token` (`token_uri`: refresh_token
+and authorization_code grants) and `POST /revoke` (`revoke_uri`).
 
 Fidelity choices worth knowing:
 - `fields` is honoured the way Drive does it: without `fields` a file has only kind, id, name and
@@ -31,6 +32,18 @@ Fidelity choices worth knowing:
   change page tokens do not expire, so a stale cursor shows up as an invalid value, not a 404/410).
 - Watch notifications are never sent by the fake on its own (not even Drive's initial "sync"
   message): a test calls `notify()`.
+- `GET /auth` is the consent screen with the photographer clicking Allow at once: it checks
+  client_id, redirect_uri, response_type=code and scope, then answers 302 to
+  `redirect_uri?code=...&scope=<granted>&state=...`. Each code is new, single-use, and bound to
+  that redirect_uri and PKCE `code_challenge` (S256 or plain), which /token checks against
+  `code_verifier`. `deny_next_consent()` makes the next visit come back with error=access_denied,
+  `untick_drive_next_consent()` grants everything asked but Drive (granular consent). The static
+  `auth_code` is a reusable shortcut for tests that skip the browser: it grants openid, email and
+  `scope`, with no PKCE check.
+- An authorization_code grant answers a new refresh token, `scope` (what was granted) and, when
+  openid was granted, an `id_token`: a JWT signed HS256 with the client secret (Google signs RS256;
+  nobody checks the signature of an id_token that came straight from /token), with claims iss, aud
+  (client_id), azp, sub, email (`email`), email_verified, iat and exp.
 """
 
 from __future__ import annotations
@@ -38,6 +51,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import hmac
 import json
 import random
 import re
@@ -67,6 +81,10 @@ GOOGLE_APPS_PREFIX = "application/vnd.google-apps."
 ROOT_ID = "root"
 API_PREFIX = "/drive/v3/"
 DEFAULT_SCOPE = "https://www.googleapis.com/auth/drive.readonly"
+# what a consent grants beside Drive when the static `auth_code` is exchanged
+SIGN_IN_SCOPES = ("openid", "https://www.googleapis.com/auth/userinfo.email")
+DRIVE_SCOPE_PREFIX = "https://www.googleapis.com/auth/drive"
+GOOGLE_ISSUER = "https://accounts.google.com"
 ACCESS_TOKEN_LIFETIME = 3600
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 100
@@ -132,6 +150,30 @@ class WatchChannel:
     token: str | None
     expiration: str  # milliseconds since the epoch, as Drive writes it
     page_token: str
+
+
+@dataclass(frozen=True)
+class _Consent:
+    """What one visit to /auth granted, kept until its code is exchanged at /token."""
+
+    redirect_uri: str
+    scope: str
+    code_challenge: str | None
+    code_challenge_method: str
+
+    def verifies(self, code_verifier: str | None) -> bool:
+        if self.code_challenge is None:
+            return True
+        if not code_verifier:
+            return False
+        if self.code_challenge_method == "S256":
+            digest = hashlib.sha256(code_verifier.encode()).digest()
+            return _b64url(digest) == self.code_challenge
+        return code_verifier == self.code_challenge
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
 @dataclass
@@ -601,6 +643,8 @@ class FakeDrive:
         client_secret: str = "test-client-secret",
         auth_code: str = "test-auth-code",
         scope: str = DEFAULT_SCOPE,
+        email: str = "photographer@example.com",
+        display_name: str = "Pat Photographer",
         seed: int | None = None,
     ) -> None:
         self.static_token = static_token
@@ -609,6 +653,8 @@ class FakeDrive:
         self.client_secret = client_secret
         self.auth_code = auth_code
         self.scope = scope
+        self.email = email  # the Google account: in id_tokens and about.get
+        self.display_name = display_name
         self.errors: list[str] = []  # tracebacks of exceptions inside the fake (answered with 500)
         self._lock = threading.RLock()
         self._rng = random.Random(seed)
@@ -622,6 +668,9 @@ class FakeDrive:
         self._access_tokens: set[str] = set()
         self._refresh_tokens: set[str] = {refresh_token}
         self._grants = 0
+        self._codes_issued = 0
+        self._consents: dict[str, _Consent] = {}  # codes issued by /auth and not exchanged yet
+        self._next_consent = "allow"  # or "deny", "untick_drive": see deny_next_consent()
         self._failures: list[tuple[int, str | None]] = []
         self._requests: list[RecordedRequest] = []
         self._channels: dict[str, WatchChannel] = {}
@@ -685,6 +734,11 @@ class FakeDrive:
     @property
     def revoke_uri(self) -> str:
         return f"{self.base_url}/revoke"
+
+    @property
+    def auth_uri(self) -> str:
+        """Google's authorization endpoint (the consent screen): see the module docstring."""
+        return f"{self.base_url}/auth"
 
     def credentials(self, *, refreshable: bool = True) -> Credentials:
         """Credentials holding the static access token; with `refreshable`, also this fake's refresh
@@ -795,6 +849,17 @@ class FakeDrive:
             self._access_tokens.clear()
             self._refresh_tokens.clear()
             self._static_valid = False
+
+    def deny_next_consent(self) -> None:
+        """The next visit to /auth is the photographer clicking Cancel: 302 with error=access_denied."""
+        with self._lock:
+            self._next_consent = "deny"
+
+    def untick_drive_next_consent(self) -> None:
+        """At the next visit to /auth the photographer unticks Drive on Google's granular consent
+        screen: the code grants every scope asked except the Drive ones."""
+        with self._lock:
+            self._next_consent = "untick_drive"
 
     def expire_access_tokens(self) -> None:
         """Every access token (the static one too) answers 401; refresh tokens still work."""
@@ -920,6 +985,8 @@ class FakeDrive:
         with self._lock:
             self._requests.append(RecordedRequest(request.method, request.path, dict(request.query)))
         try:
+            if request.path == "/auth" and request.method == "GET":
+                return self._authorize(request.query)
             if request.path == "/token" and request.method == "POST":
                 return self._token(request)
             if request.path == "/revoke" and request.method == "POST":
@@ -984,6 +1051,8 @@ class FakeDrive:
             return self._changes_watch(request)
         if method == "POST" and route == "channels/stop":
             return self._channels_stop(request)
+        if method == "GET" and route == "about":
+            return self._about(request.query)
         return drive_error(404, message=f"The fake Drive does not serve {method} {API_PREFIX}{route}")
 
     def _page_size(self, query: dict[str, str]) -> int:
@@ -1172,6 +1241,20 @@ class FakeDrive:
             self._message_numbers.pop(channel.id, None)
         return _Response(204)
 
+    def _about(self, query: dict[str, str]) -> _Response:
+        fields = query.get("fields")
+        if not fields:  # Drive requires a selection for about.get
+            message = "The 'fields' parameter is required for this method."
+            raise _ApiError(drive_error(400, "required", message, location="fields"))
+        user = {
+            "kind": "drive#user",
+            "displayName": self.display_name,
+            "emailAddress": self.email,
+            "me": True,
+            "permissionId": self._subject()[:20],
+        }
+        return _Response.json(200, _select({"kind": "drive#about", "user": user}, fields, "About"))
+
     # --- OAuth
 
     @staticmethod
@@ -1186,6 +1269,40 @@ class FakeDrive:
     def _oauth_error(status: int, error: str, description: str) -> _Response:
         return _Response.json(status, {"error": error, "error_description": description})
 
+    def _authorize(self, query: dict[str, str]) -> _Response:
+        """The consent screen, answered at once (see the module docstring)."""
+        if query.get("client_id") != self.client_id:
+            return self._oauth_error(401, "invalid_client", "The OAuth client was not found.")
+        redirect_uri = query.get("redirect_uri")
+        if not redirect_uri:
+            return self._oauth_error(400, "invalid_request", "Missing required parameter: redirect_uri")
+        if query.get("response_type") != "code":
+            message = f"Unsupported response type: {query.get('response_type')}"
+            return self._oauth_error(400, "unsupported_response_type", message)
+        scopes = query.get("scope", "").split()
+        if not scopes:
+            return self._oauth_error(400, "invalid_request", "Missing required parameter: scope")
+        challenge = query.get("code_challenge") or None
+        method = query.get("code_challenge_method") or "plain"  # RFC 7636's default
+        if method not in ("S256", "plain"):
+            return self._oauth_error(400, "invalid_request", f"Invalid code_challenge_method: {method}")
+        with self._lock:
+            outcome, self._next_consent = self._next_consent, "allow"
+            if outcome == "deny":
+                params = {"error": "access_denied"}
+            else:
+                if outcome == "untick_drive":
+                    scopes = [s for s in scopes if not s.startswith(DRIVE_SCOPE_PREFIX)]
+                self._codes_issued += 1
+                noise = "".join(self._rng.choice(_ID_ALPHABET) for _ in range(20))
+                code = f"4/fake-{self._codes_issued}-{noise}"
+                self._consents[code] = _Consent(redirect_uri, " ".join(scopes), challenge, method)
+                params = {"code": code, "scope": " ".join(scopes)}
+        if "state" in query:
+            params["state"] = query["state"]
+        separator = "&" if "?" in redirect_uri else "?"
+        return _Response(302, b"", {"Location": f"{redirect_uri}{separator}{urlencode(params)}"})
+
     def _token(self, request: _Request) -> _Response:
         form = self._form(request)
         grant_type = form.get("grant_type", "")
@@ -1194,6 +1311,7 @@ class FakeDrive:
         if form.get("client_secret") != self.client_secret:
             return self._oauth_error(401, "invalid_client", "Unauthorized")
         new_refresh_token: str | None = None
+        granted = ""
         with self._lock:
             if grant_type == "refresh_token":
                 if not form.get("refresh_token"):
@@ -1203,8 +1321,14 @@ class FakeDrive:
                 if form["refresh_token"] not in self._refresh_tokens:
                     return self._oauth_error(400, "invalid_grant", "Token has been expired or revoked.")
             elif grant_type == "authorization_code":
-                if form.get("code") != self.auth_code:
+                consent = self._consents.pop(form.get("code", ""), None)  # a code works once
+                if consent is None and form.get("code") != self.auth_code:
                     return self._oauth_error(400, "invalid_grant", "Malformed auth code.")
+                if consent is not None and form.get("redirect_uri") != consent.redirect_uri:
+                    return self._oauth_error(400, "redirect_uri_mismatch", "Bad Request")
+                if consent is not None and not consent.verifies(form.get("code_verifier")):
+                    return self._oauth_error(400, "invalid_grant", "Invalid code verifier.")
+                granted = consent.scope if consent is not None else " ".join((*SIGN_IN_SCOPES, self.scope))
                 self._grants += 1
                 new_refresh_token = f"{self.refresh_token}-{self._grants}"
                 self._refresh_tokens.add(new_refresh_token)
@@ -1212,7 +1336,7 @@ class FakeDrive:
                 return self._oauth_error(400, "unsupported_grant_type", f"Invalid grant_type: {grant_type}")
             access_token = "ya29.fake-" + "".join(self._rng.choice(_ID_ALPHABET) for _ in range(40))
             self._access_tokens.add(access_token)
-        data = {
+        data: dict[str, Any] = {
             "access_token": access_token,
             "expires_in": ACCESS_TOKEN_LIFETIME,
             "token_type": "Bearer",
@@ -1220,7 +1344,31 @@ class FakeDrive:
         }
         if new_refresh_token is not None:
             data["refresh_token"] = new_refresh_token
+            data["scope"] = granted
+            if "openid" in granted.split():
+                data["id_token"] = self._id_token()
         return _Response.json(200, data, {"Cache-Control": "no-cache, no-store, max-age=0, must-revalidate"})
+
+    def _subject(self) -> str:
+        """The account's stable id (`sub`): digits, as Google's are."""
+        return str(int(hashlib.sha256(self.email.encode()).hexdigest(), 16))[:21]
+
+    def _id_token(self) -> str:
+        now = int(datetime.now(UTC).timestamp())
+        claims = {
+            "iss": GOOGLE_ISSUER,
+            "azp": self.client_id,
+            "aud": self.client_id,
+            "sub": self._subject(),
+            "email": self.email,
+            "email_verified": True,
+            "iat": now,
+            "exp": now + ACCESS_TOKEN_LIFETIME,
+        }
+        header = {"alg": "HS256", "typ": "JWT"}
+        signing_input = f"{_b64url(json.dumps(header).encode())}.{_b64url(json.dumps(claims).encode())}"
+        signature = hmac.new(self.client_secret.encode(), signing_input.encode(), hashlib.sha256).digest()
+        return f"{signing_input}.{_b64url(signature)}"
 
     def _revoke_endpoint(self, request: _Request) -> _Response:
         token = request.query.get("token") or self._form(request).get("token")

@@ -70,9 +70,10 @@ def indexed(
         with rt.transactions() as uow:
             event = events.create_event(uow, f"dev set ({name})", folder, name)
             task = ingest.create_task(uow, str(event.id))
-        report = ingest.run_indexing(
-            rt.transactions, task.task_id, rt.source(event), rt.analyzer(name), rt.engine_info(name), rt.index
-        )
+        with rt.source(event) as source:
+            report = ingest.run_indexing(
+                rt.transactions, task.task_id, source, rt.analyzer(name), rt.engine_info(name), rt.index
+            )
         yield IndexedEvent(rt, rt.face_engine(name), event, report, faces_dir)
     finally:
         rt.close()

@@ -142,7 +142,8 @@ def test_sync_task_skips_an_event_that_is_not_due_and_says_why(
         outcome = tasks.sync_event(event.id).get()
 
     assert outcome == "skipped: not due yet"
-    assert f"auto-sync of event {event.id} skipped: not due yet" in caplog.text
+    (record,) = [r for r in caplog.records if r.getMessage() == "sync skipped"]
+    assert record.fields == {"event": event.id, "trigger": "schedule", "reason": "not due yet"}  # type: ignore[attr-defined]
 
 
 def test_sync_task_skips_a_disabled_or_deleted_event(tasks: Tasks, rt: Runtime, folder: Path) -> None:

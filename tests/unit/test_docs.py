@@ -10,9 +10,19 @@ from pydantic import AliasChoices
 from eventface.settings import Settings
 from tests.conftest import REPO_ROOT
 
-# the original system's environment names (and QUEUE_URL, named so in the issues), accepted and
-# documented without the prefix
-ORIGINAL_NAMES = {"DATABASE_URL", "FACE_TOLERANCE", "AUTO_SYNC_INTERVAL", "QUEUE_URL"}
+# the original system's environment names (and those the issues spell bare: QUEUE_URL, Google's
+# client settings, DRIVE_API_URL, PUBLIC_BASE_URL), accepted and documented without the prefix
+ORIGINAL_NAMES = {
+    "DATABASE_URL",
+    "FACE_TOLERANCE",
+    "AUTO_SYNC_INTERVAL",
+    "QUEUE_URL",
+    "GOOGLE_CLIENT_ID",
+    "GOOGLE_CLIENT_SECRET",
+    "GOOGLE_CLIENT_SECRETS_FILE",
+    "DRIVE_API_URL",
+    "PUBLIC_BASE_URL",
+}
 
 
 def env_names(field: str) -> list[str]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import io
 import json
 import threading
@@ -9,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import google.auth.transport.requests
 import googleapiclient.http
@@ -408,7 +412,14 @@ def test_the_revoke_endpoint_revokes_the_grant(drive: FakeDrive) -> None:
         # a new consent (authorization code) grants again, with a new refresh token
         exchange = {**form, "grant_type": "authorization_code", "code": drive.auth_code}
         granted = client.post(drive.token_uri, data=exchange).json()
-        assert set(granted) == {"access_token", "expires_in", "token_type", "scope", "refresh_token"}
+        assert set(granted) == {
+            "access_token",
+            "expires_in",
+            "token_type",
+            "scope",
+            "refresh_token",
+            "id_token",
+        }
         assert granted["expires_in"] == 3600
         assert granted["refresh_token"] != drive.refresh_token
         ok = client.get(
@@ -473,4 +484,177 @@ def test_watch_notify_and_stop_round_trip(drive: FakeDrive) -> None:
         with pytest.raises(HttpError) as caught:
             drive_api.channels().stop(body=stop).execute()
         assert caught.value.status_code == 404
+    assert drive.errors == []
+
+
+# --- the authorization endpoint, id_tokens and about.get
+
+CALLBACK = "http://127.0.0.1:9/connect/google/callback"
+CONSENT_SCOPES = (
+    "openid https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/drive.readonly"
+)
+
+
+def consent(drive: FakeDrive, client: httpx.Client, **extra: str) -> httpx.Response:
+    params = {
+        "client_id": drive.client_id,
+        "redirect_uri": CALLBACK,
+        "response_type": "code",
+        "scope": CONSENT_SCOPES,
+        "state": "state-1",
+        **extra,
+    }
+    return client.get(drive.auth_uri, params=params)
+
+
+def redirect_query(response: httpx.Response) -> dict[str, str]:
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location.startswith(f"{CALLBACK}?")
+    return {name: values[-1] for name, values in parse_qs(urlsplit(location).query).items()}
+
+
+def exchange(drive: FakeDrive, client: httpx.Client, code: str, **extra: str) -> httpx.Response:
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": CALLBACK,
+        "client_id": drive.client_id,
+        "client_secret": drive.client_secret,
+        **extra,
+    }
+    return client.post(drive.token_uri, data=form)
+
+
+def claims_of(drive: FakeDrive, id_token: str) -> dict[str, Any]:
+    """The id_token's claims, once its HS256 signature (keyed with the client secret) checks out."""
+    header, payload, signature = id_token.split(".")
+    assert json.loads(base64.urlsafe_b64decode(header + "==")) == {"alg": "HS256", "typ": "JWT"}
+    expected = hmac.new(drive.client_secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256)
+    assert base64.urlsafe_b64decode(signature + "==") == expected.digest()
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    return claims
+
+
+def s256(verifier: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+
+
+def test_consent_redirects_with_a_single_use_code_bound_to_pkce_and_redirect_uri(drive: FakeDrive) -> None:
+    verifier = "v" * 50
+    with httpx.Client() as client:
+        first = redirect_query(
+            consent(drive, client, code_challenge=s256(verifier), code_challenge_method="S256")
+        )
+        assert first["state"] == "state-1"
+        assert first["scope"] == CONSENT_SCOPES
+        assert first["code"] != drive.auth_code
+        wrong = exchange(drive, client, first["code"], code_verifier="w" * 50)
+        assert wrong.json() == {"error": "invalid_grant", "error_description": "Invalid code verifier."}
+
+        second = redirect_query(
+            consent(drive, client, code_challenge=s256(verifier), code_challenge_method="S256")
+        )
+        missing = exchange(drive, client, second["code"])
+        assert missing.status_code == 400 and missing.json()["error"] == "invalid_grant"
+
+        third = redirect_query(
+            consent(drive, client, code_challenge=s256(verifier), code_challenge_method="S256")
+        )
+        mismatch = exchange(drive, client, third["code"], code_verifier=verifier, redirect_uri=f"{CALLBACK}x")
+        assert mismatch.json()["error"] == "redirect_uri_mismatch"
+
+        fourth = redirect_query(
+            consent(drive, client, code_challenge=s256(verifier), code_challenge_method="S256")
+        )
+        granted = exchange(drive, client, fourth["code"], code_verifier=verifier)
+        assert granted.status_code == 200
+        body = granted.json()
+        assert body["scope"] == CONSENT_SCOPES
+        claims = claims_of(drive, body["id_token"])
+        assert claims["email"] == "photographer@example.com"
+        assert claims["email_verified"] is True
+        assert claims["aud"] == drive.client_id
+        assert claims["iss"] == "https://accounts.google.com"
+        assert claims["sub"].isdigit()
+        assert claims["exp"] > claims["iat"]
+        files = client.get(
+            f"{drive.api_endpoint}files", headers={"Authorization": f"Bearer {body['access_token']}"}
+        )
+        assert files.status_code == 200
+
+        reused = exchange(drive, client, fourth["code"], code_verifier=verifier)
+        assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"
+
+
+def test_consent_without_pkce_and_without_state(drive: FakeDrive) -> None:
+    drive.email = "someone@example.org"
+    with httpx.Client() as client:
+        response = client.get(
+            drive.auth_uri,
+            params={
+                "client_id": drive.client_id,
+                "redirect_uri": CALLBACK,
+                "response_type": "code",
+                "scope": "openid",
+            },
+        )
+        query = redirect_query(response)
+        assert "state" not in query
+        body = exchange(drive, client, query["code"]).json()
+        assert body["scope"] == "openid"
+        assert claims_of(drive, body["id_token"])["email"] == "someone@example.org"
+
+
+def test_consent_refuses_bad_requests(drive: FakeDrive) -> None:
+    with httpx.Client() as client:
+        assert consent(drive, client, client_id="someone-else").json()["error"] == "invalid_client"
+        assert consent(drive, client, redirect_uri="").json()["error"] == "invalid_request"
+        assert consent(drive, client, response_type="token").json()["error"] == "unsupported_response_type"
+        assert consent(drive, client, scope="").json()["error"] == "invalid_request"
+        assert consent(drive, client, code_challenge="c", code_challenge_method="S512").status_code == 400
+
+
+def test_denied_and_unticked_consents_apply_to_the_next_visit_only(drive: FakeDrive) -> None:
+    with httpx.Client() as client:
+        drive.deny_next_consent()
+        assert redirect_query(consent(drive, client)) == {"error": "access_denied", "state": "state-1"}
+
+        drive.untick_drive_next_consent()
+        unticked = redirect_query(consent(drive, client))
+        without_drive = "openid https://www.googleapis.com/auth/userinfo.email"
+        assert unticked["scope"] == without_drive
+        body = exchange(drive, client, unticked["code"]).json()
+        assert body["scope"] == without_drive
+        assert "refresh_token" in body and "id_token" in body
+
+        assert redirect_query(consent(drive, client))["scope"] == CONSENT_SCOPES
+
+
+def test_the_static_auth_code_grants_sign_in_and_drive_every_time(drive: FakeDrive) -> None:
+    with httpx.Client() as client:
+        for _ in range(2):
+            body = exchange(drive, client, drive.auth_code).json()
+            assert body["scope"] == f"openid https://www.googleapis.com/auth/userinfo.email {drive.scope}"
+            assert claims_of(drive, body["id_token"])["aud"] == drive.client_id
+
+
+def test_about_answers_the_selected_user_fields(drive: FakeDrive) -> None:
+    with service(drive) as drive_api:
+        about = drive_api.about().get(fields="user(emailAddress, displayName)").execute()
+        assert about == {
+            "user": {"emailAddress": "photographer@example.com", "displayName": "Pat Photographer"}
+        }
+        assert drive_api.about().get(fields="user/me,kind").execute() == {
+            "kind": "drive#about",
+            "user": {"me": True},
+        }
+        for fields in ("user(password)", "owner"):
+            with pytest.raises(HttpError) as caught:
+                drive_api.about().get(fields=fields).execute()
+            assert caught.value.status_code == 400
+    with httpx.Client() as client:
+        refused = client.get(f"{drive.api_endpoint}about", headers={"Authorization": "Bearer test-token"})
+        assert refused.status_code == 400
+        assert refused.json()["error"]["errors"][0]["location"] == "fields"
     assert drive.errors == []

@@ -70,7 +70,8 @@ def test_engine_and_workers_come_from_the_environment(monkeypatch: pytest.Monkey
 def test_generic_names_without_the_prefix_are_ignored(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str
 ) -> None:
-    # only the original system's three names are read bare: another program's WORKERS is not ours
+    # only the names the original system and the issues spell bare are read so: another program's
+    # WORKERS is not ours
     monkeypatch.setenv(name, value)
 
     field = name.lower()

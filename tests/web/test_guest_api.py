@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
@@ -363,7 +364,9 @@ class UnreachableSource:
 def test_an_unreadable_source_is_503_and_keeps_its_paths_to_the_log(
     guests: Guests, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(guests.web.runtime, "source", lambda event: UnreachableSource())
+    monkeypatch.setattr(
+        guests.web.runtime, "source", lambda event: contextlib.nullcontext(UnreachableSource())
+    )
 
     response = guests.web.client.get(guests.photo_url("red.jpg", "download"))
 

@@ -9,9 +9,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from eventface.cli.options import DataDir, runtime
+from eventface.cli.options import DataDir, fail, runtime
 from eventface.services import events as event_service
 from eventface.services import sync
+from eventface.services.accounts import find_user
 
 app = typer.Typer(help="Create, list and delete events.", no_args_is_help=True)
 out = Console(soft_wrap=True)
@@ -20,16 +21,42 @@ out = Console(soft_wrap=True)
 @app.command("create")
 def create(
     name: Annotated[str, typer.Argument(help="The event's name, shown to guests")],
-    folder: Annotated[str, typer.Option("--folder", help="Folder holding the event's photos")],
+    folder: Annotated[
+        str | None, typer.Option("--folder", help="Folder on this server holding the event's photos")
+    ] = None,
+    drive_folder: Annotated[
+        str | None,
+        typer.Option("--drive-folder", help="Link (or id) of a Google Drive folder; needs --owner"),
+    ] = None,
     owner: Annotated[
         str | None, typer.Option("--owner", help="Email of the photographer who owns the event")
     ] = None,
+    google_account: Annotated[
+        str | None,
+        typer.Option("--google-account", help="Which connected Google account reads the folder, if several"),
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Create an event on a photo folder; prints its id on the last line."""
-    with runtime(data_dir) as rt, rt.transactions() as uow:
-        event = event_service.create_event(uow, name, folder, rt.settings.face_engine.value, owner)
-    out.print(f"Created event {event.name!r} on {event.source_uri}", highlight=False)
+    """Create an event on a photo folder or a Google Drive folder; prints its id on the last line."""
+    if (folder is None) == (drive_folder is None):
+        fail("give either --folder or --drive-folder")
+    with runtime(data_dir) as rt:
+        engine = rt.settings.face_engine.value
+        if drive_folder is not None:
+            if owner is None:
+                fail("a Drive event needs --owner: the photographer whose Google account reads it")
+            with rt.transactions() as uow:
+                owner_id = find_user(uow, owner).id
+            event = event_service.create_drive_event(
+                rt.google, name, drive_folder, engine, owner_id=owner_id, account_email=google_account
+            )
+            where = f"Google Drive folder {event.source_uri}"
+        else:
+            assert folder is not None
+            with rt.transactions() as uow:
+                event = event_service.create_event(uow, name, folder, engine, owner)
+            where = event.source_uri
+    out.print(f"Created event {event.name!r} on {where}", highlight=False)
     out.print(f"Index it with: eventface index {event.id}", highlight=False)
     print(event.id)
 

@@ -48,14 +48,15 @@ def index(
                 progress.update(bar, completed=done, total=total, faces=faces, failed=failed)
 
             try:
-                report = ingest.run_indexing(
-                    rt.transactions,
-                    task.task_id,
-                    rt.source(event_row),
-                    rt.analyzer(event_row.engine),
-                    rt.engine_info(event_row.engine),
-                    on_progress=on_progress,
-                )
+                with rt.source(event_row) as source:
+                    report = ingest.run_indexing(
+                        rt.transactions,
+                        task.task_id,
+                        source,
+                        rt.analyzer(event_row.engine),
+                        rt.engine_info(event_row.engine),
+                        on_progress=on_progress,
+                    )
             except SourceError as exc:
                 fail(str(exc), code=2)
     s = report.sync

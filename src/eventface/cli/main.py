@@ -8,10 +8,11 @@ import typer
 from rich.console import Console
 
 from eventface import __version__
-from eventface.cli import database, events, users
+from eventface.cli import database, drive, events, users
 from eventface.cli.indexing import index
 from eventface.cli.options import DataDir, runtime
 from eventface.cli.searching import search
+from eventface.cli.syncing import sync
 from eventface.cli.web import web
 
 app = typer.Typer(
@@ -22,8 +23,10 @@ app = typer.Typer(
 app.add_typer(events.app, name="events")
 app.add_typer(database.app, name="db")
 app.add_typer(users.app, name="users")
+app.add_typer(drive.app, name="drive")
 app.command("index")(index)
 app.command("search")(search)
+app.command("sync")(sync)
 app.command("web")(web)
 
 

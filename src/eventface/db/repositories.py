@@ -13,18 +13,32 @@ from sqlalchemy import ColumnElement, delete, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from eventface.db.tables import ApiTokenRow, EventRow, FaceRow, IndexTaskRow, PhotoRow, UserRow, utcnow
+from eventface.db.tables import (
+    ApiTokenRow,
+    EventRow,
+    FaceRow,
+    GoogleAccountRow,
+    IndexTaskRow,
+    PhotoRow,
+    SyncRunRow,
+    UserRow,
+    utcnow,
+)
 from eventface.domain.models import (
+    AccountStatus,
     Box,
     DetectedFace,
     Embedding,
     Event,
     FaceMatrix,
+    GoogleAccount,
     IndexProgress,
     Photo,
     PhotoFace,
     PhotoStatus,
     SourceKind,
+    SyncRun,
+    SyncTrigger,
     TaskStatus,
     User,
 )
@@ -69,6 +83,7 @@ def _event(row: EventRow) -> Event:
         created_at=_utc(row.created_at),
         owner_id=row.owner_id,
         event_date=row.event_date,
+        google_account_id=row.google_account_id,
     )
 
 
@@ -109,10 +124,12 @@ class EventRepository:
         engine: str,
         owner_id: int | None = None,
         event_date: date | None = None,
+        google_account_id: int | None = None,
     ) -> Event:
         row = EventRow(
             owner_id=owner_id,
             event_date=event_date,
+            google_account_id=google_account_id,
             name=name,
             slug=secrets.token_urlsafe(12),
             source_kind=source_kind.value,
@@ -224,15 +241,60 @@ class EventRepository:
             )
         )
 
-    def claim_sync(self, event_id: int, now: datetime, stale_before: datetime) -> bool:
-        """Takes the event's sync lease in one conditional UPDATE: true for exactly one caller."""
+    def claim_sync(
+        self, event_id: int, now: datetime, stale_before: datetime, *, when_due: bool = True
+    ) -> bool:
+        """Takes the event's sync lease in one conditional UPDATE: true for exactly one caller.
+
+        Without `when_due` (a sync someone asked for) only the lease counts, not the schedule.
+        """
+        conditions = (
+            self._sync_claimable(now, stale_before) if when_due else (self._lease_free(stale_before),)
+        )
         result = self.session.execute(
             update(EventRow)
-            .where(EventRow.id == event_id, *self._sync_claimable(now, stale_before))
+            .where(EventRow.id == event_id, *conditions)
             .values(sync_running_since=now)
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+    def sync_now(self, event_ids: Sequence[int], now: datetime) -> None:
+        """Makes the enabled ones among `event_ids` due at once (a push notification arrived)."""
+        self.session.execute(
+            update(EventRow)
+            .where(EventRow.id.in_(event_ids), EventRow.auto_sync_enabled.is_(True))
+            .values(next_sync_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+    def google_account_state(self, event_id: int) -> AccountStatus | None:
+        """For a Drive event, whether its account is usable (RECONNECT_NEEDED when it is gone too)."""
+        row = self._row(event_id)
+        if row.source_kind != SourceKind.GOOGLE_DRIVE.value:
+            return None
+        status = self.session.scalar(
+            select(GoogleAccountRow.status).where(GoogleAccountRow.id == row.google_account_id)
+        )
+        return AccountStatus(status) if status else AccountStatus.RECONNECT_NEEDED
+
+    def source_cursor(self, event_id: int) -> str | None:
+        return self.session.scalar(select(EventRow.source_cursor).where(EventRow.id == event_id))
+
+    def set_source_cursor(self, event_id: int, cursor: str | None) -> None:
+        self.session.execute(
+            update(EventRow)
+            .where(EventRow.id == event_id)
+            .values(source_cursor=cursor)
+            .execution_options(synchronize_session=False)
+        )
+
+    def of_google_account(self, account_id: int, *, auto_sync_only: bool = False) -> list[Event]:
+        """The Drive events read through the account; with `auto_sync_only`, those syncing on their own."""
+        query = select(EventRow).where(EventRow.google_account_id == account_id).order_by(EventRow.id)
+        if auto_sync_only:
+            query = query.where(EventRow.auto_sync_enabled.is_(True))
+        return [_event(row) for row in self.session.scalars(query)]
 
     def finish_sync(self, event_id: int, now: datetime, error: str | None) -> None:
         """Releases the lease, records the outcome and schedules the next sync one interval on."""
@@ -258,13 +320,23 @@ class EventRepository:
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
-    @staticmethod
-    def _sync_claimable(now: datetime, stale_before: datetime) -> tuple[ColumnElement[bool], ...]:
+    @classmethod
+    def _sync_claimable(cls, now: datetime, stale_before: datetime) -> tuple[ColumnElement[bool], ...]:
+        # a Drive event whose Google account must be reconnected waits: every sync would fail
+        connected = select(GoogleAccountRow.id).where(
+            GoogleAccountRow.id == EventRow.google_account_id,
+            GoogleAccountRow.status == AccountStatus.CONNECTED.value,
+        )
         return (
             EventRow.auto_sync_enabled.is_(True),
             EventRow.next_sync_at <= now,
-            or_(EventRow.sync_running_since.is_(None), EventRow.sync_running_since < stale_before),
+            cls._lease_free(stale_before),
+            or_(EventRow.source_kind != SourceKind.GOOGLE_DRIVE.value, connected.exists()),
         )
+
+    @staticmethod
+    def _lease_free(stale_before: datetime) -> ColumnElement[bool]:
+        return or_(EventRow.sync_running_since.is_(None), EventRow.sync_running_since < stale_before)
 
     def _row(self, event_id: int) -> EventRow:
         row = self.session.get(EventRow, event_id)
@@ -508,6 +580,238 @@ class FaceRepository:
         if data is None:
             raise NotFoundError(f"no face {face_id} in this event")
         return np.frombuffer(data, dtype="<f4").astype(np.float32)
+
+
+def _account(row: GoogleAccountRow) -> GoogleAccount:
+    return GoogleAccount(
+        id=row.id,
+        owner_id=row.owner_id,
+        email=row.email,
+        status=AccountStatus(row.status),
+        error=row.error,
+        created_at=_utc(row.created_at),
+    )
+
+
+@dataclass(frozen=True)
+class ChannelState:
+    """The push-notification channel open for a Google account."""
+
+    account_id: int
+    channel_id: str
+    resource_id: str
+    token_hash: str
+    expires_at: datetime
+
+
+class GoogleAccountRepository:
+    """Connected Google accounts. Credentials go in and out sealed; this layer never sees them clear."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def save(self, owner_id: int, email: str, sealed_credentials: str) -> GoogleAccount:
+        """Adds the account, or refreshes its credentials and clears a "reconnect needed" state."""
+        row = self.session.scalar(
+            select(GoogleAccountRow).where(
+                GoogleAccountRow.owner_id == owner_id, GoogleAccountRow.email == email
+            )
+        )
+        if row is None:
+            row = GoogleAccountRow(owner_id=owner_id, email=email)
+            self.session.add(row)
+        row.credentials = sealed_credentials
+        row.status, row.error, row.updated_at = AccountStatus.CONNECTED.value, None, utcnow()
+        self.session.flush()
+        return _account(row)
+
+    def get(self, account_id: int) -> GoogleAccount:
+        return _account(self._row(account_id))
+
+    def of_owner(self, owner_id: int) -> list[GoogleAccount]:
+        rows = self.session.scalars(
+            select(GoogleAccountRow)
+            .where(GoogleAccountRow.owner_id == owner_id)
+            .order_by(GoogleAccountRow.email)
+        )
+        return [_account(row) for row in rows]
+
+    def sealed_credentials(self, account_id: int) -> str:
+        return self._row(account_id).credentials
+
+    def mark_reconnect_needed(self, account_id: int, error: str) -> None:
+        self.session.execute(
+            update(GoogleAccountRow)
+            .where(GoogleAccountRow.id == account_id)
+            .values(status=AccountStatus.RECONNECT_NEEDED.value, error=error, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+
+    def delete(self, account_id: int) -> None:
+        self._row(account_id)
+        # events keep their photos and faces; ON DELETE SET NULL leaves them waiting for a reconnect
+        self.session.execute(delete(GoogleAccountRow).where(GoogleAccountRow.id == account_id))
+
+    def channel(self, account_id: int) -> ChannelState | None:
+        return self._channel(self._row(account_id))
+
+    def by_channel(self, channel_id: str) -> ChannelState | None:
+        row = self.session.scalar(select(GoogleAccountRow).where(GoogleAccountRow.channel_id == channel_id))
+        return self._channel(row) if row else None
+
+    def with_channels(self) -> list[ChannelState]:
+        rows = self.session.scalars(select(GoogleAccountRow).where(GoogleAccountRow.channel_id.is_not(None)))
+        return [state for row in rows if (state := self._channel(row)) is not None]
+
+    def all(self) -> list[GoogleAccount]:
+        return [
+            _account(row)
+            for row in self.session.scalars(select(GoogleAccountRow).order_by(GoogleAccountRow.id))
+        ]
+
+    def set_channel(
+        self, account_id: int, channel_id: str, resource_id: str, token_hash: str, expires_at: datetime
+    ) -> None:
+        row = self._row(account_id)
+        row.channel_id, row.channel_resource_id = channel_id, resource_id
+        row.channel_token_hash, row.channel_expires_at = token_hash, expires_at
+
+    def clear_channel(self, account_id: int) -> None:
+        row = self._row(account_id)
+        row.channel_id = row.channel_resource_id = row.channel_token_hash = None
+        row.channel_expires_at = None
+
+    @staticmethod
+    def _channel(row: GoogleAccountRow) -> ChannelState | None:
+        if not (
+            row.channel_id and row.channel_resource_id and row.channel_token_hash and row.channel_expires_at
+        ):
+            return None
+        return ChannelState(
+            row.id,
+            row.channel_id,
+            row.channel_resource_id,
+            row.channel_token_hash,
+            _utc(row.channel_expires_at),
+        )
+
+    def _row(self, account_id: int) -> GoogleAccountRow:
+        row = self.session.get(GoogleAccountRow, account_id)
+        if row is None:
+            raise NotFoundError(f"no Google account {account_id}")
+        return row
+
+
+def _sync_run(row: SyncRunRow) -> SyncRun:
+    return SyncRun(
+        id=row.id,
+        event_id=row.event_id,
+        trigger=SyncTrigger(row.trigger),
+        started_at=_utc(row.started_at),
+        finished_at=_aware(row.finished_at),
+        added=row.added,
+        changed=row.changed,
+        removed=row.removed,
+        full_rescan=row.full_rescan,
+        error=row.error,
+    )
+
+
+@dataclass(frozen=True)
+class SyncActivity:
+    """What an event's recent syncs did, for the dashboard."""
+
+    runs: int
+    added: int
+    removed: int
+    errors: int
+
+
+class SyncRunRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def start(self, event_id: int, trigger: SyncTrigger, now: datetime) -> int:
+        row = SyncRunRow(
+            event_id=event_id,
+            trigger=trigger.value,
+            started_at=now,
+            added=0,
+            changed=0,
+            removed=0,
+            full_rescan=False,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def finish(
+        self,
+        run_id: int,
+        now: datetime,
+        *,
+        added: int = 0,
+        changed: int = 0,
+        removed: int = 0,
+        full_rescan: bool = False,
+        error: str | None = None,
+    ) -> None:
+        self.session.execute(
+            update(SyncRunRow)
+            .where(SyncRunRow.id == run_id)
+            .values(
+                finished_at=now,
+                added=added,
+                changed=changed,
+                removed=removed,
+                full_rescan=full_rescan,
+                error=error,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    def recent(self, event_id: int, limit: int = 10) -> list[SyncRun]:
+        rows = self.session.scalars(
+            select(SyncRunRow)
+            .where(SyncRunRow.event_id == event_id)
+            .order_by(SyncRunRow.started_at.desc(), SyncRunRow.id.desc())
+            .limit(limit)
+        )
+        return [_sync_run(row) for row in rows]
+
+    def activity(self, event_ids: Sequence[int], since: datetime) -> dict[int, SyncActivity]:
+        """Per event, the syncs started since `since`: how many, photos added and removed, failures."""
+        rows = self.session.execute(
+            select(
+                SyncRunRow.event_id,
+                func.count(),
+                func.coalesce(func.sum(SyncRunRow.added), 0),
+                func.coalesce(func.sum(SyncRunRow.removed), 0),
+                func.count().filter(SyncRunRow.error.is_not(None)),
+            )
+            .where(SyncRunRow.event_id.in_(event_ids), SyncRunRow.started_at >= since)
+            .group_by(SyncRunRow.event_id)
+        )
+        return {
+            event_id: SyncActivity(runs, added, removed, errors)
+            for event_id, runs, added, removed, errors in rows
+        }
+
+    def event_of(self, run_id: int) -> int:
+        event_id = self.session.scalar(select(SyncRunRow.event_id).where(SyncRunRow.id == run_id))
+        if event_id is None:
+            raise NotFoundError(f"no sync run {run_id}")
+        return event_id
+
+    def prune(self, event_id: int, keep: int) -> None:
+        """Keeps the event's `keep` latest runs: the history is for people, not an audit log."""
+        old = (
+            select(SyncRunRow.id)
+            .where(SyncRunRow.event_id == event_id)
+            .order_by(SyncRunRow.started_at.desc(), SyncRunRow.id.desc())
+            .offset(keep)
+        )
+        self.session.execute(delete(SyncRunRow).where(SyncRunRow.id.in_(old)))
 
 
 def _user(row: UserRow) -> User:

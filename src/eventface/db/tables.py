@@ -59,6 +59,26 @@ class ApiTokenRow(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class GoogleAccountRow(Base):
+    __tablename__ = "google_accounts"
+    __table_args__ = (UniqueConstraint("owner_id", "email", name="uq_google_accounts_owner_id_email"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))  # the Google account's, lower-cased
+    # the authorized-user JSON (refresh token, client) sealed with the server key (secret_box.py)
+    credentials: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # the Drive push-notification channel open for this account, if any
+    channel_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    channel_resource_id: Mapped[str | None] = mapped_column(String(128))
+    channel_token_hash: Mapped[str | None] = mapped_column(String(64))  # sha256 hex; Google echoes the token
+    channel_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class EventRow(Base):
     __tablename__ = "events"
 
@@ -82,6 +102,13 @@ class EventRow(Base):
     # nullable: events created before accounts existed, or from the CLI without --owner
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     event_date: Mapped[date | None] = mapped_column(Date)
+    # Drive events: the account that reads the folder; SET NULL on disconnect means "reconnect"
+    google_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("google_accounts.id", ondelete="SET NULL"), index=True
+    )
+    # where the next incremental sync starts (a Drive changes cursor); written in the same
+    # transaction as the photo rows it covers, so a crash never skips or repeats a change
+    source_cursor: Mapped[str | None] = mapped_column(Text)
 
     photos: Mapped[list[PhotoRow]] = relationship(
         back_populates="event", cascade="all, delete-orphan", passive_deletes=True
@@ -155,3 +182,19 @@ class IndexTaskRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SyncRunRow(Base):
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index("ix_sync_runs_event_id_started_at", "event_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    trigger: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    removed: Mapped[int] = mapped_column(Integer, default=0)
+    full_rescan: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[str | None] = mapped_column(Text)

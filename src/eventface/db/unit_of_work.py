@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from eventface.db.repositories import (
     EventRepository,
     FaceRepository,
+    GoogleAccountRepository,
     PhotoRepository,
+    SyncRunRepository,
     TaskRepository,
     UserRepository,
 )
@@ -24,6 +26,8 @@ class UnitOfWork:
         self.faces = FaceRepository(session)
         self.tasks = TaskRepository(session)
         self.users = UserRepository(session)
+        self.google_accounts = GoogleAccountRepository(session)
+        self.sync_runs = SyncRunRepository(session)
 
 
 Transactions = Callable[[], AbstractContextManager[UnitOfWork]]

@@ -32,6 +32,18 @@ class TaskStatus(StrEnum):
 
 class SourceKind(StrEnum):
     LOCAL_FOLDER = "local_folder"
+    GOOGLE_DRIVE = "google_drive"  # source_uri is the Drive folder id
+
+
+class AccountStatus(StrEnum):
+    CONNECTED = "connected"
+    RECONNECT_NEEDED = "reconnect_needed"  # Google refused the stored grant: revoked or expired
+
+
+class SyncTrigger(StrEnum):
+    SCHEDULE = "schedule"  # the auto-sync interval came round
+    PUSH = "push"  # Drive told us something changed
+    MANUAL = "manual"  # a photographer asked (CLI `eventface sync`, the event page)
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,7 @@ class Event:
     created_at: datetime
     owner_id: int | None = None  # the photographer's user id; None for events made without --owner
     event_date: date | None = None  # the day of the event, as the photographer gave it
+    google_account_id: int | None = None  # the connected Google account a Drive event reads with
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,34 @@ class User:
     id: int
     email: str
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class GoogleAccount:
+    """A photographer's connected Google account. Its credentials stay sealed in the database layer."""
+
+    id: int
+    owner_id: int
+    email: str
+    status: AccountStatus
+    error: str | None  # why Google refused it, when status is RECONNECT_NEEDED
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SyncRun:
+    """One sync of an event, for the photographer's activity list."""
+
+    id: int
+    event_id: int
+    trigger: SyncTrigger
+    started_at: datetime
+    finished_at: datetime | None
+    added: int
+    changed: int
+    removed: int
+    full_rescan: bool  # the whole source was listed (first sync, expired cursor, moved folders)
+    error: str | None
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,10 @@ from typing import Any, Protocol
 
 from huey import Huey, crontab
 
+from eventface.domain.models import SyncTrigger
+from eventface.errors import ReconnectNeededError
 from eventface.runtime import Runtime, build_runtime
-from eventface.services import ingest, sync
+from eventface.services import drive_push, ingest, sync
 from eventface.services.ingest import IndexReport
 from eventface.settings import Settings
 
@@ -62,9 +64,10 @@ class RuntimeHolder:
 @dataclass(frozen=True)
 class Tasks:
     index_event: QueuedTask  # (task_id) -> IndexReport
-    sync_event: QueuedTask  # (event_id) -> "synced" or why it skipped
+    sync_event: QueuedTask  # (event_id, trigger) -> "synced", or why it skipped or failed
     enqueue_due_syncs: QueuedTask  # () -> ids of the events it enqueued a sync for
     schedule_due_syncs: QueuedTask  # periodic: every minute, plus a second pass 30 s later
+    maintain_channels: QueuedTask  # () -> Drive push channels opened, renewed, stopped
     runtime: RuntimeHolder
 
 
@@ -72,48 +75,89 @@ def index_event(rt: Runtime, task_id: str) -> IndexReport:
     """Runs an index task created by `ingest.create_task`; safe to run twice (a rerun is a no-op)."""
     with rt.transactions() as uow:
         event = uow.events.get(uow.tasks.get(task_id).event_id)
-    return ingest.run_indexing(
-        rt.transactions,
-        task_id,
-        rt.source(event),
-        rt.analyzer(event.engine),
-        rt.engine_info(event.engine),
-        rt.index,
-    )
+    with rt.source(event) as source:
+        return ingest.run_indexing(
+            rt.transactions,
+            task_id,
+            source,
+            rt.analyzer(event.engine),
+            rt.engine_info(event.engine),
+            rt.index,
+        )
 
 
-def sync_event(rt: Runtime, event_id: int) -> str:
-    """One auto-sync of an event under its lease. A failure is recorded on the event, not raised."""
+@dataclass(frozen=True)
+class SyncOutcome:
+    status: str  # "synced", "skipped" or "failed"
+    reason: str | None = None  # why it skipped or failed
+    report: IndexReport | None = None
+
+    def __str__(self) -> str:
+        return self.status if self.reason is None else f"{self.status}: {self.reason}"
+
+
+def sync_event(
+    rt: Runtime, event_id: int, trigger: SyncTrigger = SyncTrigger.SCHEDULE, *, when_due: bool = True
+) -> SyncOutcome:
+    """One sync of an event under its lease. A failure is recorded on the event, not raised.
+
+    `when_due=False` (someone asked for this sync) takes the lease whatever the schedule says.
+    """
     now = datetime.now(UTC)
     with rt.transactions() as uow:
-        claimed = sync.claim_sync(uow, event_id, now)
-    if not claimed:
+        claimed = sync.claim_sync(uow, event_id, now, when_due=when_due)
+        run_id = uow.sync_runs.start(event_id, trigger, now) if claimed else None
+    if run_id is None:
         with rt.transactions() as uow:
             reason = sync.skip_reason(uow, event_id, now)
-        log.info("auto-sync of event %s skipped: %s", event_id, reason)
-        return f"skipped: {reason}"
+        log.info(
+            "sync skipped", extra={"fields": {"event": event_id, "trigger": trigger.value, "reason": reason}}
+        )
+        return SyncOutcome("skipped", reason)
+    log.info("sync started", extra={"fields": {"event": event_id, "trigger": trigger.value}})
     error: str | None = "interrupted"
+    report: IndexReport | None = None
     try:
         with rt.transactions() as uow:
             task = ingest.create_task(uow, str(event_id))
         report = index_event(rt, task.task_id)
         error = None
-        log.info(
-            "auto-sync of event %s: %d new, %d changed, %d removed; %d faces, %d failed",
-            event_id,
-            report.sync.added,
-            report.sync.changed,
-            report.sync.removed,
-            report.faces,
-            len(report.failed),
-        )
+        _log_sync(event_id, report)
+    except ReconnectNeededError as exc:  # the account is marked; its events wait for a reconnect
+        error = f"reconnect needed: {exc}"
+        log.warning("sync failed", extra={"fields": {"event": event_id, "reason": error}})
     except Exception as exc:  # the top of a job: record it on the event and let the next sync retry
         error = str(exc) or type(exc).__name__
-        log.warning("auto-sync of event %s failed: %s", event_id, error, exc_info=True)
+        log.warning("sync failed", extra={"fields": {"event": event_id, "reason": error}}, exc_info=True)
     finally:
+        finished = datetime.now(UTC)
         with rt.transactions() as uow:
-            sync.finish_sync(uow, event_id, datetime.now(UTC), error)
-    return "synced" if error is None else f"failed: {error}"
+            sync.finish_sync(uow, event_id, finished, error)
+            sync.record_run(uow, run_id, finished, report.sync if report else None, error)
+    if error is None:
+        return SyncOutcome("synced", report=report)
+    return SyncOutcome("failed", error, report)
+
+
+def _log_sync(event_id: int, report: IndexReport) -> None:
+    result = report.sync
+    fields: dict[str, object] = {
+        "event": event_id,
+        "added": result.added,
+        "changed": result.changed,
+        "removed": result.removed,
+        "faces": report.faces,
+        "failed": len(report.failed),
+        "full_rescan": result.full_rescan,
+    }
+    if result.added or result.changed:
+        log.info(
+            "sync found new photos",
+            extra={"fields": {"event": event_id, "new": result.added + result.changed}},
+        )
+    elif not result.removed:
+        log.info("sync found no new photos", extra={"fields": {"event": event_id}})
+    log.info("sync completed", extra={"fields": fields})
 
 
 def register_tasks(
@@ -125,8 +169,13 @@ def register_tasks(
     def index_event_task(task_id: str) -> IndexReport:
         return index_event(holder.get(), task_id)
 
-    def sync_event_task(event_id: int) -> str:
-        return sync_event(holder.get(), event_id)
+    def sync_event_task(event_id: int, trigger: str = SyncTrigger.SCHEDULE.value) -> str:
+        return str(sync_event(holder.get(), event_id, SyncTrigger(trigger)))
+
+    def maintain_channels_task() -> str:
+        rt = holder.get()
+        report = drive_push.maintain_channels(rt.google, rt.settings.public_base_url, datetime.now(UTC))
+        return f"opened {report.opened}, stopped {report.stopped}, failed {report.failed}"
 
     def enqueue_due_syncs() -> list[int]:
         with holder.get().transactions() as uow:
@@ -137,10 +186,12 @@ def register_tasks(
 
     def schedule_due_syncs() -> list[int]:
         queued_enqueue.schedule(delay=SCHEDULER_SECOND_PASS_S)
+        queued_channels()
         return enqueue_due_syncs()
 
     queued_index: QueuedTask = huey.task(name="index_event")(index_event_task)
     queued_sync: QueuedTask = huey.task(name="sync_event")(sync_event_task)
     queued_enqueue: QueuedTask = huey.task(name="enqueue_due_syncs")(enqueue_due_syncs)
+    queued_channels: QueuedTask = huey.task(name="maintain_channels")(maintain_channels_task)
     periodic: QueuedTask = huey.periodic_task(crontab(), name="schedule_due_syncs")(schedule_due_syncs)
-    return Tasks(queued_index, queued_sync, queued_enqueue, periodic, holder)
+    return Tasks(queued_index, queued_sync, queued_enqueue, periodic, queued_channels, holder)

@@ -17,10 +17,10 @@ import numpy as np
 
 from eventface.db.unit_of_work import Transactions, UnitOfWork
 from eventface.domain.models import IndexProgress, Photo, PhotoStatus, TaskStatus
-from eventface.errors import InvalidInputError, PhotoGoneError
+from eventface.errors import CursorExpiredError, InvalidInputError, PhotoGoneError
 from eventface.faces.pool import AnalysisFailure, Outcome
 from eventface.matching.index import VectorIndex
-from eventface.sources.base import PhotoSource, SourcePhoto
+from eventface.sources.base import ChangeFeed, PhotoSource, SourcePhoto, SourceUpdate
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ class SyncResult:
     changed: int
     removed: int
     unchanged: int
+    full_rescan: bool = True  # the whole source was listed, not just what changed since a cursor
 
 
 @dataclass
@@ -57,10 +58,16 @@ ProgressCallback = Callable[[int, int, int, int], None]  # done, total, failed, 
 
 def sync_with_source(uow: UnitOfWork, event_id: int, listing: Iterable[SourcePhoto]) -> SyncResult:
     """New and changed files become pending photos; files no longer listed are removed with their faces."""
+    return apply_update(uow, event_id, SourceUpdate(cursor="", photos=list(listing), complete=True))
+
+
+def apply_update(uow: UnitOfWork, event_id: int, update: SourceUpdate) -> SyncResult:
+    """Records what the source reported: new and changed files become pending photos, and files
+    that left it (missing from a complete listing, or reported removed) go with their faces."""
     known = uow.photos.known(event_id)
     added = changed = unchanged = 0
     seen: set[str] = set()
-    for item in listing:
+    for item in update.photos:
         seen.add(item.file_id)
         photo = known.get(item.file_id)
         if photo is None:
@@ -71,11 +78,38 @@ def sync_with_source(uow: UnitOfWork, event_id: int, listing: Iterable[SourcePho
             changed += 1
         else:
             unchanged += 1
-    gone = [p.photo_id for fid, p in known.items() if fid not in seen and p.status is not PhotoStatus.REMOVED]
+    leaving = (fid for fid in known if fid not in seen) if update.complete else update.removed
+    gone = [
+        photo.photo_id
+        for fid in leaving
+        if (photo := known.get(fid)) is not None and photo.status is not PhotoStatus.REMOVED
+    ]
     uow.photos.mark_removed(gone)
     if gone:
         uow.events.bump_faces_revision(event_id)
-    return SyncResult(added=added, changed=changed, removed=len(gone), unchanged=unchanged)
+    return SyncResult(
+        added=added, changed=changed, removed=len(gone), unchanged=unchanged, full_rescan=update.complete
+    )
+
+
+def fetch_update(transactions: Transactions, event_id: int, source: PhotoSource) -> tuple[SourceUpdate, bool]:
+    """What changed at the source: a change feed is asked from the stored cursor, anything else is
+    listed in full. Returns the update and whether it should be stored as the new cursor."""
+    if not isinstance(source, ChangeFeed):
+        return SourceUpdate(cursor="", photos=list(source.list_photos()), complete=True), False
+    with transactions() as uow:
+        cursor = uow.events.source_cursor(event_id)
+    if cursor is None:
+        return source.snapshot(), True
+    try:
+        return source.changes(cursor), True
+    except CursorExpiredError as exc:
+        # the one line the photographer's log shows for it; the new snapshot's cursor replaces it
+        log.warning(
+            "changes cursor no longer valid; listing the whole source again",
+            extra={"fields": {"event": event_id, "reason": str(exc)}},
+        )
+        return source.snapshot(), True
 
 
 def create_task(uow: UnitOfWork, ref: str) -> IndexProgress:
@@ -95,7 +129,8 @@ def run_indexing(
     """Brings the event's index up to date with its source. Safe to run again at any time.
 
     Raises `SourceUnavailableError` (and marks the task failed) when the source cannot be
-    listed: nothing is removed on the strength of an empty listing.
+    listed: nothing is removed on the strength of an empty listing. A source with a change feed
+    is asked only for what changed since the cursor stored with the event.
     """
     with transactions() as uow:
         task = uow.tasks.get(task_id)
@@ -104,13 +139,16 @@ def run_indexing(
         if event.engine != engine.name:
             raise InvalidInputError(f"event {event.id} is indexed with {event.engine!r}, not {engine.name!r}")
     try:
-        listing = list(source.list_photos())
+        update, keep_cursor = fetch_update(transactions, event.id, source)
     except Exception as exc:
         with transactions() as uow:
             uow.tasks.finish(task_id, TaskStatus.FAILED, str(exc))
         raise
     with transactions() as uow:
-        sync = sync_with_source(uow, event.id, listing)
+        sync = apply_update(uow, event.id, update)
+        if keep_cursor:
+            # in the same transaction as the rows it covers: a crash repeats the changes, never skips them
+            uow.events.set_source_cursor(event.id, update.cursor)
         # photos left by an engine switch (even an interrupted one) are indexed again
         uow.photos.requeue_other_engines(event.id, engine.name)
         pending = uow.photos.pending(event.id)

@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from eventface.db.unit_of_work import UnitOfWork
+from eventface.domain.models import AccountStatus
 from eventface.errors import InvalidInputError, NotFoundError
+from eventface.services.ingest import SyncResult
 
 MIN_INTERVAL_MINUTES = 0.5  # the original system's 30 s safety floor
 MAX_INTERVAL_MINUTES = 60.0
 # a lease older than this belongs to a worker that died mid-sync; the event may be synced again
 SYNC_LEASE = timedelta(hours=1)
+KEPT_RUNS = 50  # per event, for the activity list
 
 
 @dataclass(frozen=True)
@@ -87,14 +90,35 @@ def due_events(uow: UnitOfWork, now: datetime) -> list[int]:
     return uow.events.due_for_sync(now, stale_before=now - SYNC_LEASE)
 
 
-def claim_sync(uow: UnitOfWork, event_id: int, now: datetime) -> bool:
-    """Takes the event's sync lease if it is enabled, due and free; false for every other caller."""
-    return uow.events.claim_sync(event_id, now, stale_before=now - SYNC_LEASE)
+def claim_sync(uow: UnitOfWork, event_id: int, now: datetime, *, when_due: bool = True) -> bool:
+    """Takes the event's sync lease if it is enabled, due and free (or, without `when_due`, only
+    free); false for every other caller."""
+    return uow.events.claim_sync(event_id, now, stale_before=now - SYNC_LEASE, when_due=when_due)
 
 
 def finish_sync(uow: UnitOfWork, event_id: int, now: datetime, error: str | None) -> None:
     """Releases the lease and schedules the next sync one interval after `now`."""
     uow.events.finish_sync(event_id, now, error)
+
+
+def record_run(
+    uow: UnitOfWork, run_id: int, now: datetime, result: SyncResult | None, error: str | None
+) -> None:
+    """Closes the sync's entry in the event's activity list, keeping the list short."""
+    if result is None:
+        uow.sync_runs.finish(run_id, now, error=error)
+    else:
+        uow.sync_runs.finish(
+            run_id,
+            now,
+            added=result.added,
+            changed=result.changed,
+            removed=result.removed,
+            full_rescan=result.full_rescan,
+            error=error,
+        )
+    event_id = uow.sync_runs.event_of(run_id)
+    uow.sync_runs.prune(event_id, keep=KEPT_RUNS)
 
 
 def skip_reason(uow: UnitOfWork, event_id: int, now: datetime) -> str:
@@ -107,6 +131,9 @@ def skip_reason(uow: UnitOfWork, event_id: int, now: datetime) -> str:
         return "auto-sync is disabled"
     if state.running_since is not None:
         return f"another sync has been running since {state.running_since.isoformat()}"
+    account = uow.events.google_account_state(event_id)
+    if account is not None and account is not AccountStatus.CONNECTED:
+        return "its Google account must be reconnected"
     if state.next_sync_at is None or state.next_sync_at > now:
         return "not due yet"
     return "another worker claimed it first"

@@ -356,9 +356,8 @@ def download_all(
         photos = uow.photos.in_event_by_ids(event.id, wanted)
     if not photos:
         raise HTTPException(404, "none of these photos are in this event")
-    source = context.runtime.source(event)
     entries: list[tuple[str, Callable[[], bytes]]] = [
-        (p.name, functools.partial(source.read, p.source_file_id)) for p in photos
+        (p.name, functools.partial(_read_source_file, context, event, p.source_file_id)) for p in photos
     ]
     filename = f"{event.name or 'photos'}.zip"
     return StreamingResponse(
@@ -388,9 +387,15 @@ def _rate_limit(request: Request, context: WebContext) -> None:
         )
 
 
+def _read_source_file(context: WebContext, event: Event, file_id: str) -> bytes:
+    # one source per read: a ZIP is streamed after this request's handler has returned
+    with context.runtime.source(event) as source:
+        return source.read(file_id)
+
+
 def _read_original(context: WebContext, event: Event, photo: Photo) -> bytes:
     try:
-        return context.runtime.source(event).read(photo.source_file_id)
+        return _read_source_file(context, event, photo.source_file_id)
     except PhotoGoneError as exc:
         raise HTTPException(404, "this photo is no longer available") from exc
     except SourceError as exc:  # folder unmounted, Drive down: the details (paths) stay in the log
