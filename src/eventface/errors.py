@@ -4,7 +4,8 @@ EventfaceError
 ├── NotFoundError            an event, photo or task id that does not exist
 ├── AuthenticationError      wrong email or password, or an unknown API token (never says which)
 ├── InvalidInputError        a request that can never succeed as given
-│   └── NoFaceError          a selfie in which no face was found
+│   ├── NoFaceError          a selfie in which no face was found
+│   └── ScopeNotGrantedError Google sign-in without the Drive permission ticked
 ├── ImageError               one photo cannot be used; the run goes on with the others
 │   ├── ImageDecodeError     not an image, truncated, or an unsupported format
 │   └── ImageTooLargeError   more pixels than `max_image_pixels` (a decompression bomb)
@@ -35,6 +36,10 @@ class InvalidInputError(EventfaceError):
 
 class NoFaceError(InvalidInputError):
     pass
+
+
+class ScopeNotGrantedError(InvalidInputError):
+    """The photographer unticked Google Drive access on Google's consent screen."""
 
 
 class ImageError(EventfaceError):

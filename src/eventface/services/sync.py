@@ -33,6 +33,9 @@ class AutoSyncStatus:
     last_error: str | None  # why the last sync failed; None after a success
     photos_total: int
     faces_total: int
+    source: str  # "local_folder" or "google_drive"
+    reconnect_needed: bool  # a Drive event whose Google account must be connected again
+    push_notifications: bool  # Drive tells us about changes (a channel is open); polling goes on
 
 
 def validate_interval(minutes: float) -> float:
@@ -73,6 +76,10 @@ def auto_sync_status(uow: UnitOfWork, ref: str) -> AutoSyncStatus:
     event = uow.events.find(ref)
     state = uow.events.auto_sync(event.id)
     summary = uow.events.summary(event.id)
+    account_state = uow.events.google_account_state(event.id)
+    channel = (
+        uow.google_accounts.channel(event.google_account_id) if event.google_account_id is not None else None
+    )
     return AutoSyncStatus(
         enabled=state.enabled,
         running=state.running_since is not None,
@@ -82,6 +89,9 @@ def auto_sync_status(uow: UnitOfWork, ref: str) -> AutoSyncStatus:
         last_error=state.last_error,
         photos_total=summary.photos,
         faces_total=summary.faces,
+        source=event.source_kind.value,
+        reconnect_needed=account_state is AccountStatus.RECONNECT_NEEDED,
+        push_notifications=channel is not None and state.enabled,
     )
 
 

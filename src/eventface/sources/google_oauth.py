@@ -30,7 +30,12 @@ from google.auth import jwt
 from google.auth.exceptions import GoogleAuthError
 from google.oauth2.credentials import Credentials
 
-from eventface.errors import InvalidInputError, ReconnectNeededError, SourceUnavailableError
+from eventface.errors import (
+    InvalidInputError,
+    ReconnectNeededError,
+    ScopeNotGrantedError,
+    SourceUnavailableError,
+)
 from eventface.sources.drive import DriveClient
 
 DRIVE_SCOPE = "https://www.googleapis.com/auth/drive.readonly"
@@ -128,7 +133,7 @@ def exchange_code(client: OAuthClient, redirect_uri: str, code: str, code_verifi
     # RFC 6749 §5.1: no `scope` in the answer means exactly the requested ones were granted
     scopes = tuple(str(answer.get("scope") or " ".join(SCOPES)).split())
     if DRIVE_SCOPE not in scopes:
-        raise InvalidInputError(
+        raise ScopeNotGrantedError(
             "Google Drive access was not granted: connect again and, on Google's consent screen, "
             "tick 'See and download all your Google Drive files'"
         )

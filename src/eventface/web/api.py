@@ -55,6 +55,9 @@ class AutoSyncStatusOut(BaseModel):
     last_error: str | None
     photos_total: int
     faces_total: int
+    source: str = Field(description="local_folder or google_drive")
+    reconnect_needed: bool = Field(description="the event's Google account must be connected again")
+    push_notifications: bool = Field(description="Drive notifies this server of changes; polling goes on")
 
 
 class FailureOut(BaseModel):
@@ -277,6 +280,7 @@ def enable_auto_sync(
         )
     # the first sync is due now: ask the scheduler at once instead of waiting for its next pass
     context.tasks.enqueue_due_syncs()
+    context.tasks.maintain_channels()  # a Drive account may now want push notifications
     return AutoSyncEnabledOut(message="Auto-sync enabled", interval_minutes=_minutes(minutes))
 
 
@@ -285,6 +289,7 @@ def disable_auto_sync(event_id: int, context: Context, user: ApiUser) -> Message
     owned(context, user.id, event_id)
     with context.runtime.transactions() as uow:
         sync.disable_auto_sync(uow, str(event_id))
+    context.tasks.maintain_channels()  # its account may no longer need a push channel
     return MessageOut(message="Auto-sync disabled")
 
 

@@ -35,7 +35,7 @@ from eventface.jobs.worker import start_worker, stop_worker
 from eventface.runtime import Runtime, build_runtime
 from eventface.secret_key import secret_key
 from eventface.settings import Settings
-from eventface.web import api, guest, pages
+from eventface.web import api, google, guest, pages
 from eventface.web.auth import LoginRequiredError
 from eventface.web.context import WebContext
 from eventface.web.ratelimit import RateLimiter
@@ -69,6 +69,7 @@ def create_app(
         tasks=tasks,
         templates=make_templates(),
         search_limiter=RateLimiter(settings.search_rate_limit),
+        google_oauth=google.oauth_client(settings),
     )
 
     @asynccontextmanager
@@ -103,6 +104,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router)
     app.include_router(guest.router)
+    app.include_router(google.router)
     app.include_router(pages.router)
     _add_error_handlers(app, context)
     return app

@@ -13,6 +13,7 @@ from huey import Huey
 from eventface.jobs.tasks import Tasks
 from eventface.runtime import Runtime
 from eventface.settings import Settings
+from eventface.sources.google_oauth import OAuthClient
 from eventface.web.ratelimit import RateLimiter
 
 
@@ -24,6 +25,7 @@ class WebContext:
     tasks: Tasks
     templates: Jinja2Templates
     search_limiter: RateLimiter
+    google_oauth: OAuthClient | None  # None: Google Drive is not configured on this server
     # one search at a time on the web process's face engine: its native models are not thread-safe,
     # and with two cores a second concurrent search would only slow the first
     search_lock: threading.Lock = field(default_factory=threading.Lock)
