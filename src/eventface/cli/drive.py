@@ -65,5 +65,12 @@ def disconnect(
         with rt.transactions() as uow:
             owner_id = find_user(uow, owner).id
             account = google_accounts.account_for_event(uow, owner_id, google_account)
-        google_accounts.disconnect(rt.google, owner_id, account.id)
-    out.print(f"Disconnected {account.email}; its grant was revoked.", highlight=False)
+        _, revoked = google_accounts.disconnect(rt.google, owner_id, account.id)
+    if revoked:
+        out.print(f"Disconnected {account.email}; Google revoked its grant.", highlight=False)
+    else:
+        out.print(
+            f"Disconnected {account.email} here, but Google could not be reached to revoke the grant: "
+            f"remove eventface at {google_oauth.PERMISSIONS_PAGE}",
+            highlight=False,
+        )

@@ -166,10 +166,12 @@ def connect(
     return account
 
 
-def disconnect(connections: GoogleConnections, owner_id: int, account_id: int) -> GoogleAccount:
+def disconnect(connections: GoogleConnections, owner_id: int, account_id: int) -> tuple[GoogleAccount, bool]:
     """Forgets the account's grant and revokes it at Google; its events wait for a reconnect.
 
-    The stored grant is deleted even when Google cannot be reached to revoke it.
+    The stored grant is deleted even when Google cannot be reached to revoke it; the answer says
+    whether Google confirmed the revocation (if not, the photographer can remove the access in
+    their Google account).
     """
     with connections.transactions() as uow:
         account = owned_account(uow, owner_id, account_id)
@@ -181,15 +183,17 @@ def disconnect(connections: GoogleConnections, owner_id: int, account_id: int) -
     with connections.transactions() as uow:
         uow.google_accounts.delete(account_id)
     connections.forget(account_id)
-    if info is not None:
-        try:
-            google_oauth.revoke(info)
-        except SourceUnavailableError as exc:
-            log.warning(
-                "could not revoke a disconnected Google grant",
-                extra={"fields": {"account": account_id, "reason": str(exc)}},
-            )
-    return account
+    if info is None:
+        return account, False
+    try:
+        google_oauth.revoke(info)
+    except SourceUnavailableError as exc:
+        log.warning(
+            "could not revoke a disconnected Google grant",
+            extra={"fields": {"account": account_id, "reason": str(exc)}},
+        )
+        return account, False
+    return account, True
 
 
 def stop_channel(connections: GoogleConnections, account_id: int) -> None:
