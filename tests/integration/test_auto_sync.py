@@ -65,6 +65,9 @@ def test_a_new_event_has_auto_sync_off(runtime: Runtime, folder: Path) -> None:
         last_error=None,
         photos_total=0,
         faces_total=0,
+        source="local_folder",
+        reconnect_needed=False,
+        push_notifications=False,
     )
 
 

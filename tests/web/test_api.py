@@ -343,6 +343,9 @@ def test_auto_sync_status_before_it_is_enabled(web: Web, alice: Photographer, we
         "last_error": None,
         "photos_total": 0,
         "faces_total": 0,
+        "source": "local_folder",
+        "reconnect_needed": False,
+        "push_notifications": False,
     }
 
 
@@ -363,6 +366,9 @@ def test_enabling_auto_sync_syncs_at_once(web: Web, alice: Photographer, wedding
         "last_error",
         "photos_total",
         "faces_total",
+        "source",
+        "reconnect_needed",
+        "push_notifications",
     }
     assert (status["enabled"], status["running"], status["interval_minutes"]) == (True, False, 5)
     assert (status["last_error"], status["photos_total"], status["faces_total"]) == (None, len(WEDDING), 4)

@@ -7,6 +7,7 @@ test plays the browser: it follows the redirects by hand, as a browser would.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -313,3 +314,48 @@ def test_no_channel_without_an_https_public_address(site: Site) -> None:
     site.web.client.post(f"/api/event/{event.id}/auto-sync/enable", json={}, headers=site.ploy.auth)
 
     assert site.drive.channels == []  # polling alone: Drive can only call an https address
+
+
+def test_no_token_or_secret_reaches_the_logs(
+    make_web: MakeWeb, drive: FakeDrive, secrets_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG):  # every logger, the Google client libraries' included
+        web = make_web(
+            google_client_secrets_file=secrets_file, drive_api_url=drive.api_endpoint, public_base_url=PUBLIC
+        )
+        web.client.base_url = httpx.URL("https://testserver")
+        ploy = web.photographer("ploy@example.com")
+        web.login(ploy.email)
+        site = Site(web, drive, ploy, origin=PUBLIC)
+        site.connect()
+        folder = drive.add_folder("Wedding")
+        drive.add_photo(folder, "a.jpg", jpeg_with_squares([("red", (10, 10), 50)]))
+        event = events.create_drive_event(web.runtime.google, "W", folder, "fake", owner_id=ploy.id)
+        web.client.post(f"/api/event/{event.id}/auto-sync/enable", json={}, headers=ploy.auth)
+        (channel,) = drive.channels
+        assert channel.token is not None
+        notify(web, channel.id, channel.token)
+
+    assert "sync completed" in caplog.text  # the logs were captured at all
+    for secret in (drive.refresh_token, drive.client_secret, "ya29.fake-", channel.token, ploy.token):
+        assert secret not in caplog.text
+
+
+def test_the_api_creates_a_drive_event_and_refuses_a_wrong_link(site: Site) -> None:
+    site.connect()
+    folder = site.drive.add_folder("Wedding")
+    auth = site.ploy.auth
+
+    created = site.web.client.post("/api/events", json={"name": "W", "drive_folder": folder}, headers=auth)
+    wrong = site.web.client.post(
+        "/api/events", json={"name": "W", "drive_folder": "https://example.com/x"}, headers=auth
+    )
+    both = site.web.client.post(
+        "/api/events", json={"name": "W", "drive_folder": folder, "folder": "/tmp"}, headers=auth
+    )
+
+    assert created.status_code == 201, created.text
+    assert (wrong.status_code, "not a Google Drive link" in wrong.json()["detail"]) == (422, True)
+    assert both.status_code == 422
+    status = site.web.client.get(f"/api/event/{created.json()['id']}/auto-sync/status", headers=auth)
+    assert status.json()["source"] == "google_drive"

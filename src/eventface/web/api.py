@@ -83,7 +83,15 @@ class TaskOut(BaseModel):
 
 class EventIn(BaseModel):
     name: str
-    folder: str = Field(min_length=1, description="a folder on the server; subfolders are included")
+    folder: str | None = Field(
+        None, min_length=1, description="a folder on the server; subfolders are included"
+    )
+    drive_folder: str | None = Field(
+        None, min_length=1, description="instead of `folder`: a Google Drive folder link or id"
+    )
+    google_account: str | None = Field(
+        None, description="which connected Google account reads `drive_folder`, if you have several"
+    )
     date: dt.date | None = None
 
 
@@ -190,15 +198,24 @@ def list_events(request: Request, context: Context, user: ApiUser) -> list[Event
 
 @router.post("/events", response_model=EventOut, status_code=201)
 def create_event(body: EventIn, request: Request, context: Context, user: ApiUser) -> EventOut:
-    with context.runtime.transactions() as uow:
-        event = event_service.create_event(
-            uow,
+    if (body.folder is None) == (body.drive_folder is None):
+        raise HTTPException(422, "give either folder or drive_folder")
+    engine = context.settings.face_engine.value
+    if body.drive_folder is not None:
+        event = event_service.create_drive_event(
+            context.runtime.google,
             body.name,
-            body.folder,
-            context.settings.face_engine.value,
+            body.drive_folder,
+            engine,
             owner_id=user.id,
+            account_email=body.google_account,
             event_date=body.date,
         )
+    else:
+        with context.runtime.transactions() as uow:
+            event = event_service.create_event(
+                uow, body.name, body.folder or "", engine, owner_id=user.id, event_date=body.date
+            )
     return event_out(context, request, event.id)
 
 
