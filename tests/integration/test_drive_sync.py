@@ -176,9 +176,10 @@ WHOLE_TREE = {
 def test_a_drive_event_indexes_its_nested_folder(rt: Runtime, owner_id: int, tree: Tree) -> None:
     event = drive_event(rt, owner_id, tree.root)
 
-    run_sync(rt, event)
+    status = run_sync(rt, event)
 
     assert live_photos(rt, event) == WHOLE_TREE
+    assert (status.enabled, status.next_sync_at) == (False, None)  # a sync asked for schedules none
     with rt.transactions() as uow:
         assert uow.events.source_cursor(event.id) is not None
         (run,) = uow.sync_runs.recent(event.id)

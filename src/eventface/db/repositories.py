@@ -298,11 +298,15 @@ class EventRepository:
 
     def finish_sync(self, event_id: int, now: datetime, error: str | None) -> None:
         """Releases the lease, records the outcome and schedules the next sync one interval on."""
-        interval_s = self.session.scalar(select(EventRow.auto_sync_interval_s).where(EventRow.id == event_id))
+        row = self.session.execute(
+            select(EventRow.auto_sync_enabled, EventRow.auto_sync_interval_s).where(EventRow.id == event_id)
+        ).one_or_none()
+        enabled, interval_s = row if row is not None else (False, None)
         values: dict[str, object] = {
             "sync_running_since": None,
             "last_error": error,
-            "next_sync_at": now + timedelta(seconds=interval_s) if interval_s else None,
+            # a sync someone asked for on a disabled event schedules nothing
+            "next_sync_at": now + timedelta(seconds=interval_s) if enabled and interval_s else None,
         }
         if error is None:
             values["last_sync_at"] = now  # the last *successful* sync, as in the original system
