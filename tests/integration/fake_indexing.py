@@ -10,13 +10,22 @@ from sqlalchemy import func, select
 from eventface.db.tables import FaceRow, IndexTaskRow, PhotoRow
 from eventface.domain.models import Event
 from eventface.faces.pool import InlineAnalyzer
-from eventface.runtime import Runtime
+from eventface.runtime import Runtime, build_runtime
 from eventface.services import events, ingest, search
 from eventface.services.ingest import EngineInfo, IndexReport, ProgressCallback
+from eventface.settings import Settings
 from eventface.sources.base import PhotoSource
 from eventface.sources.local_folder import LocalFolderSource
 from tests.fakes.face_engine import ColourSquareEngine
 from tests.fakes.photos import Square, jpeg_with_squares
+
+
+def build_with_fake_engine(settings: Settings) -> Runtime:
+    """The real runtime, with the fake engine in the composition root's cache of engines."""
+    rt = build_runtime(settings)
+    engine = ColourSquareEngine()
+    rt._engines[engine.name] = engine
+    return rt
 
 
 def create_event(rt: Runtime, folder: Path, engine: str = "fake") -> Event:

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import googleapiclient.http
 import pytest
@@ -16,6 +12,7 @@ from eventface.errors import SourceUnavailableError
 from eventface.sources.drive import DriveClient, drive_service
 from eventface.sources.drive_channels import Channel, open_channel, stop_channel
 from tests.fakes.drive import MAX_CHANNEL_SECONDS, FakeDrive
+from tests.fakes.webhook import webhook_receiver
 
 HOOK_TOKEN = "channel-secret"
 
@@ -34,34 +31,6 @@ def client(drive: FakeDrive) -> Iterator[DriveClient]:
     client = DriveClient(drive_service(drive.credentials(), drive.api_endpoint))
     yield client
     client.close()
-
-
-class _Receiver(BaseHTTPRequestHandler):
-    received: list[dict[str, str]]
-
-    def do_POST(self) -> None:
-        self.received.append({name.lower(): value for name, value in self.headers.items()})
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def webhook() -> Iterator[tuple[str, list[dict[str, str]]]]:
-    """A tiny HTTP server on a free port: (its webhook URL, the headers of each POST it received)."""
-    received: list[dict[str, str]] = []
-    handler = type("Receiver", (_Receiver,), {"received": received})
-    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_address[1]}/hooks/drive", received
-        finally:
-            server.shutdown()
-            thread.join()
 
 
 def open_for(client: DriveClient, drive: FakeDrive, address: str, ttl: timedelta) -> Channel:
@@ -102,7 +71,7 @@ def test_the_expiration_is_what_drive_granted(drive: FakeDrive, client: DriveCli
 def test_a_notification_reaches_the_webhook_with_the_channel_headers(
     drive: FakeDrive, client: DriveClient
 ) -> None:
-    with webhook() as (address, received):
+    with webhook_receiver() as (address, received):
         channel = open_for(client, drive, address, timedelta(hours=1))
         drive.add_photo(drive.add_folder("Wedding"), "a.jpg", b"jpeg")
 

@@ -23,24 +23,16 @@ from eventface.errors import InvalidInputError, NotFoundError
 from eventface.faces.images import PhotoImage
 from eventface.jobs.queue import make_huey
 from eventface.jobs.tasks import Tasks, register_tasks, sync_event
-from eventface.runtime import Runtime, build_runtime
+from eventface.runtime import Runtime
 from eventface.services import accounts, events, google_accounts, sync
 from eventface.settings import Settings
 from tests.conftest import WritePhoto
 from tests.fakes.drive import FakeDrive, ListPage
-from tests.fakes.face_engine import ColourSquareEngine
 from tests.fakes.photos import jpeg_with_squares
-from tests.integration.fake_indexing import create_event
+from tests.integration.fake_indexing import build_with_fake_engine, create_event
 
 OWNER = "ploy@example.com"
 GOOGLE_EMAIL = "ploy.photos@gmail.com"
-
-
-def build_with_fake_engine(settings: Settings) -> Runtime:
-    rt = build_runtime(settings)
-    engine = ColourSquareEngine()
-    rt._engines[engine.name] = engine  # the composition root's cache, filled by the test instead
-    return rt
 
 
 @pytest.fixture

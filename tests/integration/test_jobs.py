@@ -14,19 +14,11 @@ from huey import Huey, SqliteHuey
 from eventface.domain.models import TaskStatus
 from eventface.jobs.queue import make_huey
 from eventface.jobs.tasks import Tasks, register_tasks
-from eventface.runtime import Runtime, build_runtime
+from eventface.runtime import Runtime
 from eventface.services import ingest, sync
 from eventface.settings import Settings
 from tests.conftest import WritePhoto
-from tests.fakes.face_engine import ColourSquareEngine
-from tests.integration.fake_indexing import create_event, photo_states
-
-
-def build_with_fake_engine(settings: Settings) -> Runtime:
-    rt = build_runtime(settings)
-    engine = ColourSquareEngine()
-    rt._engines[engine.name] = engine  # the composition root's cache, filled by the test instead
-    return rt
+from tests.integration.fake_indexing import build_with_fake_engine, create_event, photo_states
 
 
 @pytest.fixture

@@ -7,10 +7,8 @@ import hashlib
 import hmac
 import io
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,6 +24,7 @@ from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaIoBaseDownload
 
 from tests.fakes.drive import FOLDER_MIME, FakeDrive, ListPage
+from tests.fakes.webhook import webhook_receiver
 
 FILE_FIELDS = "id, name, mimeType, md5Checksum, size, parents, trashed, modifiedTime"
 
@@ -428,33 +427,6 @@ def test_the_revoke_endpoint_revokes_the_grant(drive: FakeDrive) -> None:
         assert ok.status_code == 200
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    received: list[dict[str, str]]
-
-    def do_POST(self) -> None:
-        self.received.append(dict(self.headers.items()))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def webhook_receiver() -> Iterator[tuple[str, list[dict[str, str]]]]:
-    received: list[dict[str, str]] = []
-    handler = type("Receiver", (_Receiver,), {"received": received})
-    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_address[1]}/hooks/drive", received
-        finally:
-            server.shutdown()
-            thread.join()
-
-
 def test_watch_notify_and_stop_round_trip(drive: FakeDrive) -> None:
     with webhook_receiver() as (address, received), service(drive) as drive_api:
         token = drive_api.changes().getStartPageToken().execute()["startPageToken"]
@@ -473,10 +445,10 @@ def test_watch_notify_and_stop_round_trip(drive: FakeDrive) -> None:
         assert drive.notify("channel-1", state="sync") == 200
         assert drive.notify("channel-1") == 200
         assert [
-            (h["X-Goog-Channel-ID"], h["X-Goog-Resource-State"], h["X-Goog-Message-Number"]) for h in received
+            (h["x-goog-channel-id"], h["x-goog-resource-state"], h["x-goog-message-number"]) for h in received
         ] == [("channel-1", "sync", "1"), ("channel-1", "change", "2")]
-        assert received[1]["X-Goog-Channel-Token"] == "secret"
-        assert received[1]["X-Goog-Resource-ID"] == channel["resourceId"]
+        assert received[1]["x-goog-channel-token"] == "secret"
+        assert received[1]["x-goog-resource-id"] == channel["resourceId"]
 
         stop = {"id": "channel-1", "resourceId": channel["resourceId"]}
         drive_api.channels().stop(body=stop).execute()
