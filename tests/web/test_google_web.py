@@ -359,3 +359,23 @@ def test_the_api_creates_a_drive_event_and_refuses_a_wrong_link(site: Site) -> N
     assert both.status_code == 422
     status = site.web.client.get(f"/api/event/{created.json()['id']}/auto-sync/status", headers=auth)
     assert status.json()["source"] == "google_drive"
+
+
+def test_connecting_the_same_account_again_resumes_its_events(pushed: Pushed) -> None:
+    web, drive = pushed.site.web, pushed.site.drive
+    (row,) = pushed.site.accounts()
+    web.client.post(f"/google/accounts/{row.id}/disconnect", data={"csrf_token": web.csrf_token()})
+    (kept,) = pushed.site.accounts()  # an event reads with it: kept, without its grant
+    assert (kept.id, kept.status, kept.credentials) == (row.id, "reconnect_needed", "")
+
+    pushed.site.connect()
+    drive.add_photo(pushed.folder, "b.jpg", jpeg_with_squares([("blue", (10, 10), 50)]))
+    synced = web.client.post(
+        f"/api/event/{pushed.event.id}/auto-sync/enable", json={}, headers=pushed.site.ploy.auth
+    )
+
+    assert synced.status_code == 200
+    with web.transaction() as uow:
+        assert uow.events.google_account_state(pushed.event.id) is AccountStatus.CONNECTED
+        status = sync.auto_sync_status(uow, str(pushed.event.id))
+    assert (status.last_error, status.photos_total, status.push_notifications) == (None, 2, True)

@@ -651,10 +651,21 @@ class GoogleAccountRepository:
             .execution_options(synchronize_session=False)
         )
 
-    def delete(self, account_id: int) -> None:
-        self._row(account_id)
-        # events keep their photos and faces; ON DELETE SET NULL leaves them waiting for a reconnect
-        self.session.execute(delete(GoogleAccountRow).where(GoogleAccountRow.id == account_id))
+    def forget(self, account_id: int, reason: str) -> None:
+        """Drops the account's grant. An account some event reads with stays, marked for
+        reconnecting, so that connecting the same Google account again resumes those events;
+        one no event uses is deleted."""
+        row = self._row(account_id)
+        used = self.session.scalar(
+            select(EventRow.id).where(EventRow.google_account_id == account_id).limit(1)
+        )
+        if used is None:
+            self.session.delete(row)
+            return
+        row.credentials = ""
+        row.status, row.error, row.updated_at = AccountStatus.RECONNECT_NEEDED.value, reason, utcnow()
+        row.channel_id = row.channel_resource_id = row.channel_token_hash = None
+        row.channel_expires_at = None
 
     def channel(self, account_id: int) -> ChannelState | None:
         return self._channel(self._row(account_id))

@@ -31,6 +31,8 @@ from eventface.sources.drive import DriveClient, DriveFolderSource, drive_servic
 
 log = logging.getLogger(__name__)
 
+DISCONNECTED = "disconnected by the photographer: connect this Google account again to sync its events"
+
 
 def save_grant(
     uow: UnitOfWork, box: SecretBox, owner_id: int, email: str, info: Mapping[str, str]
@@ -132,6 +134,8 @@ class GoogleConnections:
         return credentials
 
     def _open(self, account_id: int, sealed: str) -> dict[str, str]:
+        if not sealed:
+            raise ReconnectNeededError(DISCONNECTED)
         try:
             info = json.loads(self.box.open(sealed))
         except SecretBoxError as exc:
@@ -181,7 +185,7 @@ def disconnect(connections: GoogleConnections, owner_id: int, account_id: int) -
     except ReconnectNeededError:
         info = None
     with connections.transactions() as uow:
-        uow.google_accounts.delete(account_id)
+        uow.google_accounts.forget(account_id, DISCONNECTED)
     connections.forget(account_id)
     if info is None:
         return account, False

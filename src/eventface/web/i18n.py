@@ -102,6 +102,110 @@ THAI: dict[str, str] = {
     "pending": "รอสแกน",
     "More photos": "รูปเพิ่มเติม",
     "Source": "แหล่งรูปภาพ",
+    # Google Drive: the dashboard card, the new-event form, the event page
+    "Google Drive": "Google ไดรฟ์",
+    "Google Drive folder": "โฟลเดอร์ใน Google ไดรฟ์",
+    "Google account": "บัญชี Google",
+    "Connect Google Drive": "เชื่อมต่อ Google ไดรฟ์",
+    "Connect another Google account": "เชื่อมต่อบัญชี Google อื่น",
+    "Connect your Google account to create events on Google Drive folders. eventface only reads them.": (
+        "เชื่อมต่อบัญชี Google เพื่อสร้างงานจากโฟลเดอร์ใน Google ไดรฟ์ eventface อ่านได้อย่างเดียว ไม่แก้ไขไฟล์"
+    ),
+    "Google Drive is not set up on this server: the server admin must set GOOGLE_CLIENT_ID and "
+    "GOOGLE_CLIENT_SECRET (README, “Google Drive”).": (
+        "เซิร์ฟเวอร์นี้ยังไม่ได้ตั้งค่า Google ไดรฟ์ ผู้ดูแลเซิร์ฟเวอร์ต้องตั้งค่า GOOGLE_CLIENT_ID และ "
+        "GOOGLE_CLIENT_SECRET (ดูหัวข้อ “Google Drive” ใน README)"
+    ),
+    "connected": "เชื่อมต่อแล้ว",
+    "disconnected": "ยกเลิกการเชื่อมต่อแล้ว",
+    "reconnect needed": "ต้องเชื่อมต่อใหม่",
+    "Reconnect": "เชื่อมต่อใหม่",
+    "Disconnect": "ยกเลิกการเชื่อมต่อ",
+    "Disconnect this Google account? Its events keep their photos but stop syncing.": (
+        "ยกเลิกการเชื่อมต่อบัญชี Google นี้หรือไม่? งานที่ใช้บัญชีนี้ยังเก็บรูปไว้ แต่จะหยุดซิงก์"
+    ),
+    "Google no longer accepts eventface's access to this account: it was removed, or it expired. "
+    "Its events stop syncing until you reconnect.": (
+        "Google ไม่อนุญาตให้ eventface เข้าถึงบัญชีนี้แล้ว เพราะสิทธิ์ถูกยกเลิกหรือหมดอายุ "
+        "งานที่ใช้บัญชีนี้จะหยุดซิงก์จนกว่าคุณจะเชื่อมต่อใหม่"
+    ),
+    "Google said": "ข้อความจาก Google",
+    "Google Drive is connected. You can now create events on your Drive folders.": (
+        "เชื่อมต่อ Google ไดรฟ์แล้ว ตอนนี้คุณสร้างงานจากโฟลเดอร์ในไดรฟ์ได้แล้ว"
+    ),
+    "The Google account was disconnected. Its events keep their photos and faces, "
+    "but stop syncing until you connect the account again.": (
+        "ยกเลิกการเชื่อมต่อบัญชี Google แล้ว งานที่ใช้บัญชีนี้ยังเก็บรูปและใบหน้าไว้ แต่จะหยุดซิงก์จนกว่าคุณจะเชื่อมต่อบัญชีอีกครั้ง"
+    ),
+    "You cancelled the Google sign-in, so nothing was connected.": (
+        "คุณยกเลิกการลงชื่อเข้าใช้ Google จึงยังไม่มีบัญชีใดถูกเชื่อมต่อ"
+    ),
+    "eventface was not allowed to read your Google Drive. Connect again and, on Google's screen, "
+    "tick the box that lets eventface see your Google Drive files.": (
+        "eventface ไม่ได้รับอนุญาตให้อ่าน Google ไดรฟ์ของคุณ กรุณาเชื่อมต่ออีกครั้ง "
+        "และในหน้าของ Google ให้ติ๊กช่องที่อนุญาตให้ eventface ดูไฟล์ใน Google ไดรฟ์ของคุณ"
+    ),
+    "Google sign-in failed. Please try again.": "ลงชื่อเข้าใช้ Google ไม่สำเร็จ กรุณาลองใหม่",
+    "Last 24 hours": "24 ชั่วโมงล่าสุด",
+    "photos added": "รูปที่เพิ่มเข้ามา",
+    "photos removed": "รูปที่ถูกลบออก",
+    "sync": "รอบซิงก์",
+    "syncs": "รอบซิงก์",
+    "no syncs": "ยังไม่มีการซิงก์",
+    "Where are the photos?": "รูปภาพอยู่ที่ไหน?",
+    "Folder on this server": "โฟลเดอร์บนเซิร์ฟเวอร์นี้",
+    "A folder on the computer eventface runs on.": "โฟลเดอร์บนเครื่องที่ใช้รัน eventface",
+    "A folder in your Google Drive: photos you add to it later are picked up too.": (
+        "โฟลเดอร์ใน Google ไดรฟ์ของคุณ รูปที่เพิ่มเข้าไปภายหลังจะถูกนำเข้าด้วย"
+    ),
+    "Link to the Google Drive folder": "ลิงก์ของโฟลเดอร์ใน Google ไดรฟ์",
+    "Open the folder in Google Drive and copy the address from the browser, or use Share › Copy link. "
+    "Subfolders are included.": (
+        "เปิดโฟลเดอร์ใน Google ไดรฟ์ แล้วคัดลอกที่อยู่จากเบราว์เซอร์ หรือใช้ แชร์ › คัดลอกลิงก์ รวมโฟลเดอร์ย่อยด้วย"
+    ),
+    "An account needs reconnecting before eventface can read its Drive.": (
+        "มีบัญชีที่ต้องเชื่อมต่อใหม่ก่อน eventface จึงจะอ่านไดรฟ์ของบัญชีนั้นได้"
+    ),
+    "Connect your Google account first. eventface only reads the folders you choose.": (
+        "เชื่อมต่อบัญชี Google ของคุณก่อน eventface จะอ่านเฉพาะโฟลเดอร์ที่คุณเลือกเท่านั้น"
+    ),
+    "Connect Google Drive first: eventface reads the folder through your Google account.": (
+        "กรุณาเชื่อมต่อ Google ไดรฟ์ก่อน eventface อ่านโฟลเดอร์ผ่านบัญชี Google ของคุณ"
+    ),
+    "Choose one of your connected Google accounts.": "กรุณาเลือกบัญชี Google ที่เชื่อมต่อไว้หนึ่งบัญชี",
+    "Google no longer accepts eventface's access to this account. Reconnect it, then try again.": (
+        "Google ไม่อนุญาตให้ eventface เข้าถึงบัญชีนี้แล้ว กรุณาเชื่อมต่อใหม่ แล้วลองอีกครั้ง"
+    ),
+    "This event has stopped syncing: its Google account must be reconnected.": (
+        "งานนี้หยุดซิงก์แล้ว ต้องเชื่อมต่อบัญชี Google ใหม่"
+    ),
+    "Its Google account was disconnected.": "บัญชี Google ของงานนี้ถูกยกเลิกการเชื่อมต่อแล้ว",
+    "Photos already indexed can still be found by guests.": "แขกยังค้นหารูปที่สแกนแล้วได้ตามปกติ",
+    "The last sync failed": "การซิงก์ครั้งล่าสุดล้มเหลว",
+    "Sync activity": "ประวัติการซิงก์",
+    "No syncs yet. Turn on auto-sync to pick up new and deleted photos.": (
+        "ยังไม่เคยซิงก์ เปิดซิงก์อัตโนมัติเพื่อรับรูปใหม่และรูปที่ถูกลบ"
+    ),
+    "Scheduled": "ตามรอบเวลา",
+    "Drive push": "ไดรฟ์แจ้งเตือน",
+    "Manual": "สั่งเอง",
+    "full listing": "อ่านทั้งโฟลเดอร์",
+    "The whole folder was listed, not only the changes.": "อ่านรายการไฟล์ทั้งโฟลเดอร์ ไม่ใช่เฉพาะส่วนที่เปลี่ยน",
+    "added": "เพิ่ม",
+    "changed": "เปลี่ยน",
+    "removed": "ลบ",
+    # services' messages shown on the new-event form
+    "an event needs a name": "กรุณาตั้งชื่องาน",
+    "an event needs a photo folder": "กรุณาระบุโฟลเดอร์รูปภาพ",
+    "paste the link of a Google Drive folder": "กรุณาวางลิงก์ของโฟลเดอร์ใน Google ไดรฟ์",
+    "this is the link of a file, not of a folder: open the folder and copy its link": (
+        "นี่คือลิงก์ของไฟล์ ไม่ใช่โฟลเดอร์ กรุณาเปิดโฟลเดอร์แล้วคัดลอกลิงก์ของโฟลเดอร์"
+    ),
+    "this Drive link is a file, not a folder": "ลิงก์นี้เป็นไฟล์ ไม่ใช่โฟลเดอร์ กรุณาใช้ลิงก์ของโฟลเดอร์",
+    "this Google Drive folder does not exist or is not shared with the connected account": (
+        "ไม่พบโฟลเดอร์นี้ใน Google ไดรฟ์ หรือโฟลเดอร์ไม่ได้แชร์ให้บัญชีที่เชื่อมต่อไว้"
+    ),
+    "this Google Drive folder is in the trash": "โฟลเดอร์นี้อยู่ในถังขยะของ Google ไดรฟ์",
     # guest page
     "Find your photos": "ค้นหารูปของคุณ",
     "Take or choose a selfie and we will show you every photo of this event you appear in.": (

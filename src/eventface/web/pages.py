@@ -2,30 +2,84 @@
 
 Forms post back here with a CSRF token; the event page's live parts (indexing progress,
 auto-sync) call the JSON API from its script with the session and the `X-CSRF-Token` header.
+Connecting Google Drive (the OAuth round trip) is web/google.py's; these pages show its outcome.
 """
 
 from __future__ import annotations
 
 import io
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 import segno
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from eventface.errors import AuthenticationError, InvalidInputError
+from eventface.db.repositories import AutoSyncState, EventSummary, SyncActivity
+from eventface.db.unit_of_work import UnitOfWork
+from eventface.domain.models import AccountStatus, Event, GoogleAccount, IndexProgress, SourceKind, User
+from eventface.errors import (
+    AuthenticationError,
+    InvalidInputError,
+    NotFoundError,
+    ReconnectNeededError,
+    SourceUnavailableError,
+)
 from eventface.services import accounts, sync
 from eventface.services import events as event_service
 from eventface.web.api import latest_task, owned, start_indexing
 from eventface.web.auth import OptionalUser, PageUser, check_csrf, sign_in, sign_out
-from eventface.web.context import Context
+from eventface.web.context import Context, WebContext
+from eventface.web.i18n import language, translator
 from eventface.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 PHOTOS_PER_PAGE = 120
 AUTO_SYNC_CHOICES = (0.5, 1, 2, 5, 10, 15, 30, 60)
+ACTIVITY_WINDOW = timedelta(hours=24)  # the dashboard's "recent sync activity"
+SYNC_RUNS_SHOWN = 10
+DRIVE_FOLDER_URL = "https://drive.google.com/drive/folders/"
+
+# What /google/callback and the disconnect form come back with (?google=... / ?google_error=...)
+GOOGLE_NOTICES = {
+    "connected": "Google Drive is connected. You can now create events on your Drive folders.",
+    "disconnected": (
+        "The Google account was disconnected. Its events keep their photos and faces, "
+        "but stop syncing until you connect the account again."
+    ),
+}
+GOOGLE_ERRORS = {
+    "denied": "You cancelled the Google sign-in, so nothing was connected.",
+    "no_drive": (
+        "eventface was not allowed to read your Google Drive. Connect again and, on Google's "
+        "screen, tick the box that lets eventface see your Google Drive files."
+    ),
+    "failed": "Google sign-in failed. Please try again.",
+}
+NO_ACCOUNT = "Connect Google Drive first: eventface reads the folder through your Google account."
+CHOOSE_ACCOUNT = "Choose one of your connected Google accounts."
+ACCOUNT_REFUSED = "Google no longer accepts eventface's access to this account. Reconnect it, then try again."
+# services' messages worth translating on the new-event form (others are shown as they are)
+DRIVE_INPUT_ERRORS = (
+    "paste the link of a Google Drive folder",
+    "this is the link of a file, not of a folder: open the folder and copy its link",
+    "this Drive link is a file, not a folder",
+    "this Google Drive folder does not exist or is not shared with the connected account",
+    "this Google Drive folder is in the trash",
+    "an event needs a name",
+    "an event needs a photo folder",
+)
+# every text this module hands to a template's t(): a test checks each has a Thai translation
+PAGE_MESSAGES = (
+    *GOOGLE_NOTICES.values(),
+    *GOOGLE_ERRORS.values(),
+    NO_ACCOUNT,
+    CHOOSE_ACCOUNT,
+    ACCOUNT_REFUSED,
+    *DRIVE_INPUT_ERRORS,
+)
 
 CsrfField = Annotated[str, Form(alias="csrf_token")]
 
@@ -108,17 +162,96 @@ def logout(request: Request, csrf: CsrfField) -> RedirectResponse:
     return _see_other("/login")
 
 
+@dataclass(frozen=True)
+class GooglePanel:
+    """What a page shows of Google Drive: can it be connected here, the accounts, a round trip's outcome."""
+
+    configured: bool
+    accounts: list[GoogleAccount]
+    notice: str | None = None
+    error: str | None = None
+
+    @property
+    def usable(self) -> list[GoogleAccount]:
+        return [a for a in self.accounts if a.status is AccountStatus.CONNECTED]
+
+
+@dataclass(frozen=True)
+class EventRow:
+    summary: EventSummary
+    task: IndexProgress | None
+    sync: AutoSyncState
+    activity: SyncActivity | None  # the syncs of the last ACTIVITY_WINDOW; None when there were none
+    reconnect_needed: bool
+
+
+@dataclass(frozen=True)
+class NewEventForm:
+    name: str = ""
+    event_date: str = ""
+    source: str = SourceKind.LOCAL_FOLDER.value
+    folder: str = ""
+    drive_link: str = ""
+    google_account: str = ""
+
+
+def _google_panel(
+    context: WebContext, uow: UnitOfWork, user: User, google: str | None = None, error: str | None = None
+) -> GooglePanel:
+    return GooglePanel(
+        configured=context.google_oauth is not None,
+        accounts=uow.google_accounts.of_owner(user.id),
+        notice=GOOGLE_NOTICES.get(google or ""),
+        error=GOOGLE_ERRORS.get(error or ""),
+    )
+
+
+def _reconnect_needed(event: Event, panel: GooglePanel) -> bool:
+    # as uow.events.google_account_state: a Drive event whose account is refused, or gone
+    usable = {a.id for a in panel.usable}
+    return event.source_kind is SourceKind.GOOGLE_DRIVE and event.google_account_id not in usable
+
+
 @router.get("/events", response_class=HTMLResponse)
-def dashboard(request: Request, context: Context, user: PageUser) -> HTMLResponse:
+def dashboard(
+    request: Request,
+    context: Context,
+    user: PageUser,
+    google: str | None = None,
+    google_error: str | None = None,
+) -> HTMLResponse:
     with context.runtime.transactions() as uow:
         summaries = event_service.list_events(uow, owner_id=user.id)
-        rows = [(s, uow.tasks.latest(s.event.id), uow.events.auto_sync(s.event.id)) for s in summaries]
-    return render(request, context, "dashboard.html", user=user, rows=rows)
+        panel = _google_panel(context, uow, user, google, google_error)
+        ids = [s.event.id for s in summaries]
+        activity = uow.sync_runs.activity(ids, datetime.now(UTC) - ACTIVITY_WINDOW) if ids else {}
+        rows = [
+            EventRow(
+                s,
+                uow.tasks.latest(s.event.id),
+                uow.events.auto_sync(s.event.id),
+                activity.get(s.event.id),
+                _reconnect_needed(s.event, panel),
+            )
+            for s in summaries
+        ]
+    return render(request, context, "dashboard.html", user=user, rows=rows, google=panel)
 
 
 @router.get("/events/new", response_class=HTMLResponse)
-def new_event_page(request: Request, context: Context, user: PageUser) -> HTMLResponse:
-    return render(request, context, "event_new.html", user=user, today=date.today().isoformat())
+def new_event_page(
+    request: Request,
+    context: Context,
+    user: PageUser,
+    google: str | None = None,
+    google_error: str | None = None,
+) -> HTMLResponse:
+    with context.runtime.transactions() as uow:
+        panel = _google_panel(context, uow, user, google, google_error)
+    # back from connecting Google Drive on this form: the photographer was choosing Drive
+    source = SourceKind.GOOGLE_DRIVE if google or google_error else SourceKind.LOCAL_FOLDER
+    form = NewEventForm(event_date=date.today().isoformat(), source=source.value)
+    return render(request, context, "event_new.html", user=user, form=form, google=panel)
 
 
 @router.post("/events", response_model=None)
@@ -128,34 +261,73 @@ def create_event(
     user: PageUser,
     csrf: CsrfField,
     name: Annotated[str, Form()],
-    folder: Annotated[str, Form()],
     event_date: Annotated[str, Form()] = "",
+    source: Annotated[str, Form()] = SourceKind.LOCAL_FOLDER.value,
+    folder: Annotated[str, Form()] = "",
+    drive_link: Annotated[str, Form()] = "",
+    google_account: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf)
+    form = NewEventForm(name, event_date, source, folder, drive_link, google_account)
     try:
-        when = date.fromisoformat(event_date) if event_date.strip() else None
-        with context.runtime.transactions() as uow:
-            event = event_service.create_event(
-                uow,
-                name,
-                folder,
-                context.settings.face_engine.value,
-                owner_id=user.id,
-                event_date=when,
-            )
-    except (InvalidInputError, ValueError) as exc:
-        return render(
-            request,
-            context,
-            "event_new.html",
-            user=user,
-            status_code=422,
-            error=str(exc),
-            name=name,
-            folder=folder,
-            today=event_date,
-        )
+        event = _create_event(context, user, form)
+    except (InvalidInputError, NotFoundError, SourceUnavailableError, ValueError) as exc:
+        message, status = _refusal(context, user, exc)
+        return _new_event_form_again(request, context, user, form, message, status)
     return _see_other(f"/events/{event.id}")
+
+
+def _create_event(context: WebContext, user: User, form: NewEventForm) -> Event:
+    when = date.fromisoformat(form.event_date) if form.event_date.strip() else None
+    engine = context.settings.face_engine.value
+    if form.source == SourceKind.GOOGLE_DRIVE.value:
+        return event_service.create_drive_event(
+            context.runtime.google,
+            form.name,
+            form.drive_link,
+            engine,
+            owner_id=user.id,
+            account_email=form.google_account.strip() or None,
+            event_date=when,
+        )
+    if form.source != SourceKind.LOCAL_FOLDER.value:
+        raise InvalidInputError(f"unknown photo source: {form.source!r}")
+    with context.runtime.transactions() as uow:
+        return event_service.create_event(
+            uow, form.name, form.folder, engine, owner_id=user.id, event_date=when
+        )
+
+
+def _refusal(context: WebContext, user: User, exc: Exception) -> tuple[str, int]:
+    """Why the event was not created, as the photographer should read it, and the status code."""
+    if isinstance(exc, ReconnectNeededError):
+        return ACCOUNT_REFUSED, 422
+    if isinstance(exc, SourceUnavailableError):  # Drive cannot be reached: try again later
+        return str(exc), 503
+    if isinstance(exc, NotFoundError):  # no Google account connected, or not the one named
+        with context.runtime.transactions() as uow:
+            has_accounts = bool(uow.google_accounts.of_owner(user.id))
+        return (CHOOSE_ACCOUNT if has_accounts else NO_ACCOUNT), 422
+    return str(exc), 422
+
+
+def _new_event_form_again(
+    request: Request, context: WebContext, user: User, form: NewEventForm, message: str, status_code: int
+) -> HTMLResponse:
+    """The form with what was typed and why it was refused, in the page's language."""
+    text = translator(language(request))(message)
+    with context.runtime.transactions() as uow:
+        panel = _google_panel(context, uow, user)
+    return render(
+        request,
+        context,
+        "event_new.html",
+        user=user,
+        status_code=status_code,
+        error=text[:1].upper() + text[1:],
+        form=form,
+        google=panel,
+    )
 
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)
@@ -167,6 +339,8 @@ def event_page(
         summary = uow.events.summary(event.id)
         photos = uow.photos.in_event(event.id, limit=PHOTOS_PER_PAGE + 1, offset=(page - 1) * PHOTOS_PER_PAGE)
         auto_sync = sync.auto_sync_status(uow, str(event.id))
+        runs = uow.sync_runs.recent(event.id, SYNC_RUNS_SHOWN)
+        panel = _google_panel(context, uow, user)
     return render(
         request,
         context,
@@ -179,10 +353,35 @@ def event_page(
         page=page,
         task=latest_task(context, event.id),
         auto_sync=auto_sync,
+        sync_runs=runs,
+        drive=_drive_view(event, panel),
         interval_choices=AUTO_SYNC_CHOICES,
         default_interval=context.settings.auto_sync_interval,
         guest_url=context.guest_url(request, event.slug),
         qr_svg=_qr(context.guest_url(request, event.slug)).svg_inline(scale=4, border=2, omitsize=True),
+    )
+
+
+@dataclass(frozen=True)
+class DriveView:
+    """A Drive event's source on its page: the folder, the account it is read with, and whether
+    that account must be connected again (None: disconnected)."""
+
+    folder_url: str
+    account: GoogleAccount | None
+    reconnect_needed: bool
+    can_reconnect: bool
+
+
+def _drive_view(event: Event, panel: GooglePanel) -> DriveView | None:
+    if event.source_kind is not SourceKind.GOOGLE_DRIVE:
+        return None
+    account = next((a for a in panel.accounts if a.id == event.google_account_id), None)
+    return DriveView(
+        folder_url=DRIVE_FOLDER_URL + event.source_uri,
+        account=account,
+        reconnect_needed=_reconnect_needed(event, panel),
+        can_reconnect=panel.configured,
     )
 
 

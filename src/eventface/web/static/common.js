@@ -38,6 +38,10 @@ document.addEventListener("DOMContentLoaded", () => {
       setTimeout(() => { copy.textContent = label; }, 1500);
     });
   }
+  showLocalTimes();
+  forgetRoundTripNotice();
+  confirmForms();
+  newEventForm();
   const del = document.getElementById("delete-form");
   if (del) {
     del.addEventListener("submit", (event) => {
@@ -51,3 +55,72 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// Times rendered in UTC by the server, shown in the reader's time zone and language.
+function showLocalTimes() {
+  const lang = document.documentElement.lang || undefined;
+  for (const el of document.querySelectorAll("time.local-time[datetime]")) {
+    const when = new Date(el.getAttribute("datetime"));
+    if (Number.isNaN(when.getTime())) continue;
+    el.title = el.textContent.trim();
+    el.textContent = when.toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
+  }
+}
+
+// ?google=connected and the like are shown once: a reload or a shared link must not repeat them.
+function forgetRoundTripNotice() {
+  const url = new URL(window.location.href);
+  if (!url.searchParams.has("google") && !url.searchParams.has("google_error")) return;
+  url.searchParams.delete("google");
+  url.searchParams.delete("google_error");
+  history.replaceState(null, "", url.pathname + url.search + url.hash);
+}
+
+function confirmForms() {
+  for (const form of document.querySelectorAll("form[data-confirm]:not(#delete-form)")) {
+    form.addEventListener("submit", (event) => {
+      if (!confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  }
+}
+
+// The new-event form: only the chosen source's fields are shown, required and sent. What was
+// typed survives the trip to Google's consent screen and back.
+function newEventForm() {
+  const form = document.getElementById("new-event");
+  if (!form) return;
+  const KEPT = "eventface-new-event";
+  const name = document.getElementById("name");
+  const date = document.getElementById("event_date");
+  const panels = form.querySelectorAll(".source-panel");
+  const main = { local_folder: "folder", google_drive: "drive_link" };
+
+  function showSource() {
+    const chosen = form.querySelector('input[name="source"]:checked');
+    const source = chosen ? chosen.value : "local_folder";
+    for (const panel of panels) {
+      const active = panel.dataset.source === source;
+      panel.hidden = !active;
+      for (const field of panel.querySelectorAll("input, select")) field.disabled = !active;
+    }
+    const field = document.getElementById(main[source]);
+    if (field) field.required = true;
+  }
+
+  const saved = sessionStorage.getItem(KEPT);
+  if (saved) {
+    sessionStorage.removeItem(KEPT);
+    try {
+      const values = JSON.parse(saved);
+      if (!name.value) name.value = values.name || "";
+      if (values.event_date) date.value = values.event_date;
+    } catch (_) { /* an old or altered value: ignore it */ }
+  }
+  for (const link of form.querySelectorAll("a.google-connect")) {
+    link.addEventListener("click", () => {
+      sessionStorage.setItem(KEPT, JSON.stringify({ name: name.value, event_date: date.value }));
+    });
+  }
+  for (const radio of form.querySelectorAll('input[name="source"]')) radio.addEventListener("change", showSource);
+  showSource();
+}

@@ -77,7 +77,8 @@ document.addEventListener("DOMContentLoaded", () => {
     $("sync-last").textContent = status.running ? t("Syncing now") : when(status.last_sync_at) || t("never");
     $("sync-next").textContent = (status.enabled && when(status.next_sync_at)) || "–";
     const error = $("sync-error");
-    error.hidden = !status.last_error;
+    // a refused Google account has its own warning box, with the way out
+    error.hidden = !status.last_error || Boolean(status.reconnect_needed) || Boolean($("reconnect-warning"));
     error.querySelector("span").textContent = status.last_error || "";
     if (status.running && !wasRunning) { wasRunning = true; schedule(0); }
   }
