@@ -374,6 +374,8 @@ def test_a_photographer_connects_google_drive_creates_an_event_and_disconnects(
         disconnect.click()
         expect(page.locator("#google-notice")).to_contain_text("The Google account was disconnected.")
         expect(page).to_have_url(f"{base}/events")
-        expect(page.locator("#google-accounts")).to_have_count(0)
+        # the event still reads with it: kept without its grant, so connecting it again resumes the event
+        expect(page.locator("#google-accounts > li")).to_have_count(1)
+        expect(page.locator("#google-accounts > li")).to_contain_text("reconnect needed")
         expect(page.locator("#events .reconnect-badge")).to_have_text("reconnect needed")
         screenshot(page, "drive-dashboard-disconnected-desktop", full_page=True)
