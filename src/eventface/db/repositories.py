@@ -664,8 +664,7 @@ class GoogleAccountRepository:
             return
         row.credentials = ""
         row.status, row.error, row.updated_at = AccountStatus.RECONNECT_NEEDED.value, reason, utcnow()
-        row.channel_id = row.channel_resource_id = row.channel_token_hash = None
-        row.channel_expires_at = None
+        self.clear_channel(account_id)
 
     def channel(self, account_id: int) -> ChannelState | None:
         return self._channel(self._row(account_id))
@@ -811,12 +810,6 @@ class SyncRunRepository:
             event_id: SyncActivity(runs, added, removed, errors)
             for event_id, runs, added, removed, errors in rows
         }
-
-    def event_of(self, run_id: int) -> int:
-        event_id = self.session.scalar(select(SyncRunRow.event_id).where(SyncRunRow.id == run_id))
-        if event_id is None:
-            raise NotFoundError(f"no sync run {run_id}")
-        return event_id
 
     def prune(self, event_id: int, keep: int) -> None:
         """Keeps the event's `keep` latest runs: the history is for people, not an audit log."""

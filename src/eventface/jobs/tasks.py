@@ -133,7 +133,7 @@ def sync_event(
         finished = datetime.now(UTC)
         with rt.transactions() as uow:
             sync.finish_sync(uow, event_id, finished, error)
-            sync.record_run(uow, run_id, finished, report.sync if report else None, error)
+            sync.record_run(uow, event_id, run_id, finished, report.sync if report else None, error)
     if error is None:
         return SyncOutcome("synced", report=report)
     return SyncOutcome("failed", error, report)

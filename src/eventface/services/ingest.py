@@ -20,7 +20,7 @@ from eventface.domain.models import IndexProgress, Photo, PhotoStatus, TaskStatu
 from eventface.errors import CursorExpiredError, InvalidInputError, PhotoGoneError
 from eventface.faces.pool import AnalysisFailure, Outcome
 from eventface.matching.index import VectorIndex
-from eventface.sources.base import ChangeFeed, PhotoSource, SourcePhoto, SourceUpdate
+from eventface.sources.base import ChangeFeed, PhotoSource, SourceUpdate
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +56,6 @@ class IndexReport:
 ProgressCallback = Callable[[int, int, int, int], None]  # done, total, failed, faces
 
 
-def sync_with_source(uow: UnitOfWork, event_id: int, listing: Iterable[SourcePhoto]) -> SyncResult:
-    """New and changed files become pending photos; files no longer listed are removed with their faces."""
-    return apply_update(uow, event_id, SourceUpdate(cursor="", photos=list(listing), complete=True))
-
-
 def apply_update(uow: UnitOfWork, event_id: int, update: SourceUpdate) -> SyncResult:
     """Records what the source reported: new and changed files become pending photos, and files
     that left it (missing from a complete listing, or reported removed) go with their faces."""
@@ -92,24 +87,24 @@ def apply_update(uow: UnitOfWork, event_id: int, update: SourceUpdate) -> SyncRe
     )
 
 
-def fetch_update(transactions: Transactions, event_id: int, source: PhotoSource) -> tuple[SourceUpdate, bool]:
+def fetch_update(transactions: Transactions, event_id: int, source: PhotoSource) -> SourceUpdate:
     """What changed at the source: a change feed is asked from the stored cursor, anything else is
-    listed in full. Returns the update and whether it should be stored as the new cursor."""
+    listed in full."""
     if not isinstance(source, ChangeFeed):
-        return SourceUpdate(cursor="", photos=list(source.list_photos()), complete=True), False
+        return SourceUpdate(cursor="", photos=list(source.list_photos()), complete=True)
     with transactions() as uow:
         cursor = uow.events.source_cursor(event_id)
     if cursor is None:
-        return source.snapshot(), True
+        return source.snapshot()
     try:
-        return source.changes(cursor), True
+        return source.changes(cursor)
     except CursorExpiredError as exc:
         # the one line the photographer's log shows for it; the new snapshot's cursor replaces it
         log.warning(
             "changes cursor no longer valid; listing the whole source again",
             extra={"fields": {"event": event_id, "reason": str(exc)}},
         )
-        return source.snapshot(), True
+        return source.snapshot()
 
 
 def create_task(uow: UnitOfWork, ref: str) -> IndexProgress:
@@ -139,14 +134,14 @@ def run_indexing(
         if event.engine != engine.name:
             raise InvalidInputError(f"event {event.id} is indexed with {event.engine!r}, not {engine.name!r}")
     try:
-        update, keep_cursor = fetch_update(transactions, event.id, source)
+        update = fetch_update(transactions, event.id, source)
     except Exception as exc:
         with transactions() as uow:
             uow.tasks.finish(task_id, TaskStatus.FAILED, str(exc))
         raise
     with transactions() as uow:
         sync = apply_update(uow, event.id, update)
-        if keep_cursor:
+        if isinstance(source, ChangeFeed):
             # in the same transaction as the rows it covers: a crash repeats the changes, never skips them
             uow.events.set_source_cursor(event.id, update.cursor)
         # photos left by an engine switch (even an interrupted one) are indexed again

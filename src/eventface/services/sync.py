@@ -112,7 +112,7 @@ def finish_sync(uow: UnitOfWork, event_id: int, now: datetime, error: str | None
 
 
 def record_run(
-    uow: UnitOfWork, run_id: int, now: datetime, result: SyncResult | None, error: str | None
+    uow: UnitOfWork, event_id: int, run_id: int, now: datetime, result: SyncResult | None, error: str | None
 ) -> None:
     """Closes the sync's entry in the event's activity list, keeping the list short."""
     if result is None:
@@ -127,7 +127,6 @@ def record_run(
             full_rescan=result.full_rescan,
             error=error,
         )
-    event_id = uow.sync_runs.event_of(run_id)
     uow.sync_runs.prune(event_id, keep=KEPT_RUNS)
 
 

@@ -33,6 +33,14 @@ class LoginRequiredError(Exception):
         self.next_path = next_path
 
 
+def local_path(next_path: str | None) -> str:
+    """`next_path` if it is a path on this site, else the dashboard: a login or Google sign-in
+    link must not bounce the photographer to another site."""
+    if next_path and next_path.startswith("/") and not next_path.startswith("//"):
+        return next_path
+    return "/events"
+
+
 def csrf_token(request: Request) -> str:
     token = request.session.get(SESSION_CSRF)
     if not isinstance(token, str):

@@ -28,7 +28,7 @@ from eventface.services import drive_push, google_accounts
 from eventface.settings import Settings
 from eventface.sources import google_oauth
 from eventface.sources.google_oauth import OAuthClient
-from eventface.web.auth import PageUser, check_csrf
+from eventface.web.auth import PageUser, check_csrf, local_path
 from eventface.web.context import Context, WebContext
 
 log = logging.getLogger(__name__)
@@ -57,13 +57,6 @@ def _back(next_path: str, **params: str) -> RedirectResponse:
     return RedirectResponse(f"{next_path}{separator}{urlencode(params)}", status_code=303)
 
 
-def _local(next_path: str | None) -> str:
-    # only a local path: the flow must not bounce the photographer to another site
-    if next_path and next_path.startswith("/") and not next_path.startswith("//"):
-        return next_path
-    return "/events"
-
-
 @router.get("/google/connect", include_in_schema=False)
 def connect(request: Request, context: Context, user: PageUser, next: str | None = None) -> RedirectResponse:
     if context.google_oauth is None:
@@ -72,7 +65,7 @@ def connect(request: Request, context: Context, user: PageUser, next: str | None
     url, verifier = google_oauth.authorization_url(
         context.google_oauth, _redirect_uri(context, request), state
     )
-    request.session[SESSION_FLOW] = {"state": state, "verifier": verifier, "next": _local(next)}
+    request.session[SESSION_FLOW] = {"state": state, "verifier": verifier, "next": local_path(next)}
     return RedirectResponse(url, status_code=303)
 
 
@@ -88,7 +81,7 @@ def callback(
     flow = request.session.pop(SESSION_FLOW, None)
     if context.google_oauth is None or not isinstance(flow, dict):
         return _back("/events", google_error="failed")
-    next_path = _local(flow.get("next"))
+    next_path = local_path(flow.get("next"))
     if not secrets.compare_digest(str(flow.get("state", "")), state):
         log.warning("Google sign-in came back with a wrong state", extra={"fields": {"user": user.id}})
         return _back(next_path, google_error="failed")

@@ -29,7 +29,7 @@ from eventface.errors import (
 from eventface.services import accounts, sync
 from eventface.services import events as event_service
 from eventface.web.api import latest_task, owned, start_indexing
-from eventface.web.auth import OptionalUser, PageUser, check_csrf, sign_in, sign_out
+from eventface.web.auth import OptionalUser, PageUser, check_csrf, local_path, sign_in, sign_out
 from eventface.web.context import Context, WebContext
 from eventface.web.i18n import language, translator
 from eventface.web.templating import render
@@ -84,13 +84,6 @@ PAGE_MESSAGES = (
 CsrfField = Annotated[str, Form(alias="csrf_token")]
 
 
-def _safe_next(next_path: str | None) -> str:
-    # only a local path: a login link must not bounce the photographer to another site
-    if next_path and next_path.startswith("/") and not next_path.startswith("//"):
-        return next_path
-    return "/events"
-
-
 def _see_other(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
@@ -102,7 +95,7 @@ def home(user: OptionalUser) -> RedirectResponse:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, context: Context, next: str | None = None) -> HTMLResponse:
-    return render(request, context, "login.html", next=_safe_next(next))
+    return render(request, context, "login.html", next=local_path(next))
 
 
 @router.post("/login", response_model=None)
@@ -126,10 +119,10 @@ def login(
             status_code=401,
             error=str(exc),
             email=email,
-            next=_safe_next(next),
+            next=local_path(next),
         )
     sign_in(request, user)
-    return _see_other(_safe_next(next))
+    return _see_other(local_path(next))
 
 
 @router.get("/signup", response_class=HTMLResponse)
@@ -206,12 +199,6 @@ def _google_panel(
     )
 
 
-def _reconnect_needed(event: Event, panel: GooglePanel) -> bool:
-    # as uow.events.google_account_state: a Drive event whose account is refused, or gone
-    usable = {a.id for a in panel.usable}
-    return event.source_kind is SourceKind.GOOGLE_DRIVE and event.google_account_id not in usable
-
-
 @router.get("/events", response_class=HTMLResponse)
 def dashboard(
     request: Request,
@@ -231,7 +218,7 @@ def dashboard(
                 uow.tasks.latest(s.event.id),
                 uow.events.auto_sync(s.event.id),
                 activity.get(s.event.id),
-                _reconnect_needed(s.event, panel),
+                uow.events.google_account_state(s.event.id) is AccountStatus.RECONNECT_NEEDED,
             )
             for s in summaries
         ]
@@ -354,7 +341,7 @@ def event_page(
         task=latest_task(context, event.id),
         auto_sync=auto_sync,
         sync_runs=runs,
-        drive=_drive_view(event, panel),
+        drive=_drive_view(event, panel, reconnect_needed=auto_sync.reconnect_needed),
         interval_choices=AUTO_SYNC_CHOICES,
         default_interval=context.settings.auto_sync_interval,
         guest_url=context.guest_url(request, event.slug),
@@ -373,14 +360,14 @@ class DriveView:
     can_reconnect: bool
 
 
-def _drive_view(event: Event, panel: GooglePanel) -> DriveView | None:
+def _drive_view(event: Event, panel: GooglePanel, *, reconnect_needed: bool) -> DriveView | None:
     if event.source_kind is not SourceKind.GOOGLE_DRIVE:
         return None
     account = next((a for a in panel.accounts if a.id == event.google_account_id), None)
     return DriveView(
         folder_url=DRIVE_FOLDER_URL + event.source_uri,
         account=account,
-        reconnect_needed=_reconnect_needed(event, panel),
+        reconnect_needed=reconnect_needed,
         can_reconnect=panel.configured,
     )
 
