@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -70,11 +71,16 @@ class Runtime:
     previews: ThumbnailStore  # screen-sized, for the lightbox: originals are too heavy for phones
     google: GoogleConnections  # Drive clients for connected Google accounts
     _engines: dict[str, FaceEngine] = field(default_factory=dict)
+    # one per engine: worker threads sharing this runtime take turns on its native models
+    _engine_locks: dict[str, threading.Lock] = field(default_factory=dict)
+    _building: threading.Lock = field(default_factory=threading.Lock)
 
     def face_engine(self, name: str) -> FaceEngine:
-        if name not in self._engines:
-            self._engines[name] = build_face_engine(self.settings, name)
-        return self._engines[name]
+        with self._building:  # two threads asking first must not load the models twice
+            if name not in self._engines:
+                self._engines[name] = build_face_engine(self.settings, name)
+            self._engine_locks.setdefault(name, threading.Lock())
+            return self._engines[name]
 
     def engine_info(self, name: str) -> EngineInfo:
         engine = self.face_engine(name)
@@ -94,7 +100,8 @@ class Runtime:
     def analyzer(self, name: str) -> Analyzer:
         workers = self.settings.worker_count
         if workers <= 1:
-            return InlineAnalyzer(self.face_engine(name), self.settings.max_image_pixels)
+            engine = self.face_engine(name)
+            return InlineAnalyzer(engine, self.settings.max_image_pixels, self._engine_locks[name])
         factory = functools.partial(build_face_engine, self.settings, name)
         return ProcessPoolAnalyzer(factory, workers, self.settings.max_image_pixels)
 

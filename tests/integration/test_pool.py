@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import functools
+import threading
 
+from eventface.domain.models import DetectedFace
+from eventface.faces.images import PhotoImage
 from eventface.faces.pool import AnalysisFailure, InlineAnalyzer, PhotoAnalysis, ProcessPoolAnalyzer
+from eventface.runtime import build_runtime
+from eventface.settings import Settings
 from tests.fakes.face_engine import ColourSquareEngine, CrashingEngine
 from tests.fakes.photos import jpeg_with_squares
 
@@ -70,3 +75,50 @@ def test_photos_in_flight_beside_a_crashing_one_are_retried_not_failed() -> None
     assert isinstance(by_key[99], AnalysisFailure)
     assert "crashed on this photo" in by_key[99].error
     assert all(isinstance(by_key[k], PhotoAnalysis) for k in (1, 2, 4, 5))
+
+
+class OverlapProbe(ColourSquareEngine):
+    """Records how many threads are inside `find_faces` at once; a first caller waits (up to a
+    deadline) for a second one to come in, which only an unguarded engine lets happen."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside = 0
+        self.most_inside = 0
+        self.changed = threading.Condition()
+
+    def find_faces(self, image: PhotoImage) -> list[DetectedFace]:
+        with self.changed:
+            self.inside += 1
+            self.most_inside = max(self.most_inside, self.inside)
+            self.changed.notify_all()
+            self.changed.wait_for(lambda: self.inside >= 2, timeout=1.0)
+        try:
+            return super().find_faces(image)
+        finally:
+            with self.changed:
+                self.inside -= 1
+                self.changed.notify_all()
+
+
+def test_jobs_on_two_threads_take_turns_on_the_runtimes_engine(settings: Settings) -> None:
+    # a resumed indexing run and a sync run on two worker threads of one runtime: the native
+    # models behind an engine crash (SIGSEGV) when two threads use them at once
+    rt = build_runtime(settings.model_copy(update={"workers": 1}))
+    probe = OverlapProbe()
+    rt._engines[probe.name] = probe  # the composition root's cache, filled by the test
+    photo = jpeg_with_squares([("red", (10, 10), 40)])
+    try:
+        threads = [
+            threading.Thread(target=lambda: list(rt.analyzer(probe.name).analyze_many([(1, photo)])))
+            for _ in range(2)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        rt.close()
+
+    assert probe.photos_seen == 2
+    assert probe.most_inside == 1

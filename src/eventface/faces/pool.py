@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -45,15 +46,23 @@ def analyze(engine: FaceEngine, data: bytes, max_pixels: int) -> Outcome:
 
 
 class InlineAnalyzer:
-    """Analyses in the calling process: for one worker, tests, and searches."""
+    """Analyses in the calling process: for one worker, tests, and searches.
 
-    def __init__(self, engine: FaceEngine, max_pixels: int) -> None:
+    Jobs on several threads (a resumed indexing run and a sync, say) may share one engine; its
+    native models are not thread-safe, so `lock`, shared by everyone using that engine, lets one
+    photo through at a time.
+    """
+
+    def __init__(self, engine: FaceEngine, max_pixels: int, lock: threading.Lock | None = None) -> None:
         self.engine = engine
         self.max_pixels = max_pixels
+        self.lock = lock or threading.Lock()
 
     def analyze_many(self, jobs: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, Outcome]]:
         for key, data in jobs:
-            yield key, analyze(self.engine, data, self.max_pixels)
+            with self.lock:
+                outcome = analyze(self.engine, data, self.max_pixels)
+            yield key, outcome
 
 
 # --- worker-process side: one engine per process, built by the initializer, models loaded on first use
