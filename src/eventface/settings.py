@@ -6,13 +6,14 @@ names (`AUTO_SYNC_INTERVAL`, `FACE_TOLERANCE`, `DATABASE_URL`) are accepted as t
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class EngineName(StrEnum):
@@ -81,6 +82,9 @@ class Settings(BaseSettings):
     # Guest searches allowed per client IP address per minute.
     search_rate_limit: Annotated[int, Field(validation_alias=_env("SEARCH_RATE_LIMIT"), ge=1)] = 30
     log_level: Annotated[str, Field(validation_alias=_env("LOG_LEVEL"))] = "INFO"
+    # Reverse proxies (addresses or CIDR networks, comma-separated) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed. Empty: the connecting address is the client's.
+    trusted_proxies: Annotated[list[str], NoDecode, Field(validation_alias=_env("TRUSTED_PROXIES"))] = []
 
     # The OAuth client photographers connect Google Drive through (README: "Google Drive").
     # Either the id and secret, or the client-secrets JSON downloaded from the Cloud console.
@@ -124,6 +128,20 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
         return value.rstrip("/") if value else None
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> list[str]:
+        items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+        networks = []
+        for item in (str(i).strip() for i in items):
+            if not item:
+                continue
+            try:
+                networks.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError as exc:
+                raise ValueError(f"TRUSTED_PROXIES: {item!r} is not an IP address or network") from exc
+        return networks
 
     @field_validator("drive_api_url")
     @classmethod

@@ -191,7 +191,7 @@ def test_creating_an_event_with_bad_input_is_422_with_the_reason(
     response = web.client.post("/api/events", json=body, headers=alice.auth)
 
     assert response.status_code == 422, response.text
-    assert response.json() == {"detail": message}
+    assert response.json() == {"detail": message, "code": "invalid_input"}
     assert web.client.get("/api/events", headers=alice.auth).json() == []
 
 

@@ -32,4 +32,5 @@ def web(
     shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
     out.print(f"eventface is running at [bold]http://{shown}:{port}[/] (Ctrl+C stops it)", highlight=False)
     # log_config=None: uvicorn's own lines go through our structured logging
-    uvicorn.run(app, host=host, port=port, log_config=None, server_header=False)
+    # proxy_headers=False: the app believes X-Forwarded-* from EVENTFACE_TRUSTED_PROXIES only
+    uvicorn.run(app, host=host, port=port, log_config=None, server_header=False, proxy_headers=False)

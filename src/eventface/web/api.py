@@ -21,6 +21,7 @@ from eventface.services import events as event_service
 from eventface.services import ingest, sync
 from eventface.web.auth import ApiUser
 from eventface.web.context import Context, WebContext
+from eventface.web.params import Id
 
 router = APIRouter(prefix="/api", tags=["photographer"])
 
@@ -220,13 +221,13 @@ def create_event(body: EventIn, request: Request, context: Context, user: ApiUse
 
 
 @router.get("/event/{event_id}", response_model=EventOut)
-def get_event(event_id: int, request: Request, context: Context, user: ApiUser) -> EventOut:
+def get_event(event_id: Id, request: Request, context: Context, user: ApiUser) -> EventOut:
     owned(context, user.id, event_id)
     return event_out(context, request, event_id)
 
 
 @router.delete("/event/{event_id}", response_model=MessageOut)
-def delete_event(event_id: int, context: Context, user: ApiUser) -> MessageOut:
+def delete_event(event_id: Id, context: Context, user: ApiUser) -> MessageOut:
     owned(context, user.id, event_id)
     rt = context.runtime
     with rt.transactions() as uow:
@@ -236,7 +237,7 @@ def delete_event(event_id: int, context: Context, user: ApiUser) -> MessageOut:
 
 @router.get("/event/{event_id}/photos", response_model=list[PhotoOut])
 def list_photos(
-    event_id: int, context: Context, user: ApiUser, offset: int = 0, limit: int = 100
+    event_id: Id, context: Context, user: ApiUser, offset: int = 0, limit: int = 100
 ) -> list[PhotoOut]:
     event = owned(context, user.id, event_id)
     with context.runtime.transactions() as uow:
@@ -255,14 +256,14 @@ def list_photos(
 
 
 @router.post("/event/{event_id}/index", response_model=TaskOut, status_code=202)
-def index_event(event_id: int, context: Context, user: ApiUser) -> JSONResponse:
+def index_event(event_id: Id, context: Context, user: ApiUser) -> JSONResponse:
     """Starts indexing (new, changed and removed photos); returns the run already going if there is one."""
     task, new = start_indexing(context, owned(context, user.id, event_id))
     return JSONResponse(task_out(task).model_dump(mode="json"), status_code=202 if new else 200)
 
 
 @router.get("/event/{event_id}/task", response_model=TaskOut)
-def event_task(event_id: int, context: Context, user: ApiUser) -> TaskOut:
+def event_task(event_id: Id, context: Context, user: ApiUser) -> TaskOut:
     owned(context, user.id, event_id)
     task = latest_task(context, event_id)
     if task is None:
@@ -285,7 +286,7 @@ def get_task(task_id: str, context: Context, user: ApiUser) -> TaskOut:
 
 @router.post("/event/{event_id}/auto-sync/enable", response_model=AutoSyncEnabledOut)
 def enable_auto_sync(
-    event_id: int, context: Context, user: ApiUser, body: Annotated[AutoSyncRequest | None, Body()] = None
+    event_id: Id, context: Context, user: ApiUser, body: Annotated[AutoSyncRequest | None, Body()] = None
 ) -> AutoSyncEnabledOut:
     owned(context, user.id, event_id)
     with context.runtime.transactions() as uow:
@@ -302,7 +303,7 @@ def enable_auto_sync(
 
 
 @router.post("/event/{event_id}/auto-sync/disable", response_model=MessageOut)
-def disable_auto_sync(event_id: int, context: Context, user: ApiUser) -> MessageOut:
+def disable_auto_sync(event_id: Id, context: Context, user: ApiUser) -> MessageOut:
     owned(context, user.id, event_id)
     with context.runtime.transactions() as uow:
         sync.disable_auto_sync(uow, str(event_id))
@@ -311,7 +312,7 @@ def disable_auto_sync(event_id: int, context: Context, user: ApiUser) -> Message
 
 
 @router.get("/event/{event_id}/auto-sync/status", response_model=AutoSyncStatusOut)
-def auto_sync_status(event_id: int, context: Context, user: ApiUser) -> AutoSyncStatusOut:
+def auto_sync_status(event_id: Id, context: Context, user: ApiUser) -> AutoSyncStatusOut:
     owned(context, user.id, event_id)
     with context.runtime.transactions() as uow:
         status = sync.auto_sync_status(uow, str(event_id))

@@ -15,19 +15,16 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 import numpy as np
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from PIL import Image
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from eventface import __version__
-from eventface.errors import AuthenticationError, EventfaceError, InvalidInputError, NotFoundError
 from eventface.faces.images import PhotoImage
 from eventface.jobs.queue import make_huey
 from eventface.jobs.tasks import register_tasks
@@ -36,10 +33,10 @@ from eventface.runtime import Runtime, build_runtime
 from eventface.secret_key import secret_key
 from eventface.settings import Settings
 from eventface.web import api, google, guest, pages
-from eventface.web.auth import LoginRequiredError
 from eventface.web.context import WebContext
+from eventface.web.errors import add_error_handlers
 from eventface.web.ratelimit import RateLimiter
-from eventface.web.templating import make_templates, render
+from eventface.web.templating import make_templates
 
 log = logging.getLogger(__name__)
 
@@ -101,12 +98,15 @@ def create_app(
         https_only=bool(settings.public_base_url and settings.public_base_url.startswith("https://")),
     )
     app.middleware("http")(_log_requests)
+    if settings.trusted_proxies:
+        # outermost, so that everything inside sees the client's address and scheme
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router)
     app.include_router(guest.router)
     app.include_router(google.router)
     app.include_router(pages.router)
-    _add_error_handlers(app, context)
+    add_error_handlers(app, context)
     return app
 
 
@@ -148,49 +148,6 @@ async def _log_requests(request: Request, call_next: Callable[[Request], Awaitab
                     }
                 },
             )
-
-
-def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", "")
-
-
-def _add_error_handlers(app: FastAPI, context: WebContext) -> None:
-    def answer(
-        request: Request, status: int, message: str, headers: dict[str, str] | None = None
-    ) -> Response:
-        if _wants_json(request):
-            return JSONResponse({"detail": message}, status_code=status, headers=headers)
-        return render(request, context, "error.html", status_code=status, status=status, message=message)
-
-    @app.exception_handler(LoginRequiredError)
-    async def login_required(request: Request, exc: LoginRequiredError) -> Response:
-        return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)
-
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> Response:
-        return answer(request, exc.status_code, str(exc.detail), dict(exc.headers or {}))
-
-    @app.exception_handler(NotFoundError)
-    async def not_found(request: Request, exc: NotFoundError) -> Response:
-        return answer(request, 404, str(exc))
-
-    @app.exception_handler(InvalidInputError)
-    async def invalid(request: Request, exc: InvalidInputError) -> Response:
-        return answer(request, 422, str(exc))
-
-    @app.exception_handler(AuthenticationError)
-    async def unauthenticated(request: Request, exc: AuthenticationError) -> Response:
-        return answer(request, 401, str(exc), {"WWW-Authenticate": "Bearer"})
-
-    @app.exception_handler(EventfaceError)
-    async def other(request: Request, exc: EventfaceError) -> Response:
-        return answer(request, 400, str(exc))
-
-    @app.exception_handler(RequestValidationError)
-    async def validation(request: Request, exc: RequestValidationError) -> Response:
-        if _wants_json(request):
-            return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
-        return answer(request, 422, "; ".join(str(e.get("msg", "")) for e in exc.errors()))
 
 
 def _blank_png() -> bytes:

@@ -30,6 +30,7 @@ from eventface.sources import google_oauth
 from eventface.sources.google_oauth import OAuthClient
 from eventface.web.auth import PageUser, check_csrf, local_path
 from eventface.web.context import Context, WebContext
+from eventface.web.params import Id
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ def callback(
 
 @router.post("/google/accounts/{account_id}/disconnect", include_in_schema=False)
 def disconnect(
-    account_id: int,
+    account_id: Id,
     request: Request,
     context: Context,
     user: PageUser,

@@ -27,6 +27,7 @@ from eventface.services import search as search_service
 from eventface.services.search import PhotoMatch, SearchResult, Selfie, SelfieReport
 from eventface.services.thumbnails import ThumbnailStore
 from eventface.web.context import Context, WebContext
+from eventface.web.params import Id
 from eventface.web.templating import render
 from eventface.web.zipstream import stream_zip
 
@@ -275,7 +276,7 @@ async def search(slug: str, request: Request, context: Context) -> SearchOut:
 
 
 @router.post("/api/e/{slug}/faces/{face_id}/search", response_model=SearchOut)
-def search_by_face(slug: str, face_id: int, request: Request, context: Context) -> SearchOut:
+def search_by_face(slug: str, face_id: Id, request: Request, context: Context) -> SearchOut:
     """ "More photos of this person": the photos of the person whose face (in this event) was picked."""
     event = guest_event(context, slug)
     _rate_limit(request, context)
@@ -299,7 +300,7 @@ def search_by_face(slug: str, face_id: int, request: Request, context: Context) 
 
 
 @router.get("/api/e/{slug}/photos/{photo_id}/faces", response_model=list[FaceOut])
-def photo_faces(slug: str, photo_id: int, context: Context) -> list[FaceOut]:
+def photo_faces(slug: str, photo_id: Id, context: Context) -> list[FaceOut]:
     event, photo = guest_photo(context, slug, photo_id)
     if not photo.width or not photo.height:
         return []
@@ -319,17 +320,17 @@ def photo_faces(slug: str, photo_id: int, context: Context) -> list[FaceOut]:
 
 
 @router.get("/e/{slug}/photos/{photo_id}/thumb", include_in_schema=False)
-def thumbnail(slug: str, photo_id: int, context: Context) -> Response:
+def thumbnail(slug: str, photo_id: Id, context: Context) -> Response:
     return _cached_image(context, context.runtime.thumbnails, slug, photo_id)
 
 
 @router.get("/e/{slug}/photos/{photo_id}/preview", include_in_schema=False)
-def preview(slug: str, photo_id: int, context: Context) -> Response:
+def preview(slug: str, photo_id: Id, context: Context) -> Response:
     return _cached_image(context, context.runtime.previews, slug, photo_id)
 
 
 @router.get("/e/{slug}/photos/{photo_id}/download")
-def download(slug: str, photo_id: int, context: Context) -> Response:
+def download(slug: str, photo_id: Id, context: Context) -> Response:
     """The original file, byte for byte."""
     event, photo = guest_photo(context, slug, photo_id)
     data = _read_original(context, event, photo)

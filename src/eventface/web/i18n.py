@@ -36,6 +36,15 @@ THAI: dict[str, str] = {
     "Something went wrong": "เกิดข้อผิดพลาด",
     "Back": "กลับ",
     "Page not found": "ไม่พบหน้านี้",
+    # error pages, by error code (web/errors.py PAGE_TEXTS)
+    "This page does not exist, or the link is no longer valid.": "ไม่มีหน้านี้ หรือลิงก์หมดอายุแล้ว",
+    "You are not allowed to do this. Reload the page and try again.": (
+        "คุณไม่มีสิทธิ์ทำรายการนี้ กรุณาโหลดหน้าใหม่แล้วลองอีกครั้ง"
+    ),
+    "Too many attempts. Please wait a minute and try again.": "ลองหลายครั้งเกินไป กรุณารอสักครู่แล้วลองใหม่",
+    "The server is busy right now. Please try again in a moment.": "เซิร์ฟเวอร์กำลังทำงานหนัก กรุณาลองใหม่อีกครั้ง",
+    "This file type is not supported.": "ไม่รองรับไฟล์ประเภทนี้",
+    "The request took too long. Please try again.": "คำขอใช้เวลานานเกินไป กรุณาลองใหม่",
     "Close": "ปิด",
     "Cancel": "ยกเลิก",
     # dashboard

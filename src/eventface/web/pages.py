@@ -32,6 +32,7 @@ from eventface.web.api import latest_task, owned, start_indexing
 from eventface.web.auth import OptionalUser, PageUser, check_csrf, local_path, sign_in, sign_out
 from eventface.web.context import Context, WebContext
 from eventface.web.i18n import language, translator
+from eventface.web.params import Id
 from eventface.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -319,7 +320,7 @@ def _new_event_form_again(
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)
 def event_page(
-    event_id: int, request: Request, context: Context, user: PageUser, page: Annotated[int, Query(ge=1)] = 1
+    event_id: Id, request: Request, context: Context, user: PageUser, page: Annotated[int, Query(ge=1)] = 1
 ) -> HTMLResponse:
     event = owned(context, user.id, event_id)
     with context.runtime.transactions() as uow:
@@ -374,7 +375,7 @@ def _drive_view(event: Event, panel: GooglePanel, *, reconnect_needed: bool) -> 
 
 @router.post("/events/{event_id}/index")
 def index_event(
-    event_id: int, request: Request, context: Context, user: PageUser, csrf: CsrfField
+    event_id: Id, request: Request, context: Context, user: PageUser, csrf: CsrfField
 ) -> Response:
     check_csrf(request, csrf)
     start_indexing(context, owned(context, user.id, event_id))
@@ -383,7 +384,7 @@ def index_event(
 
 @router.post("/events/{event_id}/delete", response_model=None)
 def delete_event(
-    event_id: int,
+    event_id: Id,
     request: Request,
     context: Context,
     user: PageUser,
@@ -401,7 +402,7 @@ def delete_event(
 
 
 @router.get("/events/{event_id}/qr.{kind}")
-def qr_code(event_id: int, kind: str, request: Request, context: Context, user: PageUser) -> Response:
+def qr_code(event_id: Id, kind: str, request: Request, context: Context, user: PageUser) -> Response:
     """The guest link as a QR code to print: SVG (any size) or a 1200 px PNG."""
     event = owned(context, user.id, event_id)
     qr = _qr(context.guest_url(request, event.slug))
