@@ -99,3 +99,13 @@ def test_secret_key_from_settings_wins_and_writes_no_file(tmp_path: Path) -> Non
     settings = Settings(data_dir=tmp_path, secret_key="k" * 40)
     assert secret_key(settings) == "k" * 40
     assert not (tmp_path / KEY_FILE).exists()
+
+
+def test_rate_limits_count_an_ipv6_client_by_its_64_network() -> None:
+    from eventface.web.ratelimit import client_key
+
+    assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
+    assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
+    assert client_key("::ffff:198.51.100.7") == "198.51.100.7"
+    assert client_key("198.51.100.7") == "198.51.100.7"
+    assert client_key("testclient") == "testclient"

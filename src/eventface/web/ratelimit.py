@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from collections import deque
@@ -31,3 +32,17 @@ class RateLimiter:
             if len(self._hits) > 10_000:  # forget idle clients so memory stays bounded
                 self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - self.window_s}
             return None
+
+
+def client_key(host: str) -> str:
+    """What a per-client limit counts by: the address, or its /64 for IPv6 (one phone, one
+    home or one mobile subscriber holds a whole /64, and can pick a new address in it at will)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
