@@ -12,7 +12,7 @@ from eventface.secret_key import KEY_FILE, secret_key
 from eventface.settings import Settings
 from eventface.web import guest
 from eventface.web.i18n import THAI, from_accept_language, translator
-from eventface.web.ratelimit import RateLimiter
+from eventface.web.ratelimit import RateLimiter, client_key
 from tests.fakes.photos import encode, picture
 
 TEMPLATES = Path(guest.__file__).parent / "templates"
@@ -102,8 +102,6 @@ def test_secret_key_from_settings_wins_and_writes_no_file(tmp_path: Path) -> Non
 
 
 def test_rate_limits_count_an_ipv6_client_by_its_64_network() -> None:
-    from eventface.web.ratelimit import client_key
-
     assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
     assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
     assert client_key("::ffff:198.51.100.7") == "198.51.100.7"
