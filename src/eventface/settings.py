@@ -102,6 +102,9 @@ class Settings(BaseSettings):
         "https://www.googleapis.com/drive/v3/"
     )
 
+    # Guests reach only what a search gave them: how long the photo, ZIP and face links it hands out work.
+    photo_link_hours: Annotated[float, Field(validation_alias=_env("PHOTO_LINK_HOURS"), gt=0, le=720)] = 24.0
+
     def __init__(self, **values: Any) -> None:
         aliases: dict[str, Any] = {
             name: field.validation_alias.choices[0]

@@ -12,8 +12,10 @@ from huey import Huey
 
 from eventface.jobs.tasks import Tasks
 from eventface.runtime import Runtime
+from eventface.secret_key import secret_key
 from eventface.settings import Settings
 from eventface.sources.google_oauth import OAuthClient
+from eventface.web.capabilities import Capabilities
 from eventface.web.ratelimit import RateLimiter
 
 
@@ -29,6 +31,12 @@ class WebContext:
     # one search at a time on the web process's face engine: its native models are not thread-safe,
     # and with two cores a second concurrent search would only slow the first
     search_lock: threading.Lock = field(default_factory=threading.Lock)
+    # signs the guest links a search hands out (web/capabilities.py)
+    capabilities: Capabilities = field(init=False)
+
+    def __post_init__(self) -> None:
+        ttl_s = self.settings.photo_link_hours * 3600
+        self.capabilities = Capabilities(secret_key(self.settings), ttl_s)
 
     def base_url(self, request: Request) -> str:
         return self.settings.public_base_url or str(request.base_url).rstrip("/")
