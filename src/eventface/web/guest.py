@@ -392,15 +392,18 @@ def gallery(
     context: Context,
     album: str | None = None,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=GALLERY_PAGE_PHOTOS)] = GALLERY_PAGE_PHOTOS,
 ) -> GalleryOut:
     """A gallery event's indexed photos, all or one album's (a folder under the event's folder),
     a page at a time; 404 for a private event, whose photos are found only by searching."""
-    return _gallery(context, guest_event(context, slug), album, page)
+    return _gallery(context, guest_event(context, slug), album, page, per_page)
 
 
-def _gallery(context: WebContext, event: Event, album: str | None, page: int) -> GalleryOut:
+def _gallery(
+    context: WebContext, event: Event, album: str | None, page: int, per_page: int = GALLERY_PAGE_PHOTOS
+) -> GalleryOut:
     with context.runtime.transactions() as uow:
-        found = guest_access.gallery_page(uow, event, album, page, GALLERY_PAGE_PHOTOS)
+        found = guest_access.gallery_page(uow, event, album, page, per_page)
     return GalleryOut(
         albums=[AlbumOut(name=a.name, photos=a.photos) for a in found.albums],
         total=found.total,
