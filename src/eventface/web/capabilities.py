@@ -19,6 +19,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -32,11 +33,18 @@ BUCKET_S = 3600.0
 MAX_TOKEN_CHARS = 12_000  # a ZIP of 1000 photos with far-apart ids, with room to spare
 _TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 
-PHOTO = b"p"
+PHOTO = b"p"  # a photo a search found
+BROWSED_PHOTO = b"g"  # a photo of a gallery: it works only while the event is a gallery
 FACE = b"f"
 PHOTOS = b"z"
 
 INVALID_LINK = "this link is not valid or has expired: search again to get a new one"
+
+
+@dataclass(frozen=True)
+class GivenPhoto:
+    photo_id: int
+    browsed: bool  # handed out by a gallery, not by a search
 
 
 class Capabilities:
@@ -50,17 +58,18 @@ class Capabilities:
         self.bucket_s = min(BUCKET_S, ttl_s)
         self.clock = clock
 
-    def photo(self, event_id: int, photo_id: int) -> str:
-        return self._seal(PHOTO, event_id, _varints([photo_id]))
+    def photo(self, event_id: int, photo_id: int, *, browsed: bool = False) -> str:
+        return self._seal(BROWSED_PHOTO if browsed else PHOTO, event_id, _varints([photo_id]))
 
-    def open_photo(self, event_id: int, token: str) -> int:
-        return _single(self._open(PHOTO, event_id, token))
+    def open_photo(self, event_id: int, token: str) -> GivenPhoto:
+        kind, body = self._open((PHOTO, BROWSED_PHOTO), event_id, token)
+        return GivenPhoto(_single(body), browsed=kind == BROWSED_PHOTO)
 
     def face(self, event_id: int, face_id: int) -> str:
         return self._seal(FACE, event_id, _varints([face_id]))
 
     def open_face(self, event_id: int, token: str) -> int:
-        return _single(self._open(FACE, event_id, token))
+        return _single(self._open((FACE,), event_id, token)[1])
 
     def photos(self, event_id: int, photo_ids: Iterable[int]) -> str:
         """One token for a set of photos (a ZIP): sorted ids as varint deltas, so it stays short."""
@@ -70,7 +79,7 @@ class Capabilities:
 
     def open_photos(self, event_id: int, token: str) -> list[int]:
         ids, total = [], 0
-        for delta in _read_varints(self._open(PHOTOS, event_id, token)):
+        for delta in _read_varints(self._open((PHOTOS,), event_id, token)[1]):
             total += delta
             ids.append(total)
         return ids
@@ -82,16 +91,16 @@ class Capabilities:
         payload = expires_at.to_bytes(_EXPIRY_BYTES, "big") + body
         return _b64(payload + self._mac(kind, event_id, payload))
 
-    def _open(self, kind: bytes, event_id: int, token: str) -> bytes:
+    def _open(self, kinds: tuple[bytes, ...], event_id: int, token: str) -> tuple[bytes, bytes]:
+        """The kind (one of `kinds`) and body of a valid, unexpired token of the event."""
         raw = _unb64(token)
         if raw is None or len(raw) <= _EXPIRY_BYTES + _MAC_BYTES:
             raise NotFoundError(INVALID_LINK)
         payload, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
-        if not hmac.compare_digest(mac, self._mac(kind, event_id, payload)):
+        kind = next((k for k in kinds if hmac.compare_digest(mac, self._mac(k, event_id, payload))), None)
+        if kind is None or int.from_bytes(payload[:_EXPIRY_BYTES], "big") <= self.clock():
             raise NotFoundError(INVALID_LINK)
-        if int.from_bytes(payload[:_EXPIRY_BYTES], "big") <= self.clock():
-            raise NotFoundError(INVALID_LINK)
-        return payload[_EXPIRY_BYTES:]
+        return kind, payload[_EXPIRY_BYTES:]
 
     def _mac(self, kind: bytes, event_id: int, payload: bytes) -> bytes:
         # fixed-width kind and event id first: no two (kind, event, payload) give the same message

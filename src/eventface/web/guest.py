@@ -26,7 +26,7 @@ from eventface.services import guest_access
 from eventface.services import search as search_service
 from eventface.services.search import PhotoMatch, SearchResult, Selfie, SelfieReport
 from eventface.web import photo_files
-from eventface.web.capabilities import MAX_TOKEN_CHARS
+from eventface.web.capabilities import INVALID_LINK, MAX_TOKEN_CHARS
 from eventface.web.context import Context, WebContext
 from eventface.web.downloads import safe_base_name
 from eventface.web.templating import render
@@ -144,13 +144,18 @@ def guest_event(context: WebContext, slug: str) -> Event:
 def given_photo(context: WebContext, slug: str, token: str) -> tuple[Event, Photo]:
     """The photo a guest link opens, if it may still be served; else NotFoundError, whatever the reason."""
     event = guest_event(context, slug)
-    photo_id = context.capabilities.open_photo(event.id, token)
+    given = context.capabilities.open_photo(event.id, token)
+    # a gallery's links close with the gallery; what a search found stays found
+    if given.browsed and event.visibility is not EventVisibility.GALLERY:
+        raise NotFoundError(INVALID_LINK)
     with context.runtime.transactions() as uow:
-        return event, guest_access.served_photo(uow, event, photo_id)
+        return event, guest_access.served_photo(uow, event, given.photo_id)
 
 
-def photo_out(context: WebContext, event: Event, photo_id: int, name: str) -> PhotoOut:
-    token = context.capabilities.photo(event.id, photo_id)
+def photo_out(
+    context: WebContext, event: Event, photo_id: int, name: str, *, browsed: bool = False
+) -> PhotoOut:
+    token = context.capabilities.photo(event.id, photo_id, browsed=browsed)
     base = f"/e/{event.slug}/p/{token}"
     return PhotoOut(
         photo_id=photo_id,
@@ -259,7 +264,7 @@ def guest_page(
     with context.runtime.transactions() as uow:
         summary = uow.events.summary(event.id)
         cover_photo = guest_access.cover(uow, event)
-    cover = photo_out(context, event, cover_photo.id, cover_photo.name) if cover_photo else None
+    cover = photo_out(context, event, cover_photo.id, cover_photo.name, browsed=True) if cover_photo else None
     browse = _gallery(context, event, album, page) if event.visibility is EventVisibility.GALLERY else None
     return render(
         request,
@@ -410,7 +415,7 @@ def _gallery(
         album=found.album,
         page=found.page,
         next_page=found.page + 1 if found.has_next else None,
-        photos=[photo_out(context, event, p.id, p.name) for p in found.photos],
+        photos=[photo_out(context, event, p.id, p.name, browsed=True) for p in found.photos],
     )
 
 
