@@ -168,7 +168,8 @@ def test_photographer_indexes_and_guest_finds_and_downloads_on_desktop(
         # all of them, as one ZIP of the originals
         slug = guest_url.rsplit("/", 1)[1]
         expect(page.locator("#download-all")).to_have_attribute(
-            "href", re.compile(rf"^/e/{re.escape(slug)}/download\.zip\?ids=[\d,]+$")
+            "href",
+            re.compile(rf"^/e/{re.escape(slug)}/z/[A-Za-z0-9_-]+/download$"),  # a signed list
         )
         with page.expect_download() as everything:
             page.locator("#download-all").click()
