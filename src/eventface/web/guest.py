@@ -26,7 +26,7 @@ from eventface.services import guest_access
 from eventface.services import search as search_service
 from eventface.services.search import PhotoMatch, SearchResult, Selfie, SelfieReport
 from eventface.web import photo_files
-from eventface.web.capabilities import INVALID_LINK, MAX_TOKEN_CHARS
+from eventface.web.capabilities import MAX_TOKEN_CHARS
 from eventface.web.context import Context, WebContext
 from eventface.web.downloads import safe_base_name
 from eventface.web.templating import render
@@ -145,11 +145,8 @@ def given_photo(context: WebContext, slug: str, token: str) -> tuple[Event, Phot
     """The photo a guest link opens, if it may still be served; else NotFoundError, whatever the reason."""
     event = guest_event(context, slug)
     given = context.capabilities.open_photo(event.id, token)
-    # a gallery's links close with the gallery; what a search found stays found
-    if given.browsed and event.visibility is not EventVisibility.GALLERY:
-        raise NotFoundError(INVALID_LINK)
     with context.runtime.transactions() as uow:
-        return event, guest_access.served_photo(uow, event, given.photo_id)
+        return event, guest_access.served_photo(uow, event, given.photo_id, browsed=given.browsed)
 
 
 def photo_out(
