@@ -344,13 +344,15 @@ def test_a_private_event_cannot_be_browsed(events: Events) -> None:
         f"/api/event/{events.wedding.id}", json={"visibility": "gallery"}, headers=events.alice.auth
     )
     assert patched.status_code == 200 and patched.json()["visibility"] == "gallery"
-    browsed = web.client.get(f"/api/e/{slug}/gallery").json()["photos"][0]
+    browsed = {p["name"]: p for p in web.client.get(f"/api/e/{slug}/gallery").json()["photos"]}["pair.jpg"]
+    (browsed_face, _) = web.client.get(browsed["faces_url"]).json()
     found = events.given_photos("red")["red.jpg"]
     assert web.client.get(browsed["thumbnail_url"]).status_code == 200
     private = {"visibility": "private"}
     web.client.patch(f"/api/event/{events.wedding.id}", json=private, headers=events.alice.auth)
     assert web.client.get(f"/api/e/{slug}/gallery").status_code == 404
-    assert web.client.get(browsed["thumbnail_url"]).status_code == 404  # the gallery's links close with it
+    for closed in (browsed["thumbnail_url"], browsed["faces_url"], browsed_face["search_url"]):
+        assert fetch(web, closed).status_code == 404, closed  # the gallery's links close with it
     assert web.client.get(found["thumbnail_url"]).status_code == 200  # what a search found stays found
     other = web.client.patch(
         f"/api/event/{events.party.id}", json={"visibility": "gallery"}, headers=events.alice.auth

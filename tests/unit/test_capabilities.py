@@ -21,7 +21,7 @@ def test_a_photo_link_is_short_and_opens_only_its_photo_in_its_event() -> None:
     token = caps.photo(7, 123_456)
 
     assert len(token) <= 32  # /e/<slug>/p/<token>/thumb stays short
-    assert caps.open_photo(7, token).photo_id == 123_456
+    assert caps.open_photo(7, token).id == 123_456
     assert not caps.open_photo(7, token).browsed
     assert caps.open_photo(7, caps.photo(7, 5, browsed=True)).browsed
     with pytest.raises(NotFoundError):
@@ -48,7 +48,7 @@ def test_links_expire_after_the_ttl_and_one_bucket_at_most() -> None:
     token = caps.photo(1, 2)
 
     caps.clock = lambda: NOW + caps.ttl_s  # at least a ttl...
-    assert caps.open_photo(1, token).photo_id == 2
+    assert caps.open_photo(1, token).id == 2
     caps.clock = lambda: NOW + caps.ttl_s + caps.bucket_s  # ...and not a bucket more
     with pytest.raises(NotFoundError):
         caps.open_photo(1, token)

@@ -140,7 +140,7 @@ def test_a_selfie_finds_exactly_that_persons_photos(guests: Guests) -> None:
         found = re.fullmatch(rf"/e/{slug}/p/({TOKEN})/thumb", match["thumbnail_url"])
         assert found, match["thumbnail_url"]
         token = found.group(1)
-        assert capabilities.open_photo(guests.wedding.id, token).photo_id == photo_id  # signed for it
+        assert capabilities.open_photo(guests.wedding.id, token).id == photo_id  # signed for it
         assert (match["preview_url"], match["download_url"], match["faces_url"]) == (
             f"/e/{slug}/p/{token}/preview",
             f"/e/{slug}/p/{token}/download",

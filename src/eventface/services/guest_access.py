@@ -36,11 +36,17 @@ class GalleryPage:
     has_next: bool
 
 
-def served_photo(uow: UnitOfWork, event: Event, photo_id: int, *, browsed: bool = False) -> Photo:
-    """The event's photo if it may be served to a guest (it is indexed, and a gallery's photo
-    only while the event is a gallery: what a search found stays found); NotFoundError otherwise."""
+def check_still_open(event: Event, *, browsed: bool) -> None:
+    """What a gallery handed out (a photo, a face in it) works only while the event is a gallery;
+    what a search found stays found. NotFoundError otherwise."""
     if browsed and event.visibility is not EventVisibility.GALLERY:
         raise NotFoundError("this event's photos are found by searching, not browsed")
+
+
+def served_photo(uow: UnitOfWork, event: Event, photo_id: int, *, browsed: bool = False) -> Photo:
+    """The event's photo if it may be served to a guest (it is indexed, and `check_still_open`);
+    NotFoundError otherwise."""
+    check_still_open(event, browsed=browsed)
     found = uow.photos.indexed_by_ids(event.id, [photo_id])
     if not found:
         raise NotFoundError("no such photo in this event")

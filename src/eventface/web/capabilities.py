@@ -35,15 +35,18 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 
 PHOTO = b"p"  # a photo a search found
 BROWSED_PHOTO = b"g"  # a photo of a gallery: it works only while the event is a gallery
-FACE = b"f"
+FACE = b"f"  # a face in a photo a search found
+BROWSED_FACE = b"h"  # a face in a gallery's photo
 PHOTOS = b"z"
 
 INVALID_LINK = "this link is not valid or has expired: search again to get a new one"
 
 
 @dataclass(frozen=True)
-class GivenPhoto:
-    photo_id: int
+class Given:
+    """What a link opens: a photo's or a face's id."""
+
+    id: int
     browsed: bool  # handed out by a gallery, not by a search
 
 
@@ -61,15 +64,16 @@ class Capabilities:
     def photo(self, event_id: int, photo_id: int, *, browsed: bool = False) -> str:
         return self._seal(BROWSED_PHOTO if browsed else PHOTO, event_id, _varints([photo_id]))
 
-    def open_photo(self, event_id: int, token: str) -> GivenPhoto:
+    def open_photo(self, event_id: int, token: str) -> Given:
         kind, body = self._open((PHOTO, BROWSED_PHOTO), event_id, token)
-        return GivenPhoto(_single(body), browsed=kind == BROWSED_PHOTO)
+        return Given(_single(body), browsed=kind == BROWSED_PHOTO)
 
-    def face(self, event_id: int, face_id: int) -> str:
-        return self._seal(FACE, event_id, _varints([face_id]))
+    def face(self, event_id: int, face_id: int, *, browsed: bool = False) -> str:
+        return self._seal(BROWSED_FACE if browsed else FACE, event_id, _varints([face_id]))
 
-    def open_face(self, event_id: int, token: str) -> int:
-        return _single(self._open((FACE,), event_id, token)[1])
+    def open_face(self, event_id: int, token: str) -> Given:
+        kind, body = self._open((FACE, BROWSED_FACE), event_id, token)
+        return Given(_single(body), browsed=kind == BROWSED_FACE)
 
     def photos(self, event_id: int, photo_ids: Iterable[int]) -> str:
         """One token for a set of photos (a ZIP): sorted ids as varint deltas, so it stays short."""

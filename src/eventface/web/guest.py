@@ -146,7 +146,7 @@ def given_photo(context: WebContext, slug: str, token: str) -> tuple[Event, Phot
     event = guest_event(context, slug)
     given = context.capabilities.open_photo(event.id, token)
     with context.runtime.transactions() as uow:
-        return event, guest_access.served_photo(uow, event, given.photo_id, browsed=given.browsed)
+        return event, guest_access.served_photo(uow, event, given.id, browsed=given.browsed)
 
 
 def photo_out(
@@ -325,13 +325,14 @@ def search_by_face(slug: str, token: Token, request: Request, context: Context) 
     """ "More photos of this person": the photos of the person whose face (a signed link from a
     photo's faces) was picked."""
     event = guest_event(context, slug)
-    face_id = context.capabilities.open_face(event.id, token)
+    face = context.capabilities.open_face(event.id, token)
+    guest_access.check_still_open(event, browsed=face.browsed)
     _rate_limit(request, context)
     rt = context.runtime
     engine = rt.face_engine(event.engine)
     with context.search_lock, rt.transactions() as uow:
         matches = search_service.find_photos_like(
-            uow, rt.index, engine, str(event.id), face_id, rt.search_limits(engine)
+            uow, rt.index, engine, str(event.id), face.id, rt.search_limits(engine)
         )
     return search_out(context, event, matches, [])
 
@@ -339,7 +340,10 @@ def search_by_face(slug: str, token: Token, request: Request, context: Context) 
 @router.get("/api/e/{slug}/p/{token}/faces", response_model=list[FaceOut], responses={404: {}})
 def photo_faces(slug: str, token: Token, context: Context) -> list[FaceOut]:
     """The faces in a photo the guest was given, each with its "more photos of this person" link."""
-    event, photo = given_photo(context, slug, token)
+    event, caps = guest_event(context, slug), context.capabilities
+    given = caps.open_photo(event.id, token)  # its faces' links are a gallery's if it is
+    with context.runtime.transactions() as uow:
+        photo = guest_access.served_photo(uow, event, given.id, browsed=given.browsed)
     if not photo.width or not photo.height:
         return []
     with context.runtime.transactions() as uow:
@@ -351,7 +355,7 @@ def photo_faces(slug: str, token: Token, context: Context) -> list[FaceOut]:
             top=round(f.box.top / h, 4),
             width=round(f.box.width / w, 4),
             height=round(f.box.height / h, 4),
-            search_url=f"/api/e/{slug}/f/{context.capabilities.face(event.id, f.id)}/search",
+            search_url=f"/api/e/{slug}/f/{caps.face(event.id, f.id, browsed=given.browsed)}/search",
         )
         for f in faces
     ]
