@@ -171,7 +171,10 @@ def seeded(drive_server: Server, drive: FakeDrive, tmp_path_factory: pytest.Temp
         local_folder = tmp_path_factory.mktemp("office")
         (local_folder / "team.jpg").write_bytes(photo("green"))
         with rt.transactions() as uow:
-            local = events.create_event(uow, "Office party", local_folder, "fake", owner_id=user.id)
+            policy = events.FolderPolicy.anywhere_but_data(data_dir)
+            local = events.create_event(
+                uow, "Office party", local_folder, "fake", owner_id=user.id, policy=policy
+            )
     finally:
         rt.close()
     return Seeded(drive_server, drive, wedding, folder, studio, local)

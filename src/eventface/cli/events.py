@@ -54,7 +54,8 @@ def create(
         else:
             assert folder is not None
             with rt.transactions() as uow:
-                event = event_service.create_event(uow, name, folder, engine, owner)
+                policy = event_service.FolderPolicy.anywhere_but_data(rt.settings.data_dir)
+                event = event_service.create_event(uow, name, folder, engine, owner, policy=policy)
             where = event.source_uri
     out.print(f"Created event {event.name!r} on {where}", highlight=False)
     out.print(f"Index it with: eventface index {event.id}", highlight=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import typer
 from rich.console import Console
@@ -50,5 +51,7 @@ def welcome(data_dir: DataDir = None) -> None:
 
 
 def main() -> None:
+    # before anything is written: the data dir, database, logs, keys and thumbnails are the owner's alone
+    os.umask(0o077)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app()
