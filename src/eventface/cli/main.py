@@ -10,6 +10,7 @@ from rich.console import Console
 
 from eventface import __version__
 from eventface.cli import database, drive, events, users
+from eventface.cli.doctor import doctor
 from eventface.cli.indexing import index
 from eventface.cli.options import DataDir, runtime
 from eventface.cli.searching import search
@@ -29,6 +30,7 @@ app.command("index")(index)
 app.command("search")(search)
 app.command("sync")(sync)
 app.command("web")(web)
+app.command("doctor")(doctor)
 
 
 @app.command("welcome")
