@@ -256,6 +256,7 @@ def test_a_drive_events_page_shows_its_folder_account_and_sync_activity(
         expect(runs.nth(2).locator(".full-listing")).to_have_text("full listing")
         # the server reads the thumbnails from Drive with the event's account
         expect(page.locator("#photo-grid li")).to_have_count(4)
+        page.locator("#photo-grid").scroll_into_view_if_needed()  # lazy images load near the viewport
         page.wait_for_function(
             "() => [...document.querySelectorAll('#photo-grid img')]"
             ".every((img) => img.complete && img.naturalWidth > 0)"

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from eventface.errors import PhotoGoneError, SourceUnavailableError
 from eventface.services.events import CONTROL_CHARACTERS, FOLDER_REFUSED
 from tests.conftest import WritePhoto
 from tests.server.conftest import CLI_TIMEOUT_S, EVENTFACE, eventface_env, run_cli
@@ -18,7 +21,7 @@ from tests.web.conftest import MakeWeb, Photographer, Web
 RED: list[tuple[str, tuple[int, int], int]] = [("red", (40, 40), 60)]
 
 
-def create(web: Web, owner: Photographer, folder: str | Path, name: str = "Gala") -> tuple[int, object]:
+def create(web: Web, owner: Photographer, folder: str | Path, name: str = "Gala") -> tuple[int, Any]:
     response = web.client.post("/api/events", json={"name": name, "folder": str(folder)}, headers=owner.auth)
     return response.status_code, response.json()
 
@@ -170,3 +173,22 @@ def test_an_event_name_with_control_characters_is_refused(
         422,
         {"detail": CONTROL_CHARACTERS, "code": "invalid_input"},
     )
+
+
+def test_an_event_folder_swapped_for_a_symlink_later_reads_nothing_from_its_target(
+    roots: tuple[Web, Photographer, Path], tmp_path: Path, write_photo: WritePhoto
+) -> None:
+    web, alice, root = roots
+    status, body = create(web, alice, root / "wedding")
+    assert status == 201
+    secret = write_photo(tmp_path / "private" / "a.jpg", RED).parent
+    shutil.rmtree(root / "wedding")
+    (root / "wedding").symlink_to(secret)  # e.g. by a sync tool writing into the root
+
+    with web.transaction() as uow:
+        event = uow.events.get(body["id"])
+    with web.runtime.source(event) as source:
+        with pytest.raises(SourceUnavailableError, match="now a link"):
+            list(source.list_photos())
+        with pytest.raises(PhotoGoneError, match="outside the event folder"):
+            source.read("a.jpg")

@@ -72,26 +72,24 @@ class FolderPolicy:
             raise self._refusal(f"photo folder is not readable: {text}")
         if self.holds_own_files(resolved):
             raise self._refusal(f"{text} holds eventface's own data (the data dir): choose another folder")
-        if self.roots is not None and not any(_inside(resolved, root) for root in self.resolved_roots()):
+        if self.roots is not None and not any(resolved.is_relative_to(r) for r in self.resolved_roots()):
             raise InvalidInputError(FOLDER_REFUSED)
         return resolved
 
     def holds_own_files(self, resolved: Path) -> bool:
         """Would an event on this (resolved) folder reach the data dir's database, keys or thumbnails?"""
         data = self.data_dir.resolve()
-        if _inside(data, resolved):  # the data dir itself, or a folder above it
+        if data.is_relative_to(resolved):  # the data dir itself, or a folder above it
             return True
-        return _inside(resolved, data) and not _inside(resolved, (data / DATA_DIR_PHOTOS).resolve())
+        return resolved.is_relative_to(data) and not resolved.is_relative_to(
+            (data / DATA_DIR_PHOTOS).resolve()
+        )
 
     def resolved_roots(self) -> list[Path]:
         return [root.resolve() for root in self.roots or ()]
 
     def _refusal(self, reason: str) -> InvalidInputError:
         return InvalidInputError(FOLDER_REFUSED if self.roots is not None else reason)
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    return path == folder or path.is_relative_to(folder)
 
 
 def create_event(
