@@ -99,6 +99,7 @@ def test_the_new_event_form_offers_the_roots_subfolders_relative_to_their_root(
     web, _, root = roots
     write_photo(root / "wedding" / "ceremony" / "b.jpg", RED)
     write_photo(root / "wedding" / "ceremony" / "c.jpg", RED)
+    write_photo(root / "wedding" / "ceremony" / "guests" / "too-deep" / "d.jpg", RED)  # level 4: not read
     (root / ".hidden").mkdir()
     (root / "birthday").mkdir()
     csrf = web.login("alice@example.com")
@@ -109,8 +110,9 @@ def test_the_new_event_form_offers_the_roots_subfolders_relative_to_their_root(
 
     assert folders == [
         (str(root / "birthday"), "birthday (0 photos)"),
-        (str(root / "wedding"), "wedding (3 photos)"),
-        (str(root / "wedding" / "ceremony"), "wedding/ceremony (2 photos)"),
+        (str(root / "wedding"), "wedding (3+ photos)"),
+        (str(root / "wedding" / "ceremony"), "wedding/ceremony (2+ photos)"),
+        (str(root / "wedding" / "ceremony" / "guests"), "wedding/ceremony/guests (0+ photos)"),
     ]
     created = web.client.post(
         "/events",

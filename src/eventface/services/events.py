@@ -129,34 +129,37 @@ def photo_folders(policy: FolderPolicy) -> list[PhotoFolder]:
     Reads at most MAX_DIRS_READ folders and returns at most MAX_FOLDERS; hidden folders,
     symlinks (they may lead out of the root) and unreadable folders are left out.
     """
-    budget = [MAX_DIRS_READ]
-    found: list[PhotoFolder] = []
-    for root in policy.resolved_roots():
-        if root.is_dir():
-            found.extend(_walk(root, root, 0, policy, budget)[0][1:])  # [0] is the root itself
+    walk = _FolderWalk(policy)
+    found = [f for root in policy.resolved_roots() if root.is_dir() for f in walk.subfolders(root)]
     return found[:MAX_FOLDERS]
 
 
-def _walk(
-    root: Path, folder: Path, depth: int, policy: FolderPolicy, budget: list[int]
-) -> tuple[list[PhotoFolder], int, bool]:
-    """The folder and its subfolders, with its photo count and whether everything below was counted."""
-    budget[0] -= 1
-    photos, subfolders = _read_folder(folder)
-    below: list[PhotoFolder] = []
-    counted_all = True
-    for sub in subfolders:
-        if depth + 1 > FOLDER_DEPTH or budget[0] <= 0:
-            counted_all = False
-            continue
-        if policy.holds_own_files(sub):
-            continue
-        folders, count, complete = _walk(root, sub, depth + 1, policy, budget)
-        below.extend(folders)
-        photos += count
-        counted_all = counted_all and complete
-    here = PhotoFolder(root, folder, folder.relative_to(root).as_posix(), photos, counted_all)
-    return [here, *below], photos, counted_all
+class _FolderWalk:
+    """Walks photo roots FOLDER_DEPTH levels deep, reading at most MAX_DIRS_READ folders in all."""
+
+    def __init__(self, policy: FolderPolicy) -> None:
+        self.policy = policy
+        self.reads_left = MAX_DIRS_READ
+
+    def subfolders(self, root: Path) -> list[PhotoFolder]:
+        return self._walk(root, root, 0)[1:]  # [0] is the root itself
+
+    def _walk(self, root: Path, folder: Path, depth: int) -> list[PhotoFolder]:
+        """The folder (its photos counted with those of the subfolders read) and its subfolders."""
+        self.reads_left -= 1
+        photos, subfolders = _read_folder(folder)
+        below: list[PhotoFolder] = []
+        counted_all = True
+        for sub in subfolders:
+            if depth == FOLDER_DEPTH or self.reads_left <= 0:
+                counted_all = False
+            elif not self.policy.holds_own_files(sub):
+                tree = self._walk(root, sub, depth + 1)
+                photos += tree[0].photos
+                counted_all = counted_all and tree[0].counted_all
+                below.extend(tree)
+        here = PhotoFolder(root, folder, folder.relative_to(root).as_posix(), photos, counted_all)
+        return [here, *below]
 
 
 def _read_folder(folder: Path) -> tuple[int, list[Path]]:
