@@ -84,8 +84,8 @@ class Settings(BaseSettings):
     # The job queue: unset means SQLite in the data dir (queue.db); redis://... to scale out.
     queue_url: Annotated[str | None, Field(validation_alias=_env("QUEUE_URL", original=True))] = None
 
-    # Signs session cookies (and, later, encrypts stored credentials). Unset: a random key is made
-    # once and kept in <data dir>/secret.key (permissions 0600).
+    # Signs session cookies (stored Google grants have their own key, encryption_key). Unset: a
+    # random key is made once and kept in <data dir>/secret.key (permissions 0600).
     secret_key: Annotated[SecretStr | None, Field(validation_alias=_env("SECRET_KEY"))] = None
     # The address guests and Google reach this server at, for guest links and QR codes printed
     # outside a browser (CLI), and Drive push notifications (https only). Unset: the address

@@ -34,7 +34,8 @@ CLI_TIMEOUT_S = 120
 TAIL_LINES = 60
 POLL_S = 0.1
 CLEAN_EXITS = {0, -signal.SIGTERM}
-SERVER_ENV = {"EVENTFACE_WORKERS": "1", "COLUMNS": "200"}
+# the cheap argon2 cost for the tests' own accounts (benchmarks/login_storm.py measures the real one)
+SERVER_ENV = {"EVENTFACE_WORKERS": "1", "COLUMNS": "200", "EVENTFACE_PASSWORD_HASH_COST": "test"}
 
 
 def eventface_env() -> dict[str, str]:
