@@ -136,9 +136,10 @@ class Servers:
         self.root = root
         self.started: list[Server] = []
 
-    def start(self, data_dir: Path) -> Server:
+    def start(self, data_dir: Path, env: dict[str, str] | None = None) -> Server:
+        """`env`: extra environment (settings) for this server."""
         for _ in range(3):  # the free port may be taken between choosing it and the server binding it
-            server = self._spawn(data_dir)
+            server = self._spawn(data_dir, env or {})
             if self._wait_ready(server):
                 return server
             if "address already in use" not in server.stderr().lower():
@@ -183,7 +184,7 @@ class Servers:
             server.close_files()
             print(server.output_tail())
 
-    def _spawn(self, data_dir: Path) -> Server:
+    def _spawn(self, data_dir: Path, env: dict[str, str]) -> Server:
         port = free_port()
         logs = self.root / f"server-{len(self.started) + 1}-port-{port}"
         logs.mkdir(parents=True)
@@ -195,7 +196,7 @@ class Servers:
             stdin=subprocess.DEVNULL,
             stdout=stdout,
             stderr=stderr,
-            env=eventface_env(),
+            env={**eventface_env(), **env},
             cwd=self.root,
         )
         server = Server(data_dir, port, process, logs / "stdout.txt", logs / "stderr.txt", [stdout, stderr])

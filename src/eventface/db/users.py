@@ -178,15 +178,13 @@ class InviteRepository:
 
         One UPDATE with the conditions in its WHERE, so two sign-ups racing on one link cannot both win.
         """
-        row = self.session.scalar(select(InviteRow).where(InviteRow.token_hash == token_hash))
-        if row is None:
-            return None
+        usable = (InviteRow.token_hash == token_hash, InviteRow.used_at.is_(None), InviteRow.expires_at > now)
         claimed = self.session.execute(
-            update(InviteRow)
-            .where(InviteRow.id == row.id, InviteRow.used_at.is_(None), InviteRow.expires_at > now)
-            .values(used_at=now)
+            update(InviteRow).where(*usable).values(used_at=now).execution_options(synchronize_session=False)
         )
-        return row.email if int(claimed.rowcount) == 1 else None  # type: ignore[attr-defined]
+        if int(claimed.rowcount) != 1:  # type: ignore[attr-defined]
+            return None
+        return self.session.scalar(select(InviteRow.email).where(InviteRow.token_hash == token_hash))
 
     def email_for(self, token_hash: str, now: datetime) -> str | None:
         """The email of an unused, unexpired invite, without using it."""

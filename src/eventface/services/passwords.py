@@ -42,11 +42,11 @@ class Passwords:
         self._dummy: str | None = None
 
     def hash(self, password: str) -> str:
-        with self._slot():
+        with self.slot():
             return self._hasher.hash(password)
 
     def verify(self, password_hash: str, password: str) -> bool:
-        with self._slot():
+        with self.slot():
             try:
                 return self._hasher.verify(password_hash, password)
             except (VerificationError, InvalidHashError):
@@ -62,7 +62,8 @@ class Passwords:
         return self._hasher.check_needs_rehash(password_hash)
 
     @contextmanager
-    def _slot(self) -> Iterator[None]:
+    def slot(self) -> Iterator[None]:
+        """Held while a hash is computed; ServerBusyError when none frees up within the wait."""
         if not self._slots.acquire(timeout=self._wait_s):
             raise ServerBusyError("too many sign-ins at once: try again in a moment", BUSY_RETRY_AFTER_S)
         try:
