@@ -38,12 +38,11 @@ def list_users(data_dir: DataDir = None) -> None:
     """Every account: email, role, status, created, last sign-in."""
     with runtime(data_dir) as rt, rt.transactions() as uow:
         users = accounts.list_users(uow)
-    for user in users:
+    for user in users:  # tab-separated, for people and for cut/awk
         status = "disabled" if user.disabled else "active"
-        out.print(
+        print(
             f"{user.email}\t{user.role.value}\t{status}\tcreated {_when(user.created_at)}"
-            f"\tlast sign-in {_when(user.last_login_at)}",
-            highlight=False,
+            f"\tlast sign-in {_when(user.last_login_at)}"
         )
 
 
@@ -81,10 +80,7 @@ def tokens(email: Annotated[str, typer.Argument()], data_dir: DataDir = None) ->
     with runtime(data_dir) as rt, rt.transactions() as uow:
         found = accounts.list_api_tokens(uow, email)
     for t in found:
-        out.print(
-            f"{t.name}\t{t.prefix}\tcreated {_when(t.created_at)}\tlast used {_when(t.last_used_at)}",
-            highlight=False,
-        )
+        print(f"{t.name}\t{t.prefix}\tcreated {_when(t.created_at)}\tlast used {_when(t.last_used_at)}")
 
 
 @app.command("revoke-token")
