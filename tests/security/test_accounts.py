@@ -20,6 +20,8 @@ from eventface.secret_box import SecretBox
 from eventface.secret_key import ENCRYPTION_KEY_FILE, KEY_FILE, WeakKeyError, secret_key
 from eventface.services import accounts, google_accounts, invites
 from eventface.settings import Settings
+from eventface.web import accounts_pages, admin
+from eventface.web.i18n import THAI
 from tests.server.conftest import Servers, create_photographer
 from tests.web.conftest import CSRF_FIELD, PASSWORD, MakeWeb, Photographer, Web
 
@@ -287,3 +289,15 @@ def test_grants_sealed_before_the_key_split_still_open_and_survive_a_secret_key_
 def test_a_new_install_gets_an_encryption_key_unrelated_to_the_secret_key(tmp_path: Path) -> None:
     _save_grant(tmp_path)
     assert (tmp_path / ENCRYPTION_KEY_FILE).read_text() != secret_key(Settings(data_dir=tmp_path))
+
+
+@pytest.mark.parametrize("text", sorted({*accounts_pages.PAGE_MESSAGES, *admin.PAGE_MESSAGES}))
+def test_every_sign_in_and_users_page_message_has_a_thai_translation(text: str) -> None:
+    assert THAI.get(text, "").strip(), f"no Thai translation for {text!r} (add it to web/i18n.py)"
+
+
+def test_a_refused_sign_in_reads_in_thai(web: Web, alice: Photographer) -> None:
+    web.client.get("/login?lang=th")
+    response = log_in(web.client, alice.email, "not her password")
+    assert response.status_code == 401
+    assert "อีเมลหรือรหัสผ่านไม่ถูกต้อง" in response.text
