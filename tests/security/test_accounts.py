@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from eventface.db.tables import InviteRow
+from eventface.errors import RateLimitedError
 from eventface.runtime import build_runtime
 from eventface.secret_box import SecretBox
 from eventface.secret_key import ENCRYPTION_KEY_FILE, KEY_FILE, WeakKeyError, secret_key
@@ -22,6 +23,7 @@ from eventface.services import accounts, google_accounts, invites
 from eventface.settings import Settings
 from eventface.web import accounts_pages, admin
 from eventface.web.i18n import THAI
+from eventface.web.throttle import LoginThrottle
 from tests.server.conftest import Servers, create_photographer
 from tests.web.conftest import CSRF_FIELD, PASSWORD, MakeWeb, Photographer, Web
 
@@ -301,3 +303,18 @@ def test_a_refused_sign_in_reads_in_thai(web: Web, alice: Photographer) -> None:
     response = log_in(web.client, alice.email, "not her password")
     assert response.status_code == 401
     assert "อีเมลหรือรหัสผ่านไม่ถูกต้อง" in response.text
+
+
+def test_throttled_sign_in_opens_again_after_a_minute_and_successes_do_not_count() -> None:
+    now = [0.0]
+    throttle = LoginThrottle(limit=3, window_s=60, clock=lambda: now[0])
+    for _ in range(3):
+        throttle.begin("owner@example.com", "203.0.113.9")
+    with pytest.raises(RateLimitedError) as refused:
+        throttle.begin("owner@example.com", "203.0.113.9")
+    assert 0 < refused.value.retry_after_s <= 60
+
+    now[0] = 60.5
+    throttle.succeeded(throttle.begin("owner@example.com", "203.0.113.9"))
+    for _ in range(5):  # signing in is not a failure: the owner is never throttled by their own success
+        throttle.succeeded(throttle.begin("owner@example.com", "198.51.100.4"))

@@ -42,6 +42,12 @@ def _see_other(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
+def _account(email: str) -> str:
+    # what the per-account throttle counts by; cut to an email's longest, so that made-up
+    # megabyte "emails" cannot swell its memory
+    return accounts.normalize_email(email)[:320]
+
+
 def _client(request: Request) -> str:
     return client_key(request.client.host if request.client else "")
 
@@ -91,7 +97,7 @@ def login(
     check_csrf(request, csrf)
     throttle = context.login_throttle
     try:
-        attempt = throttle.begin(accounts.normalize_email(email), _client(request))
+        attempt = throttle.begin(_account(email), _client(request))
     except RateLimitedError as exc:
         return _refused(request, context, "login.html", exc, email=email, next=local_path(next))
     try:
@@ -151,7 +157,7 @@ def signup(
     form = {"email": email, "invite": invite}
     try:
         # every sign-up attempt counts (none is taken back): accounts are not made in bulk
-        context.signup_throttle.begin(accounts.normalize_email(email), _client(request))
+        context.signup_throttle.begin(_account(email), _client(request))
         with context.runtime.transactions() as uow:
             user = invites.sign_up(
                 uow,
