@@ -68,11 +68,11 @@ class PhotoImage:
         self._formats = formats
         with self._open() as im:
             width, height = im.size
-            orientation = _orientation(im)
-        if width * height > max_pixels:
-            raise ImageTooLargeError(
-                f"image has {width}x{height} pixels, more than the limit of {max_pixels:,}"
-            )
+            if width * height > max_pixels:
+                raise ImageTooLargeError(
+                    f"image has {width}x{height} pixels, more than the limit of {max_pixels:,}"
+                )
+            self._orientation = orientation = _orientation(im)
         swapped = orientation in _SWAPS_AXES
         self.full_width, self.full_height = (height, width) if swapped else (width, height)
 
@@ -86,8 +86,7 @@ class PhotoImage:
                 # draft() only ever reduces by powers of two, keeping at least the requested size
                 im.draft("RGB", (max(1, round(stored_w * target)), max(1, round(stored_h * target))))
                 im.load()
-                orientation = _orientation(im)  # a PNG's eXIf chunk may come after its pixels
-                rgb = _upright_rgb(_reduced(im, max_side_px), orientation, max_side_px)
+                rgb = _upright_rgb(_reduced(im, max_side_px), self._orientation, max_side_px)
         except OSError as exc:  # truncated data, broken codec stream
             raise ImageDecodeError(f"cannot decode image: {exc}") from exc
         return DecodedImage(
@@ -112,6 +111,10 @@ class PhotoImage:
 
 
 def _orientation(im: Image.Image) -> int:
+    # Pillow's PNG getexif() decodes every pixel to look for an eXIf chunk after them (that
+    # is how a 120 MP PNG took 900 MB before any check): only the header's tags count here
+    if im.format == "PNG" and "exif" not in im.info:
+        return 1
     try:
         value = im.getexif().get(_ORIENTATION_TAG, 1)
     except Exception:  # a malformed EXIF block must not lose the photo
