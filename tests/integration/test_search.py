@@ -68,7 +68,7 @@ def test_a_search_whose_only_selfie_has_no_face_is_refused_with_its_report(
     with pytest.raises(NoUsableSelfieError) as refused:
         search_squares(runtime, event, engine, [])
 
-    (report,) = refused.value.reports  # type: ignore[misc]
+    (report,) = refused.value.reports
     assert (report["faces_found"], report["code"]) == (0, "no_face")
     assert "no face found" in report["message"]
 
