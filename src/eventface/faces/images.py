@@ -36,8 +36,9 @@ _TRANSPOSE = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
-# the decoders a guest's selfie may reach (photos may be anything Pillow reads, e.g. TIFF)
-SELFIE_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
+# the decoders a guest's selfie may reach (photos may be anything Pillow reads, e.g. TIFF);
+# what web/uploads.py sniffs, an ISO-BMFF brand included, must open with one of these
+SELFIE_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF", "AVIF")
 
 RGB = npt.NDArray[np.uint8]
 

@@ -219,16 +219,20 @@ async def search(slug: str, request: Request, context: Context) -> SearchOut:
     when too many searches are uploading at once.
     """
     event = guest_event(context, slug)
-    client = _rate_limit(request, context)  # a search is held before the body is read...
+    client = _rate_limit(request, context)  # a search is counted before the body is read...
+    counted = False
     try:
         with context.upload_slots.claim():
             selfies = await read_selfies(request, context)
             result = await run_in_threadpool(_find_photos, context, event, selfies)
+            counted = True
             del selfies  # the guest's images go no further than this request
-    except Exception as exc:
-        if not _searched(exc):
-            context.search_limiter.refund(client)  # ...and given back if the face engine never ran
+    except NoUsableSelfieError as exc:
+        counted = _searched(exc)
         raise
+    finally:
+        if not counted:  # ...and given back if the face engine never ran
+            context.search_limiter.refund(client)
     return SearchOut(
         matches=[match_out(slug, m) for m in result.matches],
         selfies=[selfie_out(r) for r in result.selfies],
@@ -347,11 +351,10 @@ def _rate_limit(request: Request, context: WebContext) -> str:
     return client
 
 
-def _searched(exc: Exception) -> bool:
-    """Whether a failed search still ran the face engine (a selfie without a face costs as much)."""
-    if not isinstance(exc, NoUsableSelfieError) or not isinstance(exc.reports, list):
-        return False
-    return any(report.get("code") in _SEARCHED_CODES for report in exc.reports)
+def _searched(exc: NoUsableSelfieError) -> bool:
+    """Whether a refused search still ran the face engine (a selfie without a face costs as much)."""
+    reports = exc.reports if isinstance(exc.reports, list) else []
+    return any(report.get("code") in _SEARCHED_CODES for report in reports)
 
 
 def _read_source_file(context: WebContext, event: Event, file_id: str) -> bytes:
