@@ -8,7 +8,7 @@ decoded whole, then box-reduced before anything else touches them, so the full-s
 exist once (the memory a decode takes is about one full-size copy, never three).
 
 The pixel limit is checked from the file's header (`Image.open` reads nothing else) before a
-single pixel is decoded: a 120 MP PNG of 300 KB is refused in microseconds, not after 900 MB.
+single pixel is decoded: a 120 MP PNG of 350 KB is refused in milliseconds, not after 1.5 GB.
 """
 
 from __future__ import annotations
