@@ -36,6 +36,7 @@ from eventface.settings import Settings
 from eventface.web import accounts_pages, admin, api, google, guest, pages
 from eventface.web.context import WebContext
 from eventface.web.errors import add_error_handlers
+from eventface.web.limits import UploadSlots
 from eventface.web.ratelimit import RateLimiter
 from eventface.web.templating import make_templates
 
@@ -68,6 +69,7 @@ def create_app(
         templates=make_templates(),
         search_limiter=RateLimiter(settings.search_rate_limit),
         google_oauth=google.oauth_client(settings),
+        upload_slots=UploadSlots(settings.max_concurrent_uploads),
     )
 
     @asynccontextmanager
