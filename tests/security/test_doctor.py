@@ -61,7 +61,7 @@ def test_doctor_prints_one_line_per_problem_with_its_fix_and_exits_1(tmp_path: P
     (data_dir / "eventface.db").chmod(0o644)
     env = {
         "PUBLIC_BASE_URL": "http://192.168.1.20:8000",
-        "EVENTFACE_SECRET_KEY": "too-short",
+        "EVENTFACE_SECRET_KEY": "changeme" * 5,
         "EVENTFACE_PHOTO_ROOTS": str(tmp_path / "missing"),
     }
 
@@ -73,12 +73,20 @@ def test_doctor_prints_one_line_per_problem_with_its_fix_and_exits_1(tmp_path: P
     assert all(" Fix: " in line for line in lines[:-1]), lines
     assert lines[0].startswith("SERIOUS  PUBLIC_BASE_URL points to 192.168.1.20")
     assert any(line.startswith("SERIOUS  PUBLIC_BASE_URL is http://") for line in lines)
-    assert any(line.startswith("SERIOUS  EVENTFACE_SECRET_KEY is short (9 characters") for line in lines)
+    assert any(line.startswith("SERIOUS  EVENTFACE_SECRET_KEY is easy to guess") for line in lines)
     assert any(f"Fix: chmod -R go-rwx {data_dir}" in line for line in lines)
     assert any(
         line.startswith(f"warning  photo root {tmp_path / 'missing'} does not exist") for line in lines
     )
-    assert "too-short" not in result.stdout  # the key itself is never printed
+    assert "changeme" not in result.stdout  # the key itself is never printed
+
+
+def test_doctor_reports_settings_eventface_would_refuse_to_start_with(tmp_path: Path) -> None:
+    result = doctor(private_data_dir(tmp_path), {**PRODUCTION, "EVENTFACE_SECRET_KEY": "short"})
+
+    assert result.returncode == 2  # as every command does with invalid settings
+    assert result.stderr.startswith("error: invalid settings: EVENTFACE_SECRET_KEY")
+    assert "at least 32 bytes" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -112,40 +120,38 @@ def test_an_https_address_without_trusted_proxies_is_serious() -> None:
 
 
 def test_open_sign_up_is_serious() -> None:
-    if "signup" in Settings.model_fields:
-        settings = Settings(secret_key=GOOD_KEY, signup="open")
-    else:  # EVENTFACE_SIGNUP lands with another part of issue 10; the doctor reads it if present
-
-        class WithSignup(Settings):
-            signup: str = "open"
-
-        settings = WithSignup(secret_key=GOOD_KEY)
-    found = examine(settings)
+    found = findings(signup="open")
 
     assert any(f.severity is Severity.SERIOUS and "sign-up is open" in f.problem for f in found), problems(
         found
     )
 
 
-@pytest.mark.parametrize("key", ["a" * 40, "changeme" * 5, "x" * 31])
-def test_a_weak_or_short_key_is_serious(key: str) -> None:
-    found = findings(secret_key=key, public_base_url="https://p.example.org", trusted_proxies="::1")
+@pytest.mark.parametrize("key", ["a" * 40, "changeme" * 5, "0123456789" * 4])
+@pytest.mark.parametrize("setting", ["secret_key", "encryption_key"])
+def test_a_guessable_key_is_serious(setting: str, key: str) -> None:
+    found = findings(**{setting: key}, public_base_url="https://p.example.org", trusted_proxies="::1")
 
     assert [f.severity for f in found] == [Severity.SERIOUS]
-    assert found[0].problem.startswith("EVENTFACE_SECRET_KEY is ")
+    assert found[0].problem.startswith(f"EVENTFACE_{setting.upper()} is easy to guess")
 
 
-def test_a_weak_key_file_in_the_data_dir_is_serious(tmp_path: Path) -> None:
+def test_a_short_key_file_in_the_data_dir_is_serious(tmp_path: Path) -> None:
     data_dir = private_data_dir(tmp_path)
-    (data_dir / "secret.key").write_text("0123456789" * 4)
-    (data_dir / "secret.key").chmod(0o600)
+    (data_dir / "encryption.key").write_text("x9Q-short")
+    (data_dir / "encryption.key").chmod(0o600)
 
     found = examine(
         Settings(data_dir=data_dir, public_base_url="https://p.example.org", trusted_proxies="::1")
     )
 
-    assert [f.problem.split(":")[0] for f in found] == [
-        f"{data_dir / 'secret.key'} is easy to guess (few different characters, or a placeholder word)"
+    assert [(f.problem, f.fix) for f in found] == [
+        (
+            f"{data_dir / 'encryption.key'} is short (9 bytes, at least 32 needed): stored Google grants "
+            "can be decrypted (a new key means reconnecting Google accounts).",
+            "write a new key: python3 -c 'import secrets; print(secrets.token_urlsafe(48))' > "
+            f"{data_dir / 'encryption.key'}",
+        )
     ]
 
 

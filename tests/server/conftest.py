@@ -35,7 +35,8 @@ CLI_TIMEOUT_S = 120
 TAIL_LINES = 60
 POLL_S = 0.1
 CLEAN_EXITS = {0, -signal.SIGTERM}
-SERVER_ENV = {"EVENTFACE_WORKERS": "1", "COLUMNS": "200"}
+# the cheap argon2 cost for the tests' own accounts (benchmarks/login_storm.py measures the real one)
+SERVER_ENV = {"EVENTFACE_WORKERS": "1", "COLUMNS": "200", "EVENTFACE_PASSWORD_HASH_COST": "test"}
 
 
 def eventface_env() -> dict[str, str]:
@@ -132,9 +133,9 @@ class Server:
 class Servers:
     """Starts, stops and kills `eventface web` processes; whatever is still running at teardown is killed."""
 
-    def __init__(self, root: Path, photo_root: Path) -> None:
+    def __init__(self, root: Path, photo_root: Path | None = None) -> None:
         self.root = root
-        self.photo_root = photo_root
+        self.photo_root = photo_root or root.parent  # the test's tmp dir, beside the servers' logs
         self.started: list[Server] = []
 
     def start(self, data_dir: Path, env: Mapping[str, str] | None = None) -> Server:
@@ -221,7 +222,7 @@ class Servers:
 
 @pytest.fixture
 def servers(tmp_path: Path) -> Iterator[Servers]:
-    manager = Servers(tmp_path / "servers", photo_root=tmp_path)
+    manager = Servers(tmp_path / "servers")
     try:
         yield manager
     finally:

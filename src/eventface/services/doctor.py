@@ -15,15 +15,16 @@ from enum import StrEnum
 from pathlib import Path
 
 from eventface.domain.reachability import unreachable_host
-from eventface.secret_key import KEY_FILE
+from eventface.secret_key import ENCRYPTION_KEY_FILE, KEY_FILE
 from eventface.services.events import DATA_DIR_PHOTOS
-from eventface.settings import Settings
+from eventface.settings import MIN_KEY_BYTES, Settings, SignupPolicy
 
-MIN_KEY_CHARS = 32
 MIN_DISTINCT_KEY_CHARS = 12  # a long key of few characters ("aaaa…", "changeme" repeated) is guessable
 PLACEHOLDER_KEYS = ("changeme", "secret", "password", "eventface", "example", "xxxx", "1234")
 MAX_FILES_CHECKED = 200_000  # a data dir with that many thumbnails is checked in about a second
 KEY_COMMAND = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+SESSIONS_EXPOSED = "sessions can be forged (a new key signs everyone out)"
+GRANTS_EXPOSED = "stored Google grants can be decrypted (a new key means reconnecting Google accounts)"
 
 
 class Severity(StrEnum):
@@ -97,9 +98,7 @@ def _trusted_proxies(settings: Settings) -> Iterator[Finding]:
 
 
 def _signup(settings: Settings) -> Iterator[Finding]:
-    # EVENTFACE_SIGNUP comes with the accounts part of issue 10: read it if it is there
-    policy = getattr(settings, "signup", None)
-    if str(getattr(policy, "value", policy)).lower() == "open":
+    if settings.signup is SignupPolicy.OPEN:
         yield Finding(
             Severity.SERIOUS,
             "sign-up is open: anyone on the internet can make a photographer account and publish "
@@ -108,32 +107,35 @@ def _signup(settings: Settings) -> Iterator[Finding]:
         )
 
 
+@dataclass(frozen=True)
+class _Key:
+    where: str  # the variable or the file it is set in
+    value: str
+    exposes: str  # what guessing it gives away
+    fix: str
+
+
 def _keys(settings: Settings) -> Iterator[Finding]:
-    for name, key, fix in _configured_keys(settings):
-        weakness = _weakness(key)
+    for key in _configured_keys(settings):
+        weakness = _weakness(key.value)
         if weakness is not None:
-            yield Finding(
-                Severity.SERIOUS,
-                f"{name} is {weakness}: sessions can be forged (or stored Google grants decrypted).",
-                f"{fix} (everyone signs in again; connected Google accounts may need reconnecting).",
-            )
+            yield Finding(Severity.SERIOUS, f"{key.where} is {weakness}: {key.exposes}.", key.fix)
 
 
-def _configured_keys(settings: Settings) -> Iterator[tuple[str, str, str]]:
-    """(where the key is set, the key, how to replace it)."""
-    if settings.secret_key is not None:
-        fix = f"set EVENTFACE_SECRET_KEY to the output of {KEY_COMMAND}"
-        yield "EVENTFACE_SECRET_KEY", settings.secret_key.get_secret_value(), fix
-    else:
-        path = settings.data_dir / KEY_FILE
-        key = _read_key(path)
-        if key is not None:
-            yield str(path), key, f"write a new key: {KEY_COMMAND} > {path}"
-    # the separate encryption key comes with the sessions part of issue 10: check it if it is there
-    encryption = getattr(settings, "encryption_key", None)
-    if encryption is not None and hasattr(encryption, "get_secret_value"):
-        fix = f"set EVENTFACE_ENCRYPTION_KEY to the output of {KEY_COMMAND}"
-        yield "EVENTFACE_ENCRYPTION_KEY", str(encryption.get_secret_value()), fix
+def _configured_keys(settings: Settings) -> Iterator[_Key]:
+    keys = (
+        ("EVENTFACE_SECRET_KEY", settings.secret_key, KEY_FILE, SESSIONS_EXPOSED),
+        ("EVENTFACE_ENCRYPTION_KEY", settings.encryption_key, ENCRYPTION_KEY_FILE, GRANTS_EXPOSED),
+    )
+    for variable, configured, file_name, exposes in keys:
+        if configured is not None:
+            fix = f"set {variable} to the output of {KEY_COMMAND}"
+            yield _Key(variable, configured.get_secret_value(), exposes, fix)
+            continue
+        path = settings.data_dir / file_name
+        value = _read_key(path)
+        if value is not None:
+            yield _Key(str(path), value, exposes, f"write a new key: {KEY_COMMAND} > {path}")
 
 
 def _read_key(path: Path) -> str | None:
@@ -144,8 +146,8 @@ def _read_key(path: Path) -> str | None:
 
 
 def _weakness(key: str) -> str | None:
-    if len(key) < MIN_KEY_CHARS:
-        return f"short ({len(key)} characters, at least {MIN_KEY_CHARS} needed)"
+    if len(key.encode()) < MIN_KEY_BYTES:
+        return f"short ({len(key.encode())} bytes, at least {MIN_KEY_BYTES} needed)"
     if len(set(key)) < MIN_DISTINCT_KEY_CHARS or any(word in key.lower() for word in PLACEHOLDER_KEYS):
         return "easy to guess (few different characters, or a placeholder word)"
     return None
