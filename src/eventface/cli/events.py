@@ -22,7 +22,10 @@ out = Console(soft_wrap=True)
 def create(
     name: Annotated[str, typer.Argument(help="The event's name, shown to guests")],
     folder: Annotated[
-        str | None, typer.Option("--folder", help="Folder on this server holding the event's photos")
+        str | None,
+        typer.Option(
+            "--folder", help="Folder on this server holding the event's photos (any but the data dir)"
+        ),
     ] = None,
     drive_folder: Annotated[
         str | None,
