@@ -136,6 +136,8 @@ def server_env() -> dict[str, str]:
         if not name.startswith("EVENTFACE_") and name.upper() not in SETTINGS_ENV_NAMES
     }
     env["EVENTFACE_WORKERS"] = "1"
+    env["EVENTFACE_PASSWORD_HASH_COST"] = "test"
+    env["EVENTFACE_SIGNUP"] = "open"  # the tests sign several photographers up through the page
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
@@ -203,7 +205,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, event_photos: EventPhotos) 
                 str(root / "data"),
             ],
             cwd=root,  # no ./.env of the developer's
-            env=server_env(),
+            # the event folder's parent is the photo root: the new-event form offers the folder
+            env={**server_env(), "EVENTFACE_PHOTO_ROOTS": str(event_photos.folder.parent)},
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

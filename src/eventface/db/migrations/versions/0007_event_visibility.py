@@ -1,7 +1,7 @@
 """Per event visibility for guests: private (only what a search found) or gallery
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-30 23:30:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"  # 0006 lands from another branch; the integrator re-points this one to it
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
