@@ -8,27 +8,20 @@ Screenshots go to tests/artifacts/ (git-ignored) for a human to look at.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.conftest import REPO_ROOT, SETTINGS_ENV_NAMES, copy_face_files
+from tests.conftest import REPO_ROOT, copy_face_files
+from tests.harness.server import Server, Servers
 
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
 DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
-STARTUP_DEADLINE_S = 90.0
 STOP_DEADLINE_S = 30.0
 
 DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}}
@@ -106,114 +99,14 @@ def event_photos(
     return EventPhotos(folder, originals, frozenset(expected), faces_dir / SELFIE)
 
 
-@dataclass
-class Server:
-    base_url: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
-    guest_url: str | None = None  # set by the first test that indexes the event through the UI
-    emails: list[str] = field(default_factory=list)
-
-    def log_tail(self, lines: int = 60) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError as exc:
-            return f"(no server log: {exc})"
-        return "\n".join(text.splitlines()[-lines:])
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def server_env() -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("EVENTFACE_") and name.upper() not in SETTINGS_ENV_NAMES
-    }
-    env["EVENTFACE_WORKERS"] = "1"
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
-def eventface_command() -> str:
-    script = Path(sys.executable).parent / "eventface"
-    found = str(script) if script.is_file() else shutil.which("eventface")
-    if not found:
-        pytest.fail("the eventface console script is not installed next to this Python (pip install -e .)")
-    return found
-
-
-def wait_until_ready(server: Server, deadline_s: float) -> None:
-    deadline = time.monotonic() + deadline_s
-    last_error = "no answer yet"
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(
-                f"eventface web exited with code {server.process.returncode} before it was ready;"
-                f" its log ends with:\n{server.log_tail()}"
-            )
-        try:
-            with urllib.request.urlopen(f"{server.base_url}/login", timeout=2) as response:
-                if response.status == 200:
-                    return
-                last_error = f"HTTP {response.status}"
-        except (urllib.error.URLError, OSError) as exc:
-            last_error = str(exc)
-        time.sleep(0.1)  # poll interval
-    raise RuntimeError(
-        f"eventface web did not answer GET /login within {deadline_s:.0f} s ({last_error});"
-        f" its log ends with:\n{server.log_tail()}"
-    )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()  # SIGTERM: uvicorn shuts down, the worker stops
-        try:
-            process.wait(timeout=STOP_DEADLINE_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            raise AssertionError(
-                f"eventface web did not stop within {STOP_DEADLINE_S:.0f} s of SIGTERM"
-            ) from None
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, event_photos: EventPhotos) -> Iterator[Server]:
     """`eventface web` on a free port with a fresh data dir (one per test module)."""
     root = tmp_path_factory.mktemp("server")
-    port = free_port()
-    log_path = root / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                eventface_command(),
-                "web",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--data-dir",
-                str(root / "data"),
-            ],
-            cwd=root,  # no ./.env of the developer's
-            env=server_env(),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    running = Server(f"http://127.0.0.1:{port}", process, log_path)
-    try:
-        wait_until_ready(running, STARTUP_DEADLINE_S)
+    with Servers(root) as servers:
+        running = servers.start(root / "data")
         yield running
-    finally:
-        stop(process)
+        servers.stop(running, STOP_DEADLINE_S)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -223,7 +116,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.failed:
         for value in getattr(item, "funcargs", {}).values():
             if isinstance(value, Server):
-                report.sections.append(("eventface web log (last lines)", value.log_tail()))
+                report.sections.append(("eventface web log (last lines)", value.output_tail()))
                 break
     return report
 

@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import googleapiclient.http
 import pytest
 from google.oauth2.credentials import Credentials
 
 from eventface.errors import InvalidInputError, PhotoGoneError, ReconnectNeededError, SourceUnavailableError
-from eventface.sources.drive import DriveClient, DriveFolderSource, drive_service
+from eventface.sources.drive import DriveClient, DriveFolderSource
 from tests.fakes.drive import FakeDrive
 from tests.fakes.photos import jpeg_with_squares
-
-OPEN_CLIENTS: list[DriveClient] = []
-
-
-@pytest.fixture
-def drive(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDrive]:
-    # googleapiclient sleeps rand() * 2**n seconds between retries; the retries are what is tested
-    monkeypatch.setattr(googleapiclient.http.time, "sleep", lambda _s: None)
-    with FakeDrive() as fake:
-        yield fake
-        while OPEN_CLIENTS:
-            OPEN_CLIENTS.pop().close()
+from tests.harness.drive import drive_client
 
 
 def client_for(drive: FakeDrive, token: str = "test-token") -> DriveClient:
-    client = DriveClient(drive_service(Credentials(token=token), drive.api_endpoint))
-    OPEN_CLIENTS.append(client)
-    return client
+    return drive_client(drive, Credentials(token=token))  # type: ignore[no-untyped-call]
 
 
 def photo(colour: str) -> bytes:
