@@ -1,12 +1,12 @@
 """`eventface web` as a real subprocess on a free port: the one real-server harness.
 
 `servers.start(data_dir, env={...})` runs `eventface web` (with its in-process Huey worker and
-scheduler; `env` adds settings for this server only) and waits until GET /login answers, retrying
-on another port when the chosen one was taken meanwhile; `servers.stop(server)` sends SIGTERM and
-fails the test unless the process exits cleanly in time; `servers.kill(server)` is a SIGKILL, as a
-crash or an OOM killer would send. The server's stdout and stderr go to files outside the data
-dir (a pipe nobody reads would block the server once full); `close()` kills what still runs and
-prints their tails, which pytest shows when a test fails.
+scheduler; `env`: settings for this server, over those given to `Servers(root, env)`) and waits
+until GET /login answers, retrying on another port when the chosen one was taken meanwhile;
+`servers.stop(server)` sends SIGTERM and fails the test unless the process exits cleanly in time;
+`servers.kill(server)` is a SIGKILL, as a crash or an OOM killer would send. The server's stdout
+and stderr go to files outside the data dir (a pipe nobody reads would block the server once
+full); `close()` kills what still runs and prints their tails, which pytest shows when a test fails.
 
 The `servers` fixture is per test; a module-scoped fixture (the browser tests) or a benchmark uses
 `with Servers(root) as servers:` itself. `run_cli` and `create_photographer` set a data dir up
@@ -122,8 +122,9 @@ class Server:
 class Servers:
     """Starts, stops and kills `eventface web` processes; whatever is still running at close() is killed."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, env: Mapping[str, str] | None = None) -> None:
         self.root = root
+        self.env = dict(env or {})  # settings for every server started here
         self.started: list[Server] = []
 
     def __enter__(self) -> Self:
@@ -135,9 +136,9 @@ class Servers:
         self.close()
 
     def start(self, data_dir: Path, env: Mapping[str, str] | None = None) -> Server:
-        """`eventface web --data-dir DATA_DIR`, with `env` (settings) added to the harness's environment."""
+        """`eventface web --data-dir DATA_DIR`; `env`: settings for this server, over the manager's."""
         for _ in range(START_ATTEMPTS):  # the free port may be taken between choosing it and binding it
-            server = self._spawn(data_dir, server_env(env))
+            server = self._spawn(data_dir, server_env({**self.env, **(env or {})}))
             if self._wait_ready(server):
                 return server
             if "address already in use" not in server.stderr().lower():

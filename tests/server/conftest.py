@@ -6,7 +6,9 @@ suites (tests/security/) import them from this module.
 
 from __future__ import annotations
 
-from tests.harness.server import (  # noqa: F401  (re-exported)
+from tests.harness.console import EVENTFACE  # noqa: F401  (re-exported)
+from tests.harness.console import TIMEOUT_S as CLI_TIMEOUT_S  # noqa: F401
+from tests.harness.server import (  # noqa: F401
     EMAIL,
     PASSWORD,
     Server,
@@ -19,3 +21,4 @@ from tests.harness.server import (  # noqa: F401  (re-exported)
     tail,
     wait_for,
 )
+from tests.harness.server import server_env as eventface_env  # noqa: F401
