@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import pytest
 from google.oauth2.credentials import Credentials
 
 from eventface.errors import InvalidInputError, PhotoGoneError, ReconnectNeededError, SourceUnavailableError
-from eventface.sources.drive import DriveClient, DriveFolderSource
+from eventface.sources.drive import DriveClient, DriveFolderSource, drive_service
 from tests.fakes.drive import FakeDrive
 from tests.fakes.photos import jpeg_with_squares
 from tests.harness.drive import drive_client
@@ -106,10 +108,10 @@ def test_a_drive_host_that_does_not_resolve_is_source_unavailable_for_lists_and_
     client = DriveClient(
         drive_service(Credentials(token="t"), "http://drive.invalid/drive/v3/"), num_retries=0
     )
-    OPEN_CLIENTS.append(client)
     source = DriveFolderSource(client, "folder-id")
 
-    with pytest.raises(SourceUnavailableError, match="cannot be reached"):
-        list(source.list_photos())
-    with pytest.raises(SourceUnavailableError, match="cannot be reached"):
-        source.read("file-id")
+    with closing(client):
+        with pytest.raises(SourceUnavailableError, match="cannot be reached"):
+            list(source.list_photos())
+        with pytest.raises(SourceUnavailableError, match="cannot be reached"):
+            source.read("file-id")
