@@ -19,6 +19,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ SERVER_ENV = {"EVENTFACE_WORKERS": "1", "PYTHONUNBUFFERED": "1"}
 
 
 def server_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    return eventface_env(**SERVER_ENV, **(extra or {}))
+    return eventface_env(**{**SERVER_ENV, **(extra or {})})
 
 
 def run_cli(*args: str | Path, data_dir: Path, stdin: str | None = None) -> str:
@@ -181,7 +182,7 @@ class Servers:
                 server.process.kill()
                 server.process.wait()
             server.close_files()
-            print(server.output_tail())
+            print(server.output_tail(), file=sys.stderr)  # stdout may be a benchmark's answer
 
     def _spawn(self, data_dir: Path, env: dict[str, str]) -> Server:
         port = free_port()
