@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.conftest import REPO_ROOT, copy_face_files
-from tests.harness.server import Server, Servers
+from tests.harness import server as harness
 
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
 DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
@@ -99,13 +99,29 @@ def event_photos(
     return EventPhotos(folder, originals, frozenset(expected), faces_dir / SELFIE)
 
 
+@dataclass
+class Server:
+    """The module's `eventface web`, and what its tests leave there for each other."""
+
+    running: harness.Server
+    guest_url: str | None = None  # set by the first test that indexes the event through the UI
+    emails: list[str] = field(default_factory=list)  # the photographers signed up, in order
+
+    @property
+    def base_url(self) -> str:
+        return self.running.base_url
+
+    def output_tail(self) -> str:
+        return self.running.output_tail()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, event_photos: EventPhotos) -> Iterator[Server]:
     """`eventface web` on a free port with a fresh data dir (one per test module)."""
     root = tmp_path_factory.mktemp("server")
-    with Servers(root) as servers:
+    with harness.Servers(root) as servers:
         running = servers.start(root / "data")
-        yield running
+        yield Server(running)
         servers.stop(running, STOP_DEADLINE_S)
 
 
@@ -115,7 +131,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if report.failed:
         for value in getattr(item, "funcargs", {}).values():
-            if isinstance(value, Server):
+            if isinstance(value, Server | harness.Server):
                 report.sections.append(("eventface web log (last lines)", value.output_tail()))
                 break
     return report

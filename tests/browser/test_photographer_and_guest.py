@@ -10,7 +10,6 @@ import io
 import itertools
 import re
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -30,6 +29,7 @@ _accounts = itertools.count(1)
 def sign_up_create_event_and_index(page: Page, server: Server, photos: EventPhotos) -> str:
     """The photographer's side, through the pages; returns the guest link the event page shows."""
     email = f"photographer{next(_accounts)}@example.com"
+    server.emails.append(email)
     page.goto(f"{server.base_url}/signup")
     screenshot(page, "01-signup")
     main = page.locator("main")
@@ -80,26 +80,14 @@ def sign_up_create_event_and_index(page: Page, server: Server, photos: EventPhot
     return guest_url
 
 
-@dataclass
-class Indexed:
-    """What the module's tests share on its one server: the first indexed event's guest link."""
-
-    guest_url: str | None = None
-
-
-@pytest.fixture(scope="module")
-def indexed() -> Indexed:
-    return Indexed()
-
-
 @pytest.fixture
-def guest_url(browser: Browser, server: Server, event_photos: EventPhotos, indexed: Indexed) -> str:
+def guest_url(browser: Browser, server: Server, event_photos: EventPhotos) -> str:
     """The indexed event's guest link: the one the first test made, else made here."""
-    if indexed.guest_url is None:
+    if server.guest_url is None:
         context, page = new_page(browser, DESKTOP)
         with context:
-            indexed.guest_url = sign_up_create_event_and_index(page, server, event_photos)
-    return indexed.guest_url
+            server.guest_url = sign_up_create_event_and_index(page, server, event_photos)
+    return server.guest_url
 
 
 def add_selfie(page: Page, path: Path | None = None, *, name: str = "", data: bytes = b"") -> None:
@@ -152,11 +140,11 @@ def grey_jpeg() -> bytes:
 
 
 def test_photographer_indexes_and_guest_finds_and_downloads_on_desktop(
-    browser: Browser, server: Server, event_photos: EventPhotos, indexed: Indexed
+    browser: Browser, server: Server, event_photos: EventPhotos
 ) -> None:
     context, page = new_page(browser, DESKTOP)
     with context:
-        indexed.guest_url = guest_url = sign_up_create_event_and_index(page, server, event_photos)
+        server.guest_url = guest_url = sign_up_create_event_and_index(page, server, event_photos)
 
         page.goto(guest_url)
         expect(page.locator("#event-name")).to_have_text("Garden party")
