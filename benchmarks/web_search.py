@@ -67,7 +67,7 @@ def main() -> int:
             rt, engine, len(selfie_face), photos=args.photos, planted=selfie_face, planted_photos=30
         )
         rt.close()
-        with Servers(Path(tmp)) as servers:
+        with Servers(Path(tmp) / "servers") as servers:
             server = servers.start(data_dir, env=SERVER_ENV)
             url = f"{server.base_url}/api/e/bench10k/search"
             with httpx.Client(timeout=60) as client:

@@ -15,6 +15,8 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+DEFAULT_PHOTO_ROOT = "photos"  # in the data dir, when EVENTFACE_PHOTO_ROOTS is unset
+
 
 class EngineName(StrEnum):
     """Which face engine indexes and searches (see faces/ and benchmarks/README.md)."""
@@ -27,6 +29,22 @@ class EngineName(StrEnum):
 class DlibDetector(StrEnum):
     HOG = "hog"
     CNN = "cnn"
+
+
+class SignupPolicy(StrEnum):
+    """Who may create an account on the web (the CLI always may)."""
+
+    CLOSED = "closed"  # only the first account (an admin), while none exists
+    INVITE = "invite"  # the first account, then whoever an admin invites
+    OPEN = "open"  # anyone
+
+
+class PasswordHashCost(StrEnum):
+    PRODUCTION = "production"  # argon2id's recommended parameters (64 MiB, 3 passes)
+    TEST = "test"  # trivially cheap: for test suites only, never for real passwords
+
+
+MIN_KEY_BYTES = 32
 
 
 def _env(name: str, *, original: bool = False) -> AliasChoices:
@@ -68,8 +86,8 @@ class Settings(BaseSettings):
     # The job queue: unset means SQLite in the data dir (queue.db); redis://... to scale out.
     queue_url: Annotated[str | None, Field(validation_alias=_env("QUEUE_URL", original=True))] = None
 
-    # Signs session cookies (and, later, encrypts stored credentials). Unset: a random key is made
-    # once and kept in <data dir>/secret.key (permissions 0600).
+    # Signs session cookies (stored Google grants have their own key, encryption_key). Unset: a
+    # random key is made once and kept in <data dir>/secret.key (permissions 0600).
     secret_key: Annotated[SecretStr | None, Field(validation_alias=_env("SECRET_KEY"))] = None
     # The address guests and Google reach this server at, for guest links and QR codes printed
     # outside a browser (CLI), and Drive push notifications (https only). Unset: the address
@@ -102,6 +120,26 @@ class Settings(BaseSettings):
         "https://www.googleapis.com/drive/v3/"
     )
 
+    # Accounts and sessions (README: "Accounts and sign-in")
+    signup: Annotated[SignupPolicy, Field(validation_alias=_env("SIGNUP"))] = SignupPolicy.CLOSED
+    # Encrypts stored Google grants. Unset: <data dir>/encryption.key, made once (0600).
+    encryption_key: Annotated[SecretStr | None, Field(validation_alias=_env("ENCRYPTION_KEY"))] = None
+    password_hash_cost: Annotated[PasswordHashCost, Field(validation_alias=_env("PASSWORD_HASH_COST"))] = (
+        PasswordHashCost.PRODUCTION
+    )
+    # No single visitor can take it down (issue 10): selfie pixels, uploads at once, slow clients.
+    # Selfies with more pixels than this are refused from their header, before any decoding.
+    max_selfie_pixels: Annotated[int, Field(validation_alias=_env("MAX_SELFIE_PIXELS"), gt=0)] = 40_000_000
+    # Selfie searches receiving or searching at once; more get 503 with Retry-After.
+    max_concurrent_uploads: Annotated[int, Field(validation_alias=_env("MAX_CONCURRENT_UPLOADS"), ge=1)] = 4
+    # Seconds a client has to send a request's line and headers; then the connection is closed.
+    header_timeout_s: Annotated[float, Field(validation_alias=_env("HEADER_TIMEOUT_S"), gt=0)] = 10.0
+    # Seconds a client has to send a request's whole body once its headers are in.
+    body_timeout_s: Annotated[float, Field(validation_alias=_env("BODY_TIMEOUT_S"), gt=0)] = 60.0
+    # Photo roots (issue 10): folders (comma-separated) inside which events made on the web or
+    # through the API may point. Empty: <data dir>/photos, created on start.
+    photo_roots: Annotated[list[Path], NoDecode, Field(validation_alias=_env("PHOTO_ROOTS"))] = []
+
     def __init__(self, **values: Any) -> None:
         aliases: dict[str, Any] = {
             name: field.validation_alias.choices[0]
@@ -114,6 +152,16 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("secret_key", "encryption_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < MIN_KEY_BYTES:
+            raise ValueError(
+                f"the key must be at least {MIN_KEY_BYTES} bytes long; make one with"
+                " `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
+        return value
 
     @field_validator("queue_url")
     @classmethod
@@ -143,6 +191,12 @@ class Settings(BaseSettings):
                 raise ValueError(f"TRUSTED_PROXIES: {item!r} is not an IP address or network") from exc
         return networks
 
+    @field_validator("photo_roots", mode="before")
+    @classmethod
+    def _folders(cls, value: object) -> list[Path]:
+        items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+        return [Path(str(item).strip()).expanduser() for item in items if str(item).strip()]
+
     @field_validator("drive_api_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
@@ -161,6 +215,11 @@ class Settings(BaseSettings):
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'eventface.db').resolve()}"
+
+    @property
+    def photo_root_dirs(self) -> list[Path]:
+        """The photo roots as configured, else the default one in the data dir."""
+        return self.photo_roots or [self.data_dir / DEFAULT_PHOTO_ROOT]
 
     @property
     def worker_count(self) -> int:

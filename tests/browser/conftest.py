@@ -23,6 +23,8 @@ from tests.harness import server as harness
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
 DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
 STOP_DEADLINE_S = 30.0
+# the tests sign several photographers up through the page
+BROWSER_ENV = {"EVENTFACE_SIGNUP": "open"}
 
 DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}}
 PHONE: dict[str, Any] = {
@@ -119,7 +121,8 @@ class Server:
 def server(tmp_path_factory: pytest.TempPathFactory, event_photos: EventPhotos) -> Iterator[Server]:
     """`eventface web` on a free port with a fresh data dir (one per test module)."""
     root = tmp_path_factory.mktemp("server")
-    with harness.Servers(root) as servers:
+    # the event folder's parent is the photo root: the new-event form offers the folder
+    with harness.Servers(root, photo_root=event_photos.folder.parent, env=BROWSER_ENV) as servers:
         running = servers.start(root / "data")
         yield Server(running)
         servers.stop(running, STOP_DEADLINE_S)

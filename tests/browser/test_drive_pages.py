@@ -22,7 +22,7 @@ from eventface.domain.models import Event, SyncTrigger
 from eventface.jobs.tasks import sync_event
 from eventface.services import accounts, events, google_accounts
 from eventface.settings import Settings
-from tests.browser.conftest import DESKTOP, PHONE, STOP_DEADLINE_S, new_page, screenshot
+from tests.browser.conftest import BROWSER_ENV, DESKTOP, PHONE, STOP_DEADLINE_S, new_page, screenshot
 from tests.fakes.drive import FakeDrive
 from tests.fakes.photos import jpeg_with_squares
 from tests.harness.drive import authorized_user_info, client_secrets
@@ -56,11 +56,13 @@ def drive_server(tmp_path_factory: pytest.TempPathFactory, module_drive: FakeDri
     client_file = root / "client_secret.json"
     client_file.write_text(json.dumps(client_secrets(module_drive)))
     env = {
+        **BROWSER_ENV,
+        "EVENTFACE_PHOTO_ROOTS": "",  # the default, <data dir>/photos: its events are made in `seeded`
         "EVENTFACE_DRIVE_API_URL": module_drive.api_endpoint,
         "EVENTFACE_GOOGLE_CLIENT_SECRETS_FILE": str(client_file),
     }
-    with Servers(root) as servers:
-        running = servers.start(root / "data", env=env)
+    with Servers(root, env=env) as servers:
+        running = servers.start(root / "data")
         yield running
         servers.stop(running, STOP_DEADLINE_S)
 
@@ -113,7 +115,10 @@ def seeded(drive_server: Server, module_drive: FakeDrive, tmp_path_factory: pyte
         local_folder = tmp_path_factory.mktemp("office")
         (local_folder / "team.jpg").write_bytes(photo("green"))
         with rt.transactions() as uow:
-            local = events.create_event(uow, "Office party", local_folder, "fake", owner_id=user.id)
+            policy = events.FolderPolicy.anywhere_but_data(data_dir)
+            local = events.create_event(
+                uow, "Office party", local_folder, "fake", owner_id=user.id, policy=policy
+            )
     finally:
         rt.close()
     return Seeded(drive_server, drive, wedding, folder, studio, local)
@@ -195,6 +200,7 @@ def test_a_drive_events_page_shows_its_folder_account_and_sync_activity(
         expect(runs.nth(2).locator(".full-listing")).to_have_text("full listing")
         # the server reads the thumbnails from Drive with the event's account
         expect(page.locator("#photo-grid li")).to_have_count(4)
+        page.locator("#photo-grid").scroll_into_view_if_needed()  # lazy images load near the viewport
         page.wait_for_function(
             "() => [...document.querySelectorAll('#photo-grid img')]"
             ".every((img) => img.complete && img.naturalWidth > 0)"

@@ -1,12 +1,13 @@
 """`eventface web` as a real subprocess on a free port: the one real-server harness.
 
 `servers.start(data_dir, env={...})` runs `eventface web` (with its in-process Huey worker and
-scheduler; `env`: settings for this server, over those given to `Servers(root, env)`) and waits
-until GET /login answers, retrying on another port when the chosen one was taken meanwhile;
-`servers.stop(server)` sends SIGTERM and fails the test unless the process exits cleanly in time;
-`servers.kill(server)` is a SIGKILL, as a crash or an OOM killer would send. The server's stdout
-and stderr go to files outside the data dir (a pipe nobody reads would block the server once
-full); `close()` kills what still runs and prints their tails, which pytest shows when a test fails.
+scheduler; `env`: settings for this server, over those given to `Servers(root, photo_root, env)`;
+the photo root is the test's tmp dir unless given) and waits until GET /login answers, retrying
+on another port when the chosen one was taken meanwhile; `servers.stop(server)` sends SIGTERM and
+fails the test unless the process exits cleanly in time; `servers.kill(server)` is a SIGKILL, as
+a crash or an OOM killer would send. The server's stdout and stderr go to files outside the data
+dir (a pipe nobody reads would block the server once full); `close()` kills what still runs and
+prints their tails, which pytest shows when a test fails.
 
 The `servers` fixture is per test; a module-scoped fixture (the browser tests) or a benchmark uses
 `with Servers(root) as servers:` itself. `run_cli` and `create_photographer` set a data dir up
@@ -40,7 +41,8 @@ START_ATTEMPTS = 3
 TAIL_LINES = 60
 POLL_S = 0.1
 CLEAN_EXITS = {0, -signal.SIGTERM}
-SERVER_ENV = {"EVENTFACE_WORKERS": "1", "PYTHONUNBUFFERED": "1"}
+# the cheap argon2 cost for the tests' own accounts (benchmarks/login_storm.py measures the real one)
+SERVER_ENV = {"EVENTFACE_WORKERS": "1", "EVENTFACE_PASSWORD_HASH_COST": "test", "PYTHONUNBUFFERED": "1"}
 
 
 def server_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -123,9 +125,13 @@ class Server:
 class Servers:
     """Starts, stops and kills `eventface web` processes; whatever is still running at close() is killed."""
 
-    def __init__(self, root: Path, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, root: Path, photo_root: Path | None = None, env: Mapping[str, str] | None = None
+    ) -> None:
         self.root = root
-        self.env = dict(env or {})  # settings for every server started here
+        # the test's tmp dir, beside the servers' logs, unless `env` says otherwise
+        photo_roots = str(photo_root or root.parent)
+        self.env = {"EVENTFACE_PHOTO_ROOTS": photo_roots, **(env or {})}  # for every server started here
         self.started: list[Server] = []
 
     def __enter__(self) -> Self:

@@ -9,9 +9,11 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from eventface.cli.options import DataDir, settings_for
+from eventface.cli.options import DataDir, fail, settings_for
 from eventface.logs import configure_logging
+from eventface.secret_key import WeakKeyError
 from eventface.web.app import create_app
+from eventface.web.limits import request_deadlines
 
 out = Console(soft_wrap=True)
 
@@ -28,9 +30,21 @@ def web(
     settings = settings_for(data_dir)
     logging.getLogger().handlers.clear()  # the CLI's plain stderr handler; structured lines replace it
     configure_logging(settings.data_dir / "logs", settings.log_level)
-    app = create_app(settings, worker=worker)
+    try:
+        app = create_app(settings, worker=worker)
+    except WeakKeyError as exc:
+        fail(str(exc))
     shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
     out.print(f"eventface is running at [bold]http://{shown}:{port}[/] (Ctrl+C stops it)", highlight=False)
     # log_config=None: uvicorn's own lines go through our structured logging
     # proxy_headers=False: the app believes X-Forwarded-* from EVENTFACE_TRUSTED_PROXIES only
-    uvicorn.run(app, host=host, port=port, log_config=None, server_header=False, proxy_headers=False)
+    # http=: uvicorn's h11 protocol with deadlines for a request's headers and body (web/limits.py)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        server_header=False,
+        proxy_headers=False,
+        http=request_deadlines(settings.header_timeout_s, settings.body_timeout_s),
+    )

@@ -31,10 +31,12 @@ from eventface.jobs.tasks import register_tasks
 from eventface.jobs.worker import start_worker, stop_worker
 from eventface.runtime import Runtime, build_runtime
 from eventface.secret_key import secret_key
+from eventface.services.sessions import SESSION_LIFETIME
 from eventface.settings import Settings
-from eventface.web import api, google, guest, pages
+from eventface.web import accounts_pages, admin, api, google, guest, pages
 from eventface.web.context import WebContext
 from eventface.web.errors import add_error_handlers
+from eventface.web.limits import UploadSlots
 from eventface.web.ratelimit import RateLimiter
 from eventface.web.templating import make_templates
 
@@ -42,7 +44,7 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "eventface_session"
-SESSION_MAX_AGE_S = 14 * 24 * 3600
+SESSION_MAX_AGE_S = int(SESSION_LIFETIME.total_seconds())  # the server forgets the session then too
 
 
 def create_app(
@@ -67,6 +69,7 @@ def create_app(
         templates=make_templates(),
         search_limiter=RateLimiter(settings.search_rate_limit),
         google_oauth=google.oauth_client(settings),
+        upload_slots=UploadSlots(settings.max_concurrent_uploads),
     )
 
     @asynccontextmanager
@@ -106,6 +109,8 @@ def create_app(
     app.include_router(guest.router)
     app.include_router(google.router)
     app.include_router(pages.router)
+    app.include_router(accounts_pages.router)
+    app.include_router(admin.router)
     add_error_handlers(app, context)
     return app
 

@@ -69,8 +69,19 @@ THAI: dict[str, str] = {
     # new event
     "Event name": "ชื่องาน",
     "Photo folder on the server": "โฟลเดอร์รูปภาพบนเซิร์ฟเวอร์",
-    "The full path of a folder on this server; subfolders are included.": (
-        "พาธเต็มของโฟลเดอร์บนเซิร์ฟเวอร์นี้ รวมโฟลเดอร์ย่อยด้วย"
+    "Folders inside the server's photo folders; subfolders are included.": (
+        "โฟลเดอร์ภายในโฟลเดอร์รูปภาพของเซิร์ฟเวอร์ รวมโฟลเดอร์ย่อยด้วย"
+    ),
+    "There is no folder to choose yet. Put each event's photos in its own folder inside:": (
+        "ยังไม่มีโฟลเดอร์ให้เลือก ให้ใส่รูปของแต่ละงานไว้ในโฟลเดอร์ของตัวเองภายใน:"
+    ),
+    "photo": "รูป",
+    "photos": "รูป",
+    "this folder cannot be used: choose a folder inside the server's photo folders": (
+        "ใช้โฟลเดอร์นี้ไม่ได้ เลือกโฟลเดอร์ที่อยู่ภายในโฟลเดอร์รูปภาพของเซิร์ฟเวอร์"
+    ),
+    "an event name may not contain control characters such as line breaks or tabs": (
+        "ชื่องานต้องไม่มีอักขระควบคุม เช่น การขึ้นบรรทัดใหม่หรือแท็บ"
     ),
     "Create event": "สร้างงาน",
     # event page
@@ -78,6 +89,16 @@ THAI: dict[str, str] = {
     "Copy link": "คัดลอกลิงก์",
     "Copied": "คัดลอกแล้ว",
     "Share this link or QR code with your guests.": "แชร์ลิงก์หรือ QR code นี้ให้แขกของคุณ",
+    "Guests' phones cannot open this link.": "โทรศัพท์ของแขกเปิดลิงก์นี้ไม่ได้",
+    "It points to": "ลิงก์นี้ชี้ไปที่",
+    ", an address only this computer or its local network can reach.": (
+        " ซึ่งเป็นที่อยู่ที่เข้าถึงได้เฉพาะจากเครื่องนี้หรือเครือข่ายภายในเท่านั้น"
+    ),
+    "Ask the server admin to set PUBLIC_BASE_URL to the server's public https address "
+    "(see docs/deploy.md), then print the QR code.": (
+        "ให้ผู้ดูแลเซิร์ฟเวอร์ตั้งค่า PUBLIC_BASE_URL เป็นที่อยู่ https สาธารณะของเซิร์ฟเวอร์ "
+        "(ดู docs/deploy.md) แล้วจึงพิมพ์ QR code"
+    ),
     "QR code for the guest link": "QR code ของลิงก์สำหรับแขก",
     "Download QR (SVG)": "ดาวน์โหลด QR (SVG)",
     "Download QR (PNG)": "ดาวน์โหลด QR (PNG)",
@@ -259,6 +280,7 @@ THAI: dict[str, str] = {
     ),
     "This file could not be read as a photo.": "ไม่สามารถอ่านไฟล์นี้เป็นรูปภาพได้",
     "Too many searches: please wait a minute and try again.": "ค้นหาบ่อยเกินไป กรุณารอสักครู่แล้วลองใหม่",
+    "None of your selfies could be used.": "ไม่สามารถใช้เซลฟี่ของคุณได้เลย",
     "The search failed. Please try again.": "การค้นหาล้มเหลว กรุณาลองใหม่",
     "Tap a face to find more photos of that person.": "แตะที่ใบหน้าเพื่อค้นหารูปเพิ่มเติมของคนนั้น",
     "More photos of this person": "รูปเพิ่มเติมของคนนี้",
@@ -268,6 +290,60 @@ THAI: dict[str, str] = {
     "Photo": "รูปภาพ",
     "Start over": "เริ่มใหม่",
     "Photos are still being added to this event.": "กำลังเพิ่มรูปเข้างานนี้",
+    # accounts: sign-in, sign-up, the users page (web/accounts_pages.py, web/admin.py)
+    "wrong email or password": "อีเมลหรือรหัสผ่านไม่ถูกต้อง",
+    "this account is disabled: ask an administrator": "บัญชีนี้ถูกระงับ กรุณาติดต่อผู้ดูแลระบบ",
+    "the password must be at least 10 characters long": "รหัสผ่านต้องมีอย่างน้อย 10 ตัวอักษร",
+    "this is the last enabled admin: promote another account first": (
+        "นี่คือผู้ดูแลระบบคนสุดท้ายที่ใช้งานอยู่ กรุณาตั้งบัญชีอื่นเป็นผู้ดูแลระบบก่อน"
+    ),
+    "an account with this email already exists": "มีบัญชีที่ใช้อีเมลนี้อยู่แล้ว",
+    "not a valid email address": "อีเมลไม่ถูกต้อง",
+    "sign-up is closed on this server: ask its administrator for an account": (
+        "เซิร์ฟเวอร์นี้ปิดการสมัครใช้งาน กรุณาขอบัญชีจากผู้ดูแลระบบ"
+    ),
+    "invites need EVENTFACE_SIGNUP=invite (sign-up is closed on this server)": (
+        "การเชิญต้องตั้งค่า EVENTFACE_SIGNUP=invite (เซิร์ฟเวอร์นี้ปิดการสมัครใช้งาน)"
+    ),
+    "this invite link is not valid: it was used already or has expired": (
+        "ลิงก์เชิญนี้ใช้ไม่ได้ อาจถูกใช้ไปแล้วหรือหมดอายุ"
+    ),
+    "this invite is for another email address": "ลิงก์เชิญนี้สำหรับอีเมลอื่น",
+    "too many attempts: wait a minute and try again": "ลองหลายครั้งเกินไป กรุณารอหนึ่งนาทีแล้วลองใหม่",
+    "too many sign-ins at once: try again in a moment": "มีการเข้าสู่ระบบพร้อมกันมากเกินไป กรุณาลองใหม่อีกครั้ง",
+    "This is the first account on this server: it will be its administrator.": (
+        "นี่คือบัญชีแรกของเซิร์ฟเวอร์นี้ และจะเป็นผู้ดูแลระบบ"
+    ),
+    "Users": "ผู้ใช้",
+    "Invite a photographer": "เชิญช่างภาพ",
+    "Send this link to": "ส่งลิงก์นี้ให้",
+    "It works once, for this email only, for 7 days. It is shown only now.": (
+        "ใช้ได้ครั้งเดียว เฉพาะอีเมลนี้ ภายใน 7 วัน และจะแสดงเพียงครั้งนี้เท่านั้น"
+    ),
+    "Create invite link": "สร้างลิงก์เชิญ",
+    "Role": "บทบาท",
+    "Status": "สถานะ",
+    "Created": "สร้างเมื่อ",
+    "Last sign-in": "เข้าสู่ระบบล่าสุด",
+    "Actions": "การจัดการ",
+    "admin": "ผู้ดูแลระบบ",
+    "photographer": "ช่างภาพ",
+    "disabled": "ถูกระงับ",
+    "active": "ใช้งานอยู่",
+    "Enable": "เปิดใช้งาน",
+    "Disable": "ระงับ",
+    "Make admin": "ตั้งเป็นผู้ดูแลระบบ",
+    "New password": "รหัสผ่านใหม่",
+    "Set password": "ตั้งรหัสผ่าน",
+    "The account is disabled and signed out everywhere.": "บัญชีถูกระงับและออกจากระบบทุกอุปกรณ์แล้ว",
+    "The account is enabled again.": "เปิดใช้งานบัญชีอีกครั้งแล้ว",
+    "The account is now an admin.": "บัญชีนี้เป็นผู้ดูแลระบบแล้ว",
+    "The password was changed; the account is signed out everywhere.": (
+        "เปลี่ยนรหัสผ่านแล้ว บัญชีนี้ออกจากระบบทุกอุปกรณ์แล้ว"
+    ),
+    "Sign-up is closed (EVENTFACE_SIGNUP=closed): set it to invite to send invite links.": (
+        "ปิดการสมัครใช้งานอยู่ (EVENTFACE_SIGNUP=closed) ตั้งค่าเป็น invite เพื่อส่งลิงก์เชิญ"
+    ),
 }
 
 

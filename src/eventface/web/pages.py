@@ -1,4 +1,4 @@
-"""The photographer's pages: sign up, sign in, dashboard, new event, event page with QR code.
+"""The photographer's pages: dashboard, new event, event page with QR code (signing in: accounts_pages.py).
 
 Forms post back here with a CSRF token; the event page's live parts (indexing progress,
 auto-sync) call the JSON API from its script with the session and the `X-CSRF-Token` header.
@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 
 import segno
@@ -19,17 +20,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from eventface.db.repositories import AutoSyncState, EventSummary, SyncActivity
 from eventface.db.unit_of_work import UnitOfWork
 from eventface.domain.models import AccountStatus, Event, GoogleAccount, IndexProgress, SourceKind, User
+from eventface.domain.reachability import unreachable_host
 from eventface.errors import (
-    AuthenticationError,
     InvalidInputError,
     NotFoundError,
     ReconnectNeededError,
     SourceUnavailableError,
 )
-from eventface.services import accounts, sync
 from eventface.services import events as event_service
+from eventface.services import sync
 from eventface.web.api import latest_task, owned, start_indexing
-from eventface.web.auth import OptionalUser, PageUser, check_csrf, local_path, sign_in, sign_out
+from eventface.web.auth import OptionalUser, PageUser, check_csrf
 from eventface.web.context import Context, WebContext
 from eventface.web.i18n import language, translator
 from eventface.web.params import Id
@@ -71,6 +72,8 @@ DRIVE_INPUT_ERRORS = (
     "this Google Drive folder is in the trash",
     "an event needs a name",
     "an event needs a photo folder",
+    event_service.FOLDER_REFUSED,
+    event_service.CONTROL_CHARACTERS,
 )
 # every text this module hands to a template's t(): a test checks each has a Thai translation
 PAGE_MESSAGES = (
@@ -92,68 +95,6 @@ def _see_other(path: str) -> RedirectResponse:
 @router.get("/")
 def home(user: OptionalUser) -> RedirectResponse:
     return _see_other("/events" if user else "/login")
-
-
-@router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, context: Context, next: str | None = None) -> HTMLResponse:
-    return render(request, context, "login.html", next=local_path(next))
-
-
-@router.post("/login", response_model=None)
-def login(
-    request: Request,
-    context: Context,
-    csrf: CsrfField,
-    email: Annotated[str, Form()],
-    password: Annotated[str, Form()],
-    next: Annotated[str, Form()] = "/events",
-) -> Response:
-    check_csrf(request, csrf)
-    try:
-        with context.runtime.transactions() as uow:
-            user = accounts.authenticate(uow, email, password)
-    except AuthenticationError as exc:
-        return render(
-            request,
-            context,
-            "login.html",
-            status_code=401,
-            error=str(exc),
-            email=email,
-            next=local_path(next),
-        )
-    sign_in(request, user)
-    return _see_other(local_path(next))
-
-
-@router.get("/signup", response_class=HTMLResponse)
-def signup_page(request: Request, context: Context) -> HTMLResponse:
-    return render(request, context, "signup.html")
-
-
-@router.post("/signup", response_model=None)
-def signup(
-    request: Request,
-    context: Context,
-    csrf: CsrfField,
-    email: Annotated[str, Form()],
-    password: Annotated[str, Form()],
-) -> Response:
-    check_csrf(request, csrf)
-    try:
-        with context.runtime.transactions() as uow:
-            user = accounts.create_user(uow, email, password)
-    except InvalidInputError as exc:
-        return render(request, context, "signup.html", status_code=422, error=str(exc), email=email)
-    sign_in(request, user)
-    return _see_other("/events")
-
-
-@router.post("/logout")
-def logout(request: Request, csrf: CsrfField) -> RedirectResponse:
-    check_csrf(request, csrf)
-    sign_out(request)
-    return _see_other("/login")
 
 
 @dataclass(frozen=True)
@@ -239,7 +180,33 @@ def new_event_page(
     # back from connecting Google Drive on this form: the photographer was choosing Drive
     source = SourceKind.GOOGLE_DRIVE if google or google_error else SourceKind.LOCAL_FOLDER
     form = NewEventForm(event_date=date.today().isoformat(), source=source.value)
-    return render(request, context, "event_new.html", user=user, form=form, google=panel)
+    return render(
+        request,
+        context,
+        "event_new.html",
+        user=user,
+        form=form,
+        google=panel,
+        choices=_folder_choices(context),
+    )
+
+
+def _folder_policy(context: WebContext) -> event_service.FolderPolicy:
+    """Events made on the web or through the API point inside the photo roots only."""
+    return event_service.FolderPolicy.within(context.settings.data_dir, context.settings.photo_root_dirs)
+
+
+@dataclass(frozen=True)
+class FolderChoices:
+    """The new-event form's folder list, and the roots it comes from."""
+
+    folders: list[event_service.PhotoFolder]
+    roots: list[Path]
+
+
+def _folder_choices(context: WebContext) -> FolderChoices:
+    policy = _folder_policy(context)
+    return FolderChoices(event_service.photo_folders(policy), policy.resolved_roots())
 
 
 @router.post("/events", response_model=None)
@@ -282,7 +249,13 @@ def _create_event(context: WebContext, user: User, form: NewEventForm) -> Event:
         raise InvalidInputError(f"unknown photo source: {form.source!r}")
     with context.runtime.transactions() as uow:
         return event_service.create_event(
-            uow, form.name, form.folder, engine, owner_id=user.id, event_date=when
+            uow,
+            form.name,
+            form.folder,
+            engine,
+            policy=_folder_policy(context),
+            owner_id=user.id,
+            event_date=when,
         )
 
 
@@ -315,6 +288,7 @@ def _new_event_form_again(
         error=text[:1].upper() + text[1:],
         form=form,
         google=panel,
+        choices=_folder_choices(context),
     )
 
 
@@ -323,6 +297,7 @@ def event_page(
     event_id: Id, request: Request, context: Context, user: PageUser, page: Annotated[int, Query(ge=1)] = 1
 ) -> HTMLResponse:
     event = owned(context, user.id, event_id)
+    guest_url = context.guest_url(request, event.slug)
     with context.runtime.transactions() as uow:
         summary = uow.events.summary(event.id)
         photos = uow.photos.in_event(event.id, limit=PHOTOS_PER_PAGE + 1, offset=(page - 1) * PHOTOS_PER_PAGE)
@@ -345,8 +320,10 @@ def event_page(
         drive=_drive_view(event, panel, reconnect_needed=auto_sync.reconnect_needed),
         interval_choices=AUTO_SYNC_CHOICES,
         default_interval=context.settings.auto_sync_interval,
-        guest_url=context.guest_url(request, event.slug),
-        qr_svg=_qr(context.guest_url(request, event.slug)).svg_inline(scale=4, border=2, omitsize=True),
+        guest_url=guest_url,
+        qr_svg=_qr(guest_url).svg_inline(scale=4, border=2, omitsize=True),
+        # phones on mobile data cannot open a link to this computer or a private network
+        unreachable_host=unreachable_host(guest_url),
     )
 
 
