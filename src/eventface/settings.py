@@ -102,6 +102,9 @@ class Settings(BaseSettings):
         "https://www.googleapis.com/drive/v3/"
     )
 
+    # Headers, logs, API docs (issue 10): /docs and /redoc are served only when this is on.
+    api_docs: Annotated[bool, Field(validation_alias=_env("API_DOCS"))] = False
+
     def __init__(self, **values: Any) -> None:
         aliases: dict[str, Any] = {
             name: field.validation_alias.choices[0]

@@ -27,12 +27,14 @@ from eventface.services import search as search_service
 from eventface.services.search import PhotoMatch, SearchResult, Selfie, SelfieReport
 from eventface.services.thumbnails import ThumbnailStore
 from eventface.web.context import Context, WebContext
+from eventface.web.openapi import errors
 from eventface.web.params import Id
 from eventface.web.templating import render
 from eventface.web.zipstream import stream_zip
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["guest"])
+# every guest route names an event by its slug: an unknown one is a 404
+router = APIRouter(tags=["guest"], responses=errors(404))
 
 MAX_SELFIES = 3
 MAX_ZIP_PHOTOS = 1000
@@ -259,7 +261,7 @@ SEARCH_BODY = {
     "/api/e/{slug}/search",
     response_model=SearchOut,
     openapi_extra=SEARCH_BODY,
-    responses={400: {}, 404: {}, 413: {}, 415: {}, 429: {}},
+    responses=errors(400, 413, 415, 422, 429, 503),
 )
 async def search(slug: str, request: Request, context: Context) -> SearchOut:
     """Finds the guest's photos: multipart with 1-3 `selfies` files and `consent=true`."""
@@ -275,7 +277,7 @@ async def search(slug: str, request: Request, context: Context) -> SearchOut:
     )
 
 
-@router.post("/api/e/{slug}/faces/{face_id}/search", response_model=SearchOut)
+@router.post("/api/e/{slug}/faces/{face_id}/search", response_model=SearchOut, responses=errors(429, 503))
 def search_by_face(slug: str, face_id: Id, request: Request, context: Context) -> SearchOut:
     """ "More photos of this person": the photos of the person whose face (in this event) was picked."""
     event = guest_event(context, slug)
@@ -329,7 +331,7 @@ def preview(slug: str, photo_id: Id, context: Context) -> Response:
     return _cached_image(context, context.runtime.previews, slug, photo_id)
 
 
-@router.get("/e/{slug}/photos/{photo_id}/download")
+@router.get("/e/{slug}/photos/{photo_id}/download", responses=errors(503))
 def download(slug: str, photo_id: Id, context: Context) -> Response:
     """The original file, byte for byte."""
     event, photo = guest_photo(context, slug, photo_id)
@@ -339,7 +341,7 @@ def download(slug: str, photo_id: Id, context: Context) -> Response:
     return Response(data, media_type=media_type, headers={"Content-Disposition": _attachment(name)})
 
 
-@router.get("/e/{slug}/download.zip")
+@router.get("/e/{slug}/download.zip", responses=errors(400, 422))
 def download_all(
     slug: str,
     context: Context,
