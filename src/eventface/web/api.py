@@ -219,7 +219,7 @@ def list_events(request: Request, context: Context, user: ApiUser) -> list[Event
     return [summary_out(context, request, s) for s in summaries]
 
 
-@router.post("/events", response_model=EventOut, status_code=201, responses=errors(404, 422, 503))
+@router.post("/events", response_model=EventOut, status_code=201, responses=errors(400, 404, 422, 503))
 def create_event(body: EventIn, request: Request, context: Context, user: ApiUser) -> EventOut:
     if (body.folder is None) == (body.drive_folder is None):
         raise HTTPException(422, "give either folder or drive_folder")
@@ -312,7 +312,7 @@ def get_task(task_id: str, context: Context, user: ApiUser) -> TaskOut:
 
 
 @router.post(
-    "/event/{event_id}/auto-sync/enable", response_model=AutoSyncEnabledOut, responses=errors(404, 422)
+    "/event/{event_id}/auto-sync/enable", response_model=AutoSyncEnabledOut, responses=errors(400, 404, 422)
 )
 def enable_auto_sync(
     event_id: Id, context: Context, user: ApiUser, body: Annotated[AutoSyncRequest | None, Body()] = None

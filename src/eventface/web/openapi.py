@@ -37,7 +37,7 @@ class InvalidInputOut(BaseModel):
 
 
 _DESCRIPTIONS = {
-    400: "Bad request: a form or upload the server cannot use",
+    400: "Bad request: a body that cannot be parsed, or a form or upload the server cannot use",
     401: "Not signed in: send `Authorization: Bearer <token>` (or the session cookie)",
     403: "Forbidden: a session request's CSRF header is missing or wrong, or the account may not do this",
     404: "Not found: no such event, photo or task (another photographer's event is not found either)",
