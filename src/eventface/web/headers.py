@@ -30,8 +30,9 @@ CSP = "; ".join(
         "frame-ancestors 'none'",
     )
 )
-# ReDoc's styled-components add <style> elements at run time: its page alone allows inline styles
-REDOC_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+# ReDoc's styled-components add <style> elements at run time, and its search runs in a worker
+# made from a blob: its page alone allows inline styles and blob workers (still no inline script)
+REDOC_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'") + "; worker-src blob:"
 HSTS = "max-age=31536000"
 PERMISSIONS = "camera=(self), microphone=(), geolocation=(), payment=(), usb=()"
 GUEST_PREFIXES = ("/e/", "/api/e/")
