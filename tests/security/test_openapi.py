@@ -20,24 +20,14 @@ from schemathesis.engine import from_schema as engine_for
 
 from eventface.web import app as web_app
 from eventface.web import openapi
+from tests.conftest import REPO_ROOT
 from tests.web.conftest import MakeWeb
 
 MAX_EXAMPLES = 25
 SEED = 20261130  # one fixed run: a CI failure is one `pytest` away from being seen again
 
-# A valid request the server must still refuse for what no schema can say (the folder is not on
-# the server, or not one photographers may use): a 422 there is the truth.
-OPERATIONS = """
-[[operations]]
-include-path = "/api/events"
-include-method = "POST"
-checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "422", "503"]
-
-# its `ids` is a free string today (guest capabilities replace it with a signed link)
-[[operations]]
-include-path = "/e/{slug}/download.zip"
-checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "404"]
-"""
+# the per-operation settings the CLI uses too
+OPERATIONS = (REPO_ROOT / "schemathesis.toml").read_text(encoding="utf-8")
 
 
 def config(token: str) -> SchemathesisConfig:

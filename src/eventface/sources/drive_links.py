@@ -21,8 +21,12 @@ def folder_id(link: str) -> str:
         raise InvalidInputError("paste the link of a Google Drive folder")
     if _ID.match(text):
         return text
-    url = urlparse(text if "://" in text else f"https://{text}")
-    if url.hostname not in _DRIVE_HOSTS:
+    try:
+        url = urlparse(text if "://" in text else f"https://{text}")
+        host = url.hostname
+    except ValueError as exc:  # "https://[x": an unclosed IPv6 bracket, a port that is no number
+        raise InvalidInputError(f"not a Google Drive link: {link.strip()!r}") from exc
+    if host not in _DRIVE_HOSTS:
         raise InvalidInputError(f"not a Google Drive link: {link.strip()!r}")
     if "/file/d/" in url.path or "/document/d/" in url.path or "/spreadsheets/d/" in url.path:
         raise InvalidInputError(
