@@ -212,3 +212,13 @@ def test_api_docs_when_on_load_only_files_from_this_server(proxied: Site) -> Non
             assert asset.status_code == 200, url
             assert asset.headers["x-content-type-options"] == "nosniff", url
     assert (assets_dir() / "swagger-ui-bundle.js").is_file()
+
+
+# --- Allow ----------------------------------------------------------------------------------------
+
+
+def test_a_405_names_every_method_of_the_path_in_allow(site: Site) -> None:
+    response = httpx.request("OPTIONS", f"{site.server.base_url}/api/events")
+
+    assert response.status_code == 405
+    assert {"GET", "POST"} <= {m.strip() for m in response.headers["allow"].split(",")}

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Match, Router
+from starlette.routing import Match, Mount, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = "; ".join(
@@ -36,6 +36,7 @@ REDOC_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'") 
 HSTS = "max-age=31536000"
 PERMISSIONS = "camera=(self), microphone=(), geolocation=(), payment=(), usb=()"
 GUEST_PREFIXES = ("/e/", "/api/e/")
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 _ALWAYS = (
     (b"x-content-type-options", b"nosniff"),
@@ -108,7 +109,11 @@ class AllowHeaderMiddleware:
             return
 
         async def send_with_allow(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 405:
+            if (
+                message["type"] == "http.response.start"
+                and message["status"] == 405
+                and not self._mounted(scope)
+            ):
                 allow = ", ".join(sorted(self._methods(scope))).encode()
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
                 message = {**message, "headers": [*headers, (b"allow", allow)]}
@@ -117,9 +122,16 @@ class AllowHeaderMiddleware:
         await self.app(scope, receive, send_with_allow)
 
     def _methods(self, scope: Scope) -> set[str]:
-        methods: set[str] = set()
-        for route in self.router.routes:
-            route_methods = getattr(route, "methods", None)
-            if route_methods and route.matches(scope)[0] is not Match.NONE:
-                methods |= set(route_methods)
-        return methods
+        # each method tried on the router as a request with it would be (routes may sit in
+        # included routers, whose own routes are not listed at the top)
+        return {
+            method
+            for method in _METHODS
+            if any(
+                route.matches({**scope, "method": method})[0] is Match.FULL for route in self.router.routes
+            )
+        }
+
+    def _mounted(self, scope: Scope) -> bool:
+        # a mounted app (the static files) answers its own 405s
+        return any(isinstance(r, Mount) and r.matches(scope)[0] is Match.FULL for r in self.router.routes)
