@@ -27,7 +27,7 @@ from eventface.services import search as search_service
 from eventface.services.search import PhotoMatch, SearchResult, Selfie, SelfieReport
 from eventface.services.thumbnails import ThumbnailStore
 from eventface.web.context import Context, WebContext
-from eventface.web.openapi import errors
+from eventface.web.openapi import errors, file_answer
 from eventface.web.params import Id
 from eventface.web.templating import render
 from eventface.web.zipstream import stream_zip
@@ -331,7 +331,11 @@ def preview(slug: str, photo_id: Id, context: Context) -> Response:
     return _cached_image(context, context.runtime.previews, slug, photo_id)
 
 
-@router.get("/e/{slug}/photos/{photo_id}/download", responses=errors(503))
+@router.get(
+    "/e/{slug}/photos/{photo_id}/download",
+    response_class=Response,
+    responses={**file_answer("The original file", "image/*", "application/octet-stream"), **errors(503)},
+)
 def download(slug: str, photo_id: Id, context: Context) -> Response:
     """The original file, byte for byte."""
     event, photo = guest_photo(context, slug, photo_id)
@@ -341,7 +345,11 @@ def download(slug: str, photo_id: Id, context: Context) -> Response:
     return Response(data, media_type=media_type, headers={"Content-Disposition": _attachment(name)})
 
 
-@router.get("/e/{slug}/download.zip", responses=errors(400, 422))
+@router.get(
+    "/e/{slug}/download.zip",
+    response_class=StreamingResponse,
+    responses={**file_answer("The photos as one ZIP", "application/zip"), **errors(400, 422)},
+)
 def download_all(
     slug: str,
     context: Context,

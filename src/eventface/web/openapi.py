@@ -74,3 +74,9 @@ PHOTOGRAPHER_AUTH = [
         )
     ),
 ]
+
+
+def file_answer(description: str, *media_types: str) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a 200 that is a file, not JSON."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {200: {"description": description, "content": dict.fromkeys(media_types, binary)}}
