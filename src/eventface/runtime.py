@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +20,10 @@ from eventface.faces.pool import InlineAnalyzer, ProcessPoolAnalyzer
 from eventface.matching.index import VectorIndex
 from eventface.matching.numpy_index import NumpyVectorIndex
 from eventface.secret_box import SecretBox
-from eventface.secret_key import secret_key
+from eventface.secret_key import encryption_key
 from eventface.services.google_accounts import GoogleConnections
 from eventface.services.ingest import Analyzer, EngineInfo
+from eventface.services.passwords import Passwords
 from eventface.services.search import SearchLimits
 from eventface.services.thumbnails import ThumbnailStore
 from eventface.settings import EngineName, Settings
@@ -70,6 +71,7 @@ class Runtime:
     thumbnails: ThumbnailStore  # grid-sized, cached on disk
     previews: ThumbnailStore  # screen-sized, for the lightbox: originals are too heavy for phones
     google: GoogleConnections  # Drive clients for connected Google accounts
+    passwords: Passwords  # argon2 hashing, a few at a time
     _engines: dict[str, FaceEngine] = field(default_factory=dict)
     # one per engine: worker threads sharing this runtime take turns on its native models
     _engine_locks: dict[str, threading.Lock] = field(default_factory=dict)
@@ -139,5 +141,16 @@ def build_runtime(settings: Settings, *, upgrade_db: bool = True) -> Runtime:
         NumpyVectorIndex(),
         thumbnails=ThumbnailStore(cache / str(THUMBNAIL_PX), THUMBNAIL_PX, settings.max_image_pixels),
         previews=ThumbnailStore(cache / str(PREVIEW_PX), PREVIEW_PX, settings.max_image_pixels),
-        google=GoogleConnections(units, SecretBox(secret_key(settings)), settings.drive_api_url),
+        google=GoogleConnections(
+            units, SecretBox(encryption_key(settings, _has_grants(units))), settings.drive_api_url
+        ),
+        passwords=Passwords(settings.password_hash_cost),
     )
+
+
+def _has_grants(units: Transactions) -> Callable[[], bool]:
+    def has_grants() -> bool:
+        with units() as uow:
+            return uow.google_accounts.any_stored()
+
+    return has_grants

@@ -1,7 +1,9 @@
-"""Encryption at rest for stored secrets (OAuth refresh tokens): Fernet, keyed from the server key.
+"""Encryption at rest for stored secrets (OAuth refresh tokens): Fernet, keyed from the encryption key.
 
-The Fernet key is derived from the server's secret key (settings or `data/secret.key`) with
-HKDF under its own label, so the key that signs session cookies never encrypts anything itself.
+The Fernet key is derived from the encryption key (`EVENTFACE_ENCRYPTION_KEY` or
+`data/encryption.key`, see secret_key.py) with HKDF under its own label. Before the keys were
+split the same derivation was applied to the session secret key; secret_key.py carries such
+installs over by starting their encryption key as a copy of it.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ _LABEL = b"eventface stored credentials v1"
 
 
 class SecretBox:
-    def __init__(self, server_key: str) -> None:
+    def __init__(self, encryption_key: str) -> None:
         derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_LABEL).derive(
-            server_key.encode()
+            encryption_key.encode()
         )
         self._fernet = Fernet(base64.urlsafe_b64encode(derived))
 
@@ -32,5 +34,6 @@ class SecretBox:
             return self._fernet.decrypt(sealed.encode("ascii"))
         except (InvalidToken, ValueError) as exc:
             raise SecretBoxError(
-                "a stored credential cannot be decrypted (was the secret key changed?): reconnect the account"
+                "a stored credential cannot be decrypted (was the encryption key changed?):"
+                " reconnect the account"
             ) from exc

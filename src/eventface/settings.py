@@ -29,6 +29,22 @@ class DlibDetector(StrEnum):
     CNN = "cnn"
 
 
+class SignupPolicy(StrEnum):
+    """Who may create an account on the web (the CLI always may)."""
+
+    CLOSED = "closed"  # only the first account (an admin), while none exists
+    INVITE = "invite"  # the first account, then whoever an admin invites
+    OPEN = "open"  # anyone
+
+
+class PasswordHashCost(StrEnum):
+    PRODUCTION = "production"  # argon2id's recommended parameters (64 MiB, 3 passes)
+    TEST = "test"  # trivially cheap: for test suites only, never for real passwords
+
+
+MIN_KEY_BYTES = 32
+
+
 def _env(name: str, *, original: bool = False) -> AliasChoices:
     """EVENTFACE_<name>; the bare name too when the original system or Google's habit names it so."""
     return AliasChoices(f"EVENTFACE_{name}", name) if original else AliasChoices(f"EVENTFACE_{name}")
@@ -68,8 +84,8 @@ class Settings(BaseSettings):
     # The job queue: unset means SQLite in the data dir (queue.db); redis://... to scale out.
     queue_url: Annotated[str | None, Field(validation_alias=_env("QUEUE_URL", original=True))] = None
 
-    # Signs session cookies (and, later, encrypts stored credentials). Unset: a random key is made
-    # once and kept in <data dir>/secret.key (permissions 0600).
+    # Signs session cookies (stored Google grants have their own key, encryption_key). Unset: a
+    # random key is made once and kept in <data dir>/secret.key (permissions 0600).
     secret_key: Annotated[SecretStr | None, Field(validation_alias=_env("SECRET_KEY"))] = None
     # The address guests and Google reach this server at, for guest links and QR codes printed
     # outside a browser (CLI), and Drive push notifications (https only). Unset: the address
@@ -102,6 +118,14 @@ class Settings(BaseSettings):
         "https://www.googleapis.com/drive/v3/"
     )
 
+    # Accounts and sessions (README: "Accounts and sign-in")
+    signup: Annotated[SignupPolicy, Field(validation_alias=_env("SIGNUP"))] = SignupPolicy.CLOSED
+    # Encrypts stored Google grants. Unset: <data dir>/encryption.key, made once (0600).
+    encryption_key: Annotated[SecretStr | None, Field(validation_alias=_env("ENCRYPTION_KEY"))] = None
+    password_hash_cost: Annotated[PasswordHashCost, Field(validation_alias=_env("PASSWORD_HASH_COST"))] = (
+        PasswordHashCost.PRODUCTION
+    )
+
     # Headers, logs, API docs (issue 10): /docs and /redoc are served only when this is on.
     api_docs: Annotated[bool, Field(validation_alias=_env("API_DOCS"))] = False
 
@@ -117,6 +141,16 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("secret_key", "encryption_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < MIN_KEY_BYTES:
+            raise ValueError(
+                f"the key must be at least {MIN_KEY_BYTES} bytes long; make one with"
+                " `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
+        return value
 
     @field_validator("queue_url")
     @classmethod

@@ -136,6 +136,8 @@ def server_env() -> dict[str, str]:
         if not name.startswith("EVENTFACE_") and name.upper() not in SETTINGS_ENV_NAMES
     }
     env["EVENTFACE_WORKERS"] = "1"
+    env["EVENTFACE_PASSWORD_HASH_COST"] = "test"
+    env["EVENTFACE_SIGNUP"] = "open"  # the tests sign several photographers up through the page
     env["PYTHONUNBUFFERED"] = "1"
     return env
 

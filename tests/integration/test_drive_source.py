@@ -114,3 +114,18 @@ def test_checking_a_link_refuses_files_missing_and_trashed_folders(drive: FakeDr
         DriveFolderSource(client, "1MissingFolderId000").check_folder()
     with pytest.raises(InvalidInputError, match="trash"):
         DriveFolderSource(client, binned).check_folder()
+
+
+def test_a_drive_host_that_does_not_resolve_is_source_unavailable_for_lists_and_downloads() -> None:
+    # `.invalid` never resolves (RFC 2606): httplib2 raises its own ServerNotFoundError, which
+    # once escaped unmapped and gave a guest a 500
+    client = DriveClient(
+        drive_service(Credentials(token="t"), "http://drive.invalid/drive/v3/"), num_retries=0
+    )
+    OPEN_CLIENTS.append(client)
+    source = DriveFolderSource(client, "folder-id")
+
+    with pytest.raises(SourceUnavailableError, match="cannot be reached"):
+        list(source.list_photos())
+    with pytest.raises(SourceUnavailableError, match="cannot be reached"):
+        source.read("file-id")

@@ -34,7 +34,8 @@ CLI_TIMEOUT_S = 120
 TAIL_LINES = 60
 POLL_S = 0.1
 CLEAN_EXITS = {0, -signal.SIGTERM}
-SERVER_ENV = {"EVENTFACE_WORKERS": "1", "COLUMNS": "200"}
+# the cheap argon2 cost for the tests' own accounts (benchmarks/login_storm.py measures the real one)
+SERVER_ENV = {"EVENTFACE_WORKERS": "1", "COLUMNS": "200", "EVENTFACE_PASSWORD_HASH_COST": "test"}
 
 
 def eventface_env() -> dict[str, str]:
@@ -135,9 +136,10 @@ class Servers:
         self.root = root
         self.started: list[Server] = []
 
-    def start(self, data_dir: Path) -> Server:
+    def start(self, data_dir: Path, env: dict[str, str] | None = None) -> Server:
+        """`env`: extra environment (settings) for this server."""
         for _ in range(3):  # the free port may be taken between choosing it and the server binding it
-            server = self._spawn(data_dir)
+            server = self._spawn(data_dir, env or {})
             if self._wait_ready(server):
                 return server
             if "address already in use" not in server.stderr().lower():
@@ -182,7 +184,7 @@ class Servers:
             server.close_files()
             print(server.output_tail())
 
-    def _spawn(self, data_dir: Path) -> Server:
+    def _spawn(self, data_dir: Path, env: dict[str, str]) -> Server:
         port = free_port()
         logs = self.root / f"server-{len(self.started) + 1}-port-{port}"
         logs.mkdir(parents=True)
@@ -194,7 +196,7 @@ class Servers:
             stdin=subprocess.DEVNULL,
             stdout=stdout,
             stderr=stderr,
-            env=eventface_env(),
+            env={**eventface_env(), **env},
             cwd=self.root,
         )
         server = Server(data_dir, port, process, logs / "stdout.txt", logs / "stderr.txt", [stdout, stderr])

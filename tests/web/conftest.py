@@ -76,7 +76,7 @@ class Web:
 
     def photographer(self, email: str) -> Photographer:
         with self.transaction() as uow:
-            user = accounts.create_user(uow, email, PASSWORD)
+            user = accounts.create_user(uow, email, PASSWORD, passwords=self.runtime.passwords)
         with self.transaction() as uow:
             token = accounts.create_api_token(uow, email)
         return Photographer(user.id, user.email, token)
@@ -123,6 +123,8 @@ def make_web(tmp_path: Path) -> Iterator[MakeWeb]:
     with ExitStack() as stack:
 
         def make(**overrides: Any) -> Web:
+            # the cheap argon2 cost: real hashing made every sign-in here take a quarter second
+            overrides.setdefault("password_hash_cost", "test")
             settings = Settings(data_dir=tmp_path / "data", workers=1, **overrides)
             app = create_app(settings, worker=False, build=build_with_fake_engine)
             app.state.context.huey.immediate = True  # jobs run inside the request that enqueues them

@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from eventface.errors import EventfaceError
 from eventface.runtime import Runtime, build_runtime
+from eventface.secret_key import WeakKeyError
 from eventface.settings import Settings
 
 DataDir = Annotated[
@@ -26,7 +28,12 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def settings_for(data_dir: Path | None) -> Settings:
-    return Settings(data_dir=data_dir) if data_dir else Settings()
+    """The settings, or a one-line message per wrong setting and exit code 2."""
+    try:
+        return Settings(data_dir=data_dir) if data_dir else Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        fail(f"invalid settings: {problems}", code=2)
 
 
 @contextmanager
@@ -36,7 +43,7 @@ def runtime(data_dir: Path | None, *, upgrade_db: bool = True) -> Iterator[Runti
     try:
         rt = build_runtime(settings_for(data_dir), upgrade_db=upgrade_db)
         yield rt
-    except EventfaceError as exc:
+    except (EventfaceError, WeakKeyError) as exc:
         fail(str(exc))
     finally:
         if rt is not None:

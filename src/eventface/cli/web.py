@@ -9,8 +9,9 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from eventface.cli.options import DataDir, settings_for
+from eventface.cli.options import DataDir, fail, settings_for
 from eventface.logs import configure_logging
+from eventface.secret_key import WeakKeyError
 from eventface.web.app import create_app
 
 out = Console(soft_wrap=True)
@@ -28,7 +29,10 @@ def web(
     settings = settings_for(data_dir)
     logging.getLogger().handlers.clear()  # the CLI's plain stderr handler; structured lines replace it
     configure_logging(settings.data_dir / "logs", settings.log_level)
-    app = create_app(settings, worker=worker)
+    try:
+        app = create_app(settings, worker=worker)
+    except WeakKeyError as exc:
+        fail(str(exc))
     shown = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
     out.print(f"eventface is running at [bold]http://{shown}:{port}[/] (Ctrl+C stops it)", highlight=False)
     # log_config=None: uvicorn's own lines go through our structured logging

@@ -9,19 +9,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import ColumnElement, delete, func, or_, select, true, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, delete, func, inspect, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from eventface.db.tables import (
-    ApiTokenRow,
     EventRow,
     FaceRow,
     GoogleAccountRow,
     IndexTaskRow,
     PhotoRow,
     SyncRunRow,
-    UserRow,
     utcnow,
 )
 from eventface.domain.models import (
@@ -40,9 +37,8 @@ from eventface.domain.models import (
     SyncRun,
     SyncTrigger,
     TaskStatus,
-    User,
 )
-from eventface.errors import InvalidInputError, NotFoundError
+from eventface.errors import NotFoundError
 
 
 @dataclass(frozen=True)
@@ -643,6 +639,12 @@ class GoogleAccountRepository:
     def sealed_credentials(self, account_id: int) -> str:
         return self._row(account_id).credentials
 
+    def any_stored(self) -> bool:
+        """Whether any grant is stored (False on a database from before Google accounts existed)."""
+        if not inspect(self.session.connection()).has_table(GoogleAccountRow.__tablename__):
+            return False
+        return self.session.scalar(select(GoogleAccountRow.id).limit(1)) is not None
+
     def mark_reconnect_needed(self, account_id: int, error: str) -> None:
         self.session.execute(
             update(GoogleAccountRow)
@@ -820,62 +822,6 @@ class SyncRunRepository:
             .offset(keep)
         )
         self.session.execute(delete(SyncRunRow).where(SyncRunRow.id.in_(old)))
-
-
-def _user(row: UserRow) -> User:
-    return User(id=row.id, email=row.email, created_at=_utc(row.created_at))
-
-
-class UserRepository:
-    """Photographer accounts and their API tokens. Tokens are looked up by hash only."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, email: str, password_hash: str) -> User:
-        row = UserRow(email=email, password_hash=password_hash)
-        self.session.add(row)
-        try:
-            self.session.flush()
-        except IntegrityError as exc:  # a concurrent sign-up with the same email won the race
-            raise InvalidInputError(f"a user with email {email!r} already exists") from exc
-        return _user(row)
-
-    def get(self, user_id: int) -> User | None:
-        row = self.session.get(UserRow, user_id)
-        return _user(row) if row else None
-
-    def find_by_email(self, email: str) -> User | None:
-        row = self._by_email(email)
-        return _user(row) if row else None
-
-    def credentials(self, email: str) -> tuple[User, str] | None:
-        """The user and their password hash, or None for an unknown email."""
-        row = self._by_email(email)
-        return (_user(row), row.password_hash) if row else None
-
-    def set_password_hash(self, user_id: int, password_hash: str) -> None:
-        self.session.execute(update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash))
-
-    def add_token(self, user_id: int, token_hash: str, name: str) -> None:
-        self.session.add(ApiTokenRow(user_id=user_id, token_hash=token_hash, name=name))
-        self.session.flush()
-
-    def for_token(self, token_hash: str, now: datetime) -> User | None:
-        """The token's user, recording the use; None when no such token exists."""
-        token = self.session.scalar(select(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash))
-        if token is None:
-            return None
-        token.last_used_at = now
-        user = self.session.get(UserRow, token.user_id)
-        return _user(user) if user else None
-
-    def delete_token(self, token_hash: str) -> bool:
-        result = self.session.execute(delete(ApiTokenRow).where(ApiTokenRow.token_hash == token_hash))
-        return int(result.rowcount) == 1  # type: ignore[attr-defined]
-
-    def _by_email(self, email: str) -> UserRow | None:
-        return self.session.scalar(select(UserRow).where(UserRow.email == email))
 
 
 def _progress(row: IndexTaskRow) -> IndexProgress:

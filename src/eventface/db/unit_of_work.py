@@ -14,8 +14,8 @@ from eventface.db.repositories import (
     PhotoRepository,
     SyncRunRepository,
     TaskRepository,
-    UserRepository,
 )
+from eventface.db.users import InviteRepository, SessionRepository, UserRepository
 
 
 class UnitOfWork:
@@ -26,6 +26,8 @@ class UnitOfWork:
         self.faces = FaceRepository(session)
         self.tasks = TaskRepository(session)
         self.users = UserRepository(session)
+        self.sessions = SessionRepository(session)
+        self.invites = InviteRepository(session)
         self.google_accounts = GoogleAccountRepository(session)
         self.sync_runs = SyncRunRepository(session)
 

@@ -40,6 +40,11 @@ class AccountStatus(StrEnum):
     RECONNECT_NEEDED = "reconnect_needed"  # Google refused the stored grant: revoked or expired
 
 
+class Role(StrEnum):
+    ADMIN = "admin"  # manages accounts (the users page, invites) and is a photographer too
+    PHOTOGRAPHER = "photographer"
+
+
 class SyncTrigger(StrEnum):
     SCHEDULE = "schedule"  # the auto-sync interval came round
     PUSH = "push"  # Drive told us something changed
@@ -67,6 +72,24 @@ class User:
     id: int
     email: str
     created_at: datetime
+    role: Role = Role.PHOTOGRAPHER
+    disabled: bool = False  # a disabled account cannot sign in, and its sessions and tokens are dead
+    last_login_at: datetime | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+@dataclass(frozen=True)
+class ApiTokenInfo:
+    """What may be shown of an API token: never the token, only the start of it."""
+
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
 
 
 @dataclass(frozen=True)

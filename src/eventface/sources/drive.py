@@ -18,6 +18,7 @@ import json
 import logging
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -26,6 +27,7 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaIoBaseDownload
+from httplib2 import HttpLib2Error
 
 from eventface.errors import (
     CursorExpiredError,
@@ -108,6 +110,22 @@ class ChangeList:
     new_start_page_token: str  # where the next `changes` call starts
 
 
+@contextmanager
+def vendor_errors(*, file_id: str | None, cursor: bool) -> Iterator[None]:
+    """Every Drive call's errors, mapped onto the project's tree here and nowhere else: what the
+    client library raises (HTTP answers, refresh failures, transport and DNS failures of httplib2,
+    google-auth and the OS) must never reach a guest as a 500."""
+    try:
+        yield
+    except RefreshError as exc:
+        reason = exc.args[0] if exc.args else "refresh failed"
+        raise ReconnectNeededError(f"Google access was revoked or expired: reconnect ({reason})") from exc
+    except HttpError as exc:
+        raise _mapped(exc, file_id=file_id, cursor=cursor) from exc
+    except (TransportError, HttpLib2Error, OSError) as exc:
+        raise SourceUnavailableError(f"Google Drive cannot be reached: {exc}") from exc
+
+
 class DriveClient:
     """The few Drive calls eventface makes, each retried and mapped onto the project's errors."""
 
@@ -116,16 +134,8 @@ class DriveClient:
         self.num_retries = num_retries
 
     def call(self, request: Any, *, file_id: str | None = None, cursor: bool = False) -> Any:
-        try:
+        with vendor_errors(file_id=file_id, cursor=cursor):
             return request.execute(num_retries=self.num_retries)
-        except RefreshError as exc:
-            raise ReconnectNeededError(
-                f"Google access was revoked or expired: reconnect ({exc.args[0]})"
-            ) from exc
-        except HttpError as exc:
-            raise _mapped(exc, file_id=file_id, cursor=cursor) from exc
-        except (TransportError, OSError) as exc:
-            raise SourceUnavailableError(f"Google Drive cannot be reached: {exc}") from exc
 
     def close(self) -> None:
         """Closes the client's HTTP connections."""
@@ -192,13 +202,9 @@ class DriveClient:
         request = self.service.files().get_media(fileId=file_id, supportsAllDrives=True)
         downloader = MediaIoBaseDownload(out, request, chunksize=DOWNLOAD_CHUNK_BYTES)
         done = False
-        while not done:
-            try:
+        with vendor_errors(file_id=file_id, cursor=False):
+            while not done:
                 _, done = downloader.next_chunk(num_retries=self.num_retries)
-            except HttpError as exc:
-                raise _mapped(exc, file_id=file_id, cursor=False) from exc
-            except RefreshError as exc:
-                raise ReconnectNeededError("Google access was revoked or expired: reconnect") from exc
         return out.getvalue()
 
 

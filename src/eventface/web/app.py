@@ -32,8 +32,9 @@ from eventface.jobs.tasks import register_tasks
 from eventface.jobs.worker import start_worker, stop_worker
 from eventface.runtime import Runtime, build_runtime
 from eventface.secret_key import secret_key
+from eventface.services.sessions import SESSION_LIFETIME
 from eventface.settings import Settings
-from eventface.web import api, google, guest, pages
+from eventface.web import accounts_pages, admin, api, google, guest, pages
 from eventface.web.apidocs import add_api_docs
 from eventface.web.context import WebContext
 from eventface.web.errors import add_error_handlers
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "eventface_session"
-SESSION_MAX_AGE_S = 14 * 24 * 3600
+SESSION_MAX_AGE_S = int(SESSION_LIFETIME.total_seconds())  # the server forgets the session then too
 
 
 def create_app(
@@ -115,6 +116,8 @@ def create_app(
     app.include_router(guest.router)
     app.include_router(google.router)
     app.include_router(pages.router)
+    app.include_router(accounts_pages.router)
+    app.include_router(admin.router)
     if settings.api_docs:
         add_api_docs(app, __version__)
     add_error_handlers(app, context)

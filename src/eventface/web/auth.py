@@ -1,6 +1,8 @@
 """Who is asking: a photographer's signed session cookie or personal API token, and CSRF checks.
 
-Sessions are Starlette's signed cookies (itsdangerous, the server's secret key). Every unsafe
+Sessions are Starlette's signed cookies (itsdangerous, the server's secret key) holding a random
+session key that the server can revoke (services/sessions.py): a cookie is only as good as its
+row in the database, so signing out, a password change or disabling the account ends it. Every unsafe
 request made with a session must carry the session's CSRF token: as a form field from a page,
 or as the `X-CSRF-Token` header from the page's scripts. Requests with a Bearer token carry no
 ambient authority (a browser never adds that header on its own), so they need no CSRF token.
@@ -10,16 +12,17 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
 from eventface.domain.models import User
-from eventface.errors import AuthenticationError
-from eventface.services import accounts
-from eventface.web.context import Context
+from eventface.errors import AuthenticationError, NotFoundError
+from eventface.services import accounts, sessions
+from eventface.web.context import Context, WebContext
 
-SESSION_USER = "user_id"
+SESSION_KEY = "session"
 SESSION_CSRF = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -55,24 +58,30 @@ def check_csrf(request: Request, supplied: str | None) -> None:
         raise HTTPException(403, "CSRF token missing or wrong: reload the page and try again")
 
 
-def sign_in(request: Request, user: User) -> None:
+def sign_in(request: Request, context: WebContext, user: User) -> None:
     # a fresh session (and CSRF token) at login, so a session fixed before login is worthless
+    with context.runtime.transactions() as uow:
+        key = sessions.start_session(uow, user, datetime.now(UTC))
     request.session.clear()
-    request.session[SESSION_USER] = user.id
+    request.session[SESSION_KEY] = key
     csrf_token(request)
 
 
-def sign_out(request: Request) -> None:
+def sign_out(request: Request, context: WebContext) -> None:
+    key = request.session.get(SESSION_KEY)
+    if isinstance(key, str):
+        with context.runtime.transactions() as uow:
+            sessions.end_session(uow, key)
     request.session.clear()
 
 
 def session_user(request: Request, context: Context) -> User | None:
-    user_id = request.session.get(SESSION_USER)
-    if not isinstance(user_id, int):
+    key = request.session.get(SESSION_KEY)
+    if not isinstance(key, str):
         return None
     with context.runtime.transactions() as uow:
-        user = uow.users.get(user_id)
-    if user is None:  # the account was deleted
+        user = sessions.session_user(uow, key, datetime.now(UTC))
+    if user is None:  # signed out elsewhere, expired, password changed, or the account disabled
         request.session.clear()
     return user
 
@@ -106,10 +115,19 @@ def page_user(request: Request, context: Context) -> User:
     return user
 
 
+def admin_user(request: Request, context: Context) -> User:
+    """A signed-in admin; anyone else is told the page does not exist."""
+    user = page_user(request, context)
+    if not user.is_admin:
+        raise NotFoundError("not found")
+    return user
+
+
 def _unauthorized(message: str) -> HTTPException:
     return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
 ApiUser = Annotated[User, Depends(api_user)]
 PageUser = Annotated[User, Depends(page_user)]
+AdminUser = Annotated[User, Depends(admin_user)]
 OptionalUser = Annotated[User | None, Depends(session_user)]

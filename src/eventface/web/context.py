@@ -15,6 +15,7 @@ from eventface.runtime import Runtime
 from eventface.settings import Settings
 from eventface.sources.google_oauth import OAuthClient
 from eventface.web.ratelimit import RateLimiter
+from eventface.web.throttle import LoginThrottle
 
 
 @dataclass
@@ -29,6 +30,9 @@ class WebContext:
     # one search at a time on the web process's face engine: its native models are not thread-safe,
     # and with two cores a second concurrent search would only slow the first
     search_lock: threading.Lock = field(default_factory=threading.Lock)
+    # failed password guesses (sign-in) and sign-up attempts, per client address and per account
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    signup_throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
     def base_url(self, request: Request) -> str:
         return self.settings.public_base_url or str(request.base_url).rstrip("/")

@@ -1,4 +1,4 @@
-"""The photographer's pages: sign up, sign in, dashboard, new event, event page with QR code.
+"""The photographer's pages: dashboard, new event, event page with QR code (signing in: accounts_pages.py).
 
 Forms post back here with a CSRF token; the event page's live parts (indexing progress,
 auto-sync) call the JSON API from its script with the session and the `X-CSRF-Token` header.
@@ -20,16 +20,15 @@ from eventface.db.repositories import AutoSyncState, EventSummary, SyncActivity
 from eventface.db.unit_of_work import UnitOfWork
 from eventface.domain.models import AccountStatus, Event, GoogleAccount, IndexProgress, SourceKind, User
 from eventface.errors import (
-    AuthenticationError,
     InvalidInputError,
     NotFoundError,
     ReconnectNeededError,
     SourceUnavailableError,
 )
-from eventface.services import accounts, sync
 from eventface.services import events as event_service
+from eventface.services import sync
 from eventface.web.api import latest_task, owned, start_indexing
-from eventface.web.auth import OptionalUser, PageUser, check_csrf, local_path, sign_in, sign_out
+from eventface.web.auth import OptionalUser, PageUser, check_csrf
 from eventface.web.context import Context, WebContext
 from eventface.web.i18n import language, translator
 from eventface.web.params import Id
@@ -92,68 +91,6 @@ def _see_other(path: str) -> RedirectResponse:
 @router.get("/")
 def home(user: OptionalUser) -> RedirectResponse:
     return _see_other("/events" if user else "/login")
-
-
-@router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, context: Context, next: str | None = None) -> HTMLResponse:
-    return render(request, context, "login.html", next=local_path(next))
-
-
-@router.post("/login", response_model=None)
-def login(
-    request: Request,
-    context: Context,
-    csrf: CsrfField,
-    email: Annotated[str, Form()],
-    password: Annotated[str, Form()],
-    next: Annotated[str, Form()] = "/events",
-) -> Response:
-    check_csrf(request, csrf)
-    try:
-        with context.runtime.transactions() as uow:
-            user = accounts.authenticate(uow, email, password)
-    except AuthenticationError as exc:
-        return render(
-            request,
-            context,
-            "login.html",
-            status_code=401,
-            error=str(exc),
-            email=email,
-            next=local_path(next),
-        )
-    sign_in(request, user)
-    return _see_other(local_path(next))
-
-
-@router.get("/signup", response_class=HTMLResponse)
-def signup_page(request: Request, context: Context) -> HTMLResponse:
-    return render(request, context, "signup.html")
-
-
-@router.post("/signup", response_model=None)
-def signup(
-    request: Request,
-    context: Context,
-    csrf: CsrfField,
-    email: Annotated[str, Form()],
-    password: Annotated[str, Form()],
-) -> Response:
-    check_csrf(request, csrf)
-    try:
-        with context.runtime.transactions() as uow:
-            user = accounts.create_user(uow, email, password)
-    except InvalidInputError as exc:
-        return render(request, context, "signup.html", status_code=422, error=str(exc), email=email)
-    sign_in(request, user)
-    return _see_other("/events")
-
-
-@router.post("/logout")
-def logout(request: Request, csrf: CsrfField) -> RedirectResponse:
-    check_csrf(request, csrf)
-    sign_out(request)
-    return _see_other("/login")
 
 
 @dataclass(frozen=True)

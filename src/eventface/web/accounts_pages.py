@@ -1,0 +1,181 @@
+"""Sign in, sign up (by the sign-up policy or an invite link), sign out.
+
+Password guesses are throttled per client address and per account (web/throttle.py) before any
+hashing, and the hashing itself runs a few at a time (services/passwords.py). A refusal is shown
+on the form, in the visitor's language, with the status and Retry-After it deserves.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from eventface.errors import (
+    AuthenticationError,
+    EventfaceError,
+    InvalidInputError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerBusyError,
+)
+from eventface.services import accounts, invites
+from eventface.web.auth import check_csrf, local_path, sign_in, sign_out
+from eventface.web.context import Context, WebContext
+from eventface.web.errors import retry_after, status_of
+from eventface.web.i18n import language, translator
+from eventface.web.ratelimit import client_key
+from eventface.web.templating import render
+from eventface.web.throttle import TOO_MANY
+
+router = APIRouter(include_in_schema=False)
+
+CsrfField = Annotated[str, Form(alias="csrf_token")]
+BUSY = "too many sign-ins at once: try again in a moment"
+# every text this module hands to a template: a test checks each has a Thai translation
+PAGE_MESSAGES = (*accounts.MESSAGES, *invites.MESSAGES, TOO_MANY, BUSY)
+
+
+def _see_other(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def _account(email: str) -> str:
+    # what the per-account throttle counts by; cut to an email's longest, so that made-up
+    # megabyte "emails" cannot swell its memory
+    return accounts.normalize_email(email)[:320]
+
+
+def _client(request: Request) -> str:
+    return client_key(request.client.host if request.client else "")
+
+
+def _refused(
+    request: Request, context: WebContext, template: str, exc: EventfaceError, **values: str
+) -> HTMLResponse:
+    """The form again, saying why in the visitor's language (services' messages are fixed texts)."""
+    message = (
+        BUSY
+        if isinstance(exc, ServerBusyError)
+        else TOO_MANY
+        if isinstance(exc, RateLimitedError)
+        else str(exc)
+    )
+    text = translator(language(request))(message)
+    error = text[:1].upper() + text[1:]
+    page = render(
+        request,
+        context,
+        template,
+        user=None,
+        script_strings=(),
+        status_code=status_of(exc),
+        error=error,
+        **values,
+    )
+    if isinstance(exc, RateLimitedError | ServerBusyError):
+        page.headers.update(retry_after(exc.retry_after_s))
+    return page
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, context: Context, next: str | None = None) -> HTMLResponse:
+    return render(request, context, "login.html", next=local_path(next), signup_link=_signup_open(context))
+
+
+@router.post("/login", response_model=None)
+def login(
+    request: Request,
+    context: Context,
+    csrf: CsrfField,
+    email: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/events",
+) -> Response:
+    check_csrf(request, csrf)
+    throttle = context.login_throttle
+    try:
+        attempt = throttle.begin(_account(email), _client(request))
+    except RateLimitedError as exc:
+        return _refused(request, context, "login.html", exc, email=email, next=local_path(next))
+    try:
+        with context.runtime.transactions() as uow:
+            user = accounts.authenticate(uow, email, password, context.runtime.passwords)
+    except (AuthenticationError, ServerBusyError) as exc:
+        if isinstance(exc, ServerBusyError):
+            throttle.succeeded(attempt)  # not a guess: the password was never checked
+        return _refused(request, context, "login.html", exc, email=email, next=local_path(next))
+    throttle.succeeded(attempt)
+    sign_in(request, context, user)
+    return _see_other(local_path(next))
+
+
+def _signup_open(context: WebContext) -> bool:
+    with context.runtime.transactions() as uow:
+        return invites.signup_open(uow, context.settings.signup)
+
+
+@router.get("/signup", response_class=HTMLResponse)
+def signup_page(request: Request, context: Context, invite: str = "") -> HTMLResponse:
+    """The form when sign-up is open (or the invite is good); else why it is not."""
+    policy = context.settings.signup
+    with context.runtime.transactions() as uow:
+        first = uow.users.count() == 0
+        is_open = invites.signup_open(uow, policy)
+        invited = invites.invited_email(uow, policy, invite, datetime.now(UTC)) if invite else None
+    if invite and invited is None:
+        closed_because = invites.BAD_INVITE
+    elif not invite and not is_open:
+        closed_because = invites.SIGNUP_CLOSED
+    else:
+        closed_because = None
+    t = translator(language(request))
+    return render(
+        request,
+        context,
+        "signup.html",
+        status_code=403 if closed_because else 200,
+        closed=t(closed_because) if closed_because else None,
+        first=first and not invited,
+        invite=invite if invited else "",
+        email=invited or "",
+    )
+
+
+@router.post("/signup", response_model=None)
+def signup(
+    request: Request,
+    context: Context,
+    csrf: CsrfField,
+    email: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    invite: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf)
+    form = {"email": email, "invite": invite}
+    try:
+        # every sign-up attempt counts (none is taken back): accounts are not made in bulk
+        context.signup_throttle.begin(_account(email), _client(request))
+        with context.runtime.transactions() as uow:
+            user = invites.sign_up(
+                uow,
+                context.runtime.passwords,
+                context.settings.signup,
+                email,
+                password,
+                invite=invite or None,
+                now=datetime.now(UTC),
+            )
+    except (InvalidInputError, PermissionDeniedError, RateLimitedError, ServerBusyError) as exc:
+        return _refused(request, context, "signup.html", exc, **form)
+    sign_in(request, context, user)
+    return _see_other("/events")
+
+
+@router.post("/logout")
+def logout(request: Request, context: Context, csrf: CsrfField) -> RedirectResponse:
+    check_csrf(request, csrf)
+    sign_out(request, context)
+    return _see_other("/login")
