@@ -94,7 +94,7 @@ class Runtime:
     def search_limits(self, engine: FaceEngine) -> SearchLimits:
         return SearchLimits(
             tolerance=self.tolerance(engine),
-            max_pixels=self.settings.max_image_pixels,
+            max_pixels=min(self.settings.max_selfie_pixels, self.settings.max_image_pixels),
             min_face_px=self.settings.min_face_px,
             min_sharpness=self.settings.min_face_sharpness,
         )

@@ -125,6 +125,15 @@ class Settings(BaseSettings):
     password_hash_cost: Annotated[PasswordHashCost, Field(validation_alias=_env("PASSWORD_HASH_COST"))] = (
         PasswordHashCost.PRODUCTION
     )
+    # No single visitor can take it down (issue 10): selfie pixels, uploads at once, slow clients.
+    # Selfies with more pixels than this are refused from their header, before any decoding.
+    max_selfie_pixels: Annotated[int, Field(validation_alias=_env("MAX_SELFIE_PIXELS"), gt=0)] = 40_000_000
+    # Selfie searches receiving or searching at once; more get 503 with Retry-After.
+    max_concurrent_uploads: Annotated[int, Field(validation_alias=_env("MAX_CONCURRENT_UPLOADS"), ge=1)] = 4
+    # Seconds a client has to send a request's line and headers; then the connection is closed.
+    header_timeout_s: Annotated[float, Field(validation_alias=_env("HEADER_TIMEOUT_S"), gt=0)] = 10.0
+    # Seconds a client has to send a request's whole body once its headers are in.
+    body_timeout_s: Annotated[float, Field(validation_alias=_env("BODY_TIMEOUT_S"), gt=0)] = 60.0
 
     # Headers, logs, API docs (issue 10): /docs and /redoc are served only when this is on.
     api_docs: Annotated[bool, Field(validation_alias=_env("API_DOCS"))] = False

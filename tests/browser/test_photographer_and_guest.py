@@ -101,10 +101,10 @@ def add_selfie(page: Page, path: Path | None = None, *, name: str = "", data: by
     expect(page.locator("#previews li")).to_have_count(before + 1)
 
 
-def find_photos(page: Page) -> None:
+def find_photos(page: Page, status: int = 200) -> None:
     with page.expect_response(lambda r: r.url.endswith("/search") and r.request.method == "POST") as answer:
         page.locator("#find-button").click()
-    assert answer.value.status == 200, answer.value.text()
+    assert answer.value.status == status, answer.value.text()
     expect(page.locator("#results")).to_be_visible(timeout=SEARCH_TIMEOUT_MS)
     expect(page.locator("#find-button")).to_be_enabled()
 
@@ -269,13 +269,14 @@ def test_guest_page_in_thai(browser: Browser, guest_url: str) -> None:
 
 
 def test_guest_with_a_selfie_without_a_face_on_a_phone(browser: Browser, guest_url: str) -> None:
-    """The empty state: a note on the selfie, no photos, and nothing to download."""
+    """The empty state: why the selfie was refused, no photos, and nothing to download."""
     context, page = new_page(browser, PHONE)
     with context:
         page.goto(guest_url)
         page.locator("#consent").check()
         add_selfie(page, name="grey.jpg", data=grey_jpeg())
-        find_photos(page)
+        find_photos(page, status=422)  # no usable selfie: refused, with the reason for each
+        expect(page.locator("#form-error")).to_have_text("None of your selfies could be used.")
         expect(page.locator("#no-results")).to_be_visible()
         expect(page.locator("#result-grid li")).to_have_count(0)
         expect(page.locator("#results-count")).to_have_text("0 photos found")

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from eventface.db.tables import PhotoRow
 from eventface.domain.models import Event
+from eventface.errors import NoUsableSelfieError
 from eventface.faces.engine import FaceEngine
 from eventface.runtime import Runtime, build_runtime
 from eventface.services import events, ingest, search
@@ -140,13 +141,13 @@ def test_obama_selfie_finds_every_obama_photo_and_no_photo_of_only_others(
     assert [m.distance for m in result.matches] == sorted(m.distance for m in result.matches)
 
 
-def test_selfie_without_a_face_finds_nothing(indexed: IndexedEvent) -> None:
+def test_selfie_without_a_face_is_refused_with_its_report(indexed: IndexedEvent) -> None:
     landscape = encode(picture((640, 480), [("blue", (0, 0), 640), ("green", (0, 300), 640)]))
 
-    result = find(indexed, [search.Selfie("landscape.jpg", landscape)])
+    with pytest.raises(NoUsableSelfieError) as refused:
+        find(indexed, [search.Selfie("landscape.jpg", landscape)])
 
-    assert result.matches == []
-    assert [(s.faces_found, s.error) for s in result.selfies] == [(0, None)]
+    assert [(s["faces_found"], s["code"]) for s in refused.value.reports] == [(0, "no_face")]
 
 
 def test_group_selfie_searches_with_its_largest_face(indexed: IndexedEvent, manifest: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from eventface.errors import NotFoundError
+from eventface.errors import NotFoundError, NoUsableSelfieError
 from eventface.runtime import Runtime, build_runtime
 from eventface.services import search
 from eventface.settings import Settings
@@ -59,18 +59,18 @@ def test_several_selfies_find_the_union_of_their_photos(
     assert len(result.matches) == 3  # each photo once
 
 
-def test_a_selfie_without_a_face_reports_it_and_finds_nothing(
+def test_a_search_whose_only_selfie_has_no_face_is_refused_with_its_report(
     runtime: Runtime, folder: Path, engine: ColourSquareEngine
 ) -> None:
     event = create_event(runtime, folder)
     index_event(runtime, event, engine)
 
-    result = search_squares(runtime, event, engine, [])
+    with pytest.raises(NoUsableSelfieError) as refused:
+        search_squares(runtime, event, engine, [])
 
-    assert result.matches == []
-    (report,) = result.selfies
-    assert report.faces_found == 0
-    assert report.message is not None and "no face found" in report.message
+    (report,) = refused.value.reports
+    assert (report["faces_found"], report["code"]) == (0, "no_face")
+    assert "no face found" in report["message"]
 
 
 def test_a_group_selfie_uses_its_largest_face(

@@ -189,3 +189,16 @@ def test_heic_decodes() -> None:
 
     assert decoded.rgb.shape == (100, 200, 3)
     assert is_colour(decoded.rgb, "tl", RED) and is_colour(decoded.rgb, "tr", BLUE)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "P"])
+def test_a_large_png_is_reduced_first_and_still_turned_upright(mode: str) -> None:
+    # stored 1000x4200 and tagged "rotate 90 CW": displayed 4200x1000, red on the left, blue on the right
+    stored = picture((1000, 4200), [("red", (0, 3200), 1000), ("blue", (0, 0), 1000)]).convert(mode)
+    data = encode(stored, "PNG", orientation=6)
+
+    decoded = decode(data, max_side_px=1000, max_pixels=BIG)  # 4.2x smaller: reduced by 2 first
+
+    assert decoded.rgb.shape == (238, 1000, 3)
+    assert decoded.scale == pytest.approx(1000 / 4200)
+    assert is_colour(decoded.rgb, "tl", RED) and is_colour(decoded.rgb, "tr", BLUE)

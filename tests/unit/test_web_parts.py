@@ -10,7 +10,7 @@ import pytest
 
 from eventface.secret_key import KEY_FILE, secret_key
 from eventface.settings import Settings
-from eventface.web import guest
+from eventface.web import guest, uploads
 from eventface.web.i18n import THAI, from_accept_language, translator
 from eventface.web.ratelimit import RateLimiter, client_key
 from tests.fakes.photos import encode, picture
@@ -75,15 +75,15 @@ def test_rate_limit_allows_the_limit_then_says_how_long_to_wait() -> None:
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
 def test_sniffing_accepts_photo_formats(fmt: str) -> None:
-    assert guest.sniff_image_type(encode(picture((32, 32)), fmt)) is not None
+    assert uploads.sniff_image_type(encode(picture((32, 32)), fmt)) is not None
 
 
 def test_sniffing_accepts_heic_brands_and_refuses_other_files() -> None:
     heic_header = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"
-    assert guest.sniff_image_type(heic_header) == "image/heic"
-    assert guest.sniff_image_type(b"GIF89a....") is None
-    assert guest.sniff_image_type(b"%PDF-1.7") is None
-    assert guest.sniff_image_type(b"") is None
+    assert uploads.sniff_image_type(heic_header) == "image/heic"
+    assert uploads.sniff_image_type(b"GIF89a....") is None
+    assert uploads.sniff_image_type(b"%PDF-1.7") is None
+    assert uploads.sniff_image_type(b"") is None
 
 
 def test_secret_key_is_made_once_with_owner_only_permissions(tmp_path: Path) -> None:

@@ -149,12 +149,12 @@ def test_several_selfies_each_report_and_search_together(guests: Guests) -> None
     assert [s["code"] for s in response.json()["selfies"]] == ["ok", "no_face", "ok"]
 
 
-def test_a_selfie_without_a_face_finds_nothing_and_says_why(guests: Guests) -> None:
+def test_a_selfie_without_a_face_is_refused_and_says_why(guests: Guests) -> None:
     response = search(guests.web, guests.wedding.slug, selfie())
 
-    assert response.status_code == 200, response.text
+    assert response.status_code == 422, response.text
     body = response.json()
-    assert body["matches"] == [] and body["download_all_url"] is None
+    assert body["code"] == "no_usable_selfie"
     (report,) = body["selfies"]
     assert (report["faces_found"], report["code"]) == (0, "no_face")
     assert report["message"]
@@ -171,8 +171,7 @@ def test_a_selfie_with_several_faces_uses_the_largest(guests: Guests) -> None:
 def test_an_undecodable_selfie_is_reported_as_unreadable(guests: Guests) -> None:
     response = search(guests.web, guests.wedding.slug, b"\xff\xd8\xff\xe0" + b"\x00garbage" * 50)
 
-    assert response.status_code == 200, response.text
-    assert response.json()["matches"] == []
+    assert response.status_code == 422, response.text
     assert response.json()["selfies"][0]["code"] == "unreadable"
 
 

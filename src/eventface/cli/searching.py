@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from eventface.cli.options import DataDir, fail, runtime
+from eventface.errors import NoUsableSelfieError
 from eventface.services.search import SearchResult, Selfie, find_photos
 
 out = Console(soft_wrap=True)
@@ -28,16 +29,23 @@ def search(
     """Find the photos in which the person in the selfies appears, closest match first."""
     if not 1 <= len(selfies) <= MAX_SELFIES:
         fail(f"give 1 to {MAX_SELFIES} selfies, not {len(selfies)}")
-    with runtime(data_dir) as rt, rt.transactions() as uow:
-        engine = rt.face_engine(uow.events.find(event).engine)
-        result = find_photos(
-            uow,
-            rt.index,
-            engine,
-            event,
-            [Selfie(str(p), p.read_bytes()) for p in selfies],
-            rt.search_limits(engine),
+    try:
+        with runtime(data_dir) as rt, rt.transactions() as uow:
+            engine = rt.face_engine(uow.events.find(event).engine)
+            result = find_photos(
+                uow,
+                rt.index,
+                engine,
+                event,
+                [Selfie(str(p), p.read_bytes()) for p in selfies],
+                rt.search_limits(engine),
+            )
+    except NoUsableSelfieError as exc:
+        reports = exc.reports if isinstance(exc.reports, list) else []
+        why = "; ".join(
+            f"{path}: {report['message']}" for path, report in zip(selfies, reports, strict=False)
         )
+        fail(f"{exc} ({why})" if why else str(exc))
     if as_json:
         print(json.dumps(to_json(result), ensure_ascii=False))
     else:

@@ -13,6 +13,7 @@ from eventface.cli.options import DataDir, fail, settings_for
 from eventface.logs import configure_logging
 from eventface.secret_key import WeakKeyError
 from eventface.web.app import create_app
+from eventface.web.limits import request_deadlines
 
 out = Console(soft_wrap=True)
 
@@ -37,4 +38,13 @@ def web(
     out.print(f"eventface is running at [bold]http://{shown}:{port}[/] (Ctrl+C stops it)", highlight=False)
     # log_config=None: uvicorn's own lines go through our structured logging
     # proxy_headers=False: the app believes X-Forwarded-* from EVENTFACE_TRUSTED_PROXIES only
-    uvicorn.run(app, host=host, port=port, log_config=None, server_header=False, proxy_headers=False)
+    # http=: uvicorn's h11 protocol with deadlines for a request's headers and body (web/limits.py)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        server_header=False,
+        proxy_headers=False,
+        http=request_deadlines(settings.header_timeout_s, settings.body_timeout_s),
+    )

@@ -1,4 +1,9 @@
-"""Finding a guest's photos from their selfies."""
+"""Finding a guest's photos from their selfies.
+
+A selfie is read from its header first: one over the pixel limit, or not a JPEG, PNG, WebP or
+HEIC, is reported and never decoded. A search none of whose selfies can be used is refused
+(NoUsableSelfieError, with the report on each); one with at least one usable selfie goes on.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,9 @@ import numpy as np
 
 from eventface.db.unit_of_work import UnitOfWork
 from eventface.domain.models import DetectedFace
-from eventface.errors import ImageError
+from eventface.errors import ImageError, ImageTooLargeError, NoUsableSelfieError
 from eventface.faces.engine import FaceEngine
-from eventface.faces.images import PhotoImage
+from eventface.faces.images import SELFIE_FORMATS, PhotoImage
 from eventface.matching.expansion import match_faces
 from eventface.matching.index import VectorIndex
 
@@ -26,6 +31,20 @@ class SelfieReport:
     file: str
     faces_found: int
     error: str | None = None  # why this selfie could not be used
+    too_large: bool = False  # refused from its header: more pixels than a selfie may have
+
+    @property
+    def code(self) -> str:
+        """What the guest page translates: ok | no_face | many_faces | unreadable | too_large."""
+        if self.error:
+            return "too_large" if self.too_large else "unreadable"
+        if self.faces_found == 0:
+            return "no_face"
+        return "many_faces" if self.faces_found > 1 else "ok"
+
+    @property
+    def usable(self) -> bool:
+        return self.faces_found > 0
 
     @property
     def message(self) -> str | None:
@@ -37,13 +56,17 @@ class SelfieReport:
             return f"{self.faces_found} faces in this selfie: the largest one was used"
         return None
 
+    def public(self) -> dict[str, object]:
+        """What a guest is told about this selfie (never its file name or bytes)."""
+        return {"faces_found": self.faces_found, "code": self.code, "message": self.message}
+
 
 @dataclass(frozen=True)
 class SearchLimits:
     """How close is a match, and what may be searched: from settings and the engine (Runtime)."""
 
     tolerance: float  # distance above which two faces are different people
-    max_pixels: int  # larger selfies are refused (decompression bombs)
+    max_pixels: int  # larger selfies are refused from their header, never decoded (bombs)
     min_face_px: int = 0  # smaller faces in photos are not matched
     min_sharpness: float = 0.0  # blurrier faces in photos are not matched
 
@@ -73,9 +96,10 @@ def selfie_embeddings(
     queries, reports = [], []
     for selfie in selfies:
         try:
-            faces = engine.find_faces(PhotoImage(selfie.data, max_pixels))
+            faces = engine.find_faces(PhotoImage(selfie.data, max_pixels, formats=SELFIE_FORMATS))
         except ImageError as exc:
-            reports.append(SelfieReport(selfie.label, 0, str(exc)))
+            too_large = isinstance(exc, ImageTooLargeError)
+            reports.append(SelfieReport(selfie.label, 0, str(exc), too_large=too_large))
             continue
         reports.append(SelfieReport(selfie.label, len(faces)))
         if faces:
@@ -112,11 +136,17 @@ def find_photos(
     selfies: list[Selfie],
     limits: SearchLimits,
 ) -> SearchResult:
-    """Each selfie is its own query (a photo matches if any selfie matches a face in it)."""
+    """Each selfie is its own query (a photo matches if any selfie matches a face in it).
+
+    Raises NoUsableSelfieError, with each selfie's `public()` report, when no selfie has a face.
+    """
     event = uow.events.find(ref)
     queries, reports = selfie_embeddings(engine, selfies, limits.max_pixels)
     if not queries:
-        return SearchResult([], reports)
+        raise NoUsableSelfieError(
+            "none of the selfies could be used: see why for each one",
+            [report.public() for report in reports],
+        )
     matches = _ranked_photos(uow, index, engine, event.id, np.vstack(queries), limits)
     return SearchResult(matches, reports)
 

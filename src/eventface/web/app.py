@@ -39,6 +39,7 @@ from eventface.web.apidocs import add_api_docs
 from eventface.web.context import WebContext
 from eventface.web.errors import add_error_handlers
 from eventface.web.headers import AllowHeaderMiddleware, SecurityHeadersMiddleware, server_error_handler
+from eventface.web.limits import UploadSlots
 from eventface.web.ratelimit import RateLimiter
 from eventface.web.templating import make_templates
 
@@ -71,6 +72,7 @@ def create_app(
         templates=make_templates(),
         search_limiter=RateLimiter(settings.search_rate_limit),
         google_oauth=google.oauth_client(settings),
+        upload_slots=UploadSlots(settings.max_concurrent_uploads),
     )
 
     @asynccontextmanager

@@ -14,6 +14,7 @@ from eventface.jobs.tasks import Tasks
 from eventface.runtime import Runtime
 from eventface.settings import Settings
 from eventface.sources.google_oauth import OAuthClient
+from eventface.web.limits import UploadSlots
 from eventface.web.ratelimit import RateLimiter
 from eventface.web.throttle import LoginThrottle
 
@@ -27,6 +28,7 @@ class WebContext:
     templates: Jinja2Templates
     search_limiter: RateLimiter
     google_oauth: OAuthClient | None  # None: Google Drive is not configured on this server
+    upload_slots: UploadSlots  # selfie searches in flight (web/limits.py)
     # one search at a time on the web process's face engine: its native models are not thread-safe,
     # and with two cores a second concurrent search would only slow the first
     search_lock: threading.Lock = field(default_factory=threading.Lock)

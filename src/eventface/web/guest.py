@@ -11,25 +11,33 @@ import functools
 import logging
 import mimetypes
 import urllib.parse
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import PurePath
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from pydantic import BaseModel
-from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException, MultiPartParser
 
 from eventface.domain.models import Event, Photo
-from eventface.errors import ImageError, NotFoundError, PhotoGoneError, SourceError
+from eventface.errors import (
+    ConsentRequiredError,
+    ImageError,
+    NotFoundError,
+    NoUsableSelfieError,
+    PhotoGoneError,
+    RateLimitedError,
+    SourceError,
+)
 from eventface.services import search as search_service
 from eventface.services.search import PhotoMatch, SearchResult, Selfie, SelfieReport
 from eventface.services.thumbnails import ThumbnailStore
 from eventface.web.context import Context, WebContext
 from eventface.web.openapi import errors, file_answer
 from eventface.web.params import Id
+from eventface.web.ratelimit import client_key
 from eventface.web.templating import render
+from eventface.web.uploads import UploadLimits, read_selfie_form
 from eventface.web.zipstream import stream_zip
 
 log = logging.getLogger(__name__)
@@ -39,8 +47,8 @@ router = APIRouter(tags=["guest"], responses=errors(404))
 MAX_SELFIES = 3
 MAX_ZIP_PHOTOS = 1000
 CONSENT_VALUES = frozenset({"true", "on", "1", "yes"})
-# what the first bytes of each accepted type look like (the declared content type is not trusted)
-_ISO_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif")
+# selfie report codes that mean the face engine ran: such a request used up a search
+_SEARCHED_CODES = frozenset({"ok", "no_face", "many_faces"})
 
 
 # what guest.js shows, translated on the server (web/i18n.py)
@@ -56,6 +64,9 @@ GUEST_SCRIPT_STRINGS = (
     "More than one face in this selfie: the largest one was used.",
     "This file could not be read as a photo.",
     "Too many searches: please wait a minute and try again.",
+    "None of your selfies could be used.",
+    "The server is busy right now. Please try again in a moment.",
+    "The request took too long. Please try again.",
     "The search failed. Please try again.",
     "More photos of this person",
     "Photos of the person you chose",
@@ -68,7 +79,7 @@ GUEST_SCRIPT_STRINGS = (
 
 class SelfieOut(BaseModel):
     faces_found: int
-    code: str  # ok | no_face | many_faces | unreadable: the page shows its own translated text
+    code: str  # ok | no_face | many_faces | unreadable | too_large: the page translates it
     message: str | None
 
 
@@ -94,18 +105,6 @@ class FaceOut(BaseModel):
     top: float
     width: float
     height: float
-
-
-def sniff_image_type(data: bytes) -> str | None:
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    if data[4:8] == b"ftyp" and data[8:12] in _ISO_BRANDS:
-        return "image/heic"
-    return None
 
 
 def guest_event(context: WebContext, slug: str) -> Event:
@@ -149,65 +148,17 @@ def zip_url(slug: str, matches: list[PhotoMatch]) -> str | None:
 
 
 def selfie_out(report: SelfieReport) -> SelfieOut:
-    if report.error:
-        code = "unreadable"
-    elif report.faces_found == 0:
-        code = "no_face"
-    elif report.faces_found > 1:
-        code = "many_faces"
-    else:
-        code = "ok"
-    return SelfieOut(faces_found=report.faces_found, code=code, message=report.message)
-
-
-class _MemoryParser(MultiPartParser):
-    """Starlette's parser, with file parts kept in memory up to the whole (capped) body."""
-
-    def __init__(self, request: Request, max_body: int) -> None:
-        super().__init__(
-            request.headers, _capped(request.stream(), max_body), max_files=MAX_SELFIES + 1, max_fields=8
-        )
-        self.spool_max_size = max_body + 1  # a SpooledTemporaryFile that never rolls over to disk
-
-
-async def _capped(stream: AsyncIterator[bytes], limit: int) -> AsyncGenerator[bytes, None]:
-    seen = 0
-    async for chunk in stream:
-        seen += len(chunk)
-        if seen > limit:
-            raise HTTPException(413, f"the upload is larger than {limit // 2**20} MB in all")
-        yield chunk
+    return SelfieOut(faces_found=report.faces_found, code=report.code, message=report.message)
 
 
 async def read_selfies(request: Request, context: WebContext) -> list[Selfie]:
-    max_bytes = int(context.settings.max_selfie_mb * 2**20)
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise HTTPException(400, "send the selfies as multipart/form-data")
-    try:
-        form = await _MemoryParser(request, MAX_SELFIES * max_bytes + 2**20).parse()
-    except MultiPartException as exc:
-        raise HTTPException(400, f"could not read the upload: {exc.message}") from exc
-    try:
-        if str(form.get("consent", "")).lower() not in CONSENT_VALUES:
-            raise HTTPException(400, "consent is required: send consent=true to agree to the face search")
-        files = [f for f in form.getlist("selfies") if isinstance(f, UploadFile)]
-        if not files:
-            raise HTTPException(400, "upload 1 to 3 selfies in the 'selfies' field")
-        if len(files) > MAX_SELFIES:
-            raise HTTPException(400, f"at most {MAX_SELFIES} selfies per search")
-        selfies = []
-        for number, upload in enumerate(files, start=1):
-            data = await upload.read()
-            if len(data) > max_bytes:
-                raise HTTPException(
-                    413, f"selfie {number} is larger than {context.settings.max_selfie_mb:g} MB"
-                )
-            if sniff_image_type(data) is None:
-                raise HTTPException(415, f"selfie {number} is not a JPEG, PNG, HEIC or WebP image")
-            selfies.append(Selfie(f"selfie {number}", data))
-        return selfies
-    finally:
-        await form.close()
+    limits = UploadLimits(MAX_SELFIES, context.settings.max_selfie_mb)
+    form = await read_selfie_form(request.headers, request.stream(), limits)
+    if form.fields.get("consent", "").lower() not in CONSENT_VALUES:
+        raise ConsentRequiredError("consent is required: send consent=true to agree to the face search")
+    if not form.files:
+        raise HTTPException(400, f"upload 1 to {MAX_SELFIES} selfies in the 'selfies' field")
+    return [Selfie(f"selfie {number}", data) for number, data in enumerate(form.files, start=1)]
 
 
 @router.get("/e/{slug}", response_class=HTMLResponse, include_in_schema=False)
@@ -261,15 +212,29 @@ SEARCH_BODY = {
     "/api/e/{slug}/search",
     response_model=SearchOut,
     openapi_extra=SEARCH_BODY,
-    responses=errors(400, 413, 415, 422, 429, 503),
+    responses=errors(400, 408, 413, 415, 422, 429, 503),
 )
 async def search(slug: str, request: Request, context: Context) -> SearchOut:
-    """Finds the guest's photos: multipart with 1-3 `selfies` files and `consent=true`."""
+    """Finds the guest's photos: multipart with 1-3 `selfies` files and `consent=true`.
+
+    422 `no_usable_selfie` (with a report per selfie) when no selfie can be used; 503 `busy`
+    when too many searches are uploading at once.
+    """
     event = guest_event(context, slug)
-    _rate_limit(request, context)
-    selfies = await read_selfies(request, context)
-    result = await run_in_threadpool(_find_photos, context, event, selfies)
-    del selfies  # the guest's images go no further than this request
+    client = _rate_limit(request, context)  # a search is counted before the body is read...
+    counted = False
+    try:
+        with context.upload_slots.claim():
+            selfies = await read_selfies(request, context)
+            result = await run_in_threadpool(_find_photos, context, event, selfies)
+            counted = True
+            del selfies  # the guest's images go no further than this request
+    except NoUsableSelfieError as exc:
+        counted = _searched(exc)
+        raise
+    finally:
+        if not counted:  # ...and given back if the face engine never ran
+            context.search_limiter.refund(client)
     return SearchOut(
         matches=[match_out(slug, m) for m in result.matches],
         selfies=[selfie_out(r) for r in result.selfies],
@@ -387,15 +352,19 @@ def _find_photos(context: WebContext, event: Event, selfies: list[Selfie]) -> Se
         )
 
 
-def _rate_limit(request: Request, context: WebContext) -> None:
-    client = request.client.host if request.client else "unknown"
+def _rate_limit(request: Request, context: WebContext) -> str:
+    """Counts a search for the client (the real address: see EVENTFACE_TRUSTED_PROXIES); its key."""
+    client = client_key(request.client.host if request.client else "unknown")
     wait = context.search_limiter.check(client)
     if wait is not None:
-        raise HTTPException(
-            429,
-            "too many searches from this address: wait a minute and try again",
-            headers={"Retry-After": str(max(1, round(wait)))},
-        )
+        raise RateLimitedError("too many searches from this address: wait a minute and try again", wait)
+    return client
+
+
+def _searched(exc: NoUsableSelfieError) -> bool:
+    """Whether a refused search still ran the face engine (a selfie without a face costs as much)."""
+    reports = exc.reports if isinstance(exc.reports, list) else []
+    return any(report.get("code") in _SEARCHED_CODES for report in reports)
 
 
 def _read_source_file(context: WebContext, event: Event, file_id: str) -> bytes:

@@ -259,6 +259,7 @@ THAI: dict[str, str] = {
     ),
     "This file could not be read as a photo.": "ไม่สามารถอ่านไฟล์นี้เป็นรูปภาพได้",
     "Too many searches: please wait a minute and try again.": "ค้นหาบ่อยเกินไป กรุณารอสักครู่แล้วลองใหม่",
+    "None of your selfies could be used.": "ไม่สามารถใช้เซลฟี่ของคุณได้เลย",
     "The search failed. Please try again.": "การค้นหาล้มเหลว กรุณาลองใหม่",
     "Tap a face to find more photos of that person.": "แตะที่ใบหน้าเพื่อค้นหารูปเพิ่มเติมของคนนั้น",
     "More photos of this person": "รูปเพิ่มเติมของคนนี้",

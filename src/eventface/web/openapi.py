@@ -41,6 +41,7 @@ _DESCRIPTIONS = {
     401: "Not signed in: send `Authorization: Bearer <token>` (or the session cookie)",
     403: "Forbidden: a session request's CSRF header is missing or wrong, or the account may not do this",
     404: "Not found: no such event, photo or task (another photographer's event is not found either)",
+    408: "The request's body came too slowly",
     413: "Too large",
     415: "Not a supported image type",
     422: "Invalid input",

@@ -15,6 +15,16 @@ document.addEventListener("DOMContentLoaded", () => {
     no_face: "No face found in this selfie: try one facing the camera, in good light.",
     many_faces: "More than one face in this selfie: the largest one was used.",
     unreadable: "This file could not be read as a photo.",
+    too_large: "This file is too large.",
+  };
+  // what the page says for an error code of the API (web/errors.py), in the guest's language
+  const ERRORS = {
+    rate_limited: "Too many searches: please wait a minute and try again.",
+    no_usable_selfie: "None of your selfies could be used.",
+    busy: "The server is busy right now. Please try again in a moment.",
+    too_large: "This file is too large.",
+    unsupported_media_type: "This file could not be read as a photo.",
+    timeout: "The request took too long. Please try again.",
   };
   let selfies = [];  // File objects, in memory only
   let matches = [];
@@ -90,24 +100,31 @@ document.addEventListener("DOMContentLoaded", () => {
     const all = $("download-all");
     all.hidden = !result.download_all_url;
     all.href = result.download_all_url || "#";
-    $("selfie-notes").replaceChildren(...(result.selfies || [])
-      .map((s, i) => [s, i]).filter(([s]) => s.code !== "ok")
-      .map(([s, i]) => {
-        const note = document.createElement("li");
-        note.textContent = `${t("Selfie")} ${i + 1}: ${t(NOTES[s.code]) || s.message}`;
-        return note;
-      }));
+    showSelfieNotes(result.selfies);
     // on a phone the results start below the fold: bring them up, then move focus for screen readers
     $("results").scrollIntoView({ block: "start" });
     $("results-title").focus({ preventScroll: true });
   }
 
+  function showSelfieNotes(reports) {
+    $("selfie-notes").replaceChildren(...(reports || [])
+      .map((s, i) => [s, i]).filter(([s]) => s.code !== "ok")
+      .map(([s, i]) => {
+        const note = document.createElement("li");
+        note.textContent = `${t("Selfie")} ${i + 1}: ${NOTES[s.code] ? t(NOTES[s.code]) : s.message}`;
+        return note;
+      }));
+  }
+
   async function post(url, body) {
     const response = await fetch(url, { method: "POST", body, headers: { Accept: "application/json" } });
-    if (response.status === 429) throw new Error(t("Too many searches: please wait a minute and try again."));
     const data = await response.json().catch(() => null);
     if (!response.ok) {
-      throw new Error((data && typeof data.detail === "string" && data.detail) || t("The search failed. Please try again."));
+      const code = (data && data.code) || (response.status === 429 ? "rate_limited" : "");
+      const detail = data && typeof data.detail === "string" && data.detail;
+      const error = new Error(ERRORS[code] ? t(ERRORS[code]) : detail || t("The search failed. Please try again."));
+      error.selfies = data && Array.isArray(data.selfies) ? data.selfies : null;  // why each selfie was refused
+      throw error;
     }
     return data;
   }
@@ -133,6 +150,8 @@ document.addEventListener("DOMContentLoaded", () => {
       $("start-over").hidden = true;
     } catch (error) {
       showError(error.message);
+      // none of the selfies could be used: the empty results say why, selfie by selfie
+      if (error.selfies) showResults({ matches: [], selfies: error.selfies, download_all_url: null }, t("Your photos"));
     } finally {
       button.disabled = false;
       button.textContent = t("Find my photos");
