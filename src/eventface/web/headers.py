@@ -4,7 +4,7 @@ The pages run only scripts from /static (their data rides in `<script type="appl
 blocks, which are not run), so the CSP allows no inline script or style. A guest URL carries the
 event's slug, its only key: guest pages and files send no Referer at all. HSTS goes out only when
 the browser reached us over https (the scheme ProxyHeadersMiddleware set from a trusted proxy) or
-the public address is https.
+the public address is https. Also here: a 405's `Allow` that names every method of its path.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Match, Mount, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from eventface.web.apidocs import REDOC_URL
 
 CSP = "; ".join(
     (
@@ -36,7 +38,6 @@ REDOC_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'") 
 HSTS = "max-age=31536000"
 PERMISSIONS = "camera=(self), microphone=(), geolocation=(), payment=(), usb=()"
 GUEST_PREFIXES = ("/e/", "/api/e/")
-_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 _ALWAYS = (
     (b"x-content-type-options", b"nosniff"),
@@ -51,7 +52,7 @@ def security_headers(path: str, scheme: str, *, https_site: bool) -> list[tuple[
     guest = path.startswith(GUEST_PREFIXES)
     headers = [
         *_ALWAYS,
-        (b"content-security-policy", (REDOC_CSP if path == "/redoc" else CSP).encode()),
+        (b"content-security-policy", (REDOC_CSP if path == REDOC_URL else CSP).encode()),
         (b"referrer-policy", b"no-referrer" if guest else b"same-origin"),
     ]
     if https_site or scheme == "https":
@@ -93,6 +94,9 @@ def server_error_handler(*, https_site: bool) -> Callable[[Request, Exception], 
         )
 
     return server_error
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 class AllowHeaderMiddleware:
