@@ -41,7 +41,7 @@ from eventface.matching.expansion import match_faces
 from eventface.matching.numpy_index import NumpyVectorIndex
 from eventface.runtime import Runtime, build_runtime
 from eventface.services import ingest
-from eventface.services.events import create_event
+from eventface.services.events import FolderPolicy, create_event
 from eventface.services.search import largest
 from eventface.settings import Settings
 from events import FACE_SETS, OUT, SIZE_BUCKETS, DevEvent, dev_event, precision_recall
@@ -94,7 +94,12 @@ def index_event(event: DevEvent, engine: str) -> IndexedEvent:
     try:
         with rt.transactions() as uow:
             existing = uow.events.summaries()
-            ev = existing[0].event if existing else create_event(uow, event.label, event.photos_dir, engine)
+            policy = FolderPolicy.anywhere_but_data(data_dir)
+            ev = (
+                existing[0].event
+                if existing
+                else create_event(uow, event.label, event.photos_dir, engine, policy=policy)
+            )
             task = uow.tasks.create(ev.id)
         with rt.source(ev) as source:
             ingest.run_indexing(

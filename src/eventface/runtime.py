@@ -128,7 +128,9 @@ class Runtime:
 
 def build_runtime(settings: Settings, *, upgrade_db: bool = True) -> Runtime:
     """Everything eventface needs, built from `settings`. Migrates the database unless told not to."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not settings.photo_roots:  # the default photo root, so the new-event form has a place to point at
+        settings.photo_root_dirs[0].mkdir(exist_ok=True)
     db = make_engine(settings.db_url)
     if upgrade_db and not migrate.is_current(db):
         migrate.upgrade(db)

@@ -15,6 +15,8 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+DEFAULT_PHOTO_ROOT = "photos"  # in the data dir, when EVENTFACE_PHOTO_ROOTS is unset
+
 
 class EngineName(StrEnum):
     """Which face engine indexes and searches (see faces/ and benchmarks/README.md)."""
@@ -134,6 +136,9 @@ class Settings(BaseSettings):
     header_timeout_s: Annotated[float, Field(validation_alias=_env("HEADER_TIMEOUT_S"), gt=0)] = 10.0
     # Seconds a client has to send a request's whole body once its headers are in.
     body_timeout_s: Annotated[float, Field(validation_alias=_env("BODY_TIMEOUT_S"), gt=0)] = 60.0
+    # Photo roots (issue 10): folders (comma-separated) inside which events made on the web or
+    # through the API may point. Empty: <data dir>/photos, created on start.
+    photo_roots: Annotated[list[Path], NoDecode, Field(validation_alias=_env("PHOTO_ROOTS"))] = []
 
     # Headers, logs, API docs (issue 10): /docs and /redoc are served only when this is on.
     api_docs: Annotated[bool, Field(validation_alias=_env("API_DOCS"))] = False
@@ -189,6 +194,12 @@ class Settings(BaseSettings):
                 raise ValueError(f"TRUSTED_PROXIES: {item!r} is not an IP address or network") from exc
         return networks
 
+    @field_validator("photo_roots", mode="before")
+    @classmethod
+    def _folders(cls, value: object) -> list[Path]:
+        items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+        return [Path(str(item).strip()).expanduser() for item in items if str(item).strip()]
+
     @field_validator("drive_api_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
@@ -207,6 +218,11 @@ class Settings(BaseSettings):
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'eventface.db').resolve()}"
+
+    @property
+    def photo_root_dirs(self) -> list[Path]:
+        """The photo roots as configured, else the default one in the data dir."""
+        return self.photo_roots or [self.data_dir / DEFAULT_PHOTO_ROOT]
 
     @property
     def worker_count(self) -> int:

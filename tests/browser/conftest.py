@@ -205,7 +205,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, event_photos: EventPhotos) 
                 str(root / "data"),
             ],
             cwd=root,  # no ./.env of the developer's
-            env=server_env(),
+            # the event folder's parent is the photo root: the new-event form offers the folder
+            env={**server_env(), "EVENTFACE_PHOTO_ROOTS": str(event_photos.folder.parent)},
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

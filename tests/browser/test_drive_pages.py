@@ -171,7 +171,10 @@ def seeded(drive_server: Server, drive: FakeDrive, tmp_path_factory: pytest.Temp
         local_folder = tmp_path_factory.mktemp("office")
         (local_folder / "team.jpg").write_bytes(photo("green"))
         with rt.transactions() as uow:
-            local = events.create_event(uow, "Office party", local_folder, "fake", owner_id=user.id)
+            policy = events.FolderPolicy.anywhere_but_data(data_dir)
+            local = events.create_event(
+                uow, "Office party", local_folder, "fake", owner_id=user.id, policy=policy
+            )
     finally:
         rt.close()
     return Seeded(drive_server, drive, wedding, folder, studio, local)
@@ -253,6 +256,7 @@ def test_a_drive_events_page_shows_its_folder_account_and_sync_activity(
         expect(runs.nth(2).locator(".full-listing")).to_have_text("full listing")
         # the server reads the thumbnails from Drive with the event's account
         expect(page.locator("#photo-grid li")).to_have_count(4)
+        page.locator("#photo-grid").scroll_into_view_if_needed()  # lazy images load near the viewport
         page.wait_for_function(
             "() => [...document.querySelectorAll('#photo-grid img')]"
             ".every((img) => img.complete && img.naturalWidth > 0)"

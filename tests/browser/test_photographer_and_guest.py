@@ -44,7 +44,7 @@ def sign_up_create_event_and_index(page: Page, server: Server, photos: EventPhot
     expect(page).to_have_url(f"{server.base_url}/events/new")
     page.locator("#name").fill("Garden party")
     page.locator("#event_date").fill("2025-06-14")
-    page.locator("#folder").fill(str(photos.folder))
+    page.locator("#folder").select_option(str(photos.folder.resolve()))
     screenshot(page, "03-new-event")
     page.locator("#new-event button[type=submit]").click()
     expect(page).to_have_url(re.compile(rf"^{re.escape(server.base_url)}/events/\d+$"))

@@ -30,7 +30,8 @@ def build_with_fake_engine(settings: Settings) -> Runtime:
 
 def create_event(rt: Runtime, folder: Path, engine: str = "fake") -> Event:
     with rt.transactions() as uow:
-        return events.create_event(uow, "Wedding", folder, engine)
+        policy = events.FolderPolicy.anywhere_but_data(rt.settings.data_dir)
+        return events.create_event(uow, "Wedding", folder, engine, policy=policy)
 
 
 def index_event(

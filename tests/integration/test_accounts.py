@@ -129,9 +129,14 @@ def test_a_token_for_an_unknown_user_is_refused(runtime: Runtime) -> None:
 
 def test_an_event_can_have_an_owner(runtime: Runtime, tmp_path: Path) -> None:
     create_user(runtime)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    policy = events.FolderPolicy.anywhere_but_data(runtime.settings.data_dir)
     with runtime.transactions() as uow:
-        owned = events.create_event(uow, "Wedding", tmp_path, "fake", owner_email="ANA@example.com")
-        unowned = events.create_event(uow, "Party", tmp_path, "fake")
+        owned = events.create_event(
+            uow, "Wedding", folder, "fake", owner_email="ANA@example.com", policy=policy
+        )
+        unowned = events.create_event(uow, "Party", folder, "fake", policy=policy)
         user = accounts.find_user(uow, "ana@example.com")
 
     assert owned.owner_id == user.id

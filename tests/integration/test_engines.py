@@ -69,7 +69,8 @@ def indexed(
     rt = build_runtime(Settings(data_dir=root / "data", workers=1, face_engine=name))
     try:
         with rt.transactions() as uow:
-            event = events.create_event(uow, f"dev set ({name})", folder, name)
+            policy = events.FolderPolicy.anywhere_but_data(rt.settings.data_dir)
+            event = events.create_event(uow, f"dev set ({name})", folder, name, policy=policy)
             task = ingest.create_task(uow, str(event.id))
         with rt.source(event) as source:
             report = ingest.run_indexing(

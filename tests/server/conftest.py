@@ -1,11 +1,12 @@
 """`eventface web` as a real subprocess on a free port, set up headlessly through the CLI.
 
-`servers.start(data_dir)` runs `eventface web` (with its in-process Huey worker and scheduler)
-and waits until GET /login answers; `servers.stop(server)` sends SIGTERM and fails the test if
-the process does not exit in time; `servers.kill(server)` is a SIGKILL, as a crash or an OOM
-killer would send. The server's stdout and stderr go to files outside the data dir (a pipe
-nobody reads would block the server once full); teardown prints their tails, which pytest shows
-when a test fails.
+`servers.start(data_dir, env={...})` runs `eventface web` (with its in-process Huey worker and
+scheduler; `env`: extra settings, e.g. EVENTFACE_TRUSTED_PROXIES) and waits until GET /login
+answers; the test's tmp dir is its photo root, so events go on folders there.
+`servers.stop(server)` sends SIGTERM and fails the test if the process does not exit in time;
+`servers.kill(server)` is a SIGKILL, as a crash or an OOM killer would send. The server's stdout
+and stderr go to files outside the data dir (a pipe nobody reads would block the server once
+full); teardown prints their tails, which pytest shows when a test fails.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -132,14 +133,14 @@ class Server:
 class Servers:
     """Starts, stops and kills `eventface web` processes; whatever is still running at teardown is killed."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, photo_root: Path | None = None) -> None:
         self.root = root
+        self.photo_root = photo_root or root.parent  # the test's tmp dir, beside the servers' logs
         self.started: list[Server] = []
 
-    def start(self, data_dir: Path, env: dict[str, str] | None = None) -> Server:
-        """`env`: extra environment (settings) for this server."""
+    def start(self, data_dir: Path, env: Mapping[str, str] | None = None) -> Server:
         for _ in range(3):  # the free port may be taken between choosing it and the server binding it
-            server = self._spawn(data_dir, env or {})
+            server = self._spawn(data_dir, {"EVENTFACE_PHOTO_ROOTS": str(self.photo_root), **(env or {})})
             if self._wait_ready(server):
                 return server
             if "address already in use" not in server.stderr().lower():
@@ -184,7 +185,7 @@ class Servers:
             server.close_files()
             print(server.output_tail())
 
-    def _spawn(self, data_dir: Path, env: dict[str, str]) -> Server:
+    def _spawn(self, data_dir: Path, env: Mapping[str, str]) -> Server:
         port = free_port()
         logs = self.root / f"server-{len(self.started) + 1}-port-{port}"
         logs.mkdir(parents=True)

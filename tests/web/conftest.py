@@ -1,7 +1,8 @@
 """The web app on a fresh data dir, the fake colour-square engine, photographers and their events.
 
 `make_web(**settings)` builds `create_app(...)` inside a running TestClient (lifespan included)
-with the Huey queue in immediate mode, so index and sync jobs finish inside the request.
+with the Huey queue in immediate mode, so index and sync jobs finish inside the request. The
+test's tmp dir is the photo root (unless `photo_roots` is given): events go on folders there.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ class Web:
 
     def event(self, owner: Photographer, folder: Path, name: str = "Wedding") -> Event:
         with self.transaction() as uow:
-            return create_fake_event(uow, name, folder, owner.id)
+            return create_fake_event(uow, name, folder, owner.id, self.settings.data_dir)
 
     def index(self, owner: Photographer, event: Event) -> dict[str, Any]:
         response = self.client.post(f"/api/event/{event.id}/index", headers=owner.auth)
@@ -110,8 +111,10 @@ class Web:
         return found.group(1)
 
 
-def create_fake_event(uow: UnitOfWork, name: str, folder: Path, owner_id: int) -> Event:
-    return events.create_event(uow, name, folder, "fake", owner_id=owner_id)
+def create_fake_event(uow: UnitOfWork, name: str, folder: Path, owner_id: int, data_dir: Path) -> Event:
+    # as the CLI does: tests of the photo roots go through the API or the form
+    policy = events.FolderPolicy.anywhere_but_data(data_dir)
+    return events.create_event(uow, name, folder, "fake", owner_id=owner_id, policy=policy)
 
 
 MakeWeb = Callable[..., Web]
@@ -123,6 +126,7 @@ def make_web(tmp_path: Path) -> Iterator[MakeWeb]:
     with ExitStack() as stack:
 
         def make(**overrides: Any) -> Web:
+            overrides.setdefault("photo_roots", [tmp_path])
             # the cheap argon2 cost: real hashing made every sign-in here take a quarter second
             overrides.setdefault("password_hash_cost", "test")
             settings = Settings(data_dir=tmp_path / "data", workers=1, **overrides)

@@ -177,7 +177,7 @@ def test_the_guest_url_uses_the_public_base_url(make_web: Any, tmp_path: Path) -
     [
         (
             {"name": "Gala", "folder": "/no/such/folder"},
-            "photo folder not found on the server: /no/such/folder",
+            "this folder cannot be used: choose a folder inside the server's photo folders",
         ),
         ({"name": "   ", "folder": "{folder}"}, "an event needs a name"),
         ({"name": "Gala", "folder": "   "}, "an event needs a photo folder"),

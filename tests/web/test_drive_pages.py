@@ -230,7 +230,9 @@ def test_event_rows_show_the_source_a_refused_account_and_the_last_days_syncs(
 ) -> None:
     account = site.connect()
     drive_event = site.drive_event(wedding_folder(site.drive))
-    local_event = site.web.event(site.owner, tmp_path, name="Studio")
+    studio = tmp_path / "studio"  # not tmp_path itself: it holds the data dir
+    studio.mkdir()
+    local_event = site.web.event(site.owner, studio, name="Studio")
     assert sync_event(site.web.runtime, drive_event.id, SyncTrigger.MANUAL, when_due=False).status == "synced"
     now = datetime.now(UTC)
     with site.web.transaction() as uow:
@@ -251,7 +253,7 @@ def test_event_rows_show_the_source_a_refused_account_and_the_last_days_syncs(
         r'<time datetime="[^"]+" class="local-time">\d{4}-\d\d-\d\d \d\d:\d\d UTC</time>', drive_row
     )
     local_row = event_row(page, local_event)
-    assert str(tmp_path) in local_row
+    assert str(studio) in local_row
     assert "reconnect needed" not in local_row and "Google Drive" not in local_row
     assert "no syncs" in local_row and "never" in local_row
 
@@ -336,7 +338,9 @@ def test_a_drive_event_is_created_from_a_pasted_folder_link(site: Site) -> None:
 def test_a_local_folder_event_is_still_created_with_or_without_the_source_field(
     site: Site, tmp_path: Any
 ) -> None:
-    for form in ({"folder": str(tmp_path)}, {"folder": str(tmp_path), "source": "local_folder"}):
+    folder = tmp_path / "studio"  # not tmp_path itself: it holds the data dir
+    folder.mkdir()
+    for form in ({"folder": str(folder)}, {"folder": str(folder), "source": "local_folder"}):
         response = site.create(**form)
         assert response.status_code == 303, response.text
 

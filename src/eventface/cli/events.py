@@ -22,7 +22,10 @@ out = Console(soft_wrap=True)
 def create(
     name: Annotated[str, typer.Argument(help="The event's name, shown to guests")],
     folder: Annotated[
-        str | None, typer.Option("--folder", help="Folder on this server holding the event's photos")
+        str | None,
+        typer.Option(
+            "--folder", help="Folder on this server holding the event's photos (any but the data dir)"
+        ),
     ] = None,
     drive_folder: Annotated[
         str | None,
@@ -54,7 +57,8 @@ def create(
         else:
             assert folder is not None
             with rt.transactions() as uow:
-                event = event_service.create_event(uow, name, folder, engine, owner)
+                policy = event_service.FolderPolicy.anywhere_but_data(rt.settings.data_dir)
+                event = event_service.create_event(uow, name, folder, engine, owner, policy=policy)
             where = event.source_uri
     out.print(f"Created event {event.name!r} on {where}", highlight=False)
     out.print(f"Index it with: eventface index {event.id}", highlight=False)

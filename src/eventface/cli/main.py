@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import typer
 from rich.console import Console
 
 from eventface import __version__
 from eventface.cli import database, drive, events, users
+from eventface.cli.doctor import doctor
 from eventface.cli.indexing import index
 from eventface.cli.options import DataDir, runtime
 from eventface.cli.searching import search
@@ -28,6 +30,7 @@ app.command("index")(index)
 app.command("search")(search)
 app.command("sync")(sync)
 app.command("web")(web)
+app.command("doctor")(doctor)
 
 
 @app.command("welcome")
@@ -50,5 +53,7 @@ def welcome(data_dir: DataDir = None) -> None:
 
 
 def main() -> None:
+    # before anything is written: the data dir, database, logs, keys and thumbnails are the owner's alone
+    os.umask(0o077)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app()

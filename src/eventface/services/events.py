@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from eventface.db.repositories import EventSummary
 from eventface.db.unit_of_work import UnitOfWork
-from eventface.domain.models import Event, SourceKind
+from eventface.domain.models import IMAGE_SUFFIXES, Event, SourceKind
 from eventface.errors import InvalidInputError, NotFoundError
 from eventface.matching.index import VectorIndex
 from eventface.services.accounts import find_user
@@ -18,6 +21,75 @@ from eventface.sources import drive_links
 from eventface.sources.drive import DriveFolderSource
 
 MAX_NAME_CHARS = 200
+# the one answer on the web and the API, whatever the reason: a photographer learns nothing
+# about which paths exist on the server (missing, outside the roots, a file, unreadable)
+FOLDER_REFUSED = "this folder cannot be used: choose a folder inside the server's photo folders"
+CONTROL_CHARACTERS = "an event name may not contain control characters such as line breaks or tabs"
+DATA_DIR_PHOTOS = "photos"  # the data dir's one part an event may use: the default photo root
+# the new-event form's folder list: how deep it looks under each root, and how much it reads
+FOLDER_DEPTH = 3
+MAX_FOLDERS = 300
+MAX_DIRS_READ = 3000
+
+
+@dataclass(frozen=True)
+class FolderPolicy:
+    """Where a local-folder event may point, chosen by the caller.
+
+    Never at eventface's own files: not the data dir, nothing inside it (but its `photos`
+    folder), nothing above it. With `roots` (the web and the API), only at or inside one of
+    them, and every refusal is FOLDER_REFUSED. Without (the CLI, whose user already has a
+    shell on the server), anywhere else, with the reason.
+    """
+
+    data_dir: Path
+    roots: tuple[Path, ...] | None = None
+
+    @classmethod
+    def within(cls, data_dir: Path, roots: Iterable[Path]) -> FolderPolicy:
+        return cls(data_dir, tuple(roots))
+
+    @classmethod
+    def anywhere_but_data(cls, data_dir: Path) -> FolderPolicy:
+        return cls(data_dir)
+
+    def resolve(self, folder: str | Path) -> Path:
+        """The folder, symlinks and `..` resolved, if this policy lets an event use it."""
+        text = str(folder).strip()
+        # checked on the raw text: Path("") and Path("  ".strip()) are ".", the working directory
+        if not text:
+            raise InvalidInputError("an event needs a photo folder")
+        path = Path(text) if self.roots is not None else Path(text).expanduser()
+        if self.roots is not None and not path.is_absolute():
+            raise InvalidInputError(FOLDER_REFUSED)
+        try:
+            resolved = path.resolve(strict=True)
+        except (OSError, RuntimeError):  # missing, or a symlink loop
+            raise self._refusal(f"photo folder not found on the server: {text}") from None
+        if not resolved.is_dir():
+            raise self._refusal(f"not a folder: {text}")
+        if not os.access(resolved, os.R_OK | os.X_OK):
+            raise self._refusal(f"photo folder is not readable: {text}")
+        if self.holds_own_files(resolved):
+            raise self._refusal(f"{text} holds eventface's own data (the data dir): choose another folder")
+        if self.roots is not None and not any(resolved.is_relative_to(r) for r in self.resolved_roots()):
+            raise InvalidInputError(FOLDER_REFUSED)
+        return resolved
+
+    def holds_own_files(self, resolved: Path) -> bool:
+        """Would an event on this (resolved) folder reach the data dir's database, keys or thumbnails?"""
+        data = self.data_dir.resolve()
+        if data.is_relative_to(resolved):  # the data dir itself, or a folder above it
+            return True
+        return resolved.is_relative_to(data) and not resolved.is_relative_to(
+            (data / DATA_DIR_PHOTOS).resolve()
+        )
+
+    def resolved_roots(self) -> list[Path]:
+        return [root.resolve() for root in self.roots or ()]
+
+    def _refusal(self, reason: str) -> InvalidInputError:
+        return InvalidInputError(FOLDER_REFUSED if self.roots is not None else reason)
 
 
 def create_event(
@@ -27,20 +99,85 @@ def create_event(
     engine: str,
     owner_email: str | None = None,
     *,
+    policy: FolderPolicy,
     owner_id: int | None = None,
     event_date: date | None = None,
 ) -> Event:
-    """A new event on a photo folder, owned by the user with `owner_email` (or `owner_id`) if given."""
+    """A new event on a photo folder that `policy` allows, owned by the user with `owner_email`
+    (or `owner_id`) if given."""
     name = _event_name(name)
-    # checked on the raw text: Path("") and Path("  ".strip()) are ".", the server's working directory
-    if not str(folder).strip():
-        raise InvalidInputError("an event needs a photo folder")
-    folder = Path(str(folder).strip()).expanduser()
-    if not folder.is_dir():
-        raise InvalidInputError(f"photo folder not found on the server: {folder}")
+    resolved = policy.resolve(folder)
     if owner_email is not None:
         owner_id = find_user(uow, owner_email).id
-    return uow.events.add(name, SourceKind.LOCAL_FOLDER, str(folder.resolve()), engine, owner_id, event_date)
+    return uow.events.add(name, SourceKind.LOCAL_FOLDER, str(resolved), engine, owner_id, event_date)
+
+
+@dataclass(frozen=True)
+class PhotoFolder:
+    """A folder the new-event form offers, shown relative to its photo root."""
+
+    root: Path
+    path: Path  # resolved: what the form sends back
+    relative: str
+    photos: int  # in it and in the subfolders that were read
+    counted_all: bool  # False: it has subfolders too deep (or too many) to count
+
+
+def photo_folders(policy: FolderPolicy) -> list[PhotoFolder]:
+    """The subfolders of the policy's roots an event may use, a few levels deep, in tree order.
+
+    Reads at most MAX_DIRS_READ folders and returns at most MAX_FOLDERS; hidden folders,
+    symlinks (they may lead out of the root) and unreadable folders are left out.
+    """
+    walk = _FolderWalk(policy)
+    found = [f for root in policy.resolved_roots() if root.is_dir() for f in walk.subfolders(root)]
+    return found[:MAX_FOLDERS]
+
+
+class _FolderWalk:
+    """Walks photo roots FOLDER_DEPTH levels deep, reading at most MAX_DIRS_READ folders in all."""
+
+    def __init__(self, policy: FolderPolicy) -> None:
+        self.policy = policy
+        self.reads_left = MAX_DIRS_READ
+
+    def subfolders(self, root: Path) -> list[PhotoFolder]:
+        return self._walk(root, root, 0)[1:]  # [0] is the root itself
+
+    def _walk(self, root: Path, folder: Path, depth: int) -> list[PhotoFolder]:
+        """The folder (its photos counted with those of the subfolders read) and its subfolders."""
+        self.reads_left -= 1
+        photos, subfolders = _read_folder(folder)
+        below: list[PhotoFolder] = []
+        counted_all = True
+        for sub in subfolders:
+            if depth == FOLDER_DEPTH or self.reads_left <= 0:
+                counted_all = False
+            elif not self.policy.holds_own_files(sub):
+                tree = self._walk(root, sub, depth + 1)
+                photos += tree[0].photos
+                counted_all = counted_all and tree[0].counted_all
+                below.extend(tree)
+        here = PhotoFolder(root, folder, folder.relative_to(root).as_posix(), photos, counted_all)
+        return [here, *below]
+
+
+def _read_folder(folder: Path) -> tuple[int, list[Path]]:
+    """How many photos the folder holds directly, and its readable subfolders, sorted by name."""
+    photos, subfolders = 0, []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    if os.access(entry.path, os.R_OK | os.X_OK):
+                        subfolders.append(Path(entry.path))
+                elif Path(entry.name).suffix.lower() in IMAGE_SUFFIXES:
+                    photos += 1
+    except OSError:
+        return 0, []
+    return photos, sorted(subfolders, key=lambda p: p.name.casefold())
 
 
 def create_drive_event(
@@ -76,6 +213,9 @@ def _event_name(name: str) -> str:
         raise InvalidInputError("an event needs a name")
     if len(name) > MAX_NAME_CHARS:
         raise InvalidInputError(f"an event name may have at most {MAX_NAME_CHARS} characters")
+    # they would reach file names (ZIP downloads), log lines and headers; Zl/Zp are line breaks too
+    if any(unicodedata.category(c) in {"Cc", "Zl", "Zp"} for c in name):
+        raise InvalidInputError(CONTROL_CHARACTERS)
     return name
 
 

@@ -14,12 +14,17 @@ from eventface.sources.base import SourcePhoto
 class LocalFolderSource:
     def __init__(self, root: Path) -> None:
         self.root = root
+        # the folder as it was checked when the event was made (services/events.py resolves it):
+        # if it is swapped for a symlink later, reads still stay inside the place that was checked
+        self._checked = Path(os.path.abspath(root))
 
     def list_photos(self) -> Iterator[SourcePhoto]:
         if not self.root.is_dir():
             raise SourceUnavailableError(f"photo folder not found or not a folder: {self.root}")
         if not os.access(self.root, os.R_OK | os.X_OK):
             raise SourceUnavailableError(f"photo folder is not readable: {self.root}")
+        if self.root.resolve() != self._checked:
+            raise SourceUnavailableError(f"photo folder is now a link to another folder: {self.root}")
         for dirpath, dirnames, filenames in os.walk(self.root):
             # hidden folders and files: .thumbnails, macOS "._x.jpg" resource forks, sync tools' temp files
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
@@ -41,7 +46,7 @@ class LocalFolderSource:
 
     def read(self, file_id: str) -> bytes:
         path = (self.root / file_id).resolve()
-        if not path.is_relative_to(self.root.resolve()):
+        if not path.is_relative_to(self._checked):
             raise PhotoGoneError(f"{file_id} is outside the event folder")
         try:
             return path.read_bytes()

@@ -235,9 +235,17 @@ def create_event(body: EventIn, request: Request, context: Context, user: ApiUse
             event_date=body.date,
         )
     else:
+        settings = context.settings
+        policy = event_service.FolderPolicy.within(settings.data_dir, settings.photo_root_dirs)
         with context.runtime.transactions() as uow:
             event = event_service.create_event(
-                uow, body.name, body.folder or "", engine, owner_id=user.id, event_date=body.date
+                uow,
+                body.name,
+                body.folder or "",
+                engine,
+                policy=policy,
+                owner_id=user.id,
+                event_date=body.date,
             )
     return event_out(context, request, event.id)
 

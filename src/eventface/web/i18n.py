@@ -69,8 +69,19 @@ THAI: dict[str, str] = {
     # new event
     "Event name": "ชื่องาน",
     "Photo folder on the server": "โฟลเดอร์รูปภาพบนเซิร์ฟเวอร์",
-    "The full path of a folder on this server; subfolders are included.": (
-        "พาธเต็มของโฟลเดอร์บนเซิร์ฟเวอร์นี้ รวมโฟลเดอร์ย่อยด้วย"
+    "Folders inside the server's photo folders; subfolders are included.": (
+        "โฟลเดอร์ภายในโฟลเดอร์รูปภาพของเซิร์ฟเวอร์ รวมโฟลเดอร์ย่อยด้วย"
+    ),
+    "There is no folder to choose yet. Put each event's photos in its own folder inside:": (
+        "ยังไม่มีโฟลเดอร์ให้เลือก ให้ใส่รูปของแต่ละงานไว้ในโฟลเดอร์ของตัวเองภายใน:"
+    ),
+    "photo": "รูป",
+    "photos": "รูป",
+    "this folder cannot be used: choose a folder inside the server's photo folders": (
+        "ใช้โฟลเดอร์นี้ไม่ได้ เลือกโฟลเดอร์ที่อยู่ภายในโฟลเดอร์รูปภาพของเซิร์ฟเวอร์"
+    ),
+    "an event name may not contain control characters such as line breaks or tabs": (
+        "ชื่องานต้องไม่มีอักขระควบคุม เช่น การขึ้นบรรทัดใหม่หรือแท็บ"
     ),
     "Create event": "สร้างงาน",
     # event page
@@ -78,6 +89,16 @@ THAI: dict[str, str] = {
     "Copy link": "คัดลอกลิงก์",
     "Copied": "คัดลอกแล้ว",
     "Share this link or QR code with your guests.": "แชร์ลิงก์หรือ QR code นี้ให้แขกของคุณ",
+    "Guests' phones cannot open this link.": "โทรศัพท์ของแขกเปิดลิงก์นี้ไม่ได้",
+    "It points to": "ลิงก์นี้ชี้ไปที่",
+    ", an address only this computer or its local network can reach.": (
+        " ซึ่งเป็นที่อยู่ที่เข้าถึงได้เฉพาะจากเครื่องนี้หรือเครือข่ายภายในเท่านั้น"
+    ),
+    "Ask the server admin to set PUBLIC_BASE_URL to the server's public https address "
+    "(see docs/deploy.md), then print the QR code.": (
+        "ให้ผู้ดูแลเซิร์ฟเวอร์ตั้งค่า PUBLIC_BASE_URL เป็นที่อยู่ https สาธารณะของเซิร์ฟเวอร์ "
+        "(ดู docs/deploy.md) แล้วจึงพิมพ์ QR code"
+    ),
     "QR code for the guest link": "QR code ของลิงก์สำหรับแขก",
     "Download QR (SVG)": "ดาวน์โหลด QR (SVG)",
     "Download QR (PNG)": "ดาวน์โหลด QR (PNG)",

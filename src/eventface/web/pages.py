@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 
 import segno
@@ -19,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from eventface.db.repositories import AutoSyncState, EventSummary, SyncActivity
 from eventface.db.unit_of_work import UnitOfWork
 from eventface.domain.models import AccountStatus, Event, GoogleAccount, IndexProgress, SourceKind, User
+from eventface.domain.reachability import unreachable_host
 from eventface.errors import (
     InvalidInputError,
     NotFoundError,
@@ -70,6 +72,8 @@ DRIVE_INPUT_ERRORS = (
     "this Google Drive folder is in the trash",
     "an event needs a name",
     "an event needs a photo folder",
+    event_service.FOLDER_REFUSED,
+    event_service.CONTROL_CHARACTERS,
 )
 # every text this module hands to a template's t(): a test checks each has a Thai translation
 PAGE_MESSAGES = (
@@ -176,7 +180,33 @@ def new_event_page(
     # back from connecting Google Drive on this form: the photographer was choosing Drive
     source = SourceKind.GOOGLE_DRIVE if google or google_error else SourceKind.LOCAL_FOLDER
     form = NewEventForm(event_date=date.today().isoformat(), source=source.value)
-    return render(request, context, "event_new.html", user=user, form=form, google=panel)
+    return render(
+        request,
+        context,
+        "event_new.html",
+        user=user,
+        form=form,
+        google=panel,
+        choices=_folder_choices(context),
+    )
+
+
+def _folder_policy(context: WebContext) -> event_service.FolderPolicy:
+    """Events made on the web or through the API point inside the photo roots only."""
+    return event_service.FolderPolicy.within(context.settings.data_dir, context.settings.photo_root_dirs)
+
+
+@dataclass(frozen=True)
+class FolderChoices:
+    """The new-event form's folder list, and the roots it comes from."""
+
+    folders: list[event_service.PhotoFolder]
+    roots: list[Path]
+
+
+def _folder_choices(context: WebContext) -> FolderChoices:
+    policy = _folder_policy(context)
+    return FolderChoices(event_service.photo_folders(policy), policy.resolved_roots())
 
 
 @router.post("/events", response_model=None)
@@ -219,7 +249,13 @@ def _create_event(context: WebContext, user: User, form: NewEventForm) -> Event:
         raise InvalidInputError(f"unknown photo source: {form.source!r}")
     with context.runtime.transactions() as uow:
         return event_service.create_event(
-            uow, form.name, form.folder, engine, owner_id=user.id, event_date=when
+            uow,
+            form.name,
+            form.folder,
+            engine,
+            policy=_folder_policy(context),
+            owner_id=user.id,
+            event_date=when,
         )
 
 
@@ -252,6 +288,7 @@ def _new_event_form_again(
         error=text[:1].upper() + text[1:],
         form=form,
         google=panel,
+        choices=_folder_choices(context),
     )
 
 
@@ -260,6 +297,7 @@ def event_page(
     event_id: Id, request: Request, context: Context, user: PageUser, page: Annotated[int, Query(ge=1)] = 1
 ) -> HTMLResponse:
     event = owned(context, user.id, event_id)
+    guest_url = context.guest_url(request, event.slug)
     with context.runtime.transactions() as uow:
         summary = uow.events.summary(event.id)
         photos = uow.photos.in_event(event.id, limit=PHOTOS_PER_PAGE + 1, offset=(page - 1) * PHOTOS_PER_PAGE)
@@ -282,8 +320,10 @@ def event_page(
         drive=_drive_view(event, panel, reconnect_needed=auto_sync.reconnect_needed),
         interval_choices=AUTO_SYNC_CHOICES,
         default_interval=context.settings.auto_sync_interval,
-        guest_url=context.guest_url(request, event.slug),
-        qr_svg=_qr(context.guest_url(request, event.slug)).svg_inline(scale=4, border=2, omitsize=True),
+        guest_url=guest_url,
+        qr_svg=_qr(guest_url).svg_inline(scale=4, border=2, omitsize=True),
+        # phones on mobile data cannot open a link to this computer or a private network
+        unreachable_host=unreachable_host(guest_url),
     )
 
 
