@@ -32,9 +32,15 @@ from __future__ import annotations
 
 
 class EventfaceError(Exception):
-    """Base of every error eventface raises on purpose."""
+    """Base of every error eventface raises on purpose. A raise site may give a narrower `code`
+    than its class's (`InvalidInputError(msg, code="drive_link_is_file")`) for pages to translate."""
 
     code = "error"
+
+    def __init__(self, *args: object, code: str | None = None) -> None:
+        super().__init__(*args)
+        if code is not None:
+            self.code = code
 
 
 class NotFoundError(EventfaceError):

@@ -58,7 +58,7 @@ def test_an_api_event_outside_the_photo_roots_is_refused_with_one_message_whatev
 
     answers = {str(probe): create(web, alice, probe) for probe in probes}
 
-    refused = (422, {"detail": FOLDER_REFUSED, "code": "invalid_input"})
+    refused = (422, {"detail": FOLDER_REFUSED, "code": "folder_refused"})
     assert answers == dict.fromkeys(answers, refused)
     assert web.client.get("/api/events", headers=alice.auth).json() == []
     assert create(web, alice, root / "wedding")[0] == 201
@@ -74,7 +74,7 @@ def test_a_root_holding_the_data_dir_does_not_let_an_event_reach_the_data_dir_or
     (data / "thumbnails").mkdir(exist_ok=True)
 
     for folder in (tmp_path, data, data / "thumbnails", f"{wedding}/../data"):
-        assert create(web, alice, folder) == (422, {"detail": FOLDER_REFUSED, "code": "invalid_input"}), (
+        assert create(web, alice, folder) == (422, {"detail": FOLDER_REFUSED, "code": "folder_refused"}), (
             folder
         )
     assert create(web, alice, wedding)[0] == 201
@@ -173,7 +173,7 @@ def test_an_event_name_with_control_characters_is_refused(
 
     assert create(web, alice, root / "wedding", name=name) == (
         422,
-        {"detail": CONTROL_CHARACTERS, "code": "invalid_input"},
+        {"detail": CONTROL_CHARACTERS, "code": "event_name_control_characters"},
     )
 
 

@@ -173,25 +173,26 @@ def test_the_guest_url_uses_the_public_base_url(make_web: Any, tmp_path: Path) -
 
 
 @pytest.mark.parametrize(
-    ("body", "message"),
+    ("body", "message", "code"),
     [
         (
             {"name": "Gala", "folder": "/no/such/folder"},
             "this folder cannot be used: choose a folder inside the server's photo folders",
+            "folder_refused",
         ),
-        ({"name": "   ", "folder": "{folder}"}, "an event needs a name"),
-        ({"name": "Gala", "folder": "   "}, "an event needs a photo folder"),
+        ({"name": "   ", "folder": "{folder}"}, "an event needs a name", "event_name_missing"),
+        ({"name": "Gala", "folder": "   "}, "an event needs a photo folder", "folder_missing"),
     ],
 )
 def test_creating_an_event_with_bad_input_is_422_with_the_reason(
-    web: Web, alice: Photographer, wedding_folder: Path, body: dict[str, str], message: str
+    web: Web, alice: Photographer, wedding_folder: Path, body: dict[str, str], message: str, code: str
 ) -> None:
     body = {key: value.format(folder=wedding_folder) for key, value in body.items()}
 
     response = web.client.post("/api/events", json=body, headers=alice.auth)
 
     assert response.status_code == 422, response.text
-    assert response.json() == {"detail": message, "code": "invalid_input"}
+    assert response.json() == {"detail": message, "code": code}
     assert web.client.get("/api/events", headers=alice.auth).json() == []
 
 

@@ -354,7 +354,7 @@ def refused_form(site: Site, **form: str) -> str:
 @pytest.mark.parametrize(
     ("link", "message"),
     [
-        ("https://example.com/folders/abc", "Not a Google Drive link"),
+        ("https://example.com/folders/abc", "This is not the link of a Google Drive folder"),
         ("", "Paste the link of a Google Drive folder"),
         (
             "https://drive.google.com/file/d/1abcdefghijklmnop/view",
@@ -388,7 +388,7 @@ def test_a_link_to_a_file_found_at_drive_is_refused(site: Site) -> None:
 
     page = refused_form(site, source="google_drive", drive_link=a_file)
 
-    assert "This Drive link is a file, not a folder" in section(page, "form-error")
+    assert "This is the link of a file, not of a folder" in section(page, "form-error")
 
 
 def test_a_drive_event_without_a_connected_account_asks_to_connect_one(site: Site) -> None:

@@ -58,10 +58,10 @@ class FolderPolicy:
         text = str(folder).strip()
         # checked on the raw text: Path("") and Path("  ".strip()) are ".", the working directory
         if not text:
-            raise InvalidInputError("an event needs a photo folder")
+            raise InvalidInputError("an event needs a photo folder", code="folder_missing")
         path = Path(text) if self.roots is not None else Path(text).expanduser()
         if self.roots is not None and not path.is_absolute():
-            raise InvalidInputError(FOLDER_REFUSED)
+            raise InvalidInputError(FOLDER_REFUSED, code="folder_refused")
         try:
             resolved = path.resolve(strict=True)
         except (OSError, RuntimeError):  # missing, or a symlink loop
@@ -73,7 +73,7 @@ class FolderPolicy:
         if self.holds_own_files(resolved):
             raise self._refusal(f"{text} holds eventface's own data (the data dir): choose another folder")
         if self.roots is not None and not any(resolved.is_relative_to(r) for r in self.resolved_roots()):
-            raise InvalidInputError(FOLDER_REFUSED)
+            raise InvalidInputError(FOLDER_REFUSED, code="folder_refused")
         return resolved
 
     def holds_own_files(self, resolved: Path) -> bool:
@@ -89,7 +89,7 @@ class FolderPolicy:
         return [root.resolve() for root in self.roots or ()]
 
     def _refusal(self, reason: str) -> InvalidInputError:
-        return InvalidInputError(FOLDER_REFUSED if self.roots is not None else reason)
+        return InvalidInputError(FOLDER_REFUSED if self.roots is not None else reason, code="folder_refused")
 
 
 def create_event(
@@ -210,12 +210,14 @@ def create_drive_event(
 def _event_name(name: str) -> str:
     name = name.strip()
     if not name:
-        raise InvalidInputError("an event needs a name")
+        raise InvalidInputError("an event needs a name", code="event_name_missing")
     if len(name) > MAX_NAME_CHARS:
-        raise InvalidInputError(f"an event name may have at most {MAX_NAME_CHARS} characters")
+        raise InvalidInputError(
+            f"an event name may have at most {MAX_NAME_CHARS} characters", code="event_name_too_long"
+        )
     # they would reach file names (ZIP downloads), log lines and headers; Zl/Zp are line breaks too
     if any(unicodedata.category(c) in {"Cc", "Zl", "Zp"} for c in name):
-        raise InvalidInputError(CONTROL_CHARACTERS)
+        raise InvalidInputError(CONTROL_CHARACTERS, code="event_name_control_characters")
     return name
 
 

@@ -221,12 +221,13 @@ class DriveFolderSource:
             root = self.client.get(self.folder_id)
         except PhotoGoneError as exc:
             raise InvalidInputError(
-                "this Google Drive folder does not exist or is not shared with the connected account"
+                "this Google Drive folder does not exist or is not shared with the connected account",
+                code="drive_folder_not_found",
             ) from exc
         if not root.is_folder:
-            raise InvalidInputError("this Drive link is a file, not a folder")
+            raise InvalidInputError("this Drive link is a file, not a folder", code="drive_link_is_file")
         if root.trashed:
-            raise InvalidInputError("this Google Drive folder is in the trash")
+            raise InvalidInputError("this Google Drive folder is in the trash", code="drive_folder_trashed")
         return root
 
     def list_photos(self) -> Iterator[SourcePhoto]:

@@ -18,19 +18,20 @@ def folder_id(link: str) -> str:
     ?id=ID URL, or a bare id. InvalidInputError with a clear message for anything else."""
     text = link.strip()
     if not text:
-        raise InvalidInputError("paste the link of a Google Drive folder")
+        raise InvalidInputError("paste the link of a Google Drive folder", code="drive_link_missing")
     if _ID.match(text):
         return text
     try:
         url = urlparse(text if "://" in text else f"https://{text}")
         host = url.hostname
     except ValueError as exc:  # "https://[x": an unclosed IPv6 bracket, a port that is no number
-        raise InvalidInputError(f"not a Google Drive link: {link.strip()!r}") from exc
+        raise InvalidInputError(f"not a Google Drive link: {link.strip()!r}", code="drive_link_wrong") from exc
     if host not in _DRIVE_HOSTS:
-        raise InvalidInputError(f"not a Google Drive link: {link.strip()!r}")
+        raise InvalidInputError(f"not a Google Drive link: {link.strip()!r}", code="drive_link_wrong")
     if "/file/d/" in url.path or "/document/d/" in url.path or "/spreadsheets/d/" in url.path:
         raise InvalidInputError(
-            "this is the link of a file, not of a folder: open the folder and copy its link"
+            "this is the link of a file, not of a folder: open the folder and copy its link",
+            code="drive_link_is_file",
         )
     match = _FOLDER_PATH.search(url.path)
     if match and _ID.match(match.group(1)):
@@ -38,4 +39,4 @@ def folder_id(link: str) -> str:
     ids = parse_qs(url.query).get("id", [])
     if ids and _ID.match(ids[0]):
         return ids[0]
-    raise InvalidInputError(f"no folder in this Google Drive link: {link.strip()!r}")
+    raise InvalidInputError(f"no folder in this Google Drive link: {link.strip()!r}", code="drive_link_wrong")

@@ -236,6 +236,10 @@ THAI: dict[str, str] = {
         "ไม่พบโฟลเดอร์นี้ใน Google ไดรฟ์ หรือโฟลเดอร์ไม่ได้แชร์ให้บัญชีที่เชื่อมต่อไว้"
     ),
     "this Google Drive folder is in the trash": "โฟลเดอร์นี้อยู่ในถังขยะของ Google ไดรฟ์",
+    "this is not the link of a Google Drive folder: open the folder and copy its link": (
+        "นี่ไม่ใช่ลิงก์ของโฟลเดอร์ Google ไดรฟ์ เปิดโฟลเดอร์แล้วคัดลอกลิงก์ของโฟลเดอร์นั้น"
+    ),
+    "an event name may have at most 200 characters": "ชื่องานยาวได้ไม่เกิน 200 ตัวอักษร",
     # guest page
     "Find your photos": "ค้นหารูปของคุณ",
     "Take or choose a selfie and we will show you every photo of this event you appear in.": (

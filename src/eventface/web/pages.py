@@ -22,6 +22,7 @@ from eventface.db.unit_of_work import UnitOfWork
 from eventface.domain.models import AccountStatus, Event, GoogleAccount, IndexProgress, SourceKind, User
 from eventface.domain.reachability import unreachable_host
 from eventface.errors import (
+    EventfaceError,
     InvalidInputError,
     NotFoundError,
     ReconnectNeededError,
@@ -63,18 +64,22 @@ GOOGLE_ERRORS = {
 NO_ACCOUNT = "Connect Google Drive first: eventface reads the folder through your Google account."
 CHOOSE_ACCOUNT = "Choose one of your connected Google accounts."
 ACCOUNT_REFUSED = "Google no longer accepts eventface's access to this account. Reconnect it, then try again."
-# services' messages worth translating on the new-event form (others are shown as they are)
-DRIVE_INPUT_ERRORS = (
-    "paste the link of a Google Drive folder",
-    "this is the link of a file, not of a folder: open the folder and copy its link",
-    "this Drive link is a file, not a folder",
-    "this Google Drive folder does not exist or is not shared with the connected account",
-    "this Google Drive folder is in the trash",
-    "an event needs a name",
-    "an event needs a photo folder",
-    event_service.FOLDER_REFUSED,
-    event_service.CONTROL_CHARACTERS,
-)
+# the new-event form's refusals, by error code, as the page says them (translated); an error
+# with another code is shown with its own message
+INPUT_ERROR_TEXTS = {
+    "drive_link_missing": "paste the link of a Google Drive folder",
+    "drive_link_wrong": "this is not the link of a Google Drive folder: open the folder and copy its link",
+    "drive_link_is_file": "this is the link of a file, not of a folder: open the folder and copy its link",
+    "drive_folder_not_found": (
+        "this Google Drive folder does not exist or is not shared with the connected account"
+    ),
+    "drive_folder_trashed": "this Google Drive folder is in the trash",
+    "event_name_missing": "an event needs a name",
+    "event_name_too_long": f"an event name may have at most {event_service.MAX_NAME_CHARS} characters",
+    "event_name_control_characters": event_service.CONTROL_CHARACTERS,
+    "folder_missing": "an event needs a photo folder",
+    "folder_refused": event_service.FOLDER_REFUSED,
+}
 # every text this module hands to a template's t(): a test checks each has a Thai translation
 PAGE_MESSAGES = (
     *GOOGLE_NOTICES.values(),
@@ -82,7 +87,7 @@ PAGE_MESSAGES = (
     NO_ACCOUNT,
     CHOOSE_ACCOUNT,
     ACCOUNT_REFUSED,
-    *DRIVE_INPUT_ERRORS,
+    *INPUT_ERROR_TEXTS.values(),
 )
 
 CsrfField = Annotated[str, Form(alias="csrf_token")]
@@ -269,7 +274,8 @@ def _refusal(context: WebContext, user: User, exc: Exception) -> tuple[str, int]
         with context.runtime.transactions() as uow:
             has_accounts = bool(uow.google_accounts.of_owner(user.id))
         return (CHOOSE_ACCOUNT if has_accounts else NO_ACCOUNT), 422
-    return str(exc), 422
+    code = exc.code if isinstance(exc, EventfaceError) else ""
+    return INPUT_ERROR_TEXTS.get(code, str(exc)), 422
 
 
 def _new_event_form_again(
