@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,34 +20,20 @@ from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the real-server harness
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tests.harness.server import Servers
+
 from eventface.faces.images import PhotoImage
 from eventface.runtime import build_runtime
 from eventface.settings import Settings
 from synthetic import synthetic_event
 
-EVENTFACE = str(Path(sys.executable).parent / "eventface")
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "faces"
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data" / "faces"
 SELFIES = [SHARED / "people" / "obama" / f"{n}.jpg" for n in (1, 2, 3)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def wait_ready(url: str, deadline_s: float = 60) -> None:
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"server at {url} did not start within {deadline_s:.0f} s")
+# the server as deployed (the harness runs one worker thread), with guests' searches unthrottled
+SERVER_ENV = {"EVENTFACE_WORKERS": "0", "EVENTFACE_SEARCH_RATE_LIMIT": "10000"}
 
 
 def timed_search(client: httpx.Client, url: str, selfies: list[bytes]) -> tuple[float, int]:
@@ -74,8 +57,9 @@ def main() -> int:
         print(f"the developer face set is not at {SHARED}: nothing to measure", file=sys.stderr)
         return 2
     selfies = [p.read_bytes() for p in SELFIES]
-    with tempfile.TemporaryDirectory() as data_dir:
-        settings = Settings(data_dir=Path(data_dir), search_rate_limit=10_000)
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp) / "data"
+        settings = Settings(data_dir=data_dir, search_rate_limit=10_000)
         rt = build_runtime(settings)
         engine = rt.face_engine(settings.face_engine.value)
         selfie_face = engine.find_faces(PhotoImage(selfies[0], settings.max_image_pixels))[0].embedding
@@ -83,25 +67,14 @@ def main() -> int:
             rt, engine, len(selfie_face), photos=args.photos, planted=selfie_face, planted_photos=30
         )
         rt.close()
-        port = free_port()
-        env = {**os.environ, "EVENTFACE_SEARCH_RATE_LIMIT": "10000"}
-        server = subprocess.Popen(
-            [EVENTFACE, "web", "--port", str(port), "--data-dir", data_dir],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            wait_ready(f"{base}/login")
-            url = f"{base}/api/e/bench10k/search"
+        with Servers(Path(tmp) / "servers") as servers:
+            server = servers.start(data_dir, env=SERVER_ENV)
+            url = f"{server.base_url}/api/e/bench10k/search"
             with httpx.Client(timeout=60) as client:
                 first, found = timed_search(client, url, selfies[:1])
                 one = [timed_search(client, url, selfies[:1])[0] for _ in range(args.runs)]
                 three = [timed_search(client, url, selfies)[0] for _ in range(args.runs)]
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+            servers.stop(server, deadline_s=30)
     result = {
         "photos": args.photos,
         "faces": args.photos * 3,

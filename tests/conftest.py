@@ -1,4 +1,8 @@
-"""Shared fixtures: explicit settings and a migrated runtime per test, the developer face set, photo files."""
+"""Shared fixtures: explicit settings and a migrated runtime per test, the developer face set, photo files.
+
+The two harnesses are imported here so that every directory sees their fixtures: the fake Drive
+(tests/harness/drive.py) and the real `eventface web` server (tests/harness/server.py).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ import pytest
 from eventface.runtime import Runtime, build_runtime
 from eventface.settings import Settings
 from tests.fakes.photos import Square, jpeg_with_squares
+from tests.harness.drive import drive, drive_options, module_drive, retry_sleeps  # noqa: F401
+from tests.harness.server import servers  # noqa: F401
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FACES_ENV = "EVENTFACE_TEST_FACES"

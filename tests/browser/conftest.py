@@ -8,14 +8,7 @@ Screenshots go to tests/artifacts/ (git-ignored) for a human to look at.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -24,12 +17,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 
-from tests.conftest import REPO_ROOT, SETTINGS_ENV_NAMES, copy_face_files
+from tests.conftest import REPO_ROOT, copy_face_files
+from tests.harness import server as harness
 
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
 DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
-STARTUP_DEADLINE_S = 90.0
 STOP_DEADLINE_S = 30.0
+# the tests sign several photographers up through the page
+BROWSER_ENV = {"EVENTFACE_SIGNUP": "open"}
 
 DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}}
 PHONE: dict[str, Any] = {
@@ -108,115 +103,29 @@ def event_photos(
 
 @dataclass
 class Server:
-    base_url: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
+    """The module's `eventface web`, and what its tests leave there for each other."""
+
+    running: harness.Server
     guest_url: str | None = None  # set by the first test that indexes the event through the UI
-    emails: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)  # the photographers signed up, in order
 
-    def log_tail(self, lines: int = 60) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError as exc:
-            return f"(no server log: {exc})"
-        return "\n".join(text.splitlines()[-lines:])
+    @property
+    def base_url(self) -> str:
+        return self.running.base_url
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def server_env() -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("EVENTFACE_") and name.upper() not in SETTINGS_ENV_NAMES
-    }
-    env["EVENTFACE_WORKERS"] = "1"
-    env["EVENTFACE_PASSWORD_HASH_COST"] = "test"
-    env["EVENTFACE_SIGNUP"] = "open"  # the tests sign several photographers up through the page
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
-def eventface_command() -> str:
-    script = Path(sys.executable).parent / "eventface"
-    found = str(script) if script.is_file() else shutil.which("eventface")
-    if not found:
-        pytest.fail("the eventface console script is not installed next to this Python (pip install -e .)")
-    return found
-
-
-def wait_until_ready(server: Server, deadline_s: float) -> None:
-    deadline = time.monotonic() + deadline_s
-    last_error = "no answer yet"
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(
-                f"eventface web exited with code {server.process.returncode} before it was ready;"
-                f" its log ends with:\n{server.log_tail()}"
-            )
-        try:
-            with urllib.request.urlopen(f"{server.base_url}/login", timeout=2) as response:
-                if response.status == 200:
-                    return
-                last_error = f"HTTP {response.status}"
-        except (urllib.error.URLError, OSError) as exc:
-            last_error = str(exc)
-        time.sleep(0.1)  # poll interval
-    raise RuntimeError(
-        f"eventface web did not answer GET /login within {deadline_s:.0f} s ({last_error});"
-        f" its log ends with:\n{server.log_tail()}"
-    )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()  # SIGTERM: uvicorn shuts down, the worker stops
-        try:
-            process.wait(timeout=STOP_DEADLINE_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            raise AssertionError(
-                f"eventface web did not stop within {STOP_DEADLINE_S:.0f} s of SIGTERM"
-            ) from None
+    def output_tail(self) -> str:
+        return self.running.output_tail()
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, event_photos: EventPhotos) -> Iterator[Server]:
     """`eventface web` on a free port with a fresh data dir (one per test module)."""
     root = tmp_path_factory.mktemp("server")
-    port = free_port()
-    log_path = root / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                eventface_command(),
-                "web",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--data-dir",
-                str(root / "data"),
-            ],
-            cwd=root,  # no ./.env of the developer's
-            # the event folder's parent is the photo root: the new-event form offers the folder
-            env={**server_env(), "EVENTFACE_PHOTO_ROOTS": str(event_photos.folder.parent)},
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    running = Server(f"http://127.0.0.1:{port}", process, log_path)
-    try:
-        wait_until_ready(running, STARTUP_DEADLINE_S)
-        yield running
-    finally:
-        stop(process)
+    # the event folder's parent is the photo root: the new-event form offers the folder
+    with harness.Servers(root, photo_root=event_photos.folder.parent, env=BROWSER_ENV) as servers:
+        running = servers.start(root / "data")
+        yield Server(running)
+        servers.stop(running, STOP_DEADLINE_S)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -225,8 +134,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if report.failed:
         for value in getattr(item, "funcargs", {}).values():
-            if isinstance(value, Server):
-                report.sections.append(("eventface web log (last lines)", value.log_tail()))
+            if isinstance(value, Server | harness.Server):
+                report.sections.append(("eventface web log (last lines)", value.output_tail()))
                 break
     return report
 

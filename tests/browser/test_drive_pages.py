@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,21 +22,11 @@ from eventface.domain.models import Event, SyncTrigger
 from eventface.jobs.tasks import sync_event
 from eventface.services import accounts, events, google_accounts
 from eventface.settings import Settings
-from tests.browser.conftest import (
-    DESKTOP,
-    PHONE,
-    STARTUP_DEADLINE_S,
-    Server,
-    eventface_command,
-    free_port,
-    new_page,
-    screenshot,
-    server_env,
-    stop,
-    wait_until_ready,
-)
+from tests.browser.conftest import BROWSER_ENV, DESKTOP, PHONE, STOP_DEADLINE_S, new_page, screenshot
 from tests.fakes.drive import FakeDrive
 from tests.fakes.photos import jpeg_with_squares
+from tests.harness.drive import authorized_user_info, client_secrets
+from tests.harness.server import Server, Servers
 from tests.web.conftest import build_with_fake_engine
 
 pytestmark = pytest.mark.slow  # a real server with the real face models loading
@@ -62,82 +50,38 @@ class Seeded:
 
 
 @pytest.fixture(scope="module")
-def drive() -> Iterator[FakeDrive]:
-    with FakeDrive() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def drive_server(tmp_path_factory: pytest.TempPathFactory, drive: FakeDrive) -> Iterator[Server]:
+def drive_server(tmp_path_factory: pytest.TempPathFactory, module_drive: FakeDrive) -> Iterator[Server]:
     """`eventface web` whose Drive and Google sign-in are the fake's."""
     root = tmp_path_factory.mktemp("drive-server")
     client_file = root / "client_secret.json"
-    client_file.write_text(
-        json.dumps(
-            {
-                "web": {
-                    "client_id": drive.client_id,
-                    "client_secret": drive.client_secret,
-                    "auth_uri": drive.auth_uri,
-                    "token_uri": drive.token_uri,
-                    "revoke_uri": drive.revoke_uri,
-                }
-            }
-        )
-    )
-    env = server_env() | {
-        "EVENTFACE_DRIVE_API_URL": drive.api_endpoint,
+    client_file.write_text(json.dumps(client_secrets(module_drive)))
+    env = {
+        **BROWSER_ENV,
+        "EVENTFACE_PHOTO_ROOTS": "",  # the default, <data dir>/photos: its events are made in `seeded`
+        "EVENTFACE_DRIVE_API_URL": module_drive.api_endpoint,
         "EVENTFACE_GOOGLE_CLIENT_SECRETS_FILE": str(client_file),
     }
-    port = free_port()
-    log_path = root / "server.log"
-    data_dir = root / "data"
-    command = [
-        eventface_command(),
-        "web",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--data-dir",
-        str(data_dir),
-    ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
-        )
-    running = Server(f"http://127.0.0.1:{port}", process, log_path)
-    try:
-        wait_until_ready(running, STARTUP_DEADLINE_S)
+    with Servers(root, env=env) as servers:
+        running = servers.start(root / "data")
         yield running
-    finally:
-        stop(process)
+        servers.stop(running, STOP_DEADLINE_S)
 
 
 def photo(*colours: str) -> bytes:
     return jpeg_with_squares([(colour, (10 + 70 * i, 40), 50) for i, colour in enumerate(colours)])
 
 
-def grant(drive: FakeDrive) -> dict[str, str]:
-    return {
-        "client_id": drive.client_id,
-        "client_secret": drive.client_secret,
-        "refresh_token": drive.refresh_token,
-        "token_uri": drive.token_uri,
-        "revoke_uri": drive.revoke_uri,
-    }
-
-
 @pytest.fixture(scope="module")
-def seeded(drive_server: Server, drive: FakeDrive, tmp_path_factory: pytest.TempPathFactory) -> Seeded:
-    data_dir = Path(drive_server.log_path).parent / "data"
+def seeded(drive_server: Server, module_drive: FakeDrive, tmp_path_factory: pytest.TempPathFactory) -> Seeded:
+    drive = module_drive
+    data_dir = drive_server.data_dir
     rt = build_with_fake_engine(Settings(data_dir=data_dir, drive_api_url=drive.api_endpoint, workers=1))
     try:
         with rt.transactions() as uow:
             user = accounts.create_user(uow, OWNER, PASSWORD)
-            google_accounts.save_grant(uow, rt.google.box, user.id, GOOGLE_EMAIL, grant(drive))
+            google_accounts.save_grant(uow, rt.google.box, user.id, GOOGLE_EMAIL, authorized_user_info(drive))
             studio_account = google_accounts.save_grant(
-                uow, rt.google.box, user.id, STUDIO_EMAIL, grant(drive)
+                uow, rt.google.box, user.id, STUDIO_EMAIL, authorized_user_info(drive)
             )
         folder = drive.add_folder("Nok & Tom")
         for n, colours in enumerate([("red", "green"), ("blue",), ("green",)]):

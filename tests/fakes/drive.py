@@ -91,6 +91,7 @@ DEFAULT_PAGE_SIZE = 100
 # Drive's default expiry for a changes channel, and the longest it grants
 DEFAULT_CHANNEL_SECONDS = 3600
 MAX_CHANNEL_SECONDS = 7 * 24 * 3600
+SHUTDOWN_POLL_S = 0.005  # how often the serving loop looks whether to stop: at 0.05, most of a teardown
 
 Selection = dict[str, "Selection | None"]  # a parsed `fields` value; None selects a whole value
 Predicate = Callable[["_File"], bool]
@@ -688,7 +689,10 @@ class FakeDrive:
             raise RuntimeError("FakeDrive is already running")
         self._server = _Server(self)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="fake-drive"
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": SHUTDOWN_POLL_S},
+            daemon=True,
+            name="fake-drive",
         )
         self._thread.start()
         return self

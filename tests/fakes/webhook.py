@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+SHUTDOWN_POLL_S = 0.005  # how often the serving loop looks whether to stop: at 0.05, most of a teardown
+
 
 class _Receiver(BaseHTTPRequestHandler):
     received: list[dict[str, str]]
@@ -29,7 +31,8 @@ def webhook_receiver() -> Iterator[tuple[str, list[dict[str, str]]]]:
     received: list[dict[str, str]] = []
     handler = type("Receiver", (_Receiver,), {"received": received})
     with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        serve = {"poll_interval": SHUTDOWN_POLL_S}
+        thread = threading.Thread(target=server.serve_forever, kwargs=serve, daemon=True)
         thread.start()
         try:
             yield f"http://127.0.0.1:{server.server_address[1]}/hooks/drive", received

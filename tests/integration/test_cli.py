@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.console_script import command, create_event, eventface_env, run_eventface
+from tests.harness.console import command, create_event, eventface_env, run_eventface
 
 SFACE = {"EVENTFACE_WORKERS": "1", "EVENTFACE_FACE_ENGINE": "sface"}
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -13,15 +12,15 @@ import pytest
 
 from tests.fakes.drive import FakeDrive
 from tests.fakes.photos import jpeg_with_squares
-from tests.integration.console_script import command, eventface_env, run_eventface
+from tests.harness.console import command, eventface_env, run_eventface
+from tests.harness.drive import DriveOptions, authorized_user_info
 
 OWNER = "ploy@example.com"
 
 
 @pytest.fixture
-def drive() -> Iterator[FakeDrive]:
-    with FakeDrive(email="ploy.photos@gmail.com") as fake:
-        yield fake
+def drive_options() -> DriveOptions:
+    return {"email": "ploy.photos@gmail.com"}
 
 
 @pytest.fixture
@@ -35,14 +34,7 @@ def env(drive: FakeDrive) -> dict[str, str]:
 def authorized_user_file(tmp_path: Path, drive: FakeDrive) -> Path:
     """What `google-auth` reads as an authorized user, made on a machine with a browser."""
     path = tmp_path / "authorized_user.json"
-    info = {
-        "type": "authorized_user",
-        "client_id": drive.client_id,
-        "client_secret": drive.client_secret,
-        "refresh_token": drive.refresh_token,
-        "token_uri": drive.token_uri,
-        "revoke_uri": drive.revoke_uri,  # optional; Google's when absent
-    }
+    info = {"type": "authorized_user", **authorized_user_info(drive)}  # revoke_uri is optional there
     path.write_text(json.dumps(info))
     return path
 

@@ -13,7 +13,7 @@ from eventface.errors import AuthenticationError
 from eventface.runtime import build_runtime
 from eventface.services import accounts
 from eventface.settings import Settings
-from tests.integration.console_script import command, eventface_env, run_eventface
+from tests.harness.console import command, eventface_env, run_eventface
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "another long passphrase"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import CopyFaces
-from tests.integration.console_script import create_event, eventface_env, run_eventface, start_eventface
+from tests.harness.console import create_event, eventface_env, run_eventface, start_eventface
 
 PHOTOS = [
     "groups/dlib_2008_001009.jpg",

@@ -3,37 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import googleapiclient.http
 import pytest
 
 from eventface.errors import CursorExpiredError, SourceUnavailableError
 from eventface.sources.base import ChangeFeed, SourceUpdate
-from eventface.sources.drive import PAGE_SIZE, DriveClient, DriveFolderSource, drive_service
+from eventface.sources.drive import PAGE_SIZE, DriveFolderSource
 from tests.fakes.drive import FakeDrive, ListPage
 from tests.fakes.photos import jpeg_with_squares
+from tests.harness.drive import drive_client
 
-OPEN_CLIENTS: list[DriveClient] = []
 CHANGES_PATH = "/drive/v3/changes"
 FILES_PATH = "/drive/v3/files"
 
 
-@pytest.fixture
-def drive(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDrive]:
-    # googleapiclient sleeps rand() * 2**n seconds between retries; the retries are what is tested
-    monkeypatch.setattr(googleapiclient.http.time, "sleep", lambda _s: None)
-    with FakeDrive() as fake:
-        yield fake
-        while OPEN_CLIENTS:
-            OPEN_CLIENTS.pop().close()
-        assert fake.errors == []
-
-
 def source_for(drive: FakeDrive, folder_id: str) -> DriveFolderSource:
-    client = DriveClient(drive_service(drive.credentials(refreshable=False), drive.api_endpoint))
-    OPEN_CLIENTS.append(client)
-    return DriveFolderSource(client, folder_id)
+    return DriveFolderSource(drive_client(drive), folder_id)
 
 
 def photo(colour: str) -> bytes:

@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import googleapiclient.http
 import pytest
 
 from eventface.errors import SourceUnavailableError
-from eventface.sources.drive import DriveClient, drive_service
+from eventface.sources.drive import DriveClient
 from eventface.sources.drive_channels import Channel, open_channel, stop_channel
 from tests.fakes.drive import MAX_CHANNEL_SECONDS, FakeDrive
 from tests.fakes.webhook import webhook_receiver
+from tests.harness.drive import drive_client
 
 HOOK_TOKEN = "channel-secret"
 
 
 @pytest.fixture
-def drive(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDrive]:
-    # googleapiclient sleeps rand() * 2**n seconds between retries; the retries are what is tested
-    monkeypatch.setattr(googleapiclient.http.time, "sleep", lambda _s: None)
-    with FakeDrive() as fake:
-        yield fake
-        assert fake.errors == []
-
-
-@pytest.fixture
-def client(drive: FakeDrive) -> Iterator[DriveClient]:
-    client = DriveClient(drive_service(drive.credentials(), drive.api_endpoint))
-    yield client
-    client.close()
+def client(drive: FakeDrive) -> DriveClient:
+    return drive_client(drive, drive.credentials())
 
 
 def open_for(client: DriveClient, drive: FakeDrive, address: str, ttl: timedelta) -> Channel:

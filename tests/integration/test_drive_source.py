@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from contextlib import closing
 
-import googleapiclient.http
 import pytest
 from google.oauth2.credentials import Credentials
 
@@ -12,24 +11,11 @@ from eventface.errors import InvalidInputError, PhotoGoneError, ReconnectNeededE
 from eventface.sources.drive import DriveClient, DriveFolderSource, drive_service
 from tests.fakes.drive import FakeDrive
 from tests.fakes.photos import jpeg_with_squares
-
-OPEN_CLIENTS: list[DriveClient] = []
-
-
-@pytest.fixture
-def drive(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDrive]:
-    # googleapiclient sleeps rand() * 2**n seconds between retries; the retries are what is tested
-    monkeypatch.setattr(googleapiclient.http.time, "sleep", lambda _s: None)
-    with FakeDrive() as fake:
-        yield fake
-        while OPEN_CLIENTS:
-            OPEN_CLIENTS.pop().close()
+from tests.harness.drive import drive_client
 
 
 def client_for(drive: FakeDrive, token: str = "test-token") -> DriveClient:
-    client = DriveClient(drive_service(Credentials(token=token), drive.api_endpoint))
-    OPEN_CLIENTS.append(client)
-    return client
+    return drive_client(drive, Credentials(token=token))  # type: ignore[no-untyped-call]
 
 
 def photo(colour: str) -> bytes:
@@ -122,10 +108,10 @@ def test_a_drive_host_that_does_not_resolve_is_source_unavailable_for_lists_and_
     client = DriveClient(
         drive_service(Credentials(token="t"), "http://drive.invalid/drive/v3/"), num_retries=0
     )
-    OPEN_CLIENTS.append(client)
     source = DriveFolderSource(client, "folder-id")
 
-    with pytest.raises(SourceUnavailableError, match="cannot be reached"):
-        list(source.list_photos())
-    with pytest.raises(SourceUnavailableError, match="cannot be reached"):
-        source.read("file-id")
+    with closing(client):
+        with pytest.raises(SourceUnavailableError, match="cannot be reached"):
+            list(source.list_photos())
+        with pytest.raises(SourceUnavailableError, match="cannot be reached"):
+            source.read("file-id")

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import googleapiclient.http
 import httpx
 import pytest
 from huey import Huey
@@ -29,18 +28,11 @@ from eventface.settings import Settings
 from tests.conftest import WritePhoto
 from tests.fakes.drive import FakeDrive, ListPage
 from tests.fakes.photos import jpeg_with_squares
+from tests.harness.drive import authorized_user_info
 from tests.integration.fake_indexing import build_with_fake_engine, create_event
 
 OWNER = "ploy@example.com"
 GOOGLE_EMAIL = "ploy.photos@gmail.com"
-
-
-@pytest.fixture
-def drive(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDrive]:
-    # googleapiclient sleeps rand() * 2**n seconds between retries; the retries are what is tested
-    monkeypatch.setattr(googleapiclient.http.time, "sleep", lambda _s: None)
-    with FakeDrive() as fake:
-        yield fake
 
 
 @pytest.fixture
@@ -62,17 +54,6 @@ def rt(tasks: Tasks) -> Runtime:
     return tasks.runtime.get()
 
 
-def grant(drive: FakeDrive) -> dict[str, str]:
-    """The authorized-user info the OAuth flow (or `drive connect`) stores for the fake's account."""
-    return {
-        "client_id": drive.client_id,
-        "client_secret": drive.client_secret,
-        "refresh_token": drive.refresh_token,
-        "token_uri": drive.token_uri,
-        "revoke_uri": drive.revoke_uri,
-    }
-
-
 def new_grant(drive: FakeDrive) -> dict[str, str]:
     """What a photographer's new consent yields: the code exchanged for a new refresh token."""
     answer = httpx.post(
@@ -86,14 +67,14 @@ def new_grant(drive: FakeDrive) -> dict[str, str]:
         },
     )
     answer.raise_for_status()
-    return grant(drive) | {"refresh_token": answer.json()["refresh_token"]}
+    return authorized_user_info(drive) | {"refresh_token": answer.json()["refresh_token"]}
 
 
 @pytest.fixture
 def owner_id(rt: Runtime, drive: FakeDrive) -> int:
     with rt.transactions() as uow:
         user = accounts.create_user(uow, OWNER, "a long enough password")
-        google_accounts.save_grant(uow, rt.google.box, user.id, GOOGLE_EMAIL, grant(drive))
+        google_accounts.save_grant(uow, rt.google.box, user.id, GOOGLE_EMAIL, authorized_user_info(drive))
     return user.id
 
 

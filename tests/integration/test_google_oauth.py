@@ -6,12 +6,10 @@ import base64
 import hashlib
 import json
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import googleapiclient.http
 import httpx
 import pytest
 
@@ -30,18 +28,15 @@ from eventface.sources.google_oauth import (
     revoke,
 )
 from tests.fakes.drive import FakeDrive
+from tests.harness.drive import DriveOptions
 
 CALLBACK = "http://127.0.0.1:8000/connect/google/callback"
 
 
 @pytest.fixture
-def drive(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDrive]:
-    # googleapiclient sleeps rand() * 2**n seconds between retries
-    monkeypatch.setattr(googleapiclient.http.time, "sleep", lambda _s: None)
+def drive_options() -> DriveOptions:
     # no static access token: Drive works only with tokens the fake's /token issued
-    with FakeDrive(static_token=None) as fake:
-        yield fake
-        assert fake.errors == []
+    return {"static_token": None}
 
 
 @pytest.fixture

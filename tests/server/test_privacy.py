@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import copy_face_files
-from tests.server.conftest import EMAIL, PASSWORD, Servers, create_photographer, wait_for
+from tests.harness.server import EMAIL, PASSWORD, Servers, create_photographer, wait_for
 
 EVENT_PHOTOS = [
     "people/obama/1.jpg",

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import copy_face_files
-from tests.server.conftest import Server, Servers, create_photographer, query, wait_for
+from tests.harness.server import Server, Servers, create_photographer, query, wait_for
 
 FIRST_PHOTOS = ["people/obama/1.jpg", "people/biden/1.jpg"]
 THIRD_PHOTO = "people/kit_harington/1.jpg"

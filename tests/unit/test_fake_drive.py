@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import google.auth.transport.requests
-import googleapiclient.http
 import httpx
 import pytest
 import requests
@@ -25,22 +24,14 @@ from googleapiclient.http import MediaIoBaseDownload
 
 from tests.fakes.drive import FOLDER_MIME, FakeDrive, ListPage
 from tests.fakes.webhook import webhook_receiver
+from tests.harness.drive import DriveOptions
 
 FILE_FIELDS = "id, name, mimeType, md5Checksum, size, parents, trashed, modifiedTime"
 
 
 @pytest.fixture
-def drive() -> Iterator[FakeDrive]:
-    with FakeDrive(seed=7) as fake:
-        yield fake
-
-
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """googleapiclient sleeps rand() * 2**n seconds between retries: record instead of sleeping."""
-    slept: list[float] = []
-    monkeypatch.setattr(googleapiclient.http.time, "sleep", slept.append)
-    return slept
+def drive_options() -> DriveOptions:
+    return {"seed": 7}
 
 
 @contextmanager
@@ -316,7 +307,7 @@ def test_an_expired_page_token_is_an_invalid_value(drive: FakeDrive) -> None:
         assert drive_api.changes().list(pageToken=fresh).execute()["changes"] == []
 
 
-def test_injected_rate_limits_fail_once_and_are_retried(drive: FakeDrive, sleeps: list[float]) -> None:
+def test_injected_rate_limits_fail_once_and_are_retried(drive: FakeDrive, retry_sleeps: list[float]) -> None:
     with service(drive) as drive_api:
         drive.fail_next(429)
         with pytest.raises(HttpError) as caught:
@@ -327,7 +318,7 @@ def test_injected_rate_limits_fail_once_and_are_retried(drive: FakeDrive, sleeps
         drive.fail_next(429)
         drive.fail_next(403, reason="userRateLimitExceeded")
         assert drive_api.files().list().execute(num_retries=2)["files"] == []
-        assert len(sleeps) == 2
+        assert len(retry_sleeps) == 2
 
         drive.fail_next(503, count=2)
         with pytest.raises(HttpError) as caught:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,18 +24,13 @@ from eventface.web import pages
 from eventface.web.i18n import THAI
 from tests.fakes.drive import FakeDrive
 from tests.fakes.photos import jpeg_with_squares
+from tests.harness.drive import authorized_user_info
 from tests.web.conftest import MakeWeb, Photographer, Web
 
 OWNER = "ploy@example.com"
 GOOGLE_EMAIL = "ploy.photos@gmail.com"
 OTHER_EMAIL = "ploy.studio@gmail.com"
 REFUSAL = "Google refused the stored access: reconnect the Google account"
-
-
-@pytest.fixture
-def drive() -> Iterator[FakeDrive]:
-    with FakeDrive() as fake:
-        yield fake
 
 
 @dataclass
@@ -49,16 +43,9 @@ class Site:
     csrf: str
 
     def connect(self, email: str = GOOGLE_EMAIL) -> GoogleAccount:
-        grant = {
-            "client_id": self.drive.client_id,
-            "client_secret": self.drive.client_secret,
-            "refresh_token": self.drive.refresh_token,
-            "token_uri": self.drive.token_uri,
-            "revoke_uri": self.drive.revoke_uri,
-        }
         with self.web.transaction() as uow:
             account: GoogleAccount = google_accounts.save_grant(
-                uow, self.web.runtime.google.box, self.owner.id, email, grant
+                uow, self.web.runtime.google.box, self.owner.id, email, authorized_user_info(self.drive)
             )
         return account
 

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import googleapiclient.http
 import httpx
 import pytest
 from sqlalchemy import select
@@ -23,6 +21,7 @@ from eventface.domain.models import AccountStatus, Event
 from eventface.services import drive_push, events, sync
 from tests.fakes.drive import FakeDrive
 from tests.fakes.photos import jpeg_with_squares
+from tests.harness.drive import DriveOptions, client_secrets
 from tests.web.conftest import MakeWeb, Photographer, Web
 
 CALLBACK = "http://testserver/google/callback"
@@ -30,24 +29,14 @@ PUBLIC = "https://photos.example.com"
 
 
 @pytest.fixture
-def drive(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDrive]:
-    monkeypatch.setattr(googleapiclient.http.time, "sleep", lambda _s: None)
-    with FakeDrive(email="Ploy.Photos@gmail.com") as fake:
-        yield fake
+def drive_options() -> DriveOptions:
+    return {"email": "Ploy.Photos@gmail.com"}
 
 
 @pytest.fixture
 def secrets_file(tmp_path: Path, drive: FakeDrive) -> Path:
     path = tmp_path / "client_secret.json"
-    client = {
-        "client_id": drive.client_id,
-        "client_secret": drive.client_secret,
-        "auth_uri": drive.auth_uri,
-        "token_uri": drive.token_uri,
-        "revoke_uri": drive.revoke_uri,
-        "redirect_uris": [CALLBACK],
-    }
-    path.write_text(json.dumps({"web": client}))
+    path.write_text(json.dumps(client_secrets(drive, redirect_uris=[CALLBACK])))
     return path
 
 

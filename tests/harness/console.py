@@ -1,4 +1,4 @@
-"""Running the installed `eventface` console script as a real process."""
+"""Running the installed `eventface` console script as a real process (the CLI, and `eventface web`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ TIMEOUT_S = 180
 
 
 def eventface_env(**settings: str) -> dict[str, str]:
-    """This environment (already without EVENTFACE_* settings, see conftest) plus `settings`."""
+    """This environment (already without EVENTFACE_* settings, see tests/conftest.py) plus `settings`."""
     if not EVENTFACE.is_file():
         pytest.skip(f"the eventface console script is not installed next to {sys.executable}")
     return {**os.environ, "COLUMNS": "200", **settings}
@@ -25,11 +25,17 @@ def command(args: tuple[str | Path, ...], data_dir: Path | None) -> list[str]:
 
 
 def run_eventface(
-    *args: str | Path, data_dir: Path | None, env: dict[str, str], cwd: Path, check: bool = True
+    *args: str | Path,
+    data_dir: Path | None,
+    env: dict[str, str],
+    cwd: Path | None = None,
+    stdin: str | None = None,
+    check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     """Runs `eventface ARGS --data-dir DATA_DIR` (no --data-dir when it is None) to completion."""
     result = subprocess.run(
         command(args, data_dir),
+        input=stdin,
         capture_output=True,
         text=True,
         env=env,
