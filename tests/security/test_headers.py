@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from eventface.web.apidocs import assets_dir
 from eventface.web.app import shown_path
 from tests.fakes.photos import jpeg_with_squares
-from tests.server.conftest import Server, Servers, create_photographer, run_cli
+from tests.harness.server import Server, Servers, create_photographer, run_cli
 from tests.web.conftest import MakeWeb
 
 STATIC = Path(__file__).parents[2] / "src" / "eventface" / "web"
@@ -46,17 +46,11 @@ def start_site(root: Path, env: dict[str, str]) -> Iterator[Site]:
                 data_dir=data_dir).strip().splitlines()[-1]
     )  # fmt: skip
     run_cli("index", str(event_id), data_dir=data_dir)
-    servers = Servers(root / "servers")
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in env.items():
-            patch.setenv(name, value)
-        server = servers.start(data_dir)
-    try:
+    with Servers(root / "servers") as servers:
+        server = servers.start(data_dir, env)
         with server.client(token) as api:
             slug = api.get(f"/api/event/{event_id}").json()["slug"]
         yield Site(server, token, event_id, slug)
-    finally:
-        servers.close()
 
 
 @pytest.fixture(scope="module")
