@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     # through the API may point. Empty: <data dir>/photos, created on start.
     photo_roots: Annotated[list[Path], NoDecode, Field(validation_alias=_env("PHOTO_ROOTS"))] = []
 
+    # Headers, logs, API docs (issue 10): /docs and /redoc are served only when this is on.
+    api_docs: Annotated[bool, Field(validation_alias=_env("API_DOCS"))] = False
+
     def __init__(self, **values: Any) -> None:
         aliases: dict[str, Any] = {
             name: field.validation_alias.choices[0]

@@ -33,6 +33,7 @@ from eventface.services import search as search_service
 from eventface.services.search import PhotoMatch, SearchResult, Selfie, SelfieReport
 from eventface.services.thumbnails import ThumbnailStore
 from eventface.web.context import Context, WebContext
+from eventface.web.openapi import errors, file_answer
 from eventface.web.params import Id
 from eventface.web.ratelimit import client_key
 from eventface.web.templating import render
@@ -40,7 +41,8 @@ from eventface.web.uploads import UploadLimits, read_selfie_form
 from eventface.web.zipstream import stream_zip
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["guest"])
+# every guest route names an event by its slug: an unknown one is a 404
+router = APIRouter(tags=["guest"], responses=errors(404))
 
 MAX_SELFIES = 3
 MAX_ZIP_PHOTOS = 1000
@@ -210,7 +212,7 @@ SEARCH_BODY = {
     "/api/e/{slug}/search",
     response_model=SearchOut,
     openapi_extra=SEARCH_BODY,
-    responses={400: {}, 404: {}, 408: {}, 413: {}, 415: {}, 422: {}, 429: {}, 503: {}},
+    responses=errors(400, 408, 413, 415, 422, 429, 503),
 )
 async def search(slug: str, request: Request, context: Context) -> SearchOut:
     """Finds the guest's photos: multipart with 1-3 `selfies` files and `consent=true`.
@@ -240,7 +242,7 @@ async def search(slug: str, request: Request, context: Context) -> SearchOut:
     )
 
 
-@router.post("/api/e/{slug}/faces/{face_id}/search", response_model=SearchOut)
+@router.post("/api/e/{slug}/faces/{face_id}/search", response_model=SearchOut, responses=errors(429, 503))
 def search_by_face(slug: str, face_id: Id, request: Request, context: Context) -> SearchOut:
     """ "More photos of this person": the photos of the person whose face (in this event) was picked."""
     event = guest_event(context, slug)
@@ -294,7 +296,11 @@ def preview(slug: str, photo_id: Id, context: Context) -> Response:
     return _cached_image(context, context.runtime.previews, slug, photo_id)
 
 
-@router.get("/e/{slug}/photos/{photo_id}/download")
+@router.get(
+    "/e/{slug}/photos/{photo_id}/download",
+    response_class=Response,
+    responses={**file_answer("The original file", "image/*", "application/octet-stream"), **errors(503)},
+)
 def download(slug: str, photo_id: Id, context: Context) -> Response:
     """The original file, byte for byte."""
     event, photo = guest_photo(context, slug, photo_id)
@@ -304,7 +310,11 @@ def download(slug: str, photo_id: Id, context: Context) -> Response:
     return Response(data, media_type=media_type, headers={"Content-Disposition": _attachment(name)})
 
 
-@router.get("/e/{slug}/download.zip")
+@router.get(
+    "/e/{slug}/download.zip",
+    response_class=StreamingResponse,
+    responses={**file_answer("The photos as one ZIP", "application/zip"), **errors(400, 422)},
+)
 def download_all(
     slug: str,
     context: Context,
