@@ -142,6 +142,9 @@ class Settings(BaseSettings):
     # Guests reach only what a search gave them: how long the photo, ZIP and face links it hands out work.
     photo_link_hours: Annotated[float, Field(validation_alias=_env("PHOTO_LINK_HOURS"), gt=0, le=720)] = 24.0
 
+    # Headers, logs, API docs (issue 10): /docs and /redoc are served only when this is on.
+    api_docs: Annotated[bool, Field(validation_alias=_env("API_DOCS"))] = False
+
     def __init__(self, **values: Any) -> None:
         aliases: dict[str, Any] = {
             name: field.validation_alias.choices[0]

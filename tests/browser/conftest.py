@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 
 from tests.conftest import REPO_ROOT, copy_face_files
 from tests.harness import server as harness
@@ -140,9 +140,27 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+# What chromium said about the Content-Security-Policy during the current test
+CSP_VIOLATIONS: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations() -> Iterator[None]:
+    """Fails a browser test whose pages broke the CSP (a blocked script, style or image)."""
+    CSP_VIOLATIONS.clear()
+    yield
+    assert not CSP_VIOLATIONS, "the pages broke the Content-Security-Policy:\n" + "\n".join(CSP_VIOLATIONS)
+
+
+def _note_csp_violation(message: ConsoleMessage) -> None:
+    if "Content Security Policy" in message.text:
+        CSP_VIOLATIONS.append(f"{message.location.get('url', '')}: {message.text}")
+
+
 def new_page(browser: Browser, device: dict[str, Any]) -> tuple[BrowserContext, Page]:
     context = browser.new_context(**device, locale="en-US", accept_downloads=True)
     context.set_default_timeout(15_000)
+    context.on("console", _note_csp_violation)
     return context, context.new_page()
 
 

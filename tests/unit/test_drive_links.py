@@ -37,6 +37,7 @@ def test_folder_links_give_the_folder_id(link: str) -> None:
         (f"https://docs.google.com/document/d/{ID}/edit", "file, not of a folder"),
         ("https://drive.google.com/drive/my-drive", "no folder in this"),
         ("wedding photos", "not a Google Drive link"),
+        ("[wedding", "not a Google Drive link"),  # urlparse's "Invalid IPv6 URL" was a 500
     ],
 )
 def test_other_text_is_refused_with_a_clear_message(link: str, message: str) -> None:

@@ -479,7 +479,6 @@ def test_a_sync_of_a_vanished_folder_shows_its_error(
 
 
 def test_the_api_is_documented(web: Web) -> None:
-    assert web.client.get("/docs").status_code == 200
     schema = web.client.get("/openapi.json").json()
 
     paths = schema["paths"]

@@ -21,9 +21,14 @@ def folder_id(link: str) -> str:
         raise InvalidInputError("paste the link of a Google Drive folder", code="drive_link_missing")
     if _ID.match(text):
         return text
-    url = urlparse(text if "://" in text else f"https://{text}")
-    if url.hostname not in _DRIVE_HOSTS:
-        raise InvalidInputError(f"not a Google Drive link: {link.strip()!r}", code="drive_link_wrong")
+    not_drive = InvalidInputError(f"not a Google Drive link: {link.strip()!r}", code="drive_link_wrong")
+    try:
+        url = urlparse(text if "://" in text else f"https://{text}")
+        host = url.hostname
+    except ValueError as exc:  # "https://[x": an unclosed IPv6 bracket, a port that is no number
+        raise not_drive from exc
+    if host not in _DRIVE_HOSTS:
+        raise not_drive
     if "/file/d/" in url.path or "/document/d/" in url.path or "/spreadsheets/d/" in url.path:
         raise InvalidInputError(
             "this is the link of a file, not of a folder: open the folder and copy its link",

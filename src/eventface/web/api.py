@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from eventface.db.repositories import EventSummary
 from eventface.domain.models import Event, EventVisibility, IndexProgress, Photo, TaskStatus
@@ -22,9 +22,12 @@ from eventface.services import guest_access, ingest, sync
 from eventface.web import photo_files
 from eventface.web.auth import ApiUser
 from eventface.web.context import Context, WebContext
+from eventface.web.openapi import PHOTOGRAPHER_AUTH, errors, file_answer
 from eventface.web.params import Id
 
-router = APIRouter(prefix="/api", tags=["photographer"])
+router = APIRouter(
+    prefix="/api", tags=["photographer"], dependencies=PHOTOGRAPHER_AUTH, responses=errors(401, 403)
+)
 
 MAX_FAILURES_LISTED = 100
 
@@ -36,7 +39,10 @@ def _minutes(value: float) -> int | float:
 
 class AutoSyncRequest(BaseModel):
     interval_minutes: float | None = Field(
-        None, description="1-60 minutes (fractional down to 0.5 = 30 s); default AUTO_SYNC_INTERVAL"
+        None,
+        description="0.5-60 minutes (fractional down to 0.5 = 30 s); default AUTO_SYNC_INTERVAL",
+        # the service checks the range (its message names it): the schema only says so
+        json_schema_extra={"minimum": 0.5, "maximum": 60},
     )
 
 
@@ -84,6 +90,22 @@ class TaskOut(BaseModel):
 
 
 class EventIn(BaseModel):
+    # exactly one source: `folder` or `drive_folder` (the other absent or null)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["folder"],
+                    "properties": {"folder": {"type": "string"}, "drive_folder": {"type": "null"}},
+                },
+                {
+                    "required": ["drive_folder"],
+                    "properties": {"drive_folder": {"type": "string"}, "folder": {"type": "null"}},
+                },
+            ]
+        }
+    )
+
     name: str
     folder: str | None = Field(
         None, min_length=1, description="a folder on the server; subfolders are included"
@@ -207,7 +229,7 @@ def list_events(request: Request, context: Context, user: ApiUser) -> list[Event
     return [summary_out(context, request, s) for s in summaries]
 
 
-@router.post("/events", response_model=EventOut, status_code=201)
+@router.post("/events", response_model=EventOut, status_code=201, responses=errors(400, 404, 422, 503))
 def create_event(body: EventIn, request: Request, context: Context, user: ApiUser) -> EventOut:
     if (body.folder is None) == (body.drive_folder is None):
         raise HTTPException(422, "give either folder or drive_folder")
@@ -238,13 +260,13 @@ def create_event(body: EventIn, request: Request, context: Context, user: ApiUse
     return event_out(context, request, event.id)
 
 
-@router.get("/event/{event_id}", response_model=EventOut)
+@router.get("/event/{event_id}", response_model=EventOut, responses=errors(404))
 def get_event(event_id: Id, request: Request, context: Context, user: ApiUser) -> EventOut:
     owned(context, user.id, event_id)
     return event_out(context, request, event_id)
 
 
-@router.patch("/event/{event_id}", response_model=EventOut)
+@router.patch("/event/{event_id}", response_model=EventOut, responses=errors(400, 404, 422))
 def update_event(
     event_id: Id, body: EventPatch, request: Request, context: Context, user: ApiUser
 ) -> EventOut:
@@ -256,7 +278,7 @@ def update_event(
     return event_out(context, request, event_id)
 
 
-@router.delete("/event/{event_id}", response_model=MessageOut)
+@router.delete("/event/{event_id}", response_model=MessageOut, responses=errors(404))
 def delete_event(event_id: Id, context: Context, user: ApiUser) -> MessageOut:
     owned(context, user.id, event_id)
     rt = context.runtime
@@ -265,7 +287,7 @@ def delete_event(event_id: Id, context: Context, user: ApiUser) -> MessageOut:
     return MessageOut(message="Event deleted")
 
 
-@router.get("/event/{event_id}/photos", response_model=list[PhotoOut])
+@router.get("/event/{event_id}/photos", response_model=list[PhotoOut], responses=errors(404, 422))
 def list_photos(
     event_id: Id, context: Context, user: ApiUser, offset: int = 0, limit: int = 100
 ) -> list[PhotoOut]:
@@ -285,15 +307,18 @@ def list_photos(
     ]
 
 
+_THUMBNAIL = {**file_answer("A JPEG", "image/jpeg"), **errors(404, 503)}
+
+
 # The photographer's own photos, by id, with the session or API token: any photo still at the
 # source (pending ones too), re-encoded as a JPEG, never the file as it is. Guests use their links.
-@router.get("/event/{event_id}/photos/{photo_id}/thumb", response_class=FileResponse, responses={404: {}})
+@router.get("/event/{event_id}/photos/{photo_id}/thumb", response_class=FileResponse, responses=_THUMBNAIL)
 def photo_thumbnail(event_id: Id, photo_id: Id, context: Context, user: ApiUser) -> FileResponse:
     event, photo = _owned_photo(context, user.id, event_id, photo_id)
     return photo_files.cached_image(context, context.runtime.thumbnails, event, photo)
 
 
-@router.get("/event/{event_id}/photos/{photo_id}/preview", response_class=FileResponse, responses={404: {}})
+@router.get("/event/{event_id}/photos/{photo_id}/preview", response_class=FileResponse, responses=_THUMBNAIL)
 def photo_preview(event_id: Id, photo_id: Id, context: Context, user: ApiUser) -> FileResponse:
     event, photo = _owned_photo(context, user.id, event_id, photo_id)
     return photo_files.cached_image(context, context.runtime.previews, event, photo)
@@ -305,14 +330,19 @@ def _owned_photo(context: WebContext, user_id: int, event_id: int, photo_id: int
         return event, uow.photos.in_event_by_id(event.id, photo_id)
 
 
-@router.post("/event/{event_id}/index", response_model=TaskOut, status_code=202)
+@router.post(
+    "/event/{event_id}/index",
+    response_model=TaskOut,
+    status_code=202,
+    responses={200: {"model": TaskOut, "description": "The run already going"}, **errors(404)},
+)
 def index_event(event_id: Id, context: Context, user: ApiUser) -> JSONResponse:
     """Starts indexing (new, changed and removed photos); returns the run already going if there is one."""
     task, new = start_indexing(context, owned(context, user.id, event_id))
     return JSONResponse(task_out(task).model_dump(mode="json"), status_code=202 if new else 200)
 
 
-@router.get("/event/{event_id}/task", response_model=TaskOut)
+@router.get("/event/{event_id}/task", response_model=TaskOut, responses=errors(404))
 def event_task(event_id: Id, context: Context, user: ApiUser) -> TaskOut:
     owned(context, user.id, event_id)
     task = latest_task(context, event_id)
@@ -321,7 +351,7 @@ def event_task(event_id: Id, context: Context, user: ApiUser) -> TaskOut:
     return task
 
 
-@router.get("/task/{task_id}", response_model=TaskOut)
+@router.get("/task/{task_id}", response_model=TaskOut, responses=errors(404))
 def get_task(task_id: str, context: Context, user: ApiUser) -> TaskOut:
     with context.runtime.transactions() as uow:
         try:
@@ -334,7 +364,9 @@ def get_task(task_id: str, context: Context, user: ApiUser) -> TaskOut:
     return task_out(task)
 
 
-@router.post("/event/{event_id}/auto-sync/enable", response_model=AutoSyncEnabledOut)
+@router.post(
+    "/event/{event_id}/auto-sync/enable", response_model=AutoSyncEnabledOut, responses=errors(400, 404, 422)
+)
 def enable_auto_sync(
     event_id: Id, context: Context, user: ApiUser, body: Annotated[AutoSyncRequest | None, Body()] = None
 ) -> AutoSyncEnabledOut:
@@ -352,7 +384,7 @@ def enable_auto_sync(
     return AutoSyncEnabledOut(message="Auto-sync enabled", interval_minutes=_minutes(minutes))
 
 
-@router.post("/event/{event_id}/auto-sync/disable", response_model=MessageOut)
+@router.post("/event/{event_id}/auto-sync/disable", response_model=MessageOut, responses=errors(404))
 def disable_auto_sync(event_id: Id, context: Context, user: ApiUser) -> MessageOut:
     owned(context, user.id, event_id)
     with context.runtime.transactions() as uow:
@@ -361,7 +393,7 @@ def disable_auto_sync(event_id: Id, context: Context, user: ApiUser) -> MessageO
     return MessageOut(message="Auto-sync disabled")
 
 
-@router.get("/event/{event_id}/auto-sync/status", response_model=AutoSyncStatusOut)
+@router.get("/event/{event_id}/auto-sync/status", response_model=AutoSyncStatusOut, responses=errors(404))
 def auto_sync_status(event_id: Id, context: Context, user: ApiUser) -> AutoSyncStatusOut:
     owned(context, user.id, event_id)
     with context.runtime.transactions() as uow:

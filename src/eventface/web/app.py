@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import threading
 import time
 import uuid
@@ -34,8 +35,10 @@ from eventface.secret_key import secret_key
 from eventface.services.sessions import SESSION_LIFETIME
 from eventface.settings import Settings
 from eventface.web import accounts_pages, admin, api, google, guest, pages
+from eventface.web.apidocs import add_api_docs
 from eventface.web.context import WebContext
 from eventface.web.errors import add_error_handlers
+from eventface.web.headers import AllowHeaderMiddleware, SecurityHeadersMiddleware, server_error_handler
 from eventface.web.limits import UploadSlots
 from eventface.web.ratelimit import RateLimiter
 from eventface.web.templating import make_templates
@@ -90,17 +93,23 @@ def create_app(
         version=__version__,
         summary="Find a guest's photos in an event's photo collection by face.",
         lifespan=lifespan,
+        docs_url=None,  # web/apidocs.py serves them, from local files, when settings.api_docs is on
+        redoc_url=None,
     )
     app.state.context = context
+    https_site = bool(settings.public_base_url and settings.public_base_url.startswith("https://"))
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key(settings),
         session_cookie=SESSION_COOKIE,
         max_age=SESSION_MAX_AGE_S,
         same_site="lax",
-        https_only=bool(settings.public_base_url and settings.public_base_url.startswith("https://")),
+        https_only=https_site,
     )
     app.middleware("http")(_log_requests)
+    app.add_middleware(AllowHeaderMiddleware, router=app.router)
+    app.add_middleware(SecurityHeadersMiddleware, https_site=https_site)
+    app.add_exception_handler(Exception, server_error_handler(https_site=https_site))
     if settings.trusted_proxies:
         # outermost, so that everything inside sees the client's address and scheme
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
@@ -111,6 +120,8 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(accounts_pages.router)
     app.include_router(admin.router)
+    if settings.api_docs:
+        add_api_docs(app, __version__)
     add_error_handlers(app, context)
     return app
 
@@ -147,12 +158,31 @@ async def _log_requests(request: Request, call_next: Callable[[Request], Awaitab
                     "fields": {
                         "request_id": request_id,
                         "method": request.method,
-                        "path": request.url.path,
+                        "path": shown_path(request.url.path),
                         "status": status,
                         "duration_ms": round(1000 * (time.perf_counter() - started), 1),
                     }
                 },
             )
+
+
+# /e/SLUG/... and /api/e/SLUG/...: the slug opens the event to whoever reads it
+_GUEST_PATH = re.compile(r"^(/(?:api/)?e/)([^/]+)(.*)$")
+_LONG_SEGMENT = 20  # a signed link's token in a guest path is as much a key as the slug
+
+
+def shown_path(path: str) -> str:
+    """The path as the log shows it: a guest path's slug (and any token) cut to `ab…yz`."""
+    found = _GUEST_PATH.match(path)
+    if found is None:
+        return path
+    prefix, slug, rest = found.groups()
+    segments = [_shortened(s) if len(s) >= _LONG_SEGMENT else s for s in rest.split("/")]
+    return prefix + _shortened(slug) + "/".join(segments)
+
+
+def _shortened(secret: str) -> str:
+    return f"{secret[:2]}…{secret[-2:]}" if len(secret) > 6 else "…"
 
 
 def _blank_png() -> bytes:

@@ -115,7 +115,8 @@ def disconnect(
     return _back("/events", google="disconnected")
 
 
-@router.post(drive_push.WEBHOOK_PATH, status_code=200, summary="Drive push notifications (called by Google)")
+# Google's callback, not part of the API anyone else calls: its contract is Drive's push notifications
+@router.post(drive_push.WEBHOOK_PATH, status_code=200, include_in_schema=False)
 def drive_notification(
     context: Context,
     channel_id: Annotated[str, Header(alias="X-Goog-Channel-ID")] = "",

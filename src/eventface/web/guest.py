@@ -26,12 +26,14 @@ from eventface.web import photo_files
 from eventface.web.capabilities import MAX_TOKEN_CHARS
 from eventface.web.context import Context, WebContext
 from eventface.web.downloads import safe_base_name
+from eventface.web.openapi import errors, file_answer
 from eventface.web.ratelimit import client_key
 from eventface.web.templating import render
 from eventface.web.uploads import UploadLimits, read_selfie_form
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["guest"])
+# every guest route names an event by its slug: an unknown one is a 404
+router = APIRouter(tags=["guest"], responses=errors(404))
 
 MAX_SELFIES = 3
 MAX_ZIP_PHOTOS = 1000
@@ -250,7 +252,7 @@ SEARCH_BODY = {
     "/api/e/{slug}/search",
     response_model=SearchOut,
     openapi_extra=SEARCH_BODY,
-    responses={400: {}, 404: {}, 408: {}, 413: {}, 415: {}, 422: {}, 429: {}, 503: {}},
+    responses=errors(400, 408, 413, 415, 422, 429, 503),
 )
 async def search(slug: str, request: Request, context: Context) -> SearchOut:
     """Finds the guest's photos: multipart with 1-3 `selfies` files and `consent=true`.
@@ -276,7 +278,7 @@ async def search(slug: str, request: Request, context: Context) -> SearchOut:
     return search_out(context, event, result.matches, [selfie_out(r) for r in result.selfies])
 
 
-@router.post("/api/e/{slug}/f/{token}/search", response_model=SearchOut, responses={404: {}, 429: {}})
+@router.post("/api/e/{slug}/f/{token}/search", response_model=SearchOut, responses=errors(429, 503))
 def search_by_face(slug: str, token: Token, request: Request, context: Context) -> SearchOut:
     """ "More photos of this person": the photos of the person whose face (a signed link from a
     photo's faces) was picked."""
@@ -293,7 +295,7 @@ def search_by_face(slug: str, token: Token, request: Request, context: Context) 
     return search_out(context, event, matches, [])
 
 
-@router.get("/api/e/{slug}/p/{token}/faces", response_model=list[FaceOut], responses={404: {}})
+@router.get("/api/e/{slug}/p/{token}/faces", response_model=list[FaceOut])
 def photo_faces(slug: str, token: Token, context: Context) -> list[FaceOut]:
     """The faces in a photo the guest was given, each with its "more photos of this person" link."""
     event, caps = guest_event(context, slug), context.capabilities
@@ -329,14 +331,22 @@ def preview(slug: str, token: Token, context: Context) -> Response:
     return photo_files.cached_image(context, context.runtime.previews, event, photo)
 
 
-@router.get("/e/{slug}/p/{token}/download", responses={404: {}, 503: {}})
+@router.get(
+    "/e/{slug}/p/{token}/download",
+    response_class=Response,
+    responses={**file_answer("The original file", "image/*", "application/octet-stream"), **errors(503)},
+)
 def download(slug: str, token: Token, context: Context) -> Response:
     """The original file, byte for byte (a link from a search or the gallery)."""
     event, photo = given_photo(context, slug, token)
     return photo_files.original(context, event, photo)
 
 
-@router.get("/e/{slug}/z/{token}/download", responses={404: {}})
+@router.get(
+    "/e/{slug}/z/{token}/download",
+    response_class=StreamingResponse,
+    responses=file_answer("The photos as one ZIP", "application/zip"),
+)
 def download_all(slug: str, token: Token, context: Context) -> StreamingResponse:
     """The photos of a search as one ZIP of their originals (its `download_all_url`)."""
     event = guest_event(context, slug)
@@ -348,7 +358,7 @@ def download_all(slug: str, token: Token, context: Context) -> StreamingResponse
     return photo_files.zip_of(context, event, photos)
 
 
-@router.get("/api/e/{slug}/gallery", response_model=GalleryOut, responses={404: {}})
+@router.get("/api/e/{slug}/gallery", response_model=GalleryOut, responses=errors(422))
 def gallery(
     slug: str,
     context: Context,
