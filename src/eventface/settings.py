@@ -139,6 +139,8 @@ class Settings(BaseSettings):
     # Photo roots (issue 10): folders (comma-separated) inside which events made on the web or
     # through the API may point. Empty: <data dir>/photos, created on start.
     photo_roots: Annotated[list[Path], NoDecode, Field(validation_alias=_env("PHOTO_ROOTS"))] = []
+    # Guests reach only what a search gave them: how long the photo, ZIP and face links it hands out work.
+    photo_link_hours: Annotated[float, Field(validation_alias=_env("PHOTO_LINK_HOURS"), gt=0, le=720)] = 24.0
 
     # Headers, logs, API docs (issue 10): /docs and /redoc are served only when this is on.
     api_docs: Annotated[bool, Field(validation_alias=_env("API_DOCS"))] = False

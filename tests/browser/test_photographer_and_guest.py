@@ -168,7 +168,8 @@ def test_photographer_indexes_and_guest_finds_and_downloads_on_desktop(
         # all of them, as one ZIP of the originals
         slug = guest_url.rsplit("/", 1)[1]
         expect(page.locator("#download-all")).to_have_attribute(
-            "href", re.compile(rf"^/e/{re.escape(slug)}/download\.zip\?ids=[\d,]+$")
+            "href",
+            re.compile(rf"^/e/{re.escape(slug)}/z/[A-Za-z0-9_-]+/download$"),  # a signed list
         )
         with page.expect_download() as everything:
             page.locator("#download-all").click()
@@ -287,3 +288,51 @@ def test_guest_with_a_selfie_without_a_face_on_a_phone(browser: Browser, guest_u
         screenshot(page, "18-no-face-phone", full_page=True)
         expect(page.locator("#download-all")).to_be_hidden()
         expect(page.locator("#start-over")).to_be_hidden()
+
+
+def test_gallery_event_browsed_and_a_face_followed_on_a_phone(
+    browser: Browser, server: Server, guest_url: str, event_photos: EventPhotos
+) -> None:
+    """The photographer turns the event into a gallery; a guest browses it without a selfie, and a
+    face in a photo finds more photos of that person."""
+    context, page = new_page(browser, DESKTOP)
+    with context:
+        page.goto(f"{server.base_url}/login")
+        page.locator("#email").fill(server.emails[0])
+        page.locator("#password").fill(PASSWORD)
+        page.locator("main button[type=submit]").click()
+        expect(page).to_have_url(f"{server.base_url}/events")
+        page.locator("#events li a.event-name").first.click()
+        expect(page.locator("#visibility-private")).to_be_checked()  # private unless chosen
+        page.locator("#visibility-gallery").check()
+        page.locator("#save-visibility").click()
+        expect(page.locator("#visibility-gallery")).to_be_checked()
+
+    context, page = new_page(browser, PHONE)
+    with context:
+        page.goto(guest_url)
+        grid = page.locator("#gallery-grid li")
+        expect(grid).to_have_count(len(event_photos.originals))
+        expect(page.locator("#albums a")).to_have_count(3)  # all, groups, people
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('#gallery-grid img')]"
+            ".every((img) => img.complete && img.naturalWidth > 0)"
+        )
+        screenshot(page, "19-gallery-phone", full_page=True)
+
+        grid.first.locator("button.thumb").tap()
+        expect(page.locator("#lightbox")).to_be_visible()
+        page.wait_for_function("() => document.getElementById('lightbox-image').naturalWidth > 0")
+        face = page.locator("#face-layer button").first
+        expect(face).to_be_visible()
+        with page.expect_response(lambda r: r.url.endswith("/search")) as answer:
+            face.tap()
+        assert answer.value.status == 200, answer.value.text()
+        expect(page.locator("#results")).to_be_visible()
+        expect(page.locator("#results-title")).to_have_text("Photos of the person you chose")
+        assert page.locator("#result-grid li").count() >= 1
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('#result-grid img')]"
+            ".every((img) => img.complete && img.naturalWidth > 0)"
+        )
+        screenshot(page, "20-gallery-more-of-a-person-phone", full_page=True)

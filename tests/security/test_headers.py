@@ -126,10 +126,15 @@ def test_a_server_error_is_served_nosniff_too(make_web: MakeWeb) -> None:
 
 def test_guest_pages_and_files_send_no_referrer(site: Site) -> None:
     with site.client() as api:
-        thumbnail_url = api.get(f"/api/event/{site.event_id}/photos").json()[0]["thumbnail_url"]
+        # a gallery event's guests get its photos' links without a search
+        assert api.patch(f"/api/event/{site.event_id}", json={"visibility": "gallery"}).status_code == 200
+        thumbnail_url = api.get(f"/api/e/{site.slug}/gallery").json()["photos"][0]["thumbnail_url"]
         guest_page = httpx.get(f"{site.server.base_url}/e/{site.slug}")
         thumbnail = api.get(thumbnail_url)
         login = api.get("/login")
+
+    assert thumbnail_url.startswith(f"/e/{site.slug}/"), thumbnail_url
+    assert thumbnail.status_code == 200
 
     assert guest_page.headers["referrer-policy"] == "no-referrer"
     assert thumbnail.headers["referrer-policy"] == "no-referrer"

@@ -238,7 +238,10 @@ def test_the_photo_list_shows_each_photos_state(
         "red.jpg": ("indexed", 1),
     }
     assert by_name["broken.jpg"]["error"]
-    assert by_name["red.jpg"]["thumbnail_url"] == f"/e/{wedding.slug}/photos/{by_name['red.jpg']['id']}/thumb"
+    red_thumb = by_name["red.jpg"]["thumbnail_url"]
+    assert red_thumb == f"/api/event/{wedding.id}/photos/{by_name['red.jpg']['id']}/thumb"
+    assert web.client.get(red_thumb, headers=alice.auth).status_code == 200
+    assert web.client.get(red_thumb).status_code == 401  # the photographer's own, not a guest link
     page = web.client.get(f"/api/event/{wedding.id}/photos?offset=1&limit=2", headers=alice.auth).json()
     assert [p["name"] for p in page] == [p["name"] for p in photos[1:3]]
 
@@ -248,8 +251,9 @@ def test_deleting_an_event_removes_its_faces_and_thumbnails(
 ) -> None:
     web.index(alice, wedding)
     photo_id = web.client.get(f"/api/event/{wedding.id}/photos", headers=alice.auth).json()[0]["id"]
+    photo_url = f"/api/event/{wedding.id}/photos/{photo_id}"
     for kind in ("thumb", "preview"):
-        assert web.client.get(f"/e/{wedding.slug}/photos/{photo_id}/{kind}").status_code == 200
+        assert web.client.get(f"{photo_url}/{kind}", headers=alice.auth).status_code == 200
     cached = sorted((web.settings.data_dir / "thumbnails").glob(f"*/{wedding.id}"))
     assert len(cached) == 2 and all(any(d.iterdir()) for d in cached)
     assert row_counts(web.runtime, wedding.id)["faces"] == 4
@@ -262,7 +266,7 @@ def test_deleting_an_event_removes_its_faces_and_thumbnails(
     assert row_counts(web.runtime, wedding.id) == {"photos": 0, "faces": 0, "tasks": 0}
     assert web.client.get(f"/api/event/{wedding.id}", headers=alice.auth).status_code == 404
     assert web.client.get("/api/events", headers=alice.auth).json() == []
-    assert web.client.get(f"/e/{wedding.slug}/photos/{photo_id}/thumb").status_code == 404
+    assert web.client.get(f"{photo_url}/thumb", headers=alice.auth).status_code == 404
     assert sorted(p.name for p in wedding_folder.iterdir()) == sorted(WEDDING)  # the originals stay
 
 

@@ -6,6 +6,7 @@ import contextlib
 import io
 import logging
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -65,8 +66,23 @@ class Guests:
     ids: dict[str, int]  # the wedding's photo ids by name
     party_ids: dict[str, int]
 
+    def given(self, name: str, event: Event | None = None) -> dict[str, Any]:
+        """The photo as a search hands it to a guest (its signed links): found with a selfie."""
+        event = event or self.wedding
+        response = search(self.web, event.slug, selfie(PERSON_IN[name]))
+        assert response.status_code == 200, response.text
+        by_name: dict[str, dict[str, Any]] = {m["name"]: m for m in response.json()["matches"]}
+        return by_name[name]
+
     def photo_url(self, name: str, kind: str) -> str:
-        return f"/e/{self.wedding.slug}/photos/{self.ids[name]}/{kind}"
+        """kind: thumb, preview or download."""
+        url: str = self.given(name)["thumbnail_url" if kind == "thumb" else f"{kind}_url"]
+        return url
+
+
+# who to look for to be given each photo
+PERSON_IN = {"red.jpg": "red", "pair.jpg": "green", "blue.jpg": "blue", "party-red.jpg": "red"}
+TOKEN = r"[A-Za-z0-9_-]+"
 
 
 def photo_ids(web: Web, owner: Photographer, event: Event) -> dict[str, int]:
@@ -117,18 +133,23 @@ def test_a_selfie_finds_exactly_that_persons_photos(guests: Guests) -> None:
     assert sorted(names(response)) == ["pair.jpg", "red.jpg"]  # not blue.jpg, not the party's red photo
     distances = [m["distance"] for m in body["matches"]]
     assert distances == sorted(distances) and all(0 <= d <= 0.1 for d in distances)
+    capabilities = guests.web.context.capabilities
     for match in body["matches"]:
         photo_id = guests.ids[match["name"]]
         assert match["photo_id"] == photo_id
-        base = f"/e/{slug}/photos/{photo_id}"
-        assert (match["thumbnail_url"], match["preview_url"], match["download_url"]) == (
-            f"{base}/thumb",
-            f"{base}/preview",
-            f"{base}/download",
+        found = re.fullmatch(rf"/e/{slug}/p/({TOKEN})/thumb", match["thumbnail_url"])
+        assert found, match["thumbnail_url"]
+        token = found.group(1)
+        assert capabilities.open_photo(guests.wedding.id, token).id == photo_id  # signed for it
+        assert (match["preview_url"], match["download_url"], match["faces_url"]) == (
+            f"/e/{slug}/p/{token}/preview",
+            f"/e/{slug}/p/{token}/download",
+            f"/api/e/{slug}/p/{token}/faces",
         )
     assert body["selfies"] == [{"faces_found": 1, "code": "ok", "message": None}]
-    ids = {int(i) for i in body["download_all_url"].split("?ids=")[1].split(",")}
-    assert body["download_all_url"].startswith(f"/e/{slug}/download.zip?ids=")
+    zipped = re.fullmatch(rf"/e/{slug}/z/({TOKEN})/download", body["download_all_url"])
+    assert zipped, body["download_all_url"]
+    ids = set(capabilities.open_photos(guests.wedding.id, zipped.group(1)))
     assert ids == {guests.ids["red.jpg"], guests.ids["pair.jpg"]}
 
 
@@ -254,19 +275,16 @@ def test_png_and_webp_selfies_are_searched(guests: Guests, fmt: str) -> None:
 
 
 def test_an_unknown_slug_or_an_event_id_is_404(guests: Guests) -> None:
-    web = guests.web
+    web, slug, event_id = guests.web, guests.wedding.slug, str(guests.wedding.id)
+    red = guests.given("red.jpg")
 
     assert search(web, "no-such-event", selfie("red")).status_code == 404
-    assert search(web, str(guests.wedding.id), selfie("red")).status_code == 404
-    assert web.client.get(f"/e/{guests.wedding.id}").status_code == 404
-    assert web.client.get(f"/e/{guests.wedding.id}/photos/{guests.ids['red.jpg']}/thumb").status_code == 404
-    assert (
-        web.client.get(f"/e/{guests.wedding.id}/photos/{guests.ids['red.jpg']}/download").status_code == 404
-    )
-    assert (
-        web.client.get(f"/api/e/{guests.wedding.id}/photos/{guests.ids['red.jpg']}/faces").status_code == 404
-    )
-    assert web.client.get(f"/e/{guests.wedding.slug}").status_code == 200  # the guest page itself
+    assert search(web, event_id, selfie("red")).status_code == 404
+    assert web.client.get(f"/e/{event_id}").status_code == 404
+    for url in (red["thumbnail_url"], red["download_url"], red["faces_url"]):
+        assert web.client.get(url).status_code == 200, url
+        assert web.client.get(url.replace(f"/{slug}/", f"/{event_id}/")).status_code == 404, url
+    assert web.client.get(f"/e/{slug}").status_code == 200  # the guest page itself
 
 
 def test_searches_are_rate_limited_per_client(
@@ -274,14 +292,13 @@ def test_searches_are_rate_limited_per_client(
 ) -> None:
     web = make_web(search_rate_limit=2)
     guests = make_guests(web, tmp_path, write_photo)
-    red_face = photo_faces(web, guests.wedding.slug, guests.ids["red.jpg"])[0]["face_id"]
+    red_face = photo_faces(web, guests.given("red.jpg")["faces_url"])[0]["search_url"]
 
-    first = search(web, guests.wedding.slug, selfie("red"))
-    second = search(web, guests.wedding.slug, selfie("blue"))
+    second = search(web, guests.wedding.slug, selfie("blue"))  # given("red.jpg") was the first
     third = search(web, guests.wedding.slug, selfie("red"))
-    by_face = web.client.post(f"/api/e/{guests.wedding.slug}/faces/{red_face}/search")
+    by_face = web.client.post(red_face)
 
-    assert (first.status_code, second.status_code) == (200, 200)
+    assert second.status_code == 200
     for limited in (third, by_face):
         assert limited.status_code == 429, limited.text
         assert 1 <= int(limited.headers["Retry-After"]) <= 60
@@ -326,9 +343,10 @@ def test_a_thumbnail_of_a_large_photo_is_smaller(
     event = web.event(alice, folder)
     web.index(alice, event)
     photo_id = photo_ids(web, alice, event)["big.jpg"]
+    base = f"/api/event/{event.id}/photos/{photo_id}"  # the photographer's (no face: no guest finds it)
 
-    thumb = web.client.get(f"/e/{event.slug}/photos/{photo_id}/thumb")
-    preview = web.client.get(f"/e/{event.slug}/photos/{photo_id}/preview")
+    thumb = web.client.get(f"{base}/thumb", headers=alice.auth)
+    preview = web.client.get(f"{base}/preview", headers=alice.auth)
 
     assert Image.open(io.BytesIO(thumb.content)).size == (480, 240)
     assert Image.open(io.BytesIO(preview.content)).size == (1600, 800)
@@ -340,13 +358,16 @@ def test_a_download_is_the_original_file(guests: Guests) -> None:
     assert response.status_code == 200
     assert response.content == (guests.wedding_folder / "red.jpg").read_bytes()
     assert response.headers["content-type"] == "image/jpeg"
-    assert response.headers["content-disposition"].startswith('attachment; filename="red.jpg"')
+    assert response.headers["content-disposition"] == (
+        "attachment; filename=\"red.jpg\"; filename*=UTF-8''red.jpg"
+    )
 
 
 def test_a_vanished_original_is_404(guests: Guests) -> None:
+    url = guests.photo_url("red.jpg", "download")
     (guests.wedding_folder / "red.jpg").unlink()
 
-    assert guests.web.client.get(guests.photo_url("red.jpg", "download")).status_code == 404
+    assert guests.web.client.get(url).status_code == 404
 
 
 class UnreachableSource:
@@ -363,11 +384,12 @@ class UnreachableSource:
 def test_an_unreadable_source_is_503_and_keeps_its_paths_to_the_log(
     guests: Guests, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    url = guests.photo_url("red.jpg", "download")
     monkeypatch.setattr(
         guests.web.runtime, "source", lambda event: contextlib.nullcontext(UnreachableSource())
     )
 
-    response = guests.web.client.get(guests.photo_url("red.jpg", "download"))
+    response = guests.web.client.get(url)
 
     assert response.status_code == 503
     assert "try again" in response.json()["detail"]
@@ -376,12 +398,13 @@ def test_an_unreadable_source_is_503_and_keeps_its_paths_to_the_log(
 
 @pytest.mark.parametrize("kind", ["thumb", "preview", "download"])
 def test_another_events_photo_is_404_through_this_events_link(guests: Guests, kind: str) -> None:
-    foreign = guests.party_ids["party-red.jpg"]
+    given = guests.given("party-red.jpg", guests.party)
+    foreign: str = given["thumbnail_url" if kind == "thumb" else f"{kind}_url"]
 
-    response = guests.web.client.get(f"/e/{guests.wedding.slug}/photos/{foreign}/{kind}")
+    response = guests.web.client.get(foreign.replace(guests.party.slug, guests.wedding.slug))
 
     assert response.status_code == 404
-    assert guests.web.client.get(f"/e/{guests.party.slug}/photos/{foreign}/{kind}").status_code == 200
+    assert guests.web.client.get(foreign).status_code == 200
 
 
 def zip_members(response: Any) -> dict[str, bytes]:
@@ -390,56 +413,53 @@ def zip_members(response: Any) -> dict[str, bytes]:
     return {info.filename: archive.read(info) for info in archive.infolist()}
 
 
-def test_the_zip_holds_exactly_the_chosen_originals(guests: Guests) -> None:
-    chosen = ["red.jpg", "blue.jpg"]
-    ids = ",".join(str(guests.ids[n]) for n in chosen)
-
-    response = guests.web.client.get(f"/e/{guests.wedding.slug}/download.zip?ids={ids}")
-
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "application/zip"
-    assert 'filename="Wedding.zip"' in response.headers["content-disposition"]
-    assert zip_members(response) == {n: (guests.wedding_folder / n).read_bytes() for n in chosen}
-
-
-def test_the_zip_of_a_search_matches_its_photos(guests: Guests) -> None:
+def test_the_zip_of_a_search_holds_exactly_its_originals(guests: Guests) -> None:
     found = search(guests.web, guests.wedding.slug, selfie("red")).json()
 
     response = guests.web.client.get(found["download_all_url"])
 
-    assert set(zip_members(response)) == {m["name"] for m in found["matches"]}
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/zip"
+    assert 'filename="Wedding.zip"' in response.headers["content-disposition"]
+    chosen = {m["name"] for m in found["matches"]}
+    assert chosen == {"red.jpg", "pair.jpg"}
+    assert zip_members(response) == {n: (guests.wedding_folder / n).read_bytes() for n in chosen}
 
 
 def test_the_zip_leaves_out_other_events_photos(guests: Guests) -> None:
-    slug, foreign = guests.wedding.slug, guests.party_ids["party-red.jpg"]
+    web, wedding, foreign = guests.web, guests.wedding, guests.party_ids["party-red.jpg"]
+    # even a list signed for this event serves only this event's photos
+    mixed = web.context.capabilities.photos(wedding.id, [foreign, guests.ids["red.jpg"]])
+    only_foreign = web.context.capabilities.photos(wedding.id, [foreign])
+    partys_zip = search(web, guests.party.slug, selfie("red")).json()["download_all_url"]
 
-    mixed = guests.web.client.get(f"/e/{slug}/download.zip?ids={foreign},{guests.ids['red.jpg']},{foreign}")
-    only_foreign = guests.web.client.get(f"/e/{slug}/download.zip?ids={foreign}")
-    unknown = guests.web.client.get(f"/e/{slug}/download.zip?ids=999999")
+    assert zip_members(web.client.get(f"/e/{wedding.slug}/z/{mixed}/download")) == {
+        "red.jpg": (guests.wedding_folder / "red.jpg").read_bytes()
+    }
+    assert web.client.get(f"/e/{wedding.slug}/z/{only_foreign}/download").status_code == 404
+    assert web.client.get(partys_zip.replace(guests.party.slug, wedding.slug)).status_code == 404
+    assert web.client.get(partys_zip).status_code == 200
 
-    assert zip_members(mixed) == {"red.jpg": (guests.wedding_folder / "red.jpg").read_bytes()}
-    assert (only_foreign.status_code, unknown.status_code) == (404, 404)
 
+@pytest.mark.parametrize("token", ["x", "red", "1%2C2", "AAAA", "_" * 40])
+def test_a_zip_needs_a_signed_list(guests: Guests, token: str) -> None:
+    response = guests.web.client.get(f"/e/{guests.wedding.slug}/z/{token}/download")
 
-@pytest.mark.parametrize("ids", ["", "red", "1,,x", ","])
-def test_a_zip_needs_photo_ids(guests: Guests, ids: str) -> None:
-    response = guests.web.client.get(f"/e/{guests.wedding.slug}/download.zip?ids={ids}")
-
-    assert response.status_code == 400, response.text
+    assert response.status_code == 404, response.text
 
 
 # --- more photos of this person -------------------------------------------------------------------
 
 
-def photo_faces(web: Web, slug: str, photo_id: int) -> list[dict[str, Any]]:
-    response = web.client.get(f"/api/e/{slug}/photos/{photo_id}/faces")
+def photo_faces(web: Web, faces_url: str) -> list[dict[str, Any]]:
+    response = web.client.get(faces_url)
     assert response.status_code == 200, response.text
     faces: list[dict[str, Any]] = response.json()
     return faces
 
 
 def test_a_photos_faces_are_boxes_in_fractions_of_the_photo(guests: Guests) -> None:
-    faces = photo_faces(guests.web, guests.wedding.slug, guests.ids["pair.jpg"])
+    faces = photo_faces(guests.web, guests.given("pair.jpg")["faces_url"])
 
     assert len(faces) == 2
     for face in faces:
@@ -461,32 +481,28 @@ def test_a_photos_faces_are_boxes_in_fractions_of_the_photo(guests: Guests) -> N
 
 def test_more_photos_of_the_person_whose_face_was_picked(guests: Guests) -> None:
     web, slug = guests.web, guests.wedding.slug
-    red, green = sorted(photo_faces(web, slug, guests.ids["pair.jpg"]), key=lambda f: f["left"])
+    red, green = sorted(photo_faces(web, guests.given("pair.jpg")["faces_url"]), key=lambda f: f["left"])
+    assert re.fullmatch(rf"/api/e/{slug}/f/{TOKEN}/search", red["search_url"]), red
 
-    reds = web.client.post(f"/api/e/{slug}/faces/{red['face_id']}/search")
-    greens = web.client.post(f"/api/e/{slug}/faces/{green['face_id']}/search")
+    reds = web.client.post(red["search_url"])
+    greens = web.client.post(green["search_url"])
 
     assert reds.status_code == 200, reds.text
     assert sorted(names(reds)) == ["pair.jpg", "red.jpg"]
     assert names(greens) == ["pair.jpg"]
     assert reds.json()["selfies"] == []
-    assert reds.json()["matches"][0]["download_url"].startswith(f"/e/{slug}/photos/")
+    assert reds.json()["matches"][0]["download_url"].startswith(f"/e/{slug}/p/")
 
 
 def test_another_events_face_or_photo_is_404(guests: Guests) -> None:
-    web = guests.web
-    party_photo = guests.party_ids["party-red.jpg"]
-    (party_face,) = photo_faces(web, guests.party.slug, party_photo)
+    web, wedding, party = guests.web, guests.wedding.slug, guests.party.slug
+    party_photo = guests.given("party-red.jpg", guests.party)["faces_url"]
+    (party_face,) = photo_faces(web, party_photo)
 
-    assert (
-        web.client.post(f"/api/e/{guests.wedding.slug}/faces/{party_face['face_id']}/search").status_code
-        == 404
-    )
-    assert web.client.post(f"/api/e/{guests.wedding.slug}/faces/999999/search").status_code == 404
-    assert web.client.get(f"/api/e/{guests.wedding.slug}/photos/{party_photo}/faces").status_code == 404
-    assert (
-        web.client.post(f"/api/e/{guests.party.slug}/faces/{party_face['face_id']}/search").status_code == 200
-    )
+    assert web.client.post(party_face["search_url"].replace(party, wedding)).status_code == 404
+    assert web.client.post(f"/api/e/{wedding}/f/999999/search").status_code == 404
+    assert web.client.get(party_photo.replace(party, wedding)).status_code == 404
+    assert web.client.post(party_face["search_url"]).status_code == 200
 
 
 # --- privacy ----------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from eventface.domain.models import (
     DetectedFace,
     Embedding,
     Event,
+    EventVisibility,
     FaceMatrix,
     GoogleAccount,
     IndexProgress,
@@ -80,6 +81,7 @@ def _event(row: EventRow) -> Event:
         owner_id=row.owner_id,
         event_date=row.event_date,
         google_account_id=row.google_account_id,
+        visibility=EventVisibility(row.visibility),
     )
 
 
@@ -179,6 +181,9 @@ class EventRepository:
         self._row(event_id)
         # ON DELETE CASCADE removes photos, faces and tasks in the database itself
         self.session.execute(delete(EventRow).where(EventRow.id == event_id))
+
+    def set_visibility(self, event_id: int, visibility: EventVisibility) -> None:
+        self._row(event_id).visibility = visibility.value
 
     def set_engine(self, event_id: int, engine: str) -> None:
         self._row(event_id).engine = engine
@@ -509,6 +514,38 @@ class PhotoRepository:
         )
         by_id = {row.id: _photo(row) for row in rows}
         return [by_id[i] for i in photo_ids if i in by_id]
+
+    def indexed_by_ids(self, event_id: int, photo_ids: Sequence[int]) -> list[Photo]:
+        """The event's indexed photos among `photo_ids`, in that order: the only ones guests are served."""
+        rows = self.session.scalars(
+            select(PhotoRow).where(
+                PhotoRow.id.in_(photo_ids),
+                PhotoRow.event_id == event_id,
+                PhotoRow.status == PhotoStatus.INDEXED.value,
+            )
+        )
+        by_id = {row.id: _photo(row) for row in rows}
+        return [by_id[i] for i in photo_ids if i in by_id]
+
+    def indexed_names(self, event_id: int) -> list[str]:
+        """The names (paths under the event's folder) of the event's indexed photos."""
+        return list(
+            self.session.scalars(
+                select(PhotoRow.name).where(
+                    PhotoRow.event_id == event_id, PhotoRow.status == PhotoStatus.INDEXED.value
+                )
+            )
+        )
+
+    def indexed_page(self, event_id: int, folder: str | None, *, limit: int, offset: int) -> list[Photo]:
+        """The event's indexed photos in name order; only those under `folder`/ when it is given."""
+        query = select(PhotoRow).where(
+            PhotoRow.event_id == event_id, PhotoRow.status == PhotoStatus.INDEXED.value
+        )
+        if folder is not None:
+            query = query.where(PhotoRow.name.startswith(f"{folder}/", autoescape=True))
+        rows = self.session.scalars(query.order_by(PhotoRow.name, PhotoRow.id).limit(limit).offset(offset))
+        return [_photo(row) for row in rows]
 
     def failed(self, event_id: int) -> list[Photo]:
         rows = self.session.scalars(

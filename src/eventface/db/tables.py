@@ -139,6 +139,8 @@ class EventRow(Base):
     # where the next incremental sync starts (a Drive changes cursor); written in the same
     # transaction as the photo rows it covers, so a crash never skips or repeats a change
     source_cursor: Mapped[str | None] = mapped_column(Text)
+    # what a guest with the link may see: "private" (only what a search found) or "gallery"
+    visibility: Mapped[str] = mapped_column(String(16), default="private", server_default="private")
 
     photos: Mapped[list[PhotoRow]] = relationship(
         back_populates="event", cascade="all, delete-orphan", passive_deletes=True

@@ -45,6 +45,13 @@ class Role(StrEnum):
     PHOTOGRAPHER = "photographer"
 
 
+class EventVisibility(StrEnum):
+    """What a guest with the event's link may see (issue 10)."""
+
+    PRIVATE = "private"  # only the photos a search of theirs found
+    GALLERY = "gallery"  # also every indexed photo, browsable by album
+
+
 class SyncTrigger(StrEnum):
     SCHEDULE = "schedule"  # the auto-sync interval came round
     PUSH = "push"  # Drive told us something changed
@@ -63,6 +70,7 @@ class Event:
     owner_id: int | None = None  # the photographer's user id; None for events made without --owner
     event_date: date | None = None  # the day of the event, as the photographer gave it
     google_account_id: int | None = None  # the connected Google account a Drive event reads with
+    visibility: EventVisibility = EventVisibility.PRIVATE
 
 
 @dataclass(frozen=True)

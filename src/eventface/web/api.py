@@ -11,17 +11,18 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from eventface.db.repositories import EventSummary
-from eventface.domain.models import Event, IndexProgress, TaskStatus
+from eventface.domain.models import Event, EventVisibility, IndexProgress, Photo, TaskStatus
 from eventface.errors import NotFoundError
 from eventface.services import events as event_service
-from eventface.services import ingest, sync
+from eventface.services import guest_access, ingest, sync
+from eventface.web import photo_files
 from eventface.web.auth import ApiUser
 from eventface.web.context import Context, WebContext
-from eventface.web.openapi import PHOTOGRAPHER_AUTH, errors
+from eventface.web.openapi import PHOTOGRAPHER_AUTH, errors, file_answer
 from eventface.web.params import Id
 
 router = APIRouter(
@@ -131,6 +132,14 @@ class EventOut(BaseModel):
     failed: int
     engine: str
     created_at: datetime
+    visibility: EventVisibility = Field(
+        description="private: guests see only the photos their search found; "
+        "gallery: anyone with the guest link may also browse all indexed photos"
+    )
+
+
+class EventPatch(BaseModel):
+    visibility: EventVisibility | None = None
 
 
 class PhotoOut(BaseModel):
@@ -183,6 +192,7 @@ def summary_out(context: WebContext, request: Request, summary: EventSummary) ->
         failed=summary.failed,
         engine=e.engine,
         created_at=e.created_at,
+        visibility=e.visibility,
     )
 
 
@@ -256,6 +266,18 @@ def get_event(event_id: Id, request: Request, context: Context, user: ApiUser) -
     return event_out(context, request, event_id)
 
 
+@router.patch("/event/{event_id}", response_model=EventOut, responses=errors(400, 404, 422))
+def update_event(
+    event_id: Id, body: EventPatch, request: Request, context: Context, user: ApiUser
+) -> EventOut:
+    """Changes what guests with the event's link may see (`visibility`)."""
+    owned(context, user.id, event_id)
+    if body.visibility is not None:
+        with context.runtime.transactions() as uow:
+            guest_access.set_visibility(uow, user.id, event_id, body.visibility)
+    return event_out(context, request, event_id)
+
+
 @router.delete("/event/{event_id}", response_model=MessageOut, responses=errors(404))
 def delete_event(event_id: Id, context: Context, user: ApiUser) -> MessageOut:
     owned(context, user.id, event_id)
@@ -279,10 +301,33 @@ def list_photos(
             status=p.status.value,
             faces=p.face_count,
             error=p.error,
-            thumbnail_url=f"/e/{event.slug}/photos/{p.id}/thumb",
+            thumbnail_url=f"/api/event/{event.id}/photos/{p.id}/thumb",
         )
         for p in photos
     ]
+
+
+_THUMBNAIL = {**file_answer("A JPEG", "image/jpeg"), **errors(404, 503)}
+
+
+# The photographer's own photos, by id, with the session or API token: any photo still at the
+# source (pending ones too), re-encoded as a JPEG, never the file as it is. Guests use their links.
+@router.get("/event/{event_id}/photos/{photo_id}/thumb", response_class=FileResponse, responses=_THUMBNAIL)
+def photo_thumbnail(event_id: Id, photo_id: Id, context: Context, user: ApiUser) -> FileResponse:
+    event, photo = _owned_photo(context, user.id, event_id, photo_id)
+    return photo_files.cached_image(context, context.runtime.thumbnails, event, photo)
+
+
+@router.get("/event/{event_id}/photos/{photo_id}/preview", response_class=FileResponse, responses=_THUMBNAIL)
+def photo_preview(event_id: Id, photo_id: Id, context: Context, user: ApiUser) -> FileResponse:
+    event, photo = _owned_photo(context, user.id, event_id, photo_id)
+    return photo_files.cached_image(context, context.runtime.previews, event, photo)
+
+
+def _owned_photo(context: WebContext, user_id: int, event_id: int, photo_id: int) -> tuple[Event, Photo]:
+    event = owned(context, user_id, event_id)
+    with context.runtime.transactions() as uow:
+        return event, uow.photos.in_event_by_id(event.id, photo_id)
 
 
 @router.post(

@@ -12,8 +12,10 @@ from huey import Huey
 
 from eventface.jobs.tasks import Tasks
 from eventface.runtime import Runtime
+from eventface.secret_key import secret_key
 from eventface.settings import Settings
 from eventface.sources.google_oauth import OAuthClient
+from eventface.web.capabilities import Capabilities
 from eventface.web.limits import UploadSlots
 from eventface.web.ratelimit import RateLimiter
 from eventface.web.throttle import LoginThrottle
@@ -35,6 +37,12 @@ class WebContext:
     # failed password guesses (sign-in) and sign-up attempts, per client address and per account
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     signup_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    # signs the guest links a search hands out (web/capabilities.py)
+    capabilities: Capabilities = field(init=False)
+
+    def __post_init__(self) -> None:
+        ttl_s = self.settings.photo_link_hours * 3600
+        self.capabilities = Capabilities(secret_key(self.settings), ttl_s)
 
     def base_url(self, request: Request) -> str:
         return self.settings.public_base_url or str(request.base_url).rstrip("/")

@@ -1,44 +1,35 @@
-"""The guest side: the event page, selfie search, and event-scoped photo files.
+"""The guest side: the event page, selfie search, and the photos a search (or a gallery) gave.
 
-Guests are not signed in: the unguessable slug is the key to the event. Every photo route is
-scoped by that slug, so a photo id from another event is a 404. Selfies are parsed into memory
-(never a temporary file), searched, and dropped; nothing of them is logged.
+Guests are not signed in: the unguessable slug is the key to the event. A guest reaches a photo,
+its faces or a ZIP only through the signed, expiring links a search or the gallery handed out
+(web/capabilities.py): a sequential id, another event's link, an expired or altered one are all
+the same 404, and only indexed photos are served (services/guest_access.py). Selfies are parsed
+into memory (never a temporary file), searched, and dropped; nothing of them is logged.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-import mimetypes
-import urllib.parse
-from collections.abc import Callable
-from pathlib import PurePath
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
-from pydantic import BaseModel
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from pydantic import BaseModel, Field
 
-from eventface.domain.models import Event, Photo
-from eventface.errors import (
-    ConsentRequiredError,
-    ImageError,
-    NotFoundError,
-    NoUsableSelfieError,
-    PhotoGoneError,
-    RateLimitedError,
-    SourceError,
-)
+from eventface.domain.models import Event, EventVisibility, Photo
+from eventface.errors import ConsentRequiredError, NotFoundError, NoUsableSelfieError, RateLimitedError
+from eventface.services import guest_access
 from eventface.services import search as search_service
 from eventface.services.search import PhotoMatch, SearchResult, Selfie, SelfieReport
-from eventface.services.thumbnails import ThumbnailStore
+from eventface.web import photo_files
+from eventface.web.capabilities import MAX_TOKEN_CHARS
 from eventface.web.context import Context, WebContext
+from eventface.web.downloads import safe_base_name
 from eventface.web.openapi import errors, file_answer
-from eventface.web.params import Id
 from eventface.web.ratelimit import client_key
 from eventface.web.templating import render
 from eventface.web.uploads import UploadLimits, read_selfie_form
-from eventface.web.zipstream import stream_zip
 
 log = logging.getLogger(__name__)
 # every guest route names an event by its slug: an unknown one is a 404
@@ -46,10 +37,13 @@ router = APIRouter(tags=["guest"], responses=errors(404))
 
 MAX_SELFIES = 3
 MAX_ZIP_PHOTOS = 1000
+GALLERY_PAGE_PHOTOS = 60
+MAX_PAGE = 100_000
 CONSENT_VALUES = frozenset({"true", "on", "1", "yes"})
 # selfie report codes that mean the face engine ran: such a request used up a search
 _SEARCHED_CODES = frozenset({"ok", "no_face", "many_faces"})
 
+Token = Annotated[str, Path(max_length=MAX_TOKEN_CHARS, description="a signed link's token")]
 
 # what guest.js shows, translated on the server (web/i18n.py)
 GUEST_SCRIPT_STRINGS = (
@@ -83,13 +77,19 @@ class SelfieOut(BaseModel):
     message: str | None
 
 
-class MatchOut(BaseModel):
+class PhotoOut(BaseModel):
+    """A photo a guest was given: its URLs are signed links that expire (web/capabilities.py)."""
+
     photo_id: int
     name: str
-    distance: float
     thumbnail_url: str
     preview_url: str
     download_url: str
+    faces_url: str = Field(description="its faces, each with the URL of 'more photos of this person'")
+
+
+class MatchOut(PhotoOut):
+    distance: float
 
 
 class SearchOut(BaseModel):
@@ -99,12 +99,26 @@ class SearchOut(BaseModel):
 
 
 class FaceOut(BaseModel):
-    face_id: int
     # fractions of the photo's width and height, so the page can draw them over any size
     left: float
     top: float
     width: float
     height: float
+    search_url: str = Field(description="POST: more photos of this person (a signed link)")
+
+
+class AlbumOut(BaseModel):
+    name: str
+    photos: int
+
+
+class GalleryOut(BaseModel):
+    albums: list[AlbumOut]
+    total: int
+    album: str | None
+    page: int
+    next_page: int | None
+    photos: list[PhotoOut]
 
 
 def guest_event(context: WebContext, slug: str) -> Event:
@@ -115,36 +129,54 @@ def guest_event(context: WebContext, slug: str) -> Event:
             event = None
     # only the slug opens an event to guests, never its numeric id
     if event is None or event.slug != slug:
-        raise HTTPException(404, "no such event: check the link you were given")
+        raise NotFoundError("no such event: check the link you were given")
     return event
 
 
-def guest_photo(context: WebContext, slug: str, photo_id: int) -> tuple[Event, Photo]:
+def given_photo(context: WebContext, slug: str, token: str) -> tuple[Event, Photo]:
+    """The photo a guest link opens, if it may still be served; else NotFoundError, whatever the reason."""
     event = guest_event(context, slug)
+    given = context.capabilities.open_photo(event.id, token)
     with context.runtime.transactions() as uow:
-        try:
-            return event, uow.photos.in_event_by_id(event.id, photo_id)
-        except NotFoundError as exc:
-            raise HTTPException(404, str(exc)) from exc
+        return event, guest_access.served_photo(uow, event, given.id, browsed=given.browsed)
 
 
-def match_out(slug: str, match: PhotoMatch) -> MatchOut:
-    base = f"/e/{slug}/photos/{match.photo_id}"
-    return MatchOut(
-        photo_id=match.photo_id,
-        name=PurePath(match.name).name,
-        distance=round(match.distance, 4),
+def photo_out(
+    context: WebContext, event: Event, photo_id: int, name: str, *, browsed: bool = False
+) -> PhotoOut:
+    token = context.capabilities.photo(event.id, photo_id, browsed=browsed)
+    base = f"/e/{event.slug}/p/{token}"
+    return PhotoOut(
+        photo_id=photo_id,
+        name=safe_base_name(name),
         thumbnail_url=f"{base}/thumb",
         preview_url=f"{base}/preview",
         download_url=f"{base}/download",
+        faces_url=f"/api/e/{event.slug}/p/{token}/faces",
     )
 
 
-def zip_url(slug: str, matches: list[PhotoMatch]) -> str | None:
+def match_out(context: WebContext, event: Event, match: PhotoMatch) -> MatchOut:
+    given = photo_out(context, event, match.photo_id, match.name)
+    return MatchOut(**given.model_dump(), distance=round(match.distance, 4))
+
+
+def zip_url(context: WebContext, event: Event, matches: list[PhotoMatch]) -> str | None:
     if not matches:
         return None
-    ids = ",".join(str(m.photo_id) for m in matches[:MAX_ZIP_PHOTOS])
-    return f"/e/{slug}/download.zip?ids={ids}"
+    token = context.capabilities.photos(event.id, (m.photo_id for m in matches[:MAX_ZIP_PHOTOS]))
+    return f"/e/{event.slug}/z/{token}/download"
+
+
+def search_out(
+    context: WebContext, event: Event, matches: list[PhotoMatch], selfies: list[SelfieOut]
+) -> SearchOut:
+    """What a search hands the guest: signed links to exactly the photos it found."""
+    return SearchOut(
+        matches=[match_out(context, event, m) for m in matches],
+        selfies=selfies,
+        download_all_url=zip_url(context, event, matches),
+    )
 
 
 def selfie_out(report: SelfieReport) -> SelfieOut:
@@ -162,12 +194,19 @@ async def read_selfies(request: Request, context: WebContext) -> list[Selfie]:
 
 
 @router.get("/e/{slug}", response_class=HTMLResponse, include_in_schema=False)
-def guest_page(slug: str, request: Request, context: Context) -> HTMLResponse:
+def guest_page(
+    slug: str,
+    request: Request,
+    context: Context,
+    album: str | None = None,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+) -> HTMLResponse:
     event = guest_event(context, slug)
     with context.runtime.transactions() as uow:
         summary = uow.events.summary(event.id)
-        cover_photo = uow.photos.cover(event.id)
-    cover = f"/e/{slug}/photos/{cover_photo.id}/preview" if cover_photo else None
+        cover_photo = guest_access.cover(uow, event)
+    cover = photo_out(context, event, cover_photo.id, cover_photo.name, browsed=True) if cover_photo else None
+    browse = _gallery(context, event, album, page) if event.visibility is EventVisibility.GALLERY else None
     return render(
         request,
         context,
@@ -175,7 +214,8 @@ def guest_page(slug: str, request: Request, context: Context) -> HTMLResponse:
         event=event,
         photos=summary.photos,
         pending=summary.pending,
-        cover_url=cover,
+        cover_url=cover.preview_url if cover else None,
+        gallery=browse,
         max_selfies=MAX_SELFIES,
         max_selfie_mb=context.settings.max_selfie_mb,
         script_strings=GUEST_SCRIPT_STRINGS,
@@ -235,40 +275,33 @@ async def search(slug: str, request: Request, context: Context) -> SearchOut:
     finally:
         if not counted:  # ...and given back if the face engine never ran
             context.search_limiter.refund(client)
-    return SearchOut(
-        matches=[match_out(slug, m) for m in result.matches],
-        selfies=[selfie_out(r) for r in result.selfies],
-        download_all_url=zip_url(slug, result.matches),
-    )
+    return search_out(context, event, result.matches, [selfie_out(r) for r in result.selfies])
 
 
-@router.post("/api/e/{slug}/faces/{face_id}/search", response_model=SearchOut, responses=errors(429, 503))
-def search_by_face(slug: str, face_id: Id, request: Request, context: Context) -> SearchOut:
-    """ "More photos of this person": the photos of the person whose face (in this event) was picked."""
+@router.post("/api/e/{slug}/f/{token}/search", response_model=SearchOut, responses=errors(429, 503))
+def search_by_face(slug: str, token: Token, request: Request, context: Context) -> SearchOut:
+    """ "More photos of this person": the photos of the person whose face (a signed link from a
+    photo's faces) was picked."""
     event = guest_event(context, slug)
+    face = context.capabilities.open_face(event.id, token)
+    guest_access.check_still_open(event, browsed=face.browsed)
     _rate_limit(request, context)
     rt = context.runtime
     engine = rt.face_engine(event.engine)
     with context.search_lock, rt.transactions() as uow:
-        try:
-            matches = search_service.find_photos_like(
-                uow,
-                rt.index,
-                engine,
-                str(event.id),
-                face_id,
-                rt.search_limits(engine),
-            )
-        except NotFoundError as exc:
-            raise HTTPException(404, str(exc)) from exc
-    return SearchOut(
-        matches=[match_out(slug, m) for m in matches], selfies=[], download_all_url=zip_url(slug, matches)
-    )
+        matches = search_service.find_photos_like(
+            uow, rt.index, engine, str(event.id), face.id, rt.search_limits(engine)
+        )
+    return search_out(context, event, matches, [])
 
 
-@router.get("/api/e/{slug}/photos/{photo_id}/faces", response_model=list[FaceOut])
-def photo_faces(slug: str, photo_id: Id, context: Context) -> list[FaceOut]:
-    event, photo = guest_photo(context, slug, photo_id)
+@router.get("/api/e/{slug}/p/{token}/faces", response_model=list[FaceOut])
+def photo_faces(slug: str, token: Token, context: Context) -> list[FaceOut]:
+    """The faces in a photo the guest was given, each with its "more photos of this person" link."""
+    event, caps = guest_event(context, slug), context.capabilities
+    given = caps.open_photo(event.id, token)  # its faces' links are a gallery's if it is
+    with context.runtime.transactions() as uow:
+        photo = guest_access.served_photo(uow, event, given.id, browsed=given.browsed)
     if not photo.width or not photo.height:
         return []
     with context.runtime.transactions() as uow:
@@ -276,70 +309,80 @@ def photo_faces(slug: str, photo_id: Id, context: Context) -> list[FaceOut]:
     w, h = photo.width, photo.height
     return [
         FaceOut(
-            face_id=f.id,
             left=round(f.box.left / w, 4),
             top=round(f.box.top / h, 4),
             width=round(f.box.width / w, 4),
             height=round(f.box.height / h, 4),
+            search_url=f"/api/e/{slug}/f/{caps.face(event.id, f.id, browsed=given.browsed)}/search",
         )
         for f in faces
     ]
 
 
-@router.get("/e/{slug}/photos/{photo_id}/thumb", include_in_schema=False)
-def thumbnail(slug: str, photo_id: Id, context: Context) -> Response:
-    return _cached_image(context, context.runtime.thumbnails, slug, photo_id)
+@router.get("/e/{slug}/p/{token}/thumb", include_in_schema=False)
+def thumbnail(slug: str, token: Token, context: Context) -> Response:
+    event, photo = given_photo(context, slug, token)
+    return photo_files.cached_image(context, context.runtime.thumbnails, event, photo)
 
 
-@router.get("/e/{slug}/photos/{photo_id}/preview", include_in_schema=False)
-def preview(slug: str, photo_id: Id, context: Context) -> Response:
-    return _cached_image(context, context.runtime.previews, slug, photo_id)
+@router.get("/e/{slug}/p/{token}/preview", include_in_schema=False)
+def preview(slug: str, token: Token, context: Context) -> Response:
+    event, photo = given_photo(context, slug, token)
+    return photo_files.cached_image(context, context.runtime.previews, event, photo)
 
 
 @router.get(
-    "/e/{slug}/photos/{photo_id}/download",
+    "/e/{slug}/p/{token}/download",
     response_class=Response,
     responses={**file_answer("The original file", "image/*", "application/octet-stream"), **errors(503)},
 )
-def download(slug: str, photo_id: Id, context: Context) -> Response:
-    """The original file, byte for byte."""
-    event, photo = guest_photo(context, slug, photo_id)
-    data = _read_original(context, event, photo)
-    name = PurePath(photo.name).name
-    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return Response(data, media_type=media_type, headers={"Content-Disposition": _attachment(name)})
+def download(slug: str, token: Token, context: Context) -> Response:
+    """The original file, byte for byte (a link from a search or the gallery)."""
+    event, photo = given_photo(context, slug, token)
+    return photo_files.original(context, event, photo)
 
 
 @router.get(
-    "/e/{slug}/download.zip",
+    "/e/{slug}/z/{token}/download",
     response_class=StreamingResponse,
-    responses={**file_answer("The photos as one ZIP", "application/zip"), **errors(400, 422)},
+    responses=file_answer("The photos as one ZIP", "application/zip"),
 )
-def download_all(
+def download_all(slug: str, token: Token, context: Context) -> StreamingResponse:
+    """The photos of a search as one ZIP of their originals (its `download_all_url`)."""
+    event = guest_event(context, slug)
+    photo_ids = context.capabilities.open_photos(event.id, token)
+    with context.runtime.transactions() as uow:
+        photos = guest_access.served_photos(uow, event, photo_ids)
+    if not photos:
+        raise NotFoundError("none of these photos can be downloaded any more")
+    return photo_files.zip_of(context, event, photos)
+
+
+@router.get("/api/e/{slug}/gallery", response_model=GalleryOut, responses=errors(422))
+def gallery(
     slug: str,
     context: Context,
-    ids: str = Query(..., description="comma-separated photo ids from a search"),
-) -> StreamingResponse:
-    """The chosen photos as one ZIP, streamed while it is made (never built in memory)."""
-    event = guest_event(context, slug)
-    try:
-        wanted = list(dict.fromkeys(int(part) for part in ids.split(",") if part.strip()))
-    except ValueError as exc:
-        raise HTTPException(400, "ids must be comma-separated photo ids") from exc
-    if not wanted or len(wanted) > MAX_ZIP_PHOTOS:
-        raise HTTPException(400, f"choose 1 to {MAX_ZIP_PHOTOS} photos")
+    album: str | None = None,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=GALLERY_PAGE_PHOTOS)] = GALLERY_PAGE_PHOTOS,
+) -> GalleryOut:
+    """A gallery event's indexed photos, all or one album's (a folder under the event's folder),
+    a page at a time; 404 for a private event, whose photos are found only by searching."""
+    return _gallery(context, guest_event(context, slug), album, page, per_page)
+
+
+def _gallery(
+    context: WebContext, event: Event, album: str | None, page: int, per_page: int = GALLERY_PAGE_PHOTOS
+) -> GalleryOut:
     with context.runtime.transactions() as uow:
-        photos = uow.photos.in_event_by_ids(event.id, wanted)
-    if not photos:
-        raise HTTPException(404, "none of these photos are in this event")
-    entries: list[tuple[str, Callable[[], bytes]]] = [
-        (p.name, functools.partial(_read_source_file, context, event, p.source_file_id)) for p in photos
-    ]
-    filename = f"{event.name or 'photos'}.zip"
-    return StreamingResponse(
-        stream_zip(entries),
-        media_type="application/zip",
-        headers={"Content-Disposition": _attachment(filename)},
+        found = guest_access.gallery_page(uow, event, album, page, per_page)
+    return GalleryOut(
+        albums=[AlbumOut(name=a.name, photos=a.photos) for a in found.albums],
+        total=found.total,
+        album=found.album,
+        page=found.page,
+        next_page=found.page + 1 if found.has_next else None,
+        photos=[photo_out(context, event, p.id, p.name, browsed=True) for p in found.photos],
     )
 
 
@@ -365,35 +408,3 @@ def _searched(exc: NoUsableSelfieError) -> bool:
     """Whether a refused search still ran the face engine (a selfie without a face costs as much)."""
     reports = exc.reports if isinstance(exc.reports, list) else []
     return any(report.get("code") in _SEARCHED_CODES for report in reports)
-
-
-def _read_source_file(context: WebContext, event: Event, file_id: str) -> bytes:
-    # one source per read: a ZIP is streamed after this request's handler has returned
-    with context.runtime.source(event) as source:
-        return source.read(file_id)
-
-
-def _read_original(context: WebContext, event: Event, photo: Photo) -> bytes:
-    try:
-        return _read_source_file(context, event, photo.source_file_id)
-    except PhotoGoneError as exc:
-        raise HTTPException(404, "this photo is no longer available") from exc
-    except SourceError as exc:  # folder unmounted, Drive down: the details (paths) stay in the log
-        log.warning("photo %s of event %s cannot be read: %s", photo.id, event.id, exc)
-        raise HTTPException(503, "the photo cannot be read right now: try again in a moment") from exc
-
-
-def _cached_image(context: WebContext, store: ThumbnailStore, slug: str, photo_id: int) -> Response:
-    event, photo = guest_photo(context, slug, photo_id)
-    key = photo.content_hash or photo.version
-    try:
-        path = store.get(event.id, photo.id, key, lambda: _read_original(context, event, photo))
-    except ImageError as exc:
-        raise HTTPException(404, f"no preview for this photo: {exc}") from exc
-    # the key is in the file name; a changed photo gets a new file, so this URL's bytes may change
-    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
-
-
-def _attachment(name: str) -> str:
-    ascii_name = name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{urllib.parse.quote(name)}"

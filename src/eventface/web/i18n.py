@@ -348,6 +348,22 @@ THAI: dict[str, str] = {
     "Sign-up is closed (EVENTFACE_SIGNUP=closed): set it to invite to send invite links.": (
         "ปิดการสมัครใช้งานอยู่ (EVENTFACE_SIGNUP=closed) ตั้งค่าเป็น invite เพื่อส่งลิงก์เชิญ"
     ),
+    # who sees what: the event page's choice and a gallery event's guest page
+    "What guests with the link see": "สิ่งที่แขกที่มีลิงก์มองเห็น",
+    "Private: each guest sees only the photos their selfie finds": (
+        "ส่วนตัว: แขกแต่ละคนเห็นเฉพาะรูปที่ค้นพบจากเซลฟี่ของตนเอง"
+    ),
+    "Gallery: anyone with the link may also browse all photos, by album": (
+        "แกลเลอรี: ทุกคนที่มีลิงก์สามารถดูรูปทั้งหมดได้ แยกตามอัลบั้ม"
+    ),
+    "Save": "บันทึก",
+    "Browse all photos": "ดูรูปทั้งหมด",
+    "Albums": "อัลบั้ม",
+    "All photos": "รูปทั้งหมด",
+    "No photos here yet: new photos keep arriving.": "ยังไม่มีรูปที่นี่ รูปใหม่จะทยอยเข้ามา",
+    "Pages": "หน้า",
+    "Previous page": "หน้าก่อนหน้า",
+    "Next page": "หน้าถัดไป",
 }
 
 

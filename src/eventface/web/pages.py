@@ -19,7 +19,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from eventface.db.repositories import AutoSyncState, EventSummary, SyncActivity
 from eventface.db.unit_of_work import UnitOfWork
-from eventface.domain.models import AccountStatus, Event, GoogleAccount, IndexProgress, SourceKind, User
+from eventface.domain.models import (
+    AccountStatus,
+    Event,
+    EventVisibility,
+    GoogleAccount,
+    IndexProgress,
+    SourceKind,
+    User,
+)
 from eventface.domain.reachability import unreachable_host
 from eventface.errors import (
     EventfaceError,
@@ -29,7 +37,7 @@ from eventface.errors import (
     SourceUnavailableError,
 )
 from eventface.services import events as event_service
-from eventface.services import sync
+from eventface.services import guest_access, sync
 from eventface.web.api import latest_task, owned, start_indexing
 from eventface.web.auth import OptionalUser, PageUser, check_csrf
 from eventface.web.context import Context, WebContext
@@ -363,6 +371,22 @@ def index_event(
     check_csrf(request, csrf)
     start_indexing(context, owned(context, user.id, event_id))
     return _see_other(f"/events/{event_id}")
+
+
+@router.post("/events/{event_id}/visibility")
+def set_visibility(
+    event_id: Id,
+    request: Request,
+    context: Context,
+    user: PageUser,
+    csrf: CsrfField,
+    visibility: Annotated[EventVisibility, Form()],
+) -> Response:
+    """The photographer chooses what guests with the link see: their search's photos, or a gallery."""
+    check_csrf(request, csrf)
+    with context.runtime.transactions() as uow:
+        guest_access.set_visibility(uow, user.id, event_id, visibility)
+    return _see_other(f"/events/{event_id}#visibility")
 
 
 @router.post("/events/{event_id}/delete", response_model=None)

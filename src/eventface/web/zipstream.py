@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 
 from eventface.errors import EventfaceError
+from eventface.web.downloads import safe_base_name
 
 log = logging.getLogger(__name__)
 
 MISSING_NAME = "MISSING.txt"
 _CHUNK_BYTES = 256 * 1024
-# Separators, controls and what Windows refuses in a file name
-_UNSAFE_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"|?*]')
 
 
 class _Sink:
@@ -93,7 +91,7 @@ class _UniqueNames:
         self._taken: set[str] = set()
 
     def claim(self, raw_name: str) -> str:
-        base = _safe_base_name(raw_name)
+        base = safe_base_name(raw_name)
         stem, ext = os.path.splitext(base)
         name, n = base, 1
         while name.casefold() in self._taken:
@@ -101,9 +99,3 @@ class _UniqueNames:
             name = f"{stem} ({n}){ext}"
         self._taken.add(name.casefold())
         return name
-
-
-def _safe_base_name(raw_name: str) -> str:
-    base = re.split(r"[/\\]", raw_name)[-1]
-    base = _UNSAFE_NAME_CHARS.sub("_", base).strip().rstrip(".")
-    return base or "photo"

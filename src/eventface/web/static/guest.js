@@ -1,4 +1,5 @@
-// The guest page: consent, 1-3 selfies with previews, search, results, lightbox, "more of this person".
+// The guest page: consent, 1-3 selfies with previews, search, results, lightbox, "more of this person",
+// and a gallery event's photos. Every photo, face and ZIP URL is a signed link the server handed out.
 // Selfies go straight from the file input to the search request; nothing is kept in the browser either.
 "use strict";
 
@@ -8,6 +9,13 @@ document.addEventListener("DOMContentLoaded", () => {
   const t = (text) => strings[text] || text;
   const form = $("search-form");
   const slug = form.dataset.slug;
+  // a gallery event's photos, rendered by the server: the same fields as a search's matches
+  const gallery = [...document.querySelectorAll("#gallery-grid button.thumb")].map((button) => ({
+    name: button.dataset.name,
+    preview_url: button.dataset.preview,
+    download_url: button.dataset.download,
+    faces_url: button.dataset.faces,
+  }));
   const maxSelfies = Number(form.dataset.maxSelfies);
   const maxBytes = Number(form.dataset.maxMb) * 1024 * 1024;
   const input = $("selfie-input");
@@ -27,7 +35,8 @@ document.addEventListener("DOMContentLoaded", () => {
     timeout: "The request took too long. Please try again.",
   };
   let selfies = [];  // File objects, in memory only
-  let matches = [];
+  let matches = [];  // the search's results
+  let shown = [];  // what the lightbox steps through: the results or the gallery
   let current = -1;
 
   function showError(message) {
@@ -79,7 +88,7 @@ document.addEventListener("DOMContentLoaded", () => {
     img.alt = match.name;
     img.loading = "lazy";
     open.append(img);
-    open.addEventListener("click", () => openLightbox(index));
+    open.addEventListener("click", () => openLightbox(matches, index));
     const download = document.createElement("a");
     download.className = "button dl";
     download.href = match.download_url;
@@ -169,10 +178,10 @@ document.addEventListener("DOMContentLoaded", () => {
     layer.replaceChildren();
     let faces = [];
     try {
-      const response = await fetch(`/api/e/${slug}/photos/${match.photo_id}/faces`);
+      const response = await fetch(match.faces_url);
       if (response.ok) faces = await response.json();
     } catch (_) { return; }
-    if (matches[current] !== match) return;  // the guest moved on meanwhile
+    if (shown[current] !== match) return;  // the guest moved on meanwhile
     layer.replaceChildren(...faces.map((face) => {
       const box = document.createElement("button");
       box.type = "button";
@@ -182,28 +191,29 @@ document.addEventListener("DOMContentLoaded", () => {
       box.style.height = `${face.height * 100}%`;
       box.setAttribute("aria-label", t("More photos of this person"));
       box.title = t("More photos of this person");
-      box.addEventListener("click", () => searchByFace(face.face_id));
+      box.addEventListener("click", () => searchByFace(face.search_url));
       return box;
     }));
   }
 
-  function openLightbox(index) {
+  function openLightbox(list, index) {
+    shown = list;
     current = index;
-    const match = matches[index];
+    const match = shown[index];
     image.src = match.preview_url;
     image.alt = match.name;
     $("lightbox-download").href = match.download_url;
     $("lightbox-download").setAttribute("download", match.name);
     $("lightbox-prev").disabled = index === 0;
-    $("lightbox-next").disabled = index === matches.length - 1;
+    $("lightbox-next").disabled = index === shown.length - 1;
     if (!dialog.open) dialog.showModal();
     showFaces(match);
   }
 
-  async function searchByFace(faceId) {
+  async function searchByFace(url) {
     dialog.close();
     try {
-      const result = await post(`/api/e/${slug}/faces/${faceId}/search`, null);
+      const result = await post(url, null);
       showResults(result, t("Photos of the person you chose"));
       $("start-over").hidden = selfies.length === 0;
     } catch (error) {
@@ -212,11 +222,14 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 
   $("lightbox-close").addEventListener("click", () => dialog.close());
-  $("lightbox-prev").addEventListener("click", () => current > 0 && openLightbox(current - 1));
-  $("lightbox-next").addEventListener("click", () => current < matches.length - 1 && openLightbox(current + 1));
+  $("lightbox-prev").addEventListener("click", () => current > 0 && openLightbox(shown, current - 1));
+  $("lightbox-next").addEventListener("click", () => current < shown.length - 1 && openLightbox(shown, current + 1));
   dialog.addEventListener("keydown", (event) => {
-    if (event.key === "ArrowLeft" && current > 0) openLightbox(current - 1);
-    if (event.key === "ArrowRight" && current < matches.length - 1) openLightbox(current + 1);
+    if (event.key === "ArrowLeft" && current > 0) openLightbox(shown, current - 1);
+    if (event.key === "ArrowRight" && current < shown.length - 1) openLightbox(shown, current + 1);
+  });
+  document.querySelectorAll("#gallery-grid button.thumb").forEach((button, index) => {
+    button.addEventListener("click", () => openLightbox(gallery, index));
   });
   dialog.addEventListener("click", (event) => { if (event.target === dialog) dialog.close(); });
   dialog.addEventListener("close", () => { image.removeAttribute("src"); $("face-layer").replaceChildren(); });
