@@ -182,6 +182,30 @@ def test_a_password_change_ends_every_other_session_of_the_account(web: Web, ali
     assert log_in(phone, alice.email, NEW_PASSWORD).status_code == 303
 
 
+def test_a_photographer_changes_their_own_password_only_with_the_current_one(
+    make_web: MakeWeb, tmp_path: Path
+) -> None:
+    web = make_web()
+    web.photographer("admin@example.com")  # the first account is the admin; ploy is not
+    ploy = web.photographer("ploy@example.com")
+    phone = second_client(web)
+    assert log_in(phone, ploy.email).status_code == 303
+    web.login(ploy.email)
+    form = {"csrf_token": csrf_of(web.client, "/account/password"), "password": NEW_PASSWORD}
+
+    # a borrowed session alone must not take the account over
+    refused = web.client.post("/account/password", data={**form, "current": "not the password"})
+    assert refused.status_code == 401
+    assert signed_in(phone)
+
+    changed = web.client.post("/account/password", data={**form, "current": PASSWORD}, follow_redirects=False)
+    assert changed.status_code == 303
+    assert signed_in(web.client)  # this browser carries on, in a fresh session
+    assert not signed_in(phone)
+    assert log_in(phone, ploy.email).status_code == 401
+    assert log_in(phone, ploy.email, NEW_PASSWORD).status_code == 303
+
+
 def test_a_login_storm_is_throttled_and_does_not_lock_out_the_owner(tmp_path: Path, servers: Servers) -> None:
     data_dir = tmp_path / "data"
     create_photographer(data_dir, "owner@example.com")

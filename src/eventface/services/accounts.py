@@ -112,6 +112,15 @@ def set_password(uow: UnitOfWork, user_id: int, password: str, passwords: Passwo
     uow.sessions.delete_all(user_id)
 
 
+def change_password(
+    uow: UnitOfWork, user: User, current: str, new: str, passwords: Passwords | None = None
+) -> None:
+    """The photographer's own change: the current password first (a borrowed session alone must
+    not take the account over), then every session of the account ends."""
+    authenticate(uow, user.email, current, passwords)
+    set_password(uow, user.id, new, passwords)
+
+
 def disable_user(uow: UnitOfWork, user_id: int) -> User:
     """Ends every session of the account; its API tokens stop working until it is enabled again."""
     user = get_user(uow, user_id)

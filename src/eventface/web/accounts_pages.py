@@ -22,7 +22,7 @@ from eventface.errors import (
     ServerBusyError,
 )
 from eventface.services import accounts, invites
-from eventface.web.auth import check_csrf, local_path, sign_in, sign_out
+from eventface.web.auth import PageUser, check_csrf, local_path, sign_in, sign_out
 from eventface.web.context import Context, WebContext
 from eventface.web.errors import retry_after, status_of
 from eventface.web.i18n import language, translator
@@ -34,8 +34,11 @@ router = APIRouter(include_in_schema=False)
 
 CsrfField = Annotated[str, Form(alias="csrf_token")]
 BUSY = "too many sign-ins at once: try again in a moment"
+PASSWORD_CHANGED = (
+    "Your password was changed. Every other browser and device signed in as you was signed out."
+)
 # every text this module hands to a template: a test checks each has a Thai translation
-PAGE_MESSAGES = (*accounts.MESSAGES, *invites.MESSAGES, TOO_MANY, BUSY)
+PAGE_MESSAGES = (*accounts.MESSAGES, *invites.MESSAGES, TOO_MANY, BUSY, PASSWORD_CHANGED)
 
 
 def _see_other(path: str) -> RedirectResponse:
@@ -179,3 +182,35 @@ def logout(request: Request, context: Context, csrf: CsrfField) -> RedirectRespo
     check_csrf(request, csrf)
     sign_out(request, context)
     return _see_other("/login")
+
+
+@router.get("/account/password", response_class=HTMLResponse)
+def password_page(request: Request, context: Context, user: PageUser, done: bool = False) -> HTMLResponse:
+    notice = translator(language(request))(PASSWORD_CHANGED) if done else None
+    return render(request, context, "password.html", user=user, notice=notice)
+
+
+@router.post("/account/password", response_model=None)
+def change_password(
+    request: Request,
+    context: Context,
+    user: PageUser,
+    csrf: CsrfField,
+    current: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+) -> Response:
+    """A new password: the current one is checked (throttled like a sign-in), then every session
+    of the account ends and this browser gets a fresh one."""
+    check_csrf(request, csrf)
+    throttle = context.login_throttle
+    try:
+        attempt = throttle.begin(_account(user.email), _client(request))
+        with context.runtime.transactions() as uow:
+            accounts.change_password(uow, user, current, password, context.runtime.passwords)
+    except (AuthenticationError, InvalidInputError, RateLimitedError, ServerBusyError) as exc:
+        if not isinstance(exc, AuthenticationError | RateLimitedError):
+            throttle.succeeded(attempt)  # the current password was right, or never checked
+        return _refused(request, context, "password.html", exc)
+    throttle.succeeded(attempt)
+    sign_in(request, context, user)
+    return _see_other("/account/password?done=1")

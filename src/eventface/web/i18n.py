@@ -338,6 +338,11 @@ THAI: dict[str, str] = {
     "Disable": "ระงับ",
     "Make admin": "ตั้งเป็นผู้ดูแลระบบ",
     "New password": "รหัสผ่านใหม่",
+    "Current password": "รหัสผ่านปัจจุบัน",
+    "Change password": "เปลี่ยนรหัสผ่าน",
+    "Your password was changed. Every other browser and device signed in as you was signed out.": (
+        "เปลี่ยนรหัสผ่านแล้ว เบราว์เซอร์และอุปกรณ์อื่นที่เข้าสู่ระบบด้วยบัญชีนี้ถูกออกจากระบบทั้งหมด"
+    ),
     "Set password": "ตั้งรหัสผ่าน",
     "The account is disabled and signed out everywhere.": "บัญชีถูกระงับและออกจากระบบทุกอุปกรณ์แล้ว",
     "The account is enabled again.": "เปิดใช้งานบัญชีอีกครั้งแล้ว",
