@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from collections.abc import Iterable
@@ -45,6 +46,7 @@ CROWD_SIZES = (10, 30, 64)
 TARGET_PRECISION = 0.98  # issue 11: recall >= 0.90 at precision >= 0.98
 SHIPPED = Pipeline("fusion engine as shipped", "fusion", slice(0, 256), fusion_engine.FusionFaceEngine.metric)
 CACHE = OUT / "crowd"
+EXPANSION_RATIO = fusion_engine.EXPANSION_TOLERANCE / fusion_engine.TOLERANCE  # 0.909
 
 
 @dataclass
@@ -60,6 +62,8 @@ class Rule:
     tolerance: float
     expansion: float | None
     min_selfie_px: float = 0.0  # selfies with a smaller face are refused
+    small_selfie_px: float = 0.0  # selfies with a smaller face (but not refused) are matched ...
+    small_tolerance: float = 0.0  # ... at this tolerance, expansion scaled alike
 
 
 # ---------------------------------------------------------------------------------------- indexing
@@ -165,8 +169,11 @@ def crowd_order(groups: dict[str, str]) -> list[str]:
     return sorted(groups, key=lambda i: (rank[i], i))
 
 
-def restricted(ce: CrowdEvent, crowd: Iterable[str], guests: Iterable[str], rule: Rule) -> IndexedEvent:
-    """The event holding only `crowd`'s faces (and false detections), searched by `guests`."""
+def restricted(
+    ce: CrowdEvent, crowd: Iterable[str], guests: Iterable[str], selfie_px: tuple[float, float]
+) -> IndexedEvent:
+    """The event holding only `crowd`'s faces (and false detections), searched by `guests`
+    with their selfies whose face height lies in [selfie_px)."""
     crowd, guests = set(crowd), set(guests)
     keep = np.array([i is None or i in crowd for i in ce.identity], bool)
     ix = ce.indexed
@@ -174,7 +181,7 @@ def restricted(ce: CrowdEvent, crowd: Iterable[str], guests: Iterable[str], rule
         i: {**v, "queryable": v["queryable"] and i in guests} for i, v in ix.event.truth["identities"].items()
     }
     selfies = {
-        i: [e for e, px in zip(embs, ce.selfie_px[i], strict=True) if px >= rule.min_selfie_px]
+        i: [e for e, px in zip(embs, ce.selfie_px[i], strict=True) if selfie_px[0] <= px < selfie_px[1]]
         for i, embs in ix.selfies.items()
     }
     return IndexedEvent(
@@ -186,23 +193,39 @@ def restricted(ce: CrowdEvent, crowd: Iterable[str], guests: Iterable[str], rule
     )
 
 
-def score(ce: CrowdEvent, rule: Rule, crowd: Iterable[str], guests: Iterable[str]) -> dict[str, float]:
-    ix = restricted(ce, crowd, guests, rule)
+def matched(
+    ce: CrowdEvent, rule: Rule, crowd: Iterable[str], guests: Iterable[str]
+) -> tuple[dict[str, set[str]], dict[str, set[str]], set[str]]:
+    """Photos returned per guest, the truth, and the guests left with no usable selfie."""
+    crowd, guests = list(crowd), list(guests)
+    split = max(rule.min_selfie_px, rule.small_selfie_px)
+    ix = restricted(ce, crowd, guests, (split, math.inf))
     got = returned(ix, SHIPPED, rule.tolerance, averaged=False, expansion=rule.expansion)
-    want = truth(ix)
+    refused = {i for i in got if not ix.selfies[i]}
+    if split > rule.min_selfie_px:
+        small = restricted(ce, crowd, guests, (rule.min_selfie_px, split))
+        t = rule.small_tolerance
+        more = returned(small, SHIPPED, t, averaged=False, expansion=t * EXPANSION_RATIO)
+        got = {i: got[i] | more[i] for i in got}
+        refused = {i for i in refused if not small.selfies[i]}
+    return got, truth(ix), refused
+
+
+def score(ce: CrowdEvent, rule: Rule, crowd: Iterable[str], guests: Iterable[str]) -> dict[str, float]:
+    got, want, refused = matched(ce, rule, crowd, guests)
     p, r = precision_recall(got, want)
     return {
         "P": round(p, 3),
         "R": round(r, 3),
         "false_photos": sum(len(got[i] - want[i]) for i in want),
-        "refused_guests": sum(not ix.selfies[i] for i in want),
+        "refused_guests": len(refused),
     }
 
 
 def calibrated(ce: CrowdEvent, everyone: list[str]) -> float:
     """The loosest tolerance (expansion scaled alike) before precision first falls below target."""
     best = 0.8
-    ratio = fusion_engine.EXPANSION_TOLERANCE / fusion_engine.TOLERANCE
+    ratio = EXPANSION_RATIO
     for t in np.arange(0.8, 1.2, 0.005):
         if score(ce, Rule("", float(t), ratio * float(t)), everyone, everyone)["P"] < TARGET_PRECISION:
             break
@@ -213,12 +236,11 @@ def calibrated(ce: CrowdEvent, everyone: list[str]) -> float:
 def false_matches(ce: CrowdEvent, rule: Rule) -> dict[str, object]:
     """Where the default's false photos come from: the guest's source and selfie face size."""
     groups = source_groups()
-    ix = restricted(ce, groups, groups, rule)
-    got = returned(ix, SHIPPED, rule.tolerance, averaged=False, expansion=rule.expansion)
+    got, want_of, _ = matched(ce, rule, groups, groups)
     by_group: dict[str, int] = {}
     by_selfie_px: dict[str, int] = {}
     guests: dict[str, int] = {}
-    for ident, want in truth(ix).items():
+    for ident, want in want_of.items():
         wrong = len(got[ident] - want)
         if not wrong:
             continue
@@ -245,13 +267,30 @@ def false_matches(ce: CrowdEvent, rule: Rule) -> dict[str, object]:
 
 def rules(calibrated_tolerance: float) -> list[Rule]:
     shipped_t, shipped_x = fusion_engine.TOLERANCE, fusion_engine.EXPANSION_TOLERANCE
-    ratio = shipped_x / shipped_t
+    ratio = EXPANSION_RATIO
     t = calibrated_tolerance
     return [
         Rule("default: per selfie + query expansion", shipped_t, shipped_x),
         Rule("per selfie, no expansion", shipped_t, None),
         Rule("stricter: tolerance 1.0 + expansion", 1.0, round(ratio * 1.0, 4)),
         Rule(f"calibrated on the other seed: {t:.3f} + expansion", t, round(ratio * t, 4)),
+        # issue 11's quality gate on the selfie face: refuse small ones, or match them stricter
+        Rule("default, selfie faces < 150 px refused", shipped_t, shipped_x, min_selfie_px=150),
+        Rule("default, selfie faces < 200 px refused", shipped_t, shipped_x, min_selfie_px=200),
+        Rule(
+            "default, selfie faces < 200 px at 1.0",
+            shipped_t,
+            shipped_x,
+            small_selfie_px=200,
+            small_tolerance=1.0,
+        ),
+        Rule(
+            "default, selfie faces < 200 px at 0.95",
+            shipped_t,
+            shipped_x,
+            small_selfie_px=200,
+            small_tolerance=0.95,
+        ),
     ]
 
 
