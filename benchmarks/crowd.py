@@ -24,6 +24,7 @@ import json
 import math
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -151,13 +152,14 @@ def _identities(event: DevEvent, names: list[str], boxes: np.ndarray) -> list[st
 
 
 def source_groups() -> dict[str, str]:
-    """Identity -> the repository its images were copied from (labels.json)."""
+    """Identity -> the repository most of its images were copied from (labels.json)."""
     labels = json.loads((CROWD_SETS[FACE_SET] / "labels.json").read_text())
-    return {
-        ident: entry["source"]["repo"].split("/")[1]
+    counts = Counter(
+        (ident, entry["source"]["repo"].split("/")[1])
         for entry in labels["files"].values()
         for ident in entry["identities"]
-    }
+    )
+    return {ident: repo for (ident, repo), _ in sorted(counts.items(), key=lambda kv: kv[1])}
 
 
 def crowd_order(groups: dict[str, str]) -> list[str]:
