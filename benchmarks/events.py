@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 OUT = ROOT / "benchmarks" / "out"
 FACE_SETS = {"faces": SHARED / "data" / "faces", "faces_asia": SHARED / "data" / "faces_asia"}
+CROWD_SETS = {"faces_crowd_asia": SHARED / "data" / "faces_crowd_asia"}  # issue 11: benchmarks/crowd.py
 SIZE_BUCKETS = [(60, 100), (100, 160), (160, 250), (250, 401)]
 
 
@@ -42,7 +43,7 @@ class DevEvent:
 
 
 def dev_event(face_set: str, seed: int = 1, photos: int = 120) -> DevEvent:
-    faces = FACE_SETS[face_set]
+    faces = {**FACE_SETS, **CROWD_SETS}[face_set]
     if not faces.is_dir():
         sys.exit(f"skipped: {faces} is absent (the shared dev face sets are needed for benchmarks)")
     path = OUT / "events" / f"{face_set}_s{seed}_n{photos}"
