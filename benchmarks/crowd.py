@@ -77,6 +77,7 @@ class Rule:
     impostor_margin: float = 0.0  # accept a face only within margin x its nearest same-photo face
     guest_margin: float = 0.0  # accept within margin x the guest's nearest `guest_impostors` face
     confident: float = 0.9  # ... whose photo holds a face this close to the guest (the guest)
+    strangers_only: bool = False  # rank_of_guest counts only the faces no query is within tolerance of
 
     @property
     def face_level(self) -> bool:
@@ -238,11 +239,16 @@ def geometry(ix: IndexedEvent) -> Geometry:
     return Geometry(photo, between, impostor)
 
 
-def rank_of_guest(geo: Geometry, to_guest: np.ndarray) -> np.ndarray:
+def rank_of_guest(geo: Geometry, to_guest: np.ndarray, strangers: np.ndarray | None = None) -> np.ndarray:
     """Per face F, the guest's rank among F's neighbours when the guest (its closest selfie)
     is added to the event as one more point: 1 + the number of other event faces nearer to F
-    than the guest is. Rank 1: the guest is F's nearest neighbour."""
-    return 1 + (geo.between < to_guest[:, None]).sum(axis=1)
+    than the guest is. Rank 1: the guest is F's nearest neighbour. With `strangers` (a mask),
+    only those faces are counted: rank 1 then means F is not closer to any stranger than to
+    the guest."""
+    nearer = geo.between < to_guest[:, None]
+    if strangers is not None:
+        nearer &= strangers[None, :]
+    return 1 + nearer.sum(axis=1)
 
 
 def accept_limit(geo: Geometry, rule: Rule) -> np.ndarray:
@@ -292,15 +298,15 @@ def face_level(ix: IndexedEvent, rule: Rule) -> dict[str, set[str]]:
             out[ident] = set()
             continue
         to_guest = distances(np.vstack(ix.selfies[ident]), ix.embeddings).min(axis=0).astype(np.float64)
-        rank = rank_of_guest(geo, to_guest)
-        limit_here = np.minimum(limit, guest_limit(geo, rule, to_guest))
-        hit = to_guest <= limit_here
-        if rule.reciprocal_k:
-            hit &= rank <= rule.reciprocal_k
+        strangers = to_guest > rule.tolerance if rule.strangers_only else None
+        nearest = to_guest  # per face, its distance to the nearest query (selfies, expansion faces)
         if rule.expansion is not None:
-            extra = expansion_faces(geo, rule, to_guest, rank)
+            extra = expansion_faces(geo, rule, to_guest, rank_of_guest(geo, to_guest, strangers))
             if len(extra):
-                hit |= (geo.between[extra] <= limit_here[None, :]).any(axis=0)
+                nearest = np.minimum(to_guest, geo.between[extra].min(axis=0))
+        hit = nearest <= np.minimum(limit, guest_limit(geo, rule, to_guest))
+        if rule.reciprocal_k:
+            hit &= rank_of_guest(geo, nearest, ~hit if rule.strangers_only else None) <= rule.reciprocal_k
         out[ident] = {names[p] for p in set(geo.photo[hit].tolist())}
     return out
 
@@ -337,12 +343,17 @@ def score(ce: CrowdEvent, rule: Rule, crowd: Iterable[str], guests: Iterable[str
     }
 
 
-def calibrated(ce: CrowdEvent, everyone: list[str]) -> float:
-    """The loosest tolerance (expansion scaled alike) before precision first falls below target."""
+def calibrated(ce: CrowdEvent, everyone: list[str], template: Rule | None = None) -> float:
+    """The loosest tolerance (expansion scaled alike) of `template` (default: the shipped rule)
+    before precision first falls below target."""
+    template = template or Rule("", fusion_engine.TOLERANCE, fusion_engine.EXPANSION_TOLERANCE)
     best = 0.8
-    ratio = EXPANSION_RATIO
     for t in np.arange(0.8, 1.2, 0.005):
-        if score(ce, Rule("", float(t), ratio * float(t)), everyone, everyone)["P"] < TARGET_PRECISION:
+        x = None if template.expansion is None else EXPANSION_RATIO * float(t)
+        if (
+            score(ce, replace(template, tolerance=float(t), expansion=x), everyone, everyone)["P"]
+            < TARGET_PRECISION
+        ):
             break
         best = round(float(t), 4)
     return best
@@ -380,6 +391,24 @@ def false_matches(ce: CrowdEvent, rule: Rule) -> dict[str, object]:
 # ---------------------------------------------------------------------------------------- report
 
 
+# "not nearer to a stranger": a face is accepted only if fewer than k faces that no query
+# matches are nearer to it than its nearest query (k-reciprocal against strangers only)
+STRANGER_K1 = Rule(
+    "", fusion_engine.TOLERANCE, fusion_engine.EXPANSION_TOLERANCE, reciprocal_k=1, strangers_only=True
+)
+STRANGER_K2 = replace(STRANGER_K1, reciprocal_k=2)
+
+
+def calibrated_rules(ce: CrowdEvent, everyone: list[str]) -> list[Rule]:
+    """The stranger rules with their tolerance calibrated on `ce` (the other seed)."""
+    out = []
+    for k, template in ((1, STRANGER_K1), (2, STRANGER_K2)):
+        t = calibrated(ce, everyone, template)
+        name = f"calibrated on the other seed: {t:.3f} + expansion, not nearer to a stranger (k = {k})"
+        out.append(replace(template, name=name, tolerance=t, expansion=round(EXPANSION_RATIO * t, 4)))
+    return out
+
+
 def rules(calibrated_tolerance: float) -> list[Rule]:
     shipped_t, shipped_x = fusion_engine.TOLERANCE, fusion_engine.EXPANSION_TOLERANCE
     ratio = EXPANSION_RATIO
@@ -415,6 +444,14 @@ def rules(calibrated_tolerance: float) -> list[Rule]:
         Rule("default, guest impostor x 0.9", shipped_t, shipped_x, guest_margin=0.9, confident=0.95),
         Rule("no expansion, k-reciprocal, k = 3", shipped_t, None, reciprocal_k=3),
         Rule("no expansion, k-reciprocal, k = 10", shipped_t, None, reciprocal_k=10),
+        replace(STRANGER_K1, name="no expansion, not nearer to a stranger (k = 1)", expansion=None),
+        replace(STRANGER_K2, name="no expansion, not nearer to a stranger (k = 2)", expansion=None),
+        replace(STRANGER_K1, name="default + not nearer to a stranger (k = 1)"),
+        replace(
+            STRANGER_K1,
+            name="mutual-neighbour expansion (k = 1) + not nearer to a stranger (k = 1)",
+            mutual_k=1,
+        ),
     ]
 
 
@@ -478,7 +515,7 @@ def main() -> int:
     scored = load(dev_event(FACE_SET, args.seed, PHOTOS))
     calibration = load(dev_event(FACE_SET, args.calibration_seed, PHOTOS))
     everyone = crowd_order(source_groups())
-    rows = report(scored, rules(calibrated(calibration, everyone)))
+    rows = report(scored, rules(calibrated(calibration, everyone)) + calibrated_rules(calibration, everyone))
     errors = false_matches(scored, rules(fusion_engine.TOLERANCE)[0])
     (OUT / "crowd.json").write_text(json.dumps({"rules": rows, "false_matches": errors}, indent=1))
     print_markdown(rows)
