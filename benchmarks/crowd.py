@@ -15,6 +15,11 @@ labels.json), and by crowd size: at N = 10, 30 and 64 identities, the faces of t
 identities are removed from the index (same photos, same detections, same selfies), the N
 identities are the guests, and the first 10 guests are also scored alone, so the effect of
 the crowd is read on the same 10 people.
+
+Face-level rules (issue 11) are scored in numpy on the same distances (`face_level`, which
+reproduces match_faces exactly for the default and no-expansion rules): expansion only with
+mutual neighbours, a per-face impostor limit from the faces in its own photo, a per-guest
+impostor limit from the faces beside its confident matches, and k-reciprocal acceptance.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from accuracy import IndexedEvent, Pipeline, index_event, returned, truth
 from eventface.errors import ImageError
 from eventface.faces import fusion_engine
 from eventface.faces.images import SELFIE_FORMATS, PhotoImage
+from eventface.matching.expansion import MAX_EXPANSION_QUERIES
 from eventface.runtime import build_runtime
 from eventface.services.search import largest
 from eventface.settings import Settings
@@ -65,6 +71,17 @@ class Rule:
     min_selfie_px: float = 0.0  # selfies with a smaller face are refused
     small_selfie_px: float = 0.0  # selfies with a smaller face (but not refused) are matched ...
     small_tolerance: float = 0.0  # ... at this tolerance, expansion scaled alike
+    # face-level rules (issue 11), scored by `face_level` rather than the product's match_faces:
+    mutual_k: int = 0  # expand only with faces whose `rank_of_guest` is <= mutual_k
+    reciprocal_k: int = 0  # accept a face only if its `rank_of_guest` is <= reciprocal_k
+    impostor_margin: float = 0.0  # accept a face only within margin x its nearest same-photo face
+    guest_margin: float = 0.0  # accept within margin x the guest's nearest `guest_impostors` face
+    confident: float = 0.9  # ... whose photo holds a face this close to the guest (the guest)
+    strangers_only: bool = False  # rank_of_guest counts only the faces no query is within tolerance of
+
+    @property
+    def face_level(self) -> bool:
+        return bool(self.mutual_k or self.reciprocal_k or self.impostor_margin or self.guest_margin)
 
 
 # ---------------------------------------------------------------------------------------- indexing
@@ -195,6 +212,105 @@ def restricted(
     )
 
 
+# ---------------------------------------------------------------------------------------- face-level rules
+
+
+def distances(queries: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """The fusion engine's distance, queries x faces."""
+    metric = SHIPPED.metric
+    return metric.distances(queries, faces, metric.face_terms(faces))
+
+
+@dataclass
+class Geometry:
+    """An event's faces among themselves."""
+
+    photo: np.ndarray  # per face: its photo's number
+    between: np.ndarray  # face x face distance, inf on the diagonal
+    impostor: np.ndarray  # per face: distance to the nearest other face in its photo (inf if alone)
+
+
+def geometry(ix: IndexedEvent) -> Geometry:
+    number = {name: k for k, name in enumerate(ix.photo_names)}
+    photo = np.array([number[n] for n in ix.names], np.int64)
+    between = distances(ix.embeddings, ix.embeddings).astype(np.float64)
+    np.fill_diagonal(between, np.inf)
+    impostor = np.where(photo[:, None] == photo[None, :], between, np.inf).min(axis=1)
+    return Geometry(photo, between, impostor)
+
+
+def rank_of_guest(geo: Geometry, to_guest: np.ndarray, strangers: np.ndarray | None = None) -> np.ndarray:
+    """Per face F, the guest's rank among F's neighbours when the guest (its closest selfie)
+    is added to the event as one more point: 1 + the number of other event faces nearer to F
+    than the guest is. Rank 1: the guest is F's nearest neighbour. With `strangers` (a mask),
+    only those faces are counted: rank 1 then means F is not closer to any stranger than to
+    the guest."""
+    nearer = geo.between < to_guest[:, None]
+    if strangers is not None:
+        nearer &= strangers[None, :]
+    return 1 + nearer.sum(axis=1)
+
+
+def accept_limit(geo: Geometry, rule: Rule) -> np.ndarray:
+    """Per face, the largest distance at which it is accepted: the tolerance, or with an
+    impostor margin min(tolerance, margin x the face's nearest same-photo face)."""
+    limit = np.full(len(geo.photo), rule.tolerance)
+    if rule.impostor_margin:
+        limit = np.minimum(limit, rule.impostor_margin * geo.impostor)
+    return limit
+
+
+def guest_impostors(geo: Geometry, to_guest: np.ndarray, confident: float) -> np.ndarray:
+    """Faces that cannot be the guest: the others in each photo where one face is within
+    `confident` of the guest (that face is taken to be the guest)."""
+    sure = to_guest <= confident
+    return np.isin(geo.photo, geo.photo[sure]) & ~sure
+
+
+def guest_limit(geo: Geometry, rule: Rule, to_guest: np.ndarray) -> float:
+    """With `guest_margin`: margin x the guest's distance to its nearest known impostor."""
+    if not rule.guest_margin:
+        return math.inf
+    impostors = guest_impostors(geo, to_guest, rule.confident)
+    return rule.guest_margin * float(to_guest[impostors].min()) if impostors.any() else math.inf
+
+
+def expansion_faces(geo: Geometry, rule: Rule, to_guest: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """As match_faces: per photo the closest face within the expansion limit, the 64 closest
+    photos; with `mutual_k`, only faces whose rank_of_guest is <= mutual_k."""
+    ok = to_guest <= rule.expansion
+    if rule.mutual_k:
+        ok &= rank <= rule.mutual_k
+    best: dict[int, int] = {}
+    for f in np.flatnonzero(ok)[np.argsort(to_guest[ok], kind="stable")]:
+        best.setdefault(int(geo.photo[f]), int(f))
+    return np.array(list(best.values())[:MAX_EXPANSION_QUERIES], np.int64)
+
+
+def face_level(ix: IndexedEvent, rule: Rule) -> dict[str, set[str]]:
+    """Photos returned per guest by a face-level rule (numpy, same distances as the product)."""
+    geo = geometry(ix)
+    limit = accept_limit(geo, rule)
+    names = ix.photo_names
+    out: dict[str, set[str]] = {}
+    for ident in ix.event.queryable():
+        if not ix.selfies[ident]:
+            out[ident] = set()
+            continue
+        to_guest = distances(np.vstack(ix.selfies[ident]), ix.embeddings).min(axis=0).astype(np.float64)
+        strangers = to_guest > rule.tolerance if rule.strangers_only else None
+        nearest = to_guest  # per face, its distance to the nearest query (selfies, expansion faces)
+        if rule.expansion is not None:
+            extra = expansion_faces(geo, rule, to_guest, rank_of_guest(geo, to_guest, strangers))
+            if len(extra):
+                nearest = np.minimum(to_guest, geo.between[extra].min(axis=0))
+        hit = nearest <= np.minimum(limit, guest_limit(geo, rule, to_guest))
+        if rule.reciprocal_k:
+            hit &= rank_of_guest(geo, nearest, ~hit if rule.strangers_only else None) <= rule.reciprocal_k
+        out[ident] = {names[p] for p in set(geo.photo[hit].tolist())}
+    return out
+
+
 def matched(
     ce: CrowdEvent, rule: Rule, crowd: Iterable[str], guests: Iterable[str]
 ) -> tuple[dict[str, set[str]], dict[str, set[str]], set[str]]:
@@ -202,6 +318,9 @@ def matched(
     crowd, guests = list(crowd), list(guests)
     split = max(rule.min_selfie_px, rule.small_selfie_px)
     ix = restricted(ce, crowd, guests, (split, math.inf))
+    if rule.face_level:
+        got = face_level(ix, rule)
+        return got, truth(ix), {i for i in got if not ix.selfies[i]}
     got = returned(ix, SHIPPED, rule.tolerance, averaged=False, expansion=rule.expansion)
     refused = {i for i in got if not ix.selfies[i]}
     if split > rule.min_selfie_px:
@@ -224,12 +343,17 @@ def score(ce: CrowdEvent, rule: Rule, crowd: Iterable[str], guests: Iterable[str
     }
 
 
-def calibrated(ce: CrowdEvent, everyone: list[str]) -> float:
-    """The loosest tolerance (expansion scaled alike) before precision first falls below target."""
+def calibrated(ce: CrowdEvent, everyone: list[str], template: Rule | None = None) -> float:
+    """The loosest tolerance (expansion scaled alike) of `template` (default: the shipped rule)
+    before precision first falls below target."""
+    template = template or Rule("", fusion_engine.TOLERANCE, fusion_engine.EXPANSION_TOLERANCE)
     best = 0.8
-    ratio = EXPANSION_RATIO
     for t in np.arange(0.8, 1.2, 0.005):
-        if score(ce, Rule("", float(t), ratio * float(t)), everyone, everyone)["P"] < TARGET_PRECISION:
+        x = None if template.expansion is None else EXPANSION_RATIO * float(t)
+        if (
+            score(ce, replace(template, tolerance=float(t), expansion=x), everyone, everyone)["P"]
+            < TARGET_PRECISION
+        ):
             break
         best = round(float(t), 4)
     return best
@@ -267,6 +391,24 @@ def false_matches(ce: CrowdEvent, rule: Rule) -> dict[str, object]:
 # ---------------------------------------------------------------------------------------- report
 
 
+# "not nearer to a stranger": a face is accepted only if fewer than k faces that no query
+# matches are nearer to it than its nearest query (k-reciprocal against strangers only)
+STRANGER_K1 = Rule(
+    "", fusion_engine.TOLERANCE, fusion_engine.EXPANSION_TOLERANCE, reciprocal_k=1, strangers_only=True
+)
+STRANGER_K2 = replace(STRANGER_K1, reciprocal_k=2)
+
+
+def calibrated_rules(ce: CrowdEvent, everyone: list[str]) -> list[Rule]:
+    """The stranger rules with their tolerance calibrated on `ce` (the other seed)."""
+    out = []
+    for k, template in ((1, STRANGER_K1), (2, STRANGER_K2)):
+        t = calibrated(ce, everyone, template)
+        name = f"calibrated on the other seed: {t:.3f} + expansion, not nearer to a stranger (k = {k})"
+        out.append(replace(template, name=name, tolerance=t, expansion=round(EXPANSION_RATIO * t, 4)))
+    return out
+
+
 def rules(calibrated_tolerance: float) -> list[Rule]:
     shipped_t, shipped_x = fusion_engine.TOLERANCE, fusion_engine.EXPANSION_TOLERANCE
     ratio = EXPANSION_RATIO
@@ -292,6 +434,23 @@ def rules(calibrated_tolerance: float) -> list[Rule]:
             shipped_x,
             small_selfie_px=200,
             small_tolerance=0.95,
+        ),
+        # issue 11, face-level rules (margins and k picked on the calibration seed's sweep)
+        Rule("expansion only with mutual neighbours, k = 1", shipped_t, shipped_x, mutual_k=1),
+        Rule("expansion only with mutual neighbours, k = 3", shipped_t, shipped_x, mutual_k=3),
+        Rule("no expansion, face's same-photo impostor x 0.8", shipped_t, None, impostor_margin=0.8),
+        Rule("default, face's same-photo impostor x 0.8", shipped_t, shipped_x, impostor_margin=0.8),
+        Rule("no expansion, guest impostor x 0.9", shipped_t, None, guest_margin=0.9, confident=0.95),
+        Rule("default, guest impostor x 0.9", shipped_t, shipped_x, guest_margin=0.9, confident=0.95),
+        Rule("no expansion, k-reciprocal, k = 3", shipped_t, None, reciprocal_k=3),
+        Rule("no expansion, k-reciprocal, k = 10", shipped_t, None, reciprocal_k=10),
+        replace(STRANGER_K1, name="no expansion, not nearer to a stranger (k = 1)", expansion=None),
+        replace(STRANGER_K2, name="no expansion, not nearer to a stranger (k = 2)", expansion=None),
+        replace(STRANGER_K1, name="default + not nearer to a stranger (k = 1)"),
+        replace(
+            STRANGER_K1,
+            name="mutual-neighbour expansion (k = 1) + not nearer to a stranger (k = 1)",
+            mutual_k=1,
         ),
     ]
 
@@ -356,7 +515,7 @@ def main() -> int:
     scored = load(dev_event(FACE_SET, args.seed, PHOTOS))
     calibration = load(dev_event(FACE_SET, args.calibration_seed, PHOTOS))
     everyone = crowd_order(source_groups())
-    rows = report(scored, rules(calibrated(calibration, everyone)))
+    rows = report(scored, rules(calibrated(calibration, everyone)) + calibrated_rules(calibration, everyone))
     errors = false_matches(scored, rules(fusion_engine.TOLERANCE)[0])
     (OUT / "crowd.json").write_text(json.dumps({"rules": rows, "false_matches": errors}, indent=1))
     print_markdown(rows)
