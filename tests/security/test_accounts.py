@@ -3,6 +3,7 @@ sessions, throttled sign-in, bounded password hashing, and keys that rotate inde
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from datetime import UTC, datetime
@@ -23,7 +24,7 @@ from eventface.services import accounts, google_accounts, invites
 from eventface.settings import Settings
 from eventface.web import accounts_pages, admin
 from eventface.web.i18n import THAI
-from eventface.web.throttle import LoginThrottle
+from eventface.web.throttle import MAX_KEYS, LoginThrottle
 from tests.server.conftest import Servers, create_photographer
 from tests.web.conftest import CSRF_FIELD, PASSWORD, MakeWeb, Photographer, Web
 
@@ -327,6 +328,20 @@ def test_a_refused_sign_in_reads_in_thai(web: Web, alice: Photographer) -> None:
     response = log_in(web.client, alice.email, "not her password")
     assert response.status_code == 401
     assert "อีเมลหรือรหัสผ่านไม่ถูกต้อง" in response.text
+
+
+def test_a_flood_of_made_up_accounts_and_addresses_keeps_the_throttle_small_and_the_owner_in() -> None:
+    now = [0.0]
+    throttle = LoginThrottle(limit=10, window_s=60, clock=lambda: now[0])
+    throttle.begin("owner@example.com", "198.51.100.4")  # the owner's typo, before the flood
+    for n in range(3 * MAX_KEYS):  # one guess each from fresh addresses on fresh "accounts"
+        now[0] += 0.001
+        with contextlib.suppress(RateLimitedError):
+            throttle.begin(f"user{n}@example.com", f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}")
+
+    tables = (throttle._addresses, throttle._accounts, throttle._pairs)
+    assert all(table.tracked <= MAX_KEYS + 1 for table in tables)  # + the shared overflow bucket
+    throttle.succeeded(throttle.begin("owner@example.com", "198.51.100.4"))  # not locked out
 
 
 def test_throttled_sign_in_opens_again_after_a_minute_and_successes_do_not_count() -> None:

@@ -14,28 +14,42 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from eventface.errors import RateLimitedError
 
 TOO_MANY = "too many attempts: wait a minute and try again"
-MAX_KEYS = 10_000  # beyond this, windows that have emptied are forgotten: memory stays bounded
+MAX_KEYS = 10_000  # per table: addresses, accounts, and address-account pairs
+OVERFLOW = "(overflow)"  # neither an email nor an address
 
 
 class SlidingWindows:
-    """Timestamps of recent attempts per key, dropped once older than the window."""
+    """Timestamps of recent attempts per key, dropped once older than the window.
 
-    def __init__(self, window_s: float, clock: Callable[[], float]) -> None:
+    Bounded like the search rate limiter (web/ratelimit.py): at most `max_keys` keys, least
+    recently hit first, forgotten from the front once their window has passed, so a flood of
+    made-up emails or addresses neither grows memory nor costs more than O(1) per attempt. While
+    the table is full of keys still inside their window, a new key either shares one overflow
+    bucket (`overflow=True`) or is not counted at all.
+    """
+
+    def __init__(
+        self, window_s: float, clock: Callable[[], float], *, max_keys: int = MAX_KEYS, overflow: bool
+    ) -> None:
         self.window_s = window_s
+        self.max_keys = max_keys
         self._clock = clock
-        self._hits: dict[str, deque[float]] = {}
+        self._overflow = overflow
+        self._hits: OrderedDict[str, deque[float]] = OrderedDict()
 
     def count(self, key: str) -> tuple[int, float]:
         """How many attempts `key` has in the window, and the seconds until the oldest leaves it."""
         now = self._clock()
-        hits = self._hits.get(key)
+        self._forget_idle(now)
+        bucket = self._bucket(key)
+        hits = self._hits.get(bucket) if bucket is not None else None
         if not hits:
             return 0, 0.0
         while hits and hits[0] <= now - self.window_s:
@@ -43,14 +57,34 @@ class SlidingWindows:
         return len(hits), (hits[0] + self.window_s - now) if hits else 0.0
 
     def add(self, key: str, stamp: float) -> None:
-        self._hits.setdefault(key, deque()).append(stamp)
-        if len(self._hits) > MAX_KEYS:
-            self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > stamp - self.window_s}
+        self._forget_idle(stamp)
+        bucket = self._bucket(key)
+        if bucket is None:
+            return
+        self._hits.setdefault(bucket, deque()).append(stamp)
+        self._hits.move_to_end(bucket)
 
     def remove(self, key: str, stamp: float) -> None:
-        hits = self._hits.get(key)
+        bucket = self._bucket(key)
+        hits = self._hits.get(bucket) if bucket is not None else None
         if hits and stamp in hits:
             hits.remove(stamp)
+
+    @property
+    def tracked(self) -> int:
+        return len(self._hits)
+
+    def _bucket(self, key: str) -> str | None:
+        if key in self._hits or len(self._hits) < self.max_keys:
+            return key
+        return OVERFLOW if self._overflow else None
+
+    def _forget_idle(self, now: float) -> None:
+        while self._hits:
+            key, hits = next(iter(self._hits.items()))
+            if hits and hits[-1] > now - self.window_s:
+                return
+            del self._hits[key]
 
 
 @dataclass(frozen=True)
@@ -66,9 +100,11 @@ class LoginThrottle:
     ) -> None:
         self.limit = limit
         self._clock = clock
-        self._addresses = SlidingWindows(window_s, clock)
-        self._accounts = SlidingWindows(window_s, clock)
-        self._pairs = SlidingWindows(window_s, clock)
+        self._addresses = SlidingWindows(window_s, clock, overflow=True)
+        self._accounts = SlidingWindows(window_s, clock, overflow=True)
+        # a pair not tracked counts as "this address has not failed on this account", which
+        # favours the owner: a flood can never turn into a lock-out
+        self._pairs = SlidingWindows(window_s, clock, overflow=False)
         self._lock = threading.Lock()
 
     def begin(self, account: str, address: str) -> Attempt:
