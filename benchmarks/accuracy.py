@@ -171,7 +171,9 @@ def returned(
     averaged: bool,
     expansion: float | None,
     min_face_px: int = 0,
+    strangers: bool = False,
 ) -> dict[str, set[str]]:
+    """Photos per guest; `strangers`: with the "not nearer to a stranger" guard (issue 11)."""
     index = _index_for(ix, pipe)
     names = ix.photo_names
     out = {}
@@ -186,6 +188,7 @@ def returned(
             tolerance=tolerance,
             expansion_tolerance=expansion,
             min_face_px=min_face_px,
+            strangers=strangers,
         )
         out[ident] = {names[m.photo_id] for m in matches}
     return out

@@ -78,6 +78,7 @@ class Rule:
     guest_margin: float = 0.0  # accept within margin x the guest's nearest `guest_impostors` face
     confident: float = 0.9  # ... whose photo holds a face this close to the guest (the guest)
     strangers_only: bool = False  # rank_of_guest counts only the faces no query is within tolerance of
+    guard: bool = False  # the product's match_faces with its "not nearer to a stranger" guard
 
     @property
     def face_level(self) -> bool:
@@ -321,12 +322,16 @@ def matched(
     if rule.face_level:
         got = face_level(ix, rule)
         return got, truth(ix), {i for i in got if not ix.selfies[i]}
-    got = returned(ix, SHIPPED, rule.tolerance, averaged=False, expansion=rule.expansion)
+    got = returned(
+        ix, SHIPPED, rule.tolerance, averaged=False, expansion=rule.expansion, strangers=rule.guard
+    )
     refused = {i for i in got if not ix.selfies[i]}
     if split > rule.min_selfie_px:
         small = restricted(ce, crowd, guests, (rule.min_selfie_px, split))
         t = rule.small_tolerance
-        more = returned(small, SHIPPED, t, averaged=False, expansion=t * EXPANSION_RATIO)
+        more = returned(
+            small, SHIPPED, t, averaged=False, expansion=t * EXPANSION_RATIO, strangers=rule.guard
+        )
         got = {i: got[i] | more[i] for i in got}
         refused = {i for i in refused if not small.selfies[i]}
     return got, truth(ix), refused

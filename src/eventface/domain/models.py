@@ -203,6 +203,10 @@ class Match:
     photo_id: int
     distance: float  # lower is closer
     face_id: int
+    # how much farther the nearest stranger (an event face no query matches) is from this face
+    # than the guest is; None: no stranger near (or the rule was off). matching/strangers.py
+    margin: float | None = None
+    expanded: bool = False  # found through another photo of the guest (query expansion), not a selfie
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,8 @@ class PhotoMatch:
     name: str
     source_file_id: str
     distance: float
+    margin: float | None = None  # to the nearest stranger: domain.models.Match
+    expanded: bool = False
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,14 @@ def _ranked_photos(
     )
     photos = uow.photos.get_many(m.photo_id for m in ranked)
     return [
-        PhotoMatch(m.photo_id, photos[m.photo_id].name, photos[m.photo_id].source_file_id, m.distance)
+        PhotoMatch(
+            m.photo_id,
+            photos[m.photo_id].name,
+            photos[m.photo_id].source_file_id,
+            m.distance,
+            m.margin,
+            m.expanded,
+        )
         for m in ranked
         if m.photo_id in photos
     ]
