@@ -15,6 +15,7 @@ from eventface.domain.distance import CosineMetric
 from eventface.domain.models import FaceMatrix
 from eventface.matching.expansion import match_faces
 from eventface.matching.numpy_index import NumpyVectorIndex
+from eventface.matching import strangers
 from eventface.matching.strangers import FACES_PER_SEARCH
 
 
@@ -133,6 +134,19 @@ def test_tapping_a_face_uses_the_same_rule() -> None:
     )
 
     assert [m.photo_id for m in found] == [100]
+
+
+def test_beyond_the_budget_the_most_confident_matches_are_kept_unchecked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # both matches are nearer to the stranger (50) than to the guest; only the least
+    # confident one (35) is checked when one check is all a search may spend
+    index = index_of([(100, 30), (101, 35), (102, 50)])
+    monkeypatch.setattr(strangers, "MAX_GUARDED", 1)
+
+    found = match_faces(index, 1, SELFIE, tolerance=TOLERANCE, expansion_tolerance=None)
+
+    assert [(m.photo_id, m.margin) for m in found] == [(100, None)]
 
 
 def reference(embeddings: np.ndarray, queries: np.ndarray, tolerance: float) -> set[int]:

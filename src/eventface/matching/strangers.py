@@ -26,6 +26,9 @@ from eventface.matching.index import Hits, Ids, VectorIndex
 # computation is the same
 MARGIN_REACH = 0.25
 FACES_PER_SEARCH = 128  # matched faces searched at once: bounds the pairs one search returns
+# each checked face costs a search of the whole event (~0.3 ms at 30 000 faces): this bounds
+# a search's cost; a guest's most confident matches beyond it are kept unchecked
+MAX_GUARDED = 256
 
 
 @dataclass(frozen=True)
@@ -50,14 +53,14 @@ class Nearest:
 class Verdict:
     """Per matched face (as in `Nearest`): the distance to its nearest stranger minus the
     distance to its nearest query. Negative: a stranger is closer, the face is not the guest.
-    +inf: no stranger within MARGIN_REACH beyond the query distance."""
+    +inf: no stranger within MARGIN_REACH beyond the query distance; NaN: not checked."""
 
     face_ids: Ids
     margins: npt.NDArray[np.float64]
 
     @property
     def kept(self) -> npt.NDArray[np.bool_]:
-        kept: npt.NDArray[np.bool_] = self.margins >= 0
+        kept: npt.NDArray[np.bool_] = ~(self.margins < 0)  # NaN (not checked) is kept
         return kept
 
     def kept_mask(self, face_ids: Ids) -> npt.NDArray[np.bool_]:
@@ -65,23 +68,26 @@ class Verdict:
         return np.isin(face_ids, self.face_ids[self.kept])
 
     def margin_of(self, face_id: int) -> float | None:
-        """None when no stranger is within reach."""
-        k = int(np.searchsorted(self.face_ids, face_id))
-        margin = float(self.margins[k])
-        return None if np.isinf(margin) else margin
+        """None when no stranger is within reach, or the face was not checked."""
+        margin = float(self.margins[int(np.searchsorted(self.face_ids, face_id))])
+        return margin if np.isfinite(margin) else None
 
 
 def guard(index: VectorIndex, event_id: int, nearest: Nearest) -> Verdict:
     """Each matched face's margin over the nearest stranger (the faces in `nearest` are the
-    matched ones; every other face of the event is a stranger)."""
-    margins = np.full(len(nearest.face_ids), np.inf)
-    for start in range(0, len(nearest.face_ids), FACES_PER_SEARCH):
-        ids = nearest.face_ids[start : start + FACES_PER_SEARCH]
-        limits = nearest.distances[start : start + FACES_PER_SEARCH]
-        margins[start : start + len(ids)] = (
-            _stranger_distances(index, event_id, ids, float(limits.max()) + MARGIN_REACH, nearest.face_ids)
-            - limits
-        )
+    matched ones; every other face of the event is a stranger).
+
+    At most MAX_GUARDED faces are checked, the least confident first; the others (a guest
+    with more matches than that, such as the bride) are kept unchecked, margin unknown.
+    """
+    margins = np.full(len(nearest.face_ids), np.nan)
+    checked = np.argsort(-nearest.distances, kind="stable")[:MAX_GUARDED]
+    for start in range(0, len(checked), FACES_PER_SEARCH):
+        rows = checked[start : start + FACES_PER_SEARCH]
+        limits = nearest.distances[rows]
+        reach = float(limits.max()) + MARGIN_REACH
+        found = _stranger_distances(index, event_id, nearest.face_ids[rows], reach, nearest.face_ids)
+        margins[rows] = found - limits
     margins[margins > MARGIN_REACH] = np.inf  # beyond reach for some faces of the chunk only
     return Verdict(nearest.face_ids, margins)
 
