@@ -15,6 +15,7 @@ bucket, per source group, and what refusing or tightening each bucket would chan
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from dataclasses import dataclass
@@ -147,7 +148,7 @@ def report(seed: int, tolerance: float) -> dict[str, object]:
         name = "guard" if guard else "no guard"
         out["all"][name] = pr(rows)  # type: ignore[index]
         for label, (attr, edges) in BUCKETS.items():
-            for lo, hi in zip(edges, edges[1:], strict=False):
+            for lo, hi in itertools.pairwise(edges):
                 keep = [r for s, r in zip(selfies, rows, strict=True) if lo <= getattr(s, attr) < hi]
                 out.setdefault(f"{label} {lo}-{hi}", {})[name] = pr(keep)  # type: ignore[union-attr]
         for group in sorted(set(groups.values())):

@@ -13,9 +13,9 @@ import pytest
 
 from eventface.domain.distance import CosineMetric
 from eventface.domain.models import FaceMatrix
+from eventface.matching import strangers
 from eventface.matching.expansion import match_faces
 from eventface.matching.numpy_index import NumpyVectorIndex
-from eventface.matching import strangers
 from eventface.matching.strangers import FACES_PER_SEARCH
 
 
