@@ -79,6 +79,8 @@ class Rule:
     confident: float = 0.9  # ... whose photo holds a face this close to the guest (the guest)
     strangers_only: bool = False  # rank_of_guest counts only the faces no query is within tolerance of
     guard: bool = False  # the product's match_faces with its "not nearer to a stranger" guard
+    reach: float | None = None  # ... expansion faces' matches reach this far (None: tolerance)
+    support: int = 0  # ... a face nearer to a stranger is kept among this many other matches
 
     @property
     def face_level(self) -> bool:
@@ -323,7 +325,14 @@ def matched(
         got = face_level(ix, rule)
         return got, truth(ix), {i for i in got if not ix.selfies[i]}
     got = returned(
-        ix, SHIPPED, rule.tolerance, averaged=False, expansion=rule.expansion, strangers=rule.guard
+        ix,
+        SHIPPED,
+        rule.tolerance,
+        averaged=False,
+        expansion=rule.expansion,
+        strangers=rule.guard,
+        expansion_reach=rule.reach,
+        support=rule.support,
     )
     refused = {i for i in got if not ix.selfies[i]}
     if split > rule.min_selfie_px:

@@ -52,6 +52,7 @@ EXPANSION = cos_distance(10)
 
 
 def photos(index: NumpyVectorIndex, expansion: float | None = None, **kw: object) -> list[int]:
+    kw.setdefault("support", 0)
     found = match_faces(index, 1, SELFIE, tolerance=TOLERANCE, expansion_tolerance=expansion, **kw)  # type: ignore[arg-type]
     return [m.photo_id for m in found]
 
@@ -87,6 +88,16 @@ def test_other_matches_of_the_guest_are_not_strangers() -> None:
     index = index_of([(100, 25), (101, 35)])
 
     assert photos(index) == [100, 101]
+
+
+def test_a_face_nearer_to_a_stranger_is_kept_among_enough_of_the_guests_other_matches() -> None:
+    # the guest's second look: 33-37 matched, 41 and 43 beyond tolerance (so "strangers"); 37
+    # is 4 degrees from the stranger 41 but 3 matched faces (34, 35, 36) are nearer to it still
+    index = index_of([(100, 33), (101, 34), (102, 35), (103, 36), (104, 37), (105, 41), (106, 43)])
+
+    assert 104 not in photos(index, support=0)
+    assert photos(index, support=3) == [100, 101, 102, 103, 104]
+    assert 104 not in photos(index, support=4)
 
 
 def test_a_face_found_through_expansion_is_dropped_when_nearer_to_a_stranger() -> None:
@@ -149,18 +160,23 @@ def test_beyond_the_budget_the_most_confident_matches_are_kept_unchecked(
     assert [(m.photo_id, m.margin) for m in found] == [(100, None)]
 
 
-def reference(embeddings: np.ndarray, queries: np.ndarray, tolerance: float) -> set[int]:
+def reference(embeddings: np.ndarray, queries: np.ndarray, tolerance: float, support: int) -> set[int]:
     """The rule written out over every pair (benchmarks/crowd.py's face_level, no expansion)."""
     metric = CosineMetric()
     to_guest = metric.pairwise(queries, embeddings).min(axis=0)
     between = metric.pairwise(embeddings, embeddings)
+    np.fill_diagonal(between, np.inf)
     hit = to_guest <= tolerance
-    nearer_stranger = ((between < to_guest[:, None]) & ~hit[None, :]).any(axis=1)
-    return set(np.flatnonzero(hit & ~nearer_stranger).tolist())
+    nearest_stranger = np.where(hit[None, :], np.inf, between).min(axis=1)
+    kept = nearest_stranger >= to_guest
+    if support:
+        kept |= (np.where(hit[None, :], between, np.inf) < nearest_stranger[:, None]).sum(axis=1) >= support
+    return set(np.flatnonzero(hit & kept).tolist())
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_the_guard_agrees_with_the_rule_written_over_every_pair(seed: int) -> None:
+@pytest.mark.parametrize("support", [0, 3])
+@pytest.mark.parametrize("seed", range(4))
+def test_the_guard_agrees_with_the_rule_written_over_every_pair(seed: int, support: int) -> None:
     # more matched faces than one guard search takes, so the chunks are exercised too
     rng = np.random.default_rng(seed)
     centre = rng.normal(size=8)
@@ -172,16 +188,14 @@ def test_the_guard_agrees_with_the_rule_written_over_every_pair(seed: int) -> No
     index = NumpyVectorIndex()
     n = len(faces)
     ids = np.arange(n, dtype=np.int64)
-    index.load(
-        1,
-        1,
-        CosineMetric(),
-        FaceMatrix(ids, ids + 1000, faces, np.full(n, 200.0, np.float32), np.full(n, 100.0, np.float32)),
-    )
+    heights, sharpness = np.full(n, 200.0, np.float32), np.full(n, 100.0, np.float32)
+    index.load(1, 1, CosineMetric(), FaceMatrix(ids, ids + 1000, faces, heights, sharpness))
     tolerance = 0.15
 
-    found = match_faces(index, 1, query, tolerance=tolerance, expansion_tolerance=None)
+    found = match_faces(index, 1, query, tolerance=tolerance, expansion_tolerance=None, support=support)
 
-    expected = reference(faces, query, tolerance)
+    expected = reference(faces, query, tolerance, support)
     assert {m.face_id for m in found} == expected
-    assert 10 < len(expected) < int(((CosineMetric().pairwise(query, faces)) <= tolerance).sum())
+    matched = int((CosineMetric().pairwise(query, faces) <= tolerance).sum())
+    assert 10 < len(expected) <= matched
+    assert support or len(expected) < matched  # the guard dropped some

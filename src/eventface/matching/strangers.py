@@ -52,15 +52,17 @@ class Nearest:
 @dataclass(frozen=True)
 class Verdict:
     """Per matched face (as in `Nearest`): the distance to its nearest stranger minus the
-    distance to its nearest query. Negative: a stranger is closer, the face is not the guest.
+    distance to its nearest query. Negative: a stranger is closer, the face is not the guest
+    (unless `supported`).
     +inf: no stranger within MARGIN_REACH beyond the query distance; NaN: not checked."""
 
     face_ids: Ids
     margins: npt.NDArray[np.float64]
+    supported: npt.NDArray[np.bool_]  # nearer to a stranger, kept among the guest's other matches
 
     @property
     def kept(self) -> npt.NDArray[np.bool_]:
-        kept: npt.NDArray[np.bool_] = ~(self.margins < 0)  # NaN (not checked) is kept
+        kept: npt.NDArray[np.bool_] = ~(self.margins < 0) | self.supported  # NaN (not checked) is kept
         return kept
 
     def kept_mask(self, face_ids: Ids) -> npt.NDArray[np.bool_]:
@@ -73,32 +75,42 @@ class Verdict:
         return margin if np.isfinite(margin) else None
 
 
-def guard(index: VectorIndex, event_id: int, nearest: Nearest) -> Verdict:
+def guard(index: VectorIndex, event_id: int, nearest: Nearest, support: int = 0) -> Verdict:
     """Each matched face's margin over the nearest stranger (the faces in `nearest` are the
     matched ones; every other face of the event is a stranger).
+
+    With `support`, a face nearer to a stranger is still kept when at least that many other
+    matched faces are nearer to it than the stranger: it sits among the guest's matches (a
+    guest with two looks, the second only partly matched, has its unmatched faces as
+    "strangers" right beside the matched ones).
 
     At most MAX_GUARDED faces are checked, the least confident first; the others (a guest
     with more matches than that, such as the bride) are kept unchecked, margin unknown.
     """
     margins = np.full(len(nearest.face_ids), np.nan)
+    supported = np.zeros(len(nearest.face_ids), bool)
     checked = np.argsort(-nearest.distances, kind="stable")[:MAX_GUARDED]
     for start in range(0, len(checked), FACES_PER_SEARCH):
         rows = checked[start : start + FACES_PER_SEARCH]
         limits = nearest.distances[rows]
         reach = float(limits.max()) + MARGIN_REACH
-        found = _stranger_distances(index, event_id, nearest.face_ids[rows], reach, nearest.face_ids)
-        margins[rows] = found - limits
+        stranger, matched = _neighbours(index, event_id, nearest.face_ids[rows], reach, nearest.face_ids)
+        margins[rows] = stranger - limits
+        supported[rows] = matched >= support if support else False
     margins[margins > MARGIN_REACH] = np.inf  # beyond reach for some faces of the chunk only
-    return Verdict(nearest.face_ids, margins)
+    return Verdict(nearest.face_ids, margins, supported)
 
 
-def _stranger_distances(
+def _neighbours(
     index: VectorIndex, event_id: int, face_ids: Ids, reach: float, matched: Ids
-) -> npt.NDArray[np.float64]:
-    """Per face, the distance to its nearest stranger within `reach` (+inf if none)."""
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.intp]]:
+    """Per face: the distance to its nearest stranger within `reach` (+inf if none), and how
+    many other matched faces are nearer to it than that stranger."""
     vectors: Matrix = index.vectors(event_id, face_ids)
     around = index.search(event_id, vectors, reach)
     stranger = ~np.isin(around.face_ids, matched)  # the face itself is matched: never its own stranger
     nearest = np.full(len(face_ids), np.inf)
     np.minimum.at(nearest, around.query[stranger], around.distances[stranger].astype(np.float64))
-    return nearest
+    closer = ~stranger & (around.face_ids != face_ids[around.query])
+    closer &= around.distances < nearest[around.query]
+    return nearest, np.bincount(around.query[closer], minlength=len(face_ids))
