@@ -41,7 +41,7 @@ from accuracy import IndexedEvent, Pipeline, index_event, returned, truth
 from eventface.errors import ImageError
 from eventface.faces import fusion_engine
 from eventface.faces.images import SELFIE_FORMATS, PhotoImage
-from eventface.matching.expansion import MAX_EXPANSION_QUERIES
+from eventface.matching.expansion import MAX_EXPANSION_QUERIES, SUPPORT
 from eventface.runtime import build_runtime
 from eventface.services.search import largest
 from eventface.settings import Settings
@@ -423,6 +423,36 @@ def calibrated_rules(ce: CrowdEvent, everyone: list[str]) -> list[Rule]:
     return out
 
 
+# the product's rule (matching/strangers.py) scored through match_faces itself: the engine's
+# tolerance and expansion, the guard with its support
+SHIPPED_GUARD = Rule(
+    "shipped: 1.075 + expansion 0.9775, not nearer to a stranger, support 3",
+    fusion_engine.TOLERANCE,
+    fusion_engine.EXPANSION_TOLERANCE,
+    guard=True,
+    support=SUPPORT,
+)
+
+
+def product_rules(calibration: CrowdEvent, everyone: list[str]) -> list[Rule]:
+    """The shipped guard, its support switched off, and three tolerances calibrated on the
+    other seed: with and without support, and with expansion faces' matches reaching 1.075."""
+    no_support = replace(
+        SHIPPED_GUARD, name="1.075 + expansion, not nearer to a stranger, no support", support=0
+    )
+    out = [SHIPPED_GUARD, no_support]
+    two_tier = replace(SHIPPED_GUARD, reach=fusion_engine.TOLERANCE)
+    for template, what in (
+        (no_support, "no support"),
+        (SHIPPED_GUARD, "support 3"),
+        (two_tier, "support 3, expansion faces' matches reach 1.075"),
+    ):
+        t = calibrated(calibration, everyone, template)
+        name = f"calibrated on the other seed: {t:.3f} + expansion, not nearer to a stranger, {what}"
+        out.append(replace(template, name=name, tolerance=t, expansion=round(EXPANSION_RATIO * t, 4)))
+    return out
+
+
 def rules(calibrated_tolerance: float) -> list[Rule]:
     shipped_t, shipped_x = fusion_engine.TOLERANCE, fusion_engine.EXPANSION_TOLERANCE
     ratio = EXPANSION_RATIO
@@ -522,6 +552,7 @@ def main() -> int:
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--calibration-seed", type=int, default=2)
+    parser.add_argument("--product", action="store_true", help="only the product's guarded rules")
     args = parser.parse_args()
     if not CROWD_SETS[FACE_SET].is_dir():
         sys.exit(f"skipped: {CROWD_SETS[FACE_SET]} is absent (the shared crowd face set is needed)")
@@ -529,6 +560,11 @@ def main() -> int:
     scored = load(dev_event(FACE_SET, args.seed, PHOTOS))
     calibration = load(dev_event(FACE_SET, args.calibration_seed, PHOTOS))
     everyone = crowd_order(source_groups())
+    if args.product:
+        product = report(scored, product_rules(calibration, everyone))
+        (OUT / "crowd_product.json").write_text(json.dumps(product, indent=1))
+        print_markdown(product)
+        return 0
     rows = report(scored, rules(calibrated(calibration, everyone)) + calibrated_rules(calibration, everyone))
     errors = false_matches(scored, rules(fusion_engine.TOLERANCE)[0])
     (OUT / "crowd.json").write_text(json.dumps({"rules": rows, "false_matches": errors}, indent=1))

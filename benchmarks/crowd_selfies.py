@@ -25,16 +25,24 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import _index_for
-from crowd import CACHE, FACE_SET, PHOTOS, SHIPPED, CrowdEvent, load, source_groups
+from crowd import CACHE, FACE_SET, PHOTOS, SHIPPED, CrowdEvent, Rule, load, source_groups
 from eventface.errors import ImageError
 from eventface.faces import fusion_engine
 from eventface.faces.images import SELFIE_FORMATS, PhotoImage
-from eventface.matching.expansion import match_faces
+from eventface.matching.expansion import SUPPORT, match_faces
 from eventface.runtime import build_runtime
 from eventface.settings import Settings
 from events import OUT, dev_event
 
-EXPANSION_RATIO = fusion_engine.EXPANSION_TOLERANCE / fusion_engine.TOLERANCE
+# the shipped rule, as match_faces runs it with the fusion engine's settings
+SHIPPED_RULE = Rule(
+    "shipped",
+    fusion_engine.TOLERANCE,
+    fusion_engine.EXPANSION_TOLERANCE,
+    guard=True,
+    reach=getattr(fusion_engine, "EXPANSION_REACH", None),
+    support=SUPPORT,
+)
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,7 @@ def _measure(event: object) -> list[dict[str, object]]:
 
 
 def single_selfie_results(
-    ce: CrowdEvent, selfies: list[SelfieFace], tolerance: float, guard: bool = True
+    ce: CrowdEvent, selfies: list[SelfieFace], rule: Rule, guard: bool = True
 ) -> list[tuple[int, int, int]]:
     """Per selfie searching alone: (right photos, returned photos, the guest's photos)."""
     ix = ce.indexed
@@ -111,9 +119,11 @@ def single_selfie_results(
             index,
             0,
             s.embedding[np.newaxis, :],
-            tolerance=tolerance,
-            expansion_tolerance=round(EXPANSION_RATIO * tolerance, 4),
+            tolerance=rule.tolerance,
+            expansion_tolerance=rule.expansion,
+            expansion_reach=rule.reach,
             strangers=guard,
+            support=rule.support,
         )
         got = {names[m.photo_id] for m in found}
         want = ix.event.photos_of(s.identity)
@@ -138,12 +148,12 @@ BUCKETS = {
 }
 
 
-def report(seed: int, tolerance: float) -> dict[str, object]:
+def report(seed: int, rule: Rule) -> dict[str, object]:
     ce = load(dev_event(FACE_SET, seed, PHOTOS))
     selfies = selfie_faces(seed)
     groups = source_groups()
-    results = {g: single_selfie_results(ce, selfies, tolerance, g) for g in (False, True)}
-    out: dict[str, object] = {"seed": seed, "tolerance": tolerance, "all": {}}
+    results = {g: single_selfie_results(ce, selfies, rule, g) for g in (False, True)}
+    out: dict[str, object] = {"seed": seed, "rule": rule.name, "all": {}}
     for guard, rows in results.items():
         name = "guard" if guard else "no guard"
         out["all"][name] = pr(rows)  # type: ignore[index]
@@ -162,9 +172,8 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--tolerance", type=float, default=fusion_engine.TOLERANCE)
     args = parser.parse_args()
-    result = report(args.seed, args.tolerance)
+    result = report(args.seed, SHIPPED_RULE)
     print(json.dumps(result, indent=1))
     return 0
 

@@ -109,6 +109,14 @@ def selfie_embeddings(
     return queries, reports
 
 
+def expansion_limit(engine: FaceEngine, tolerance: float) -> float | None:
+    """The engine's expansion limit, scaled with a tolerance set away from the engine's own
+    (FACE_TOLERANCE): a stricter tolerance makes the whole rule stricter, as calibrated."""
+    if engine.expansion_tolerance is None:
+        return None
+    return engine.expansion_tolerance * tolerance / engine.default_tolerance
+
+
 def ensure_loaded(uow: UnitOfWork, index: VectorIndex, event_id: int, engine: FaceEngine) -> None:
     """Loads (or reloads) the event into the index when the database holds a newer revision."""
     revision = uow.events.faces_revision(event_id)
@@ -167,7 +175,7 @@ def _ranked_photos(
         event_id,
         queries,
         tolerance=limits.tolerance,
-        expansion_tolerance=engine.expansion_tolerance,
+        expansion_tolerance=expansion_limit(engine, limits.tolerance),
         min_face_px=limits.min_face_px,
         min_sharpness=limits.min_sharpness,
     )
