@@ -114,7 +114,7 @@ def expansion_limit(engine: FaceEngine, tolerance: float) -> float | None:
     (FACE_TOLERANCE): a stricter tolerance makes the whole rule stricter, as calibrated."""
     if engine.expansion_tolerance is None:
         return None
-    return engine.expansion_tolerance * tolerance / engine.default_tolerance
+    return engine.expansion_tolerance * (tolerance / engine.default_tolerance)  # exact at the default
 
 
 def ensure_loaded(uow: UnitOfWork, index: VectorIndex, event_id: int, engine: FaceEngine) -> None:
