@@ -471,7 +471,7 @@ def main() -> int:
 # issue 11: the rule before the guard, and the tolerances benchmarks/crowd.py --product
 # calibrated on the crowd's seed 2 (P >= 0.98), with expansion scaled alike (x 0.909)
 PREVIOUS_DEFAULT = (1.075, 0.9775)
-CROWD_CALIBRATED = {"no support": 0.99, "support 3": 0.99, "support 3, reach 1.075": 0.99}
+CROWD_CALIBRATED = {"no support": 0.99, "support 3": 0.99, "support 3, reach 1.075": 0.865}
 
 
 def stranger_specs() -> list[tuple[str, float, float, dict[str, object]]]:
