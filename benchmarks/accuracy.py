@@ -37,7 +37,7 @@ from eventface.domain.distance import CosineMetric, EuclideanMetric, FusedMetric
 from eventface.domain.models import FaceMatrix
 from eventface.faces import fusion_engine
 from eventface.faces.images import PhotoImage
-from eventface.matching.expansion import match_faces
+from eventface.matching.expansion import SUPPORT, match_faces
 from eventface.matching.numpy_index import NumpyVectorIndex
 from eventface.runtime import Runtime, build_runtime
 from eventface.services import ingest
@@ -382,8 +382,10 @@ def main() -> int:
                 "threshold": round(t, 4),
                 "expansion": round(expansion, 4) if expansion else None,
             }
+            # the shipped rule guards its matches against strangers (issue 11)
+            guard = {"strangers": True, "support": SUPPORT} if pipe is shipped and rule.expand else {}
             for ix in events(args.seed, pipe.engine):
-                got = returned(ix, pipe, t, averaged=rule.averaged, expansion=expansion)
+                got = returned(ix, pipe, t, averaged=rule.averaged, expansion=expansion, **guard)  # type: ignore[arg-type]
                 p, r = precision_recall(got, truth(ix))
                 fs = ix.event.face_set
                 row[fs] = {
