@@ -17,13 +17,18 @@ from typing import Any, Protocol
 from huey import Huey, crontab
 
 from eventface.domain.models import SyncTrigger
-from eventface.errors import ReconnectNeededError
+from eventface.errors import MailError, ReconnectNeededError
+from eventface.mail.smtp import Mail
 from eventface.runtime import Runtime, build_runtime
 from eventface.services import drive_push, ingest, sync
 from eventface.services.ingest import IndexReport
 from eventface.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# a mail server that is down for a while (a restart, a network blip) still gets the message
+MAIL_RETRIES = 6
+MAIL_RETRY_DELAY_S = 60
 
 # Huey's periodic tasks have minute resolution: each minute's pass schedules a second one 30 s on
 SCHEDULER_SECOND_PASS_S = 30
@@ -69,6 +74,7 @@ class Tasks:
     schedule_due_syncs: QueuedTask  # periodic: every minute, plus a second pass 30 s later
     maintain_channels: QueuedTask  # () -> Drive push channels opened, renewed, stopped
     runtime: RuntimeHolder
+    send_mail: QueuedTask  # (to, subject, text, html, language) -> "sent", retried while it fails
 
 
 def index_event(rt: Runtime, task_id: str) -> IndexReport:
@@ -193,5 +199,28 @@ def register_tasks(
     queued_sync: QueuedTask = huey.task(name="sync_event")(sync_event_task)
     queued_enqueue: QueuedTask = huey.task(name="enqueue_due_syncs")(enqueue_due_syncs)
     queued_channels: QueuedTask = huey.task(name="maintain_channels")(maintain_channels_task)
+
+    def send_mail_task(to: str, subject: str, text: str, html: str, language: str) -> str:
+        return send_mail(holder.get(), Mail(to, subject, text, html, language))
+
     periodic: QueuedTask = huey.periodic_task(crontab(), name="schedule_due_syncs")(schedule_due_syncs)
-    return Tasks(queued_index, queued_sync, queued_enqueue, periodic, queued_channels, holder)
+    queued_mail: QueuedTask = huey.task(
+        name="send_mail", retries=MAIL_RETRIES, retry_delay=MAIL_RETRY_DELAY_S
+    )(send_mail_task)
+    return Tasks(queued_index, queued_sync, queued_enqueue, periodic, queued_channels, holder, queued_mail)
+
+
+def send_mail(rt: Runtime, mail: Mail) -> str:
+    """Sends one message; raises (so the queue retries) while the failure may pass."""
+    if rt.mailer is None:
+        log.warning("mail not sent: no SMTP_URL is set")
+        return "no mail server"
+    try:
+        rt.mailer.send(mail)
+    except MailError as exc:
+        # the reason, never the address: who gets mail from this server is nobody's business
+        log.warning("mail not sent", extra={"fields": {"reason": str(exc), "retry": not exc.permanent}})
+        if exc.permanent:
+            return "refused"
+        raise
+    return "sent"
