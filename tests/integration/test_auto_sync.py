@@ -168,9 +168,34 @@ def test_a_sync_lease_is_exclusive_until_finished(runtime: Runtime, folder: Path
     finish(runtime, event.id, NOW + timedelta(seconds=10))
     after = status(runtime, str(event.id))
     assert (after.running, after.last_sync_at, after.last_error) == (False, NOW + timedelta(seconds=10), None)
-    assert after.next_sync_at == NOW + timedelta(seconds=70)
-    assert not claim(runtime, event.id, NOW + timedelta(seconds=69))  # not due yet
-    assert claim(runtime, event.id, NOW + timedelta(seconds=70))
+    assert after.next_sync_at == NOW + timedelta(seconds=60)  # one interval after it started
+    assert not claim(runtime, event.id, NOW + timedelta(seconds=59))  # not due yet
+    assert claim(runtime, event.id, NOW + timedelta(seconds=60))
+
+
+def test_a_sync_longer_than_its_interval_is_followed_by_the_next_at_once(
+    runtime: Runtime, folder: Path
+) -> None:
+    event = create_event(runtime, folder)
+    enable(runtime, str(event.id), 1)
+    assert claim(runtime, event.id, NOW)
+
+    finish(runtime, event.id, NOW + timedelta(seconds=90))
+
+    assert status(runtime, str(event.id)).next_sync_at == NOW + timedelta(seconds=90)
+
+
+def test_a_sync_asked_for_while_one_runs_stays_due_when_it_finishes(runtime: Runtime, folder: Path) -> None:
+    event = create_event(runtime, folder)
+    enable(runtime, str(event.id), 1)
+    assert claim(runtime, event.id, NOW)
+    with runtime.transactions() as uow:  # a photo landed in the watched folder during the sync
+        sync.sync_soon(uow, [event.id], NOW + timedelta(seconds=3))
+
+    finish(runtime, event.id, NOW + timedelta(seconds=5))
+
+    assert status(runtime, str(event.id)).next_sync_at == NOW + timedelta(seconds=3)
+    assert due(runtime, NOW + timedelta(seconds=5)) == [event.id]
 
 
 def test_a_lease_left_by_a_dead_worker_expires(runtime: Runtime, folder: Path) -> None:

@@ -2,7 +2,9 @@
 
 Tasks are registered on a queue built from explicit Settings (`register_tasks`), never at import.
 Each task commits through the runtime's own transactions; the runtime is built once per process,
-on first use, so face models load once and not per job.
+on first use, so face models load once and not per job. Beside the tasks, `register_tasks` builds
+(but does not start) the two threads the worker runs: the auto-sync scheduler (jobs/scheduler.py)
+and the watcher of auto-synced local folders (services/folder_watch.py).
 """
 
 from __future__ import annotations
@@ -12,21 +14,21 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from huey import Huey, crontab
 
 from eventface.domain.models import SyncTrigger
 from eventface.errors import ReconnectNeededError
+from eventface.jobs.scheduler import Schedule, SyncScheduler
 from eventface.runtime import Runtime, build_runtime
 from eventface.services import drive_push, ingest, sync
+from eventface.services.folder_watch import FolderWatcher
 from eventface.services.ingest import IndexReport
 from eventface.settings import Settings
 
 log = logging.getLogger(__name__)
-
-# Huey's periodic tasks have minute resolution: each minute's pass schedules a second one 30 s on
-SCHEDULER_SECOND_PASS_S = 30
 
 
 class QueuedTask(Protocol):
@@ -66,9 +68,11 @@ class Tasks:
     index_event: QueuedTask  # (task_id) -> IndexReport
     sync_event: QueuedTask  # (event_id, trigger) -> "synced", or why it skipped or failed
     enqueue_due_syncs: QueuedTask  # () -> ids of the events it enqueued a sync for
-    schedule_due_syncs: QueuedTask  # periodic: every minute, plus a second pass 30 s later
     maintain_channels: QueuedTask  # () -> Drive push channels opened, renewed, stopped
+    periodic_channels: QueuedTask  # periodic: maintain_channels every minute
     runtime: RuntimeHolder
+    scheduler: SyncScheduler  # started by the worker (jobs/worker.py)
+    watcher: FolderWatcher  # started by the worker: only the process that runs syncs watches
 
 
 def index_event(rt: Runtime, task_id: str) -> IndexReport:
@@ -166,11 +170,34 @@ def register_tasks(
     """Registers eventface's tasks on `huey`; they build their runtime from `settings` when first run."""
     holder = RuntimeHolder(settings, build)
 
+    def read_schedule(now: datetime) -> Schedule:
+        with holder.get().transactions() as uow:
+            return Schedule(sync.due_syncs(uow, now), sync.next_sync_after(uow, now))
+
+    def enqueue_sync(event_id: int, trigger: SyncTrigger) -> None:
+        queued_sync(event_id, trigger.value)
+
+    scheduler = SyncScheduler(read_schedule, enqueue_sync)
+
+    def watched_folders() -> dict[int, Path]:
+        with holder.get().transactions() as uow:
+            return sync.watched_folders(uow)
+
+    def folders_changed(event_ids: set[int]) -> None:
+        with holder.get().transactions() as uow:
+            sync.sync_soon(uow, event_ids, datetime.now(UTC))
+        scheduler.request(event_ids, SyncTrigger.WATCH)
+
+    watcher = FolderWatcher(watched_folders, folders_changed)
+
     def index_event_task(task_id: str) -> IndexReport:
         return index_event(holder.get(), task_id)
 
     def sync_event_task(event_id: int, trigger: str = SyncTrigger.SCHEDULE.value) -> str:
-        return str(sync_event(holder.get(), event_id, SyncTrigger(trigger)))
+        try:
+            return str(sync_event(holder.get(), event_id, SyncTrigger(trigger)))
+        finally:
+            scheduler.wake()  # the event's next sync time moved
 
     def maintain_channels_task() -> str:
         rt = holder.get()
@@ -178,20 +205,17 @@ def register_tasks(
         return f"opened {report.opened}, stopped {report.stopped}, failed {report.failed}"
 
     def enqueue_due_syncs() -> list[int]:
-        with holder.get().transactions() as uow:
-            due = sync.due_events(uow, datetime.now(UTC))
-        for event_id in due:
-            queued_sync(event_id)
-        return due
-
-    def schedule_due_syncs() -> list[int]:
-        queued_enqueue.schedule(delay=SCHEDULER_SECOND_PASS_S)
-        queued_channels()
-        return enqueue_due_syncs()
+        # auto-sync was enabled (or a process started): a local folder may want watching too
+        watcher.refresh()
+        return scheduler.run_pass()
 
     queued_index: QueuedTask = huey.task(name="index_event")(index_event_task)
     queued_sync: QueuedTask = huey.task(name="sync_event")(sync_event_task)
     queued_enqueue: QueuedTask = huey.task(name="enqueue_due_syncs")(enqueue_due_syncs)
     queued_channels: QueuedTask = huey.task(name="maintain_channels")(maintain_channels_task)
-    periodic: QueuedTask = huey.periodic_task(crontab(), name="schedule_due_syncs")(schedule_due_syncs)
-    return Tasks(queued_index, queued_sync, queued_enqueue, periodic, queued_channels, holder)
+    periodic: QueuedTask = huey.periodic_task(crontab(), name="maintain_channels_periodic")(
+        maintain_channels_task
+    )
+    return Tasks(
+        queued_index, queued_sync, queued_enqueue, queued_channels, periodic, holder, scheduler, watcher
+    )
