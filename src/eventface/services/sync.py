@@ -118,17 +118,25 @@ def claim_sync(uow: UnitOfWork, event_id: int, now: datetime, *, when_due: bool 
 
 
 def finish_sync(uow: UnitOfWork, event_id: int, now: datetime, error: str | None) -> None:
-    """Releases the lease and schedules the next sync one interval after this one started, or at
-    once when it took longer than that; a sync asked for while it ran stays due."""
+    """Releases the lease and schedules the next sync on the interval's grid; a sync asked for
+    while this one ran stays due."""
     state = uow.events.auto_sync(event_id)
     uow.events.finish_sync(event_id, now, error, next_sync_at(state, now))
 
 
 def next_sync_at(state: AutoSyncState, finished: datetime) -> datetime | None:
+    """One interval after the time the finished sync fell due, so that "every 30 s" does not drift
+    by each sync's duration or the queue's delay; a slot missed (a sync longer than the interval, a
+    server that was down) is skipped, not made up by a second sync straight after."""
     if not state.enabled or not state.interval_s:
         return None  # a sync someone asked for on a disabled event schedules nothing
+    interval = timedelta(seconds=state.interval_s)
     started = state.running_since or finished
-    return max(started + timedelta(seconds=state.interval_s), finished)
+    fell_due = (
+        state.next_sync_at if state.next_sync_at is not None and state.next_sync_at <= started else started
+    )
+    missed = max(0, math.floor((finished - fell_due) / interval))
+    return fell_due + (missed + 1) * interval
 
 
 def next_sync_after(uow: UnitOfWork, now: datetime) -> datetime | None:
