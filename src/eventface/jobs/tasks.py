@@ -21,14 +21,19 @@ from huey import Huey, crontab
 
 from eventface.domain.models import SyncTrigger
 from eventface.errors import ReconnectNeededError
+from eventface.faces.pool import ProcessPoolAnalyzer
 from eventface.jobs.scheduler import Schedule, SyncScheduler
 from eventface.runtime import Runtime, build_runtime
 from eventface.services import drive_push, ingest, sync
 from eventface.services.folder_watch import FolderWatcher
-from eventface.services.ingest import IndexReport
+from eventface.services.ingest import Analyzer, IndexReport
 from eventface.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# the indexing processes outlive a sync by this long: during a live event the next photo arrives
+# before then, and finds the models loaded (starting them took ~15 s of a 20 s sync on 2 cores)
+WARM_POOL_S = 10 * 60.0
 
 
 class QueuedTask(Protocol):
@@ -43,11 +48,13 @@ class QueuedTask(Protocol):
 
 @dataclass
 class RuntimeHolder:
-    """The worker's runtime, built on first use from the settings the queue was built with."""
+    """The worker's runtime, built on first use from the settings the queue was built with, and
+    its analyzers, one per engine, kept: a pool of indexing processes stays warm between syncs."""
 
     settings: Settings
     build: Callable[[Settings], Runtime] = build_runtime
     _runtime: Runtime | None = None
+    _analyzers: dict[str, Analyzer] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def get(self) -> Runtime:
@@ -56,8 +63,22 @@ class RuntimeHolder:
                 self._runtime = self.build(self.settings)
             return self._runtime
 
+    def analyzer(self, engine: str) -> Analyzer:
+        runtime = self.get()
+        with self._lock:
+            if engine not in self._analyzers:
+                analyzer = runtime.analyzer(engine)
+                if isinstance(analyzer, ProcessPoolAnalyzer):
+                    analyzer.keep_warm_s = WARM_POOL_S
+                self._analyzers[engine] = analyzer
+            return self._analyzers[engine]
+
     def close(self) -> None:
         with self._lock:
+            for analyzer in self._analyzers.values():
+                if isinstance(analyzer, ProcessPoolAnalyzer):
+                    analyzer.close()
+            self._analyzers.clear()
             if self._runtime is not None:
                 self._runtime.close()
                 self._runtime = None
@@ -75,8 +96,11 @@ class Tasks:
     watcher: FolderWatcher  # started by the worker: only the process that runs syncs watches
 
 
-def index_event(rt: Runtime, task_id: str) -> IndexReport:
-    """Runs an index task created by `ingest.create_task`; safe to run twice (a rerun is a no-op)."""
+def index_event(rt: Runtime, task_id: str, analyzers: Callable[[str], Analyzer] | None = None) -> IndexReport:
+    """Runs an index task created by `ingest.create_task`; safe to run twice (a rerun is a no-op).
+
+    `analyzers` gives the analyzer for an engine name (the worker's kept ones); the runtime's own
+    otherwise."""
     with rt.transactions() as uow:
         event = uow.events.get(uow.tasks.get(task_id).event_id)
     with rt.source(event) as source:
@@ -84,7 +108,7 @@ def index_event(rt: Runtime, task_id: str) -> IndexReport:
             rt.transactions,
             task_id,
             source,
-            rt.analyzer(event.engine),
+            (analyzers or rt.analyzer)(event.engine),
             rt.engine_info(event.engine),
             rt.index,
         )
@@ -101,7 +125,12 @@ class SyncOutcome:
 
 
 def sync_event(
-    rt: Runtime, event_id: int, trigger: SyncTrigger = SyncTrigger.SCHEDULE, *, when_due: bool = True
+    rt: Runtime,
+    event_id: int,
+    trigger: SyncTrigger = SyncTrigger.SCHEDULE,
+    *,
+    when_due: bool = True,
+    analyzers: Callable[[str], Analyzer] | None = None,
 ) -> SyncOutcome:
     """One sync of an event under its lease. A failure is recorded on the event, not raised.
 
@@ -124,7 +153,7 @@ def sync_event(
     try:
         with rt.transactions() as uow:
             task = ingest.create_task(uow, str(event_id))
-        report = index_event(rt, task.task_id)
+        report = index_event(rt, task.task_id, analyzers)
         error = None
         _log_sync(event_id, report)
     except ReconnectNeededError as exc:  # the account is marked; its events wait for a reconnect
@@ -191,11 +220,11 @@ def register_tasks(
     watcher = FolderWatcher(watched_folders, folders_changed)
 
     def index_event_task(task_id: str) -> IndexReport:
-        return index_event(holder.get(), task_id)
+        return index_event(holder.get(), task_id, holder.analyzer)
 
     def sync_event_task(event_id: int, trigger: str = SyncTrigger.SCHEDULE.value) -> str:
         try:
-            return str(sync_event(holder.get(), event_id, SyncTrigger(trigger)))
+            return str(sync_event(holder.get(), event_id, SyncTrigger(trigger), analyzers=holder.analyzer))
         finally:
             scheduler.wake()  # the event's next sync time moved
 
