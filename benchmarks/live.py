@@ -1,6 +1,6 @@
 """A live event: how soon a photo that lands is found by a guest's selfie search.
 
-    python benchmarks/live.py [--trials 5] [--workers 0]
+    python benchmarks/live.py [--trials 5] [--workers 0] [--interval-syncs 6]
 
 Starts the real server (`eventface web`, default engine, its in-process worker, scheduler and
 folder watcher) and times, with a real selfie search through the guest API
@@ -9,6 +9,9 @@ folder watcher) and times, with a real selfie search through the guest API
 - folder: a local-folder event with auto-sync every 60 min (so only the watcher can be quick).
   A photo of the guest is written in place (a camera, `cp`) or written beside the folder and
   renamed in (a sync client); the clock starts when the file is closed or renamed.
+- interval: a local-folder event syncing every 30 s (the shortest interval), nothing landing:
+  the start of each sync (from the sync activity in the database) against the "next sync" time
+  the status API showed before it, and the gaps between starts. Target: every 30 s ± 5 s.
 - drive: a Drive event on the fake Drive (tests/fakes/drive.py) read through the real Google
   client, auto-sync every 60 min with its push channel open. A photo is added to the Drive
   folder and the channel's push notification POSTed to the server, as Google would; the clock
@@ -20,6 +23,7 @@ Target (issue 12): a finished photo findable within 15 s.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import shutil
 import statistics
@@ -27,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -34,7 +39,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the real-server harness
 from tests.fakes.drive import FakeDrive
 from tests.harness.drive import authorized_user_info
-from tests.harness.server import EMAIL, Server, Servers, create_photographer
+from tests.harness.server import EMAIL, Server, Servers, create_photographer, query
 
 from eventface.runtime import build_runtime
 from eventface.services import google_accounts
@@ -115,6 +120,50 @@ def folder_trials(servers: Servers, root: Path, trials: int, env: dict[str, str]
     return {how: summary(values) for how, values in timings.items()} | {"guest_searches": guest.searches}
 
 
+def interval_trials(servers: Servers, root: Path, syncs: int, env: dict[str, str]) -> dict[str, object]:
+    data_dir, photos = root / "data", root / "photos" / "party"
+    photos.mkdir(parents=True)
+    shutil.copyfile(ALREADY_THERE[0], photos / "first.jpg")
+    token = create_photographer(data_dir)
+    server = servers.start(data_dir, env={**env, "EVENTFACE_PHOTO_ROOTS": str(root / "photos")})
+    api = server.client(token)
+    event = api.post("/api/events", json={"name": "Party", "folder": str(photos)}).json()
+    api.post(f"/api/event/{event['id']}/auto-sync/enable", json={"interval_minutes": 0.5})
+    shown: set[str] = set()  # every "next sync" time the status API showed
+
+    def starts() -> list[datetime]:
+        rows = query(server.db_path, "SELECT started_at FROM sync_runs WHERE trigger = 'schedule'")
+        return sorted(utc(started) for (started,) in rows)
+
+    def enough() -> bool:
+        status = api.get(f"/api/event/{event['id']}/auto-sync/status").json()
+        if status["next_sync_at"]:
+            shown.add(status["next_sync_at"])
+        return len(starts()) >= syncs + 1
+
+    wait_until("the scheduled syncs", enough, deadline_s=40 * (syncs + 1))
+    servers.stop(server, deadline_s=30)
+    started = starts()
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(started)]
+    promised = sorted(utc(at) for at in shown)
+    # each sync against the latest "next sync" shown before it started
+    late = [
+        (start - max(p for p in promised if p <= start + timedelta(seconds=5))).total_seconds()
+        for start in started[1:]
+        if any(p <= start + timedelta(seconds=5) for p in promised)
+    ]
+    return {
+        "interval_s": 30,
+        "syncs": len(started),
+        "gap_s": {
+            "min": round(min(gaps), 2),
+            "median": round(statistics.median(gaps), 2),
+            "max": round(max(gaps), 2),
+        },
+        "start_after_shown_next_sync_s": {"min": round(min(late), 2), "max": round(max(late), 2)},
+    }
+
+
 def drive_trials(servers: Servers, root: Path, trials: int, env: dict[str, str]) -> dict[str, object]:
     data_dir = root / "data"
     with FakeDrive() as drive:
@@ -165,6 +214,11 @@ def drive_trials(servers: Servers, root: Path, trials: int, env: dict[str, str])
     return {"push to findable": summary(timings), "guest_searches": guest.searches}
 
 
+def utc(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
 def wait_indexed(api: httpx.Client, event_id: int, photos: int) -> None:
     def indexed() -> bool:
         event = api.get(f"/api/event/{event_id}").json()
@@ -197,6 +251,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--trials", type=int, default=5)
+    parser.add_argument("--interval-syncs", type=int, default=6, help="30 s syncs to time (0: skip)")
     parser.add_argument(
         "--workers", default="0", help="EVENTFACE_WORKERS: indexing processes, 0 = one per core"
     )
@@ -206,11 +261,13 @@ def main() -> int:
         return 2
     env = {"EVENTFACE_WORKERS": args.workers, "EVENTFACE_SEARCH_RATE_LIMIT": "100000"}
     with tempfile.TemporaryDirectory() as tmp, Servers(Path(tmp) / "servers") as servers:
-        result = {
+        result: dict[str, object] = {
             "workers": args.workers,
             "folder": folder_trials(servers, Path(tmp) / "folder", args.trials, env),
             "drive": drive_trials(servers, Path(tmp) / "drive", args.trials, env),
         }
+        if args.interval_syncs:
+            result["interval"] = interval_trials(servers, Path(tmp) / "interval", args.interval_syncs, env)
     print(json.dumps(result, indent=2))
     return 0
 

@@ -97,9 +97,12 @@ class ProcessPoolAnalyzer:
         self._warm: ProcessPoolExecutor | None = None
         self._cooling: threading.Timer | None = None
         self._warm_lock = threading.Lock()
+        self._closed = False
 
     def close(self) -> None:
-        """Stops the processes kept warm."""
+        """Stops the processes kept warm; a run still going stops its own when it ends."""
+        with self._warm_lock:
+            self._closed = True
         self._cool()
 
     def _take(self) -> ProcessPoolExecutor:
@@ -112,7 +115,7 @@ class ProcessPoolAnalyzer:
 
     def _give_back(self, pool: ProcessPoolExecutor) -> None:
         with self._warm_lock:
-            if self.keep_warm_s > 0 and self._warm is None:
+            if self.keep_warm_s > 0 and self._warm is None and not self._closed:
                 self._warm = pool
                 self._cooling = threading.Timer(self.keep_warm_s, self._cool)
                 self._cooling.daemon = True
