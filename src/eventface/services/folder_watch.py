@@ -54,7 +54,10 @@ class _Watch:
     changes: Generator[set[tuple[Change, str]], None, None]
 
     def next(self) -> set[tuple[Change, str]]:
-        return next(self.changes, set())
+        changes = next(self.changes, None)
+        if changes is None:  # watchfiles ended it: stopped, or its native watcher gave up
+            raise RuntimeError("watchfiles ended the watch")  # caught at the top of the loop
+        return changes
 
     def close(self) -> None:
         self.changes.close()
@@ -108,6 +111,8 @@ class FolderWatcher:
                     self._settle()
                     self._report()
                 except Exception:  # the top of a loop: the next round tries again
+                    if self._stopping.is_set():
+                        break
                     log.exception("the folder watcher failed; trying again")
                     self._close_watch()
                     self._stopping.wait(self.timings.retry_s)
