@@ -255,3 +255,18 @@ def test_concurrent_claims_on_one_event_have_exactly_one_winner(runtime: Runtime
         outcomes = list(pool.map(contend, range(WORKERS)))
 
     assert sorted(outcomes) == [False] * (WORKERS - 1) + [True]
+
+
+def test_the_watched_folders_are_those_of_local_events_with_auto_sync_on(
+    runtime: Runtime, folder: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "party").mkdir()
+    on, off = create_event(runtime, folder), create_event(runtime, tmp_path / "party")
+    deleted = create_event(runtime, tmp_path / "party")
+    for event in (on, off, deleted):
+        enable(runtime, str(event.id), 1)
+    with runtime.transactions() as uow:
+        sync.disable_auto_sync(uow, str(off.id))
+        uow.events.delete(deleted.id)
+
+        assert sync.watched_folders(uow) == {on.id: folder}

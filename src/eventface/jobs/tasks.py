@@ -229,6 +229,7 @@ def register_tasks(
             scheduler.wake()  # the event's next sync time moved
 
     def maintain_channels_task() -> str:
+        watcher.refresh()  # run after auto-sync is turned off too: its folder need not be watched
         rt = holder.get()
         report = drive_push.maintain_channels(rt.google, rt.settings.public_base_url, datetime.now(UTC))
         return f"opened {report.opened}, stopped {report.stopped}, failed {report.failed}"
