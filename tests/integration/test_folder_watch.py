@@ -209,3 +209,22 @@ def wait_until(condition: Callable[[], bool], deadline_s: float = REPORT_DEADLIN
         if time.monotonic() > end:
             pytest.fail("condition not met in time")
         time.sleep(0.05)
+
+
+def test_a_report_that_fails_is_made_again_after_a_rescan(folders: dict[int, Path], photo: bytes) -> None:
+    reports = Reports()
+    failures = [RuntimeError("database is locked")]
+
+    def flaky(event_ids: set[int]) -> None:
+        if failures:
+            raise failures.pop()
+        reports(event_ids)
+
+    watcher = FolderWatcher(lambda: dict(folders), flaky, TIMINGS)
+    watcher.start()
+    try:
+        assert reports.next() == {1}  # the start-up rescan, told once the database answers
+        (folders[1] / "a.jpg").write_bytes(photo)
+        assert reports.next() == {1}
+    finally:
+        watcher.stop()

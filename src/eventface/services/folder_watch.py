@@ -115,6 +115,7 @@ class FolderWatcher:
                         break
                     log.exception("the folder watcher failed; trying again")
                     self._close_watch()
+                    self._events = {}  # changes made while nothing watched: rescanned when watched again
                     self._stopping.wait(self.timings.retry_s)
                     next_refresh = 0.0
         finally:
