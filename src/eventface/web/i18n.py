@@ -219,6 +219,7 @@ THAI: dict[str, str] = {
     "Scheduled": "ตามรอบเวลา",
     "Drive push": "ไดรฟ์แจ้งเตือน",
     "Manual": "สั่งเอง",
+    "Folder change": "โฟลเดอร์มีการเปลี่ยนแปลง",
     "full listing": "อ่านทั้งโฟลเดอร์",
     "The whole folder was listed, not only the changes.": "อ่านรายการไฟล์ทั้งโฟลเดอร์ ไม่ใช่เฉพาะส่วนที่เปลี่ยน",
     "added": "เพิ่ม",
