@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from eventface.domain.models import SyncTrigger
+from eventface.jobs.leader import AlwaysLeader, Leadership
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,10 @@ class SyncScheduler:
         *,
         max_sleep_s: float = MAX_SLEEP_S,
         clock: Callable[[], datetime] = utc_now,
+        leadership: Leadership | None = None,
     ) -> None:
         self._read_schedule = read_schedule
+        self.leadership = leadership or AlwaysLeader()
         self._enqueue = enqueue
         self.max_sleep_s = max_sleep_s
         self._clock = clock
@@ -67,7 +70,13 @@ class SyncScheduler:
         self._thread: threading.Thread | None = None
 
     def run_pass(self) -> list[int]:
-        """Enqueues the due events not already enqueued for this due time; returns their ids."""
+        """Enqueues the due events not already enqueued for this due time; returns their ids.
+
+        Only the leading worker does (jobs/leader.py); the others only look again later."""
+        if not self.leadership.held():
+            with self._lock:
+                self._enqueued.clear()  # a worker that leads again later starts afresh
+            return []
         schedule = self._read_schedule(self._clock())
         now_mono = time.monotonic()
         fresh: list[tuple[int, SyncTrigger]] = []
@@ -89,7 +98,14 @@ class SyncScheduler:
         return [event_id for event_id, _ in fresh]
 
     def request(self, event_ids: Iterable[int], trigger: SyncTrigger) -> None:
-        """The events were just made due because of `trigger`: their syncs say so, and run now."""
+        """The events were just made due because of `trigger`: their syncs say so, and run now.
+
+        A worker that does not lead enqueues them itself: the leader would see them only at its
+        next look (up to `max_sleep_s`), and a sync's lease keeps two from running at once."""
+        if not self.leadership.held():
+            for event_id in event_ids:
+                self._enqueue(event_id, trigger)
+            return
         with self._lock:
             for event_id in event_ids:
                 self._triggers[event_id] = (trigger, time.monotonic())
@@ -114,6 +130,10 @@ class SyncScheduler:
         if self._thread is not None:
             self._thread.join(STOP_TIMEOUT_S)
             self._thread = None
+        try:
+            self.leadership.release()
+        except Exception:  # Redis gone: the lease expires by itself
+            log.warning("could not hand over the scheduler lease; it expires on its own")
 
     def _run(self) -> None:
         while not self._stopping.is_set():

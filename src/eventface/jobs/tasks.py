@@ -17,12 +17,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import redis
 from huey import Huey, crontab
 
 from eventface.domain.models import SyncTrigger
 from eventface.errors import MailError, ReconnectNeededError
 from eventface.faces.pool import ProcessPoolAnalyzer
-from eventface.jobs.scheduler import Schedule, SyncScheduler
+from eventface.jobs.leader import AlwaysLeader, Leadership, RedisLeadership
+from eventface.jobs.scheduler import MAX_SLEEP_S, Schedule, SyncScheduler
 from eventface.mail.smtp import Mail
 from eventface.runtime import Runtime, build_runtime
 from eventface.services import drive_push, ingest, sync
@@ -199,6 +201,14 @@ def _log_sync(event_id: int, report: IndexReport) -> None:
     log.info("sync completed", extra={"fields": fields})
 
 
+def leadership(settings: Settings) -> Leadership:
+    """With several workers on a Redis queue, one leads the scheduler; alone, this one does."""
+    if settings.queue_url is None:
+        return AlwaysLeader()
+    # the lease outlives the scheduler's longest sleep, so a leader keeps it between its looks
+    return RedisLeadership(redis.Redis.from_url(settings.queue_url), ttl_s=2 * MAX_SLEEP_S + 10)
+
+
 def register_tasks(
     huey: Huey, settings: Settings, build: Callable[[Settings], Runtime] = build_runtime
 ) -> Tasks:
@@ -212,7 +222,7 @@ def register_tasks(
     def enqueue_sync(event_id: int, trigger: SyncTrigger) -> None:
         queued_sync(event_id, trigger.value)
 
-    scheduler = SyncScheduler(read_schedule, enqueue_sync)
+    scheduler = SyncScheduler(read_schedule, enqueue_sync, leadership=leadership(settings))
 
     def watched_folders() -> dict[int, Path]:
         with holder.get().transactions() as uow:
@@ -236,6 +246,8 @@ def register_tasks(
 
     def maintain_channels_task() -> str:
         watcher.refresh()  # run after auto-sync is turned off too: its folder need not be watched
+        if not scheduler.leadership.held():  # every worker's periodic pass enqueues this task
+            return "not the leading worker"
         rt = holder.get()
         report = drive_push.maintain_channels(rt.google, rt.settings.public_base_url, datetime.now(UTC))
         return f"opened {report.opened}, stopped {report.stopped}, failed {report.failed}"
