@@ -633,9 +633,7 @@ class FaceRepository:
             .where(PhotoRow.event_id == event_id, PhotoRow.faces_revision > revision)
             .order_by(PhotoRow.id)
         ).all()
-        return FaceChanges(
-            np.array(changed, np.int64), self.matrix(event_id, engine, changed_after=revision)
-        )
+        return FaceChanges(np.array(changed, np.int64), self.matrix(event_id, engine, changed_after=revision))
 
     def count(self, event_id: int) -> int:
         return int(self.session.scalar(select(func.count()).where(FaceRow.event_id == event_id)) or 0)

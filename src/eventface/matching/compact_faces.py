@@ -33,9 +33,14 @@ from eventface.errors import NotFoundError
 
 Ids = npt.NDArray[np.int64]
 
-PROBED_LISTS = 12  # per query, of ~sqrt(faces) lists; recall against exact search: benchmarks/README.md
+# Inverted lists (of ~sqrt(faces)) read per search, shared among its queries: the selfies, 1-3,
+# each read many, and the up to 64 expansion queries, each found by the others too, few each.
+# Recall against exact search and latency for several budgets: benchmarks/README.md.
+PROBED_LISTS = 768
+MIN_PROBES_PER_QUERY = 8
 TRAINING_POINTS_PER_LIST = 32
 KMEANS_ITERATIONS = 8
+ADD_CHUNK = 65_536  # faces per call to faiss's add
 MARGIN = 1.02  # on the proxy radius: float16 codes move distances by ~1e-4, queries' norms by ~1e-3
 
 
@@ -108,7 +113,14 @@ class _ReadWriteLock:
 class CompactFaces:
     """One event's embeddings as float16 codes in a faiss IVF index keyed by face id."""
 
-    def __init__(self, metric: Metric, proxy: Proxy, embeddings: Matrix, face_ids: Ids) -> None:
+    def __init__(
+        self,
+        metric: Metric,
+        proxy: Proxy,
+        embeddings: Matrix,
+        face_ids: Ids,
+        probed_lists: int = PROBED_LISTS,
+    ) -> None:
         dim = embeddings.shape[1]
         self.metric, self.proxy = metric, proxy
         # centred: float16 keeps ~11 bits of each value, so smaller values lose less
@@ -122,8 +134,9 @@ class CompactFaces:
         )
         self._index.cp.niter = KMEANS_ITERATIONS
         self._index.cp.min_points_per_centroid = 1  # quiet: fewer training points is deliberate
-        self._index.set_direct_map_type(faiss.DirectMap.Hashtable)  # reconstruct and remove by id
-        self._index.nprobe = min(PROBED_LISTS, lists)
+        # reconstruct and remove by id (faiss's bundled stubs lack the DirectMap enum)
+        self._index.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
+        self._probed_lists = probed_lists
         rng = np.random.default_rng(0)
         sample = rng.choice(len(embeddings), min(len(embeddings), lists * TRAINING_POINTS_PER_LIST), False)
         self._index.train(self._to_proxy(embeddings[np.sort(sample)]))
@@ -142,8 +155,11 @@ class CompactFaces:
     def add(self, embeddings: Matrix, face_ids: Ids) -> None:
         if len(face_ids) == 0:
             return
+        ids = np.ascontiguousarray(face_ids, np.int64)
         with self._lock.writing():
-            self._index.add_with_ids(self._to_proxy(embeddings), np.ascontiguousarray(face_ids, np.int64))
+            for start in range(0, len(ids), ADD_CHUNK):  # bounds the float32 copy a load makes
+                end = start + ADD_CHUNK
+                self._index.add_with_ids(self._to_proxy(embeddings[start:end]), ids[start:end])
 
     def remove(self, face_ids: Ids) -> None:
         if len(face_ids) == 0:
@@ -167,8 +183,11 @@ class CompactFaces:
     def candidates(self, queries: Matrix, tolerance: float) -> Ids:
         """Every face within `tolerance` of some query (but for what IVF probing misses), and more."""
         radius = self.proxy.radius(self.metric, tolerance)
+        per_query = max(MIN_PROBES_PER_QUERY, self._probed_lists // max(1, len(queries)))
+        params = faiss.SearchParametersIVF()  # per call: concurrent searches may differ
+        params.nprobe = min(per_query, self._index.nlist)
         with self._lock.reading():
-            _, _, labels = self._index.range_search(self._to_proxy(queries), radius)
+            _, _, labels = self._index.range_search(self._to_proxy(queries), radius, params=params)
         found: Ids = np.unique(labels)
         return found
 
@@ -180,9 +199,9 @@ class CompactFaces:
         return decoded
 
 
-def compact(metric: Metric, faces: FaceMatrix) -> CompactFaces | None:
+def compact(metric: Metric, faces: FaceMatrix, probed_lists: int = PROBED_LISTS) -> CompactFaces | None:
     """The event's faces compacted, or None when the metric has no proxy space to search in."""
     proxy = Proxy.of(metric, faces.embeddings.shape[1])
     if proxy is None:
         return None
-    return CompactFaces(metric, proxy, faces.embeddings, faces.face_ids)
+    return CompactFaces(metric, proxy, faces.embeddings, faces.face_ids, probed_lists)

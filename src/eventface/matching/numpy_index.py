@@ -19,7 +19,7 @@ import numpy as np
 from eventface.domain.distance import Matrix, Metric
 from eventface.domain.models import FaceMatrix
 from eventface.errors import NotFoundError
-from eventface.matching.compact_faces import CompactFaces, compact
+from eventface.matching.compact_faces import PROBED_LISTS, CompactFaces, compact
 from eventface.matching.index import Hits, Ids
 
 log = logging.getLogger(__name__)
@@ -201,11 +201,18 @@ class _Held:
 class NumpyVectorIndex:
     """Each event at a revision; searches read what is held while writers swap in the next state."""
 
-    def __init__(self, *, memory_budget_bytes: int = 0, compact_from_faces: int = COMPACT_FROM_FACES) -> None:
+    def __init__(
+        self,
+        *,
+        memory_budget_bytes: int = 0,
+        compact_from_faces: int = COMPACT_FROM_FACES,
+        probed_lists: int = PROBED_LISTS,
+    ) -> None:
         self._events: OrderedDict[int, _Held] = OrderedDict()  # least recently searched first
         self._lock = threading.Lock()
         self._budget = memory_budget_bytes  # 0: no limit
         self._compact_from = compact_from_faces
+        self._probed_lists = probed_lists
 
     def revision(self, event_id: int) -> int | None:
         held = self._events.get(event_id)
@@ -219,7 +226,13 @@ class NumpyVectorIndex:
             self._evict(keep=event_id)
 
     def apply(
-        self, event_id: int, revision: int, removed_photo_ids: Ids, added: FaceMatrix, *, since: int | None = None
+        self,
+        event_id: int,
+        revision: int,
+        removed_photo_ids: Ids,
+        added: FaceMatrix,
+        *,
+        since: int | None = None,
     ) -> None:
         with self._lock:
             held = self._events.get(event_id)
@@ -254,7 +267,7 @@ class NumpyVectorIndex:
 
     def _faces(self, metric: Metric, faces: FaceMatrix) -> _Faces:
         if len(faces) >= self._compact_from:
-            store = compact(metric, faces)
+            store = compact(metric, faces, self._probed_lists)
             if store is not None:
                 return _CompactEvent(store, _Attributes.of(faces))
         return _ExactFaces.of(metric, faces)
