@@ -3,6 +3,7 @@ codes in an IVF index, for big events); revision-stepped updates; the memory bud
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -313,3 +314,39 @@ def test_an_event_that_grows_past_the_threshold_becomes_compact_and_keeps_its_an
     found = index.search(EVENT, more[:3], 1e-3)
     assert sorted(found.face_ids.tolist()) == [31, 32, 33]
     assert index.nbytes < 2 * exact_size  # 60 faces as float16 codes, not 60 as float32
+
+
+@KINDS
+def test_searches_during_updates_never_fail(make_index: MakeIndex, atol: float) -> None:
+    rng = np.random.default_rng(13)
+    stored = unit_rows(rng, 200, 16)
+    index = make_index()
+    index.load(EVENT, 0, CosineMetric(), faces(stored, list(range(200))))
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def search_until_done() -> None:
+        try:
+            while not done.is_set():
+                hits = index.search(EVENT, stored[:4], 0.5)
+                try:
+                    index.vectors(EVENT, hits.face_ids[:8])
+                except NotFoundError:  # the documented race: a face removed since the search found it
+                    pass
+        except BaseException as exc:  # reported below: a thread's exception is otherwise lost
+            errors.append(exc)
+
+    searchers = [threading.Thread(target=search_until_done) for _ in range(3)]
+    for thread in searchers:
+        thread.start()
+    for revision in range(1, 41):  # photo r-1 leaves, and comes back as a new face
+        added = faces(stored[[revision]], [1000 + revision], first_face_id=1000 + revision)
+        index.apply(EVENT, revision, np.array([revision - 1], np.int64), added)
+    done.set()
+    for thread in searchers:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert index.revision(EVENT) == 40
+    found = index.search(EVENT, stored[:1], 1e-3)
+    assert found.photo_ids.tolist() == []  # photo 0 left at revision 1 and face 1001 is a copy of row 1

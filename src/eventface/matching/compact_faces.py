@@ -180,16 +180,20 @@ class CompactFaces:
                 raise NotFoundError("some of these faces are no longer in the event's index") from exc
         return self._from_proxy(coded)
 
-    def candidates(self, queries: Matrix, tolerance: float) -> Ids:
-        """Every face within `tolerance` of some query (but for what IVF probing misses), and more."""
+    def candidates(self, queries: Matrix, tolerance: float) -> tuple[Ids, Matrix]:
+        """Every face within `tolerance` of some query (but for what IVF probing misses), and more,
+        with their decoded embeddings: read together, so no update comes in between."""
         radius = self.proxy.radius(self.metric, tolerance)
         per_query = max(MIN_PROBES_PER_QUERY, self._probed_lists // max(1, len(queries)))
         params = faiss.SearchParametersIVF()  # per call: concurrent searches may differ
         params.nprobe = min(per_query, self._index.nlist)
         with self._lock.reading():
             _, _, labels = self._index.range_search(self._to_proxy(queries), radius, params=params)
-        found: Ids = np.unique(labels)
-        return found
+            found: Ids = np.unique(labels)
+            coded = self._index.reconstruct_batch(found) if len(found) else None
+        if coded is None:
+            return found, np.zeros((0, self._index.d), np.float32)
+        return found, self._from_proxy(coded)
 
     def _to_proxy(self, rows: Matrix) -> Matrix:
         return np.ascontiguousarray((np.asarray(rows, np.float32) - self.centre) * self.proxy.weights)

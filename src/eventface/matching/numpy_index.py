@@ -169,11 +169,10 @@ class _CompactEvent:
     def search(self, queries: Matrix, tolerance: float) -> Hits:
         if len(self) == 0 or len(queries) == 0:
             return _no_hits()
-        candidates = self.store.candidates(queries, tolerance)
+        candidates, vectors = self.store.candidates(queries, tolerance)
         if len(candidates) == 0:
             return _no_hits()
         # the exact re-rank: every query against every candidate, in the metric's own float32 arithmetic
-        vectors = self.store.vectors(candidates)
         distances = self.metric.pairwise(queries, vectors)
         query, column = np.nonzero(distances <= tolerance)
         return self.attributes.hits(query, candidates[column], distances[query, column])
@@ -209,7 +208,8 @@ class NumpyVectorIndex:
         probed_lists: int = PROBED_LISTS,
     ) -> None:
         self._events: OrderedDict[int, _Held] = OrderedDict()  # least recently searched first
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the dict of events, briefly
+        self._updating = threading.Lock()
         self._budget = memory_budget_bytes  # 0: no limit
         self._compact_from = compact_from_faces
         self._probed_lists = probed_lists
@@ -234,18 +234,20 @@ class NumpyVectorIndex:
         *,
         since: int | None = None,
     ) -> None:
-        with self._lock:
+        # one update at a time (a compact event changes in place), while searches go on
+        with self._updating:
             held = self._events.get(event_id)
             if held is None or held.revision != (revision - 1 if since is None else since):
                 return  # not held, or at another revision: the next search catches up from what is held
             faces = held.faces
             if isinstance(faces, _ExactFaces):
-                after = faces.changed(removed_photo_ids, added)
-                state: _Faces = self._faces(faces.metric, after)
+                state: _Faces = self._faces(faces.metric, faces.changed(removed_photo_ids, added))
             else:
                 state = faces.changed(removed_photo_ids, added)
-            self._events[event_id] = _Held(revision, state)
-            self._evict(keep=event_id)
+            with self._lock:
+                if self._events.get(event_id) is held:  # else dropped or loaded anew meanwhile
+                    self._events[event_id] = _Held(revision, state)
+                    self._evict(keep=event_id)
 
     def search(self, event_id: int, queries: Matrix, max_distance: float) -> Hits:
         with self._lock:
