@@ -17,6 +17,7 @@ float32 search (measured, benchmarks/index_scale.py), and recall against it is i
 
 from __future__ import annotations
 
+import ctypes
 import math
 import threading
 from collections.abc import Iterator
@@ -231,4 +232,16 @@ def compact(metric: Metric, faces: FaceMatrix, probed_lists: int = PROBED_LISTS)
     proxy = Proxy.of(metric, faces.embeddings.shape[1])
     if proxy is None:
         return None
-    return CompactFaces(metric, proxy, faces.embeddings, faces.face_ids, probed_lists)
+    store = CompactFaces(metric, proxy, faces.embeddings, faces.face_ids, probed_lists)
+    _release_freed_heap()
+    return store
+
+
+def _release_freed_heap() -> None:
+    """Hands the building's freed scratch memory back to the system (~30 MB at a million faces):
+    glibc keeps freed heap pages resident otherwise. A no-op where there is no glibc."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.malloc_trim(0)
