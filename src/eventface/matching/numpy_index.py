@@ -66,6 +66,15 @@ class _Attributes:
     def plus(self, added: FaceMatrix) -> _Attributes:
         if len(added) == 0:
             return self
+        ids = np.asarray(added.face_ids, np.int64)
+        if (len(self.face_ids) == 0 or ids[0] > self.face_ids[-1]) and bool(np.all(ids[1:] > ids[:-1])):
+            # new faces have the newest ids: no need to sort a million rows for each new photo
+            return _Attributes(
+                np.concatenate([self.face_ids, ids]),
+                np.concatenate([self.photo_ids, np.asarray(added.photo_ids, np.int64)]),
+                np.concatenate([self.heights, np.asarray(added.heights, np.float32)]),
+                np.concatenate([self.sharpness, np.asarray(added.sharpness, np.float32)]),
+            )
         both = FaceMatrix(
             np.concatenate([self.face_ids, added.face_ids]),
             np.concatenate([self.photo_ids, added.photo_ids]),
