@@ -172,7 +172,7 @@ class CompactFaces:
 
     @property
     def nbytes(self) -> int:
-        """Codes and ids in the lists, the id hash table (~3 words an entry), the centroids."""
+        """Codes and ids in the lists, the id hash table (24-32 bytes an entry), the centroids."""
         per_face = self._index.code_size + 8 + 24
         return len(self) * per_face + self._index.nlist * self._index.d * 4
 
