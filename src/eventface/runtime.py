@@ -142,7 +142,7 @@ def build_runtime(settings: Settings, *, upgrade_db: bool = True) -> Runtime:
         settings,
         db,
         units,
-        NumpyVectorIndex(),
+        NumpyVectorIndex(memory_budget_bytes=int(settings.index_memory_mb * 2**20)),
         thumbnails=ThumbnailStore(cache / str(THUMBNAIL_PX), THUMBNAIL_PX, settings.max_image_pixels),
         previews=ThumbnailStore(cache / str(PREVIEW_PX), PREVIEW_PX, settings.max_image_pixels),
         google=GoogleConnections(

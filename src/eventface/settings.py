@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     dlib_upsample: Annotated[int, Field(validation_alias=_env("DLIB_UPSAMPLE"), ge=0, le=3)] = 1
     # Photos larger than this many pixels are refused (decompression bombs).
     max_image_pixels: Annotated[int, Field(validation_alias=_env("MAX_IMAGE_PIXELS"), gt=0)] = 120_000_000
+    # Memory the in-memory vector index of each web process may hold, in megabytes; over it, the
+    # events searched least recently leave it (the next search loads one again). 0: no limit.
+    index_memory_mb: Annotated[float, Field(validation_alias=_env("INDEX_MEMORY_MB"), ge=0)] = 1024.0
     # Indexing processes; 0 means one per CPU core.
     workers: Annotated[int, Field(validation_alias=_env("WORKERS"), ge=0)] = 0
     # Minutes between automatic syncs of an event's source (the original system's name).

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import ColumnElement, and_, case, delete, func, inspect, or_, select, true, update
 from sqlalchemy.orm import Session
 
@@ -40,6 +41,14 @@ from eventface.domain.models import (
     TaskStatus,
 )
 from eventface.errors import NotFoundError
+
+
+@dataclass(frozen=True)
+class FaceChanges:
+    """An event's faces that changed after some revision: replace these photos' faces by `faces`."""
+
+    photo_ids: npt.NDArray[np.int64]  # every photo whose faces changed, removed ones included
+    faces: FaceMatrix  # the searchable faces those photos have now
 
 
 @dataclass(frozen=True)
@@ -188,10 +197,23 @@ class EventRepository:
     def set_engine(self, event_id: int, engine: str) -> None:
         self._row(event_id).engine = engine
 
-    def bump_faces_revision(self, event_id: int) -> None:
+    def bump_faces_revision(self, event_id: int, photo_ids: Sequence[int]) -> int:
+        """The event's next revision, stamped on the photos whose faces changed; returns it.
+
+        The event row's update locks it until commit (SQLite: the database), so two writers
+        never stamp the same revision.
+        """
         self.session.execute(
             update(EventRow).where(EventRow.id == event_id).values(faces_revision=EventRow.faces_revision + 1)
         )
+        revision = self.faces_revision(event_id)
+        if photo_ids:
+            self.session.execute(
+                update(PhotoRow)
+                .where(PhotoRow.id.in_(photo_ids), PhotoRow.event_id == event_id)
+                .values(faces_revision=revision)
+            )
+        return revision
 
     def faces_revision(self, event_id: int) -> int:
         # a fresh read: bump_faces_revision updates the row behind the ORM's back
@@ -596,8 +618,11 @@ class FaceRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def matrix(self, event_id: int, engine: str, photo_id: int | None = None) -> FaceMatrix:
-        """The event's searchable faces (of indexed photos, by `engine`), or one photo's."""
+    def matrix(
+        self, event_id: int, engine: str, photo_id: int | None = None, *, changed_after: int | None = None
+    ) -> FaceMatrix:
+        """The event's searchable faces (of indexed photos, by `engine`), or one photo's, or those
+        of the photos whose faces changed after revision `changed_after`."""
         query = (
             select(
                 FaceRow.id,
@@ -617,6 +642,8 @@ class FaceRepository:
         )
         if photo_id is not None:
             query = query.where(FaceRow.photo_id == photo_id)
+        if changed_after is not None:
+            query = query.where(PhotoRow.faces_revision > changed_after)
         rows = self.session.execute(query).all()
         if not rows:
             return FaceMatrix.empty()
@@ -627,6 +654,16 @@ class FaceRepository:
             heights=np.fromiter((r[3] - r[2] for r in rows), dtype=np.float32, count=len(rows)),
             sharpness=np.fromiter((r[5] for r in rows), dtype=np.float32, count=len(rows)),
         )
+
+    def changes_after(self, event_id: int, engine: str, revision: int) -> FaceChanges:
+        """What an index holding the event at `revision` lacks: every photo whose faces changed
+        since (its faces to drop) and those photos' searchable faces now (to add)."""
+        changed = self.session.scalars(
+            select(PhotoRow.id)
+            .where(PhotoRow.event_id == event_id, PhotoRow.faces_revision > revision)
+            .order_by(PhotoRow.id)
+        ).all()
+        return FaceChanges(np.array(changed, np.int64), self.matrix(event_id, engine, changed_after=revision))
 
     def count(self, event_id: int) -> int:
         return int(self.session.scalar(select(func.count()).where(FaceRow.event_id == event_id)) or 0)

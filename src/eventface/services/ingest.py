@@ -83,7 +83,7 @@ def apply_update(uow: UnitOfWork, event_id: int, update: SourceUpdate) -> SyncRe
     ]
     uow.photos.mark_removed(gone)
     if gone:
-        uow.events.bump_faces_revision(event_id)
+        uow.events.bump_faces_revision(event_id, gone)
     if unfinished:
         fields = {"event": event_id, "files": unfinished}
         log.info("files still being written wait for the next sync", extra={"fields": fields})
@@ -181,6 +181,8 @@ def _read_all(
             log.info("photo %s left the source before indexing: %s", photo.id, exc)
             with transactions() as uow:
                 uow.photos.mark_removed([photo.id])
+                # a changed photo may still have its old faces in an index
+                uow.events.bump_faces_revision(photo.event_id, [photo.id])
 
 
 def _store(
@@ -207,11 +209,10 @@ def _store(
                 height=outcome.height,
             )
             uow.tasks.advance(task_id, failed=False, faces=len(outcome.faces))
-        uow.events.bump_faces_revision(photo.event_id)
+        revision = uow.events.bump_faces_revision(photo.event_id, [photo.id])
         if index is not None:
             # keeps this process's in-memory index current without reloading the whole event
             added = uow.faces.matrix(photo.event_id, engine.name, photo_id=photo.id)
-            revision = uow.events.faces_revision(photo.event_id)
             index.apply(photo.event_id, revision, np.array([photo.id], np.int64), added)
     if isinstance(outcome, AnalysisFailure):
         report.failed.append((photo.name, outcome.error))
