@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from eventface.domain.distance import CosineMetric, EuclideanMetric
-from eventface.matching.people import PeopleGroups, group_faces
+from eventface.matching.people import PeopleGroups, PeopleRule, group_faces, match_people
 
 COSINE = CosineMetric()
 
@@ -111,3 +112,64 @@ def test_removing_photos_equals_grouping_what_is_left() -> None:
     assert dict(zip(groups.face_ids.tolist(), groups.labels.tolist(), strict=True)) == dict(
         zip(ids[left].tolist(), batch.tolist(), strict=True)
     )
+
+
+def event_of(angles: list[float], photos: list[int], link_degrees: float = 15) -> PeopleGroups:
+    groups = PeopleGroups(COSINE, within(link_degrees), dim=2)
+    groups.add(
+        np.arange(len(angles), dtype=np.int64),
+        np.array(photos, np.int64),
+        np.array([unit(a) for a in angles], np.float32),
+    )
+    return groups
+
+
+def selfie(degrees: float) -> np.ndarray:
+    return np.array([unit(degrees)], np.float32)
+
+
+def test_a_guest_gets_every_photo_of_the_person_they_match_not_only_the_close_ones() -> None:
+    # the guest's faces at 0..18 degrees form one group (photos 1-4), ~18 degrees from the
+    # selfie (-8) on average though face 3 is 26 away; a stranger at 60 degrees
+    groups = event_of([0, 6, 12, 18, 60], [1, 2, 3, 4, 5])
+    rule = PeopleRule(link=within(15), join=within(19), guard=False)
+
+    got = match_people(groups, selfie(-8), rule)
+
+    assert sorted(got.photo_ids.tolist()) == [1, 2, 3, 4]
+    assert set(got.group_ids.tolist()) == {0}
+
+
+def test_the_guest_joins_a_second_group_only_while_the_mean_distance_holds() -> None:
+    # group A at 0..6 degrees, group B at 40..46 (apart at link 15); the selfie at 10 joins A
+    # (mean 7 degrees); A + guest are ~40 degrees from B on average: B is not joined
+    groups = event_of([0, 6, 40, 46], [1, 2, 3, 4])
+    rule = PeopleRule(link=within(15), join=within(16), guard=False)
+
+    assert sorted(match_people(groups, selfie(10), rule).photo_ids.tolist()) == [1, 2]
+
+
+def test_a_guest_never_joins_two_groups_that_share_a_photo() -> None:
+    # two people side by side in photo 1 (faces 0 and 1, 8 degrees apart, both near the
+    # selfie); the guest joins the nearer one only
+    groups = event_of([2, 10], [1, 1])
+    rule = PeopleRule(link=within(15), join=within(20), guard=False)
+
+    assert match_people(groups, selfie(0), rule).face_ids.tolist() == [0]
+
+
+def test_a_face_nearer_to_a_stranger_than_to_the_guest_is_not_returned() -> None:
+    # the guest is face 2 (-1 degrees, photo 3); face 0 (9 degrees, photo 2) is joined too, but
+    # it is 1 degree from face 1 (10 degrees), a stranger: face 1 shares photo 3 with the guest
+    groups = event_of([9, 10, -1], [2, 3, 3], link_degrees=0.5)
+    loose = PeopleRule(link=within(0.5), join=within(10), guard=False)
+
+    assert sorted(match_people(groups, selfie(0), loose).photo_ids.tolist()) == [2, 3]
+    assert match_people(groups, selfie(0), replace(loose, guard=True)).photo_ids.tolist() == [3]
+
+
+def test_no_queries_or_no_faces_match_nothing() -> None:
+    rule = PeopleRule(link=within(15), join=within(10))
+
+    assert len(match_people(event_of([0], [1]), np.zeros((0, 2), np.float32), rule).face_ids) == 0
+    assert len(match_people(PeopleGroups(COSINE, within(15), dim=2), selfie(0), rule).face_ids) == 0

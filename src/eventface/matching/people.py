@@ -15,6 +15,8 @@ the one grouping the whole event at once would give (`PeopleGroups`, tested agai
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
@@ -126,6 +128,7 @@ class PeopleGroups:
         self.embeddings: Matrix = np.zeros((0, dim), np.float32)
         self.labels: Ids = np.zeros(0, np.int64)  # per face: its group's id
         self.component: Ids = np.zeros(0, np.int64)  # per face: its component's smallest face id
+        self.terms: Matrix = np.zeros(0, np.float32)  # the metric's per-face precomputation
 
     def __len__(self) -> int:
         return len(self.face_ids)
@@ -137,12 +140,13 @@ class PeopleGroups:
         new = np.asarray(embeddings, np.float32)
         reached = np.zeros(len(self), bool)
         if len(self):
-            near = self.metric.distances(new, self.embeddings, self.metric.face_terms(self.embeddings))
+            near = self.metric.distances(new, self.embeddings, self.terms)
             linked = (near <= self.link) & (np.asarray(photo_ids)[:, None] != self.photo_ids[None, :])
             reached = np.isin(self.component, self.component[linked.any(axis=0)])
         self.face_ids = np.concatenate([self.face_ids, np.asarray(face_ids, np.int64)])
         self.photo_ids = np.concatenate([self.photo_ids, np.asarray(photo_ids, np.int64)])
         self.embeddings = np.vstack([self.embeddings, new])
+        self.terms = np.concatenate([self.terms, self.metric.face_terms(new)]).astype(np.float32)
         self.labels = np.concatenate([self.labels, np.zeros(len(face_ids), np.int64)])
         self.component = np.concatenate([self.component, np.zeros(len(face_ids), np.int64)])
         self._regroup(np.concatenate([reached, np.ones(len(face_ids), bool)]))
@@ -155,11 +159,8 @@ class PeopleGroups:
         touched = np.isin(self.component, self.component[gone]) & ~gone
         keep = ~gone
         self.face_ids, self.photo_ids = self.face_ids[keep], self.photo_ids[keep]
-        self.embeddings, self.labels, self.component = (
-            self.embeddings[keep],
-            self.labels[keep],
-            self.component[keep],
-        )
+        self.embeddings, self.terms = self.embeddings[keep], self.terms[keep]
+        self.labels, self.component = self.labels[keep], self.component[keep]
         self._regroup(touched[keep])
 
     def _regroup(self, mask: npt.NDArray[np.bool_]) -> None:
@@ -174,3 +175,72 @@ class PeopleGroups:
             local = average_linkage(between, self.photo_ids[at], self.link)
             self.labels[at] = _named(local, self.face_ids[at])
             self.component[at] = self.face_ids[at].min()
+
+
+@dataclass(frozen=True)
+class PeopleRule:
+    """How a guest is matched to people groups (issue 11; numbers in benchmarks/README.md)."""
+
+    link: float  # grouping: two groups merge while their mean distance is within this
+    join: float  # the guest joins groups while the mean distance to them is within this
+    guard: bool = True  # drop a face that is nearer to a face not joined than to the guest
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The faces a guest is matched to, row-aligned."""
+
+    face_ids: Ids
+    photo_ids: Ids
+    distances: Floats  # to the nearest query
+    group_ids: Ids
+
+
+DISTANCE_CAP = 10.0  # a far face counts at most this much in a mean (any real match is near 1)
+
+
+def match_people(groups: PeopleGroups, queries: Matrix, rule: PeopleRule) -> Accepted:
+    """The guest's faces: the guest (their queries, one point at each face's nearest query)
+    joins the event's groups by average linkage, closest first, while the mean distance from
+    everything joined so far to the next group is within `rule.join`, never two groups that
+    share a photo. With `rule.guard`, a joined face nearer to a face outside the joined
+    groups than to the guest is dropped ("not nearer to a stranger")."""
+    n = len(groups)
+    if n == 0 or len(queries) == 0:
+        return _accepted(groups, np.zeros(n, bool), np.zeros(n))
+    metric = groups.metric
+    near = metric.distances(np.asarray(queries, np.float32), groups.embeddings, groups.terms)
+    d = near.min(axis=0).astype(np.float64)
+    _, inverse, size = np.unique(groups.labels, return_inverse=True, return_counts=True)
+    # per group h: the sum over the joined cluster's points of (weight x mean distance to h)
+    total = np.bincount(inverse, weights=np.minimum(d, DISTANCE_CAP)) / size
+    mass = 1.0
+    joined = np.zeros(len(size), bool)
+    rows: list[Floats] = []  # joined faces x every face, for the guard
+    joined_faces: list[Ids] = []
+    while True:
+        h = int(np.argmin(np.where(joined, np.inf, total / mass)))
+        if joined[h] or not total[h] / mass <= rule.join:
+            break
+        members = np.flatnonzero(inverse == h)
+        between = metric.distances(groups.embeddings[members], groups.embeddings, groups.terms)
+        between = np.minimum(between.astype(np.float64), DISTANCE_CAP)
+        same_photo = groups.photo_ids[members][:, None] == groups.photo_ids[None, :]
+        sums = np.bincount(inverse, weights=between.sum(axis=0), minlength=len(size))
+        mean = sums / (size * len(members))
+        mean[np.bincount(inverse, weights=same_photo.any(axis=0), minlength=len(size)) > 0] = np.inf
+        total += len(members) * mean
+        mass += len(members)
+        joined[h] = True
+        rows.append(np.where(same_photo, np.inf, between))  # a face is no stranger to itself
+        joined_faces.append(members)
+    chosen = joined[inverse]
+    if rule.guard and rows:
+        faces = np.concatenate(joined_faces)
+        nearer = (np.vstack(rows) < d[faces][:, None]) & ~chosen[None, :]
+        chosen[faces[nearer.any(axis=1)]] = False
+    return _accepted(groups, chosen, d)
+
+
+def _accepted(groups: PeopleGroups, chosen: npt.NDArray[np.bool_], d: Floats) -> Accepted:
+    return Accepted(groups.face_ids[chosen], groups.photo_ids[chosen], d[chosen], groups.labels[chosen])
