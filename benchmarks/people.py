@@ -4,8 +4,14 @@
     python benchmarks/people.py --explore    # every grouping x every guest rule on seed 2
 
 Reads the caches of benchmarks/crowd.py (benchmarks/out/crowd/*.npz: the product's indexed
-faces and selfie faces, fusion engine), for the crowd events and for the Western and East
-Asian dev events of accuracy.py (built and cached by crowd.load on first use).
+faces and selfie faces, fusion engine) for the crowd events, and builds and caches the same
+for the Western and East Asian dev events of accuracy.py (seed 1) through crowd.load.
+
+Groupings (average / complete linkage with cannot-link, dlib's chinese_whispers) and guest
+rules are scored in numpy on the fused distances; each rule's one free distance is the
+loosest that keeps precision >= 0.98 on the calibration seed. The chosen rule is then run
+through the product's own eventface.matching.people (PeopleGroups + match_people) on the
+crowd and dev events, and the incremental grouping is checked against the batch one.
 """
 
 from __future__ import annotations
