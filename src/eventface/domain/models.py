@@ -56,6 +56,7 @@ class SyncTrigger(StrEnum):
     SCHEDULE = "schedule"  # the auto-sync interval came round
     PUSH = "push"  # Drive told us something changed
     MANUAL = "manual"  # a photographer asked (CLI `eventface sync`, the event page)
+    WATCH = "watch"  # a photo landed in (or left) a watched local folder
 
 
 @dataclass(frozen=True)
@@ -217,3 +218,10 @@ class IndexProgress:
     started_at: datetime | None
     finished_at: datetime | None
     error: str | None
+
+    @property
+    def percent(self) -> float:
+        """Done so far, one decimal; a finished run is 100 even when photos failed or vanished."""
+        if self.status is TaskStatus.DONE:
+            return 100.0
+        return round(100.0 * self.done / self.total, 1) if self.total else 0.0

@@ -60,12 +60,14 @@ def apply_update(uow: UnitOfWork, event_id: int, update: SourceUpdate) -> SyncRe
     """Records what the source reported: new and changed files become pending photos, and files
     that left it (missing from a complete listing, or reported removed) go with their faces."""
     known = uow.photos.known(event_id)
-    added = changed = unchanged = 0
+    added = changed = unchanged = unfinished = 0
     seen: set[str] = set()
     for item in update.photos:
         seen.add(item.file_id)
         photo = known.get(item.file_id)
-        if photo is None:
+        if not item.finished:  # still being written: a later sync takes it; a known version stays
+            unfinished += 1
+        elif photo is None:
             uow.photos.add_pending(event_id, item.file_id, item.name, item.version, item.size_bytes)
             added += 1
         elif photo.version != item.version or photo.status is PhotoStatus.REMOVED:
@@ -82,6 +84,9 @@ def apply_update(uow: UnitOfWork, event_id: int, update: SourceUpdate) -> SyncRe
     uow.photos.mark_removed(gone)
     if gone:
         uow.events.bump_faces_revision(event_id)
+    if unfinished:
+        fields = {"event": event_id, "files": unfinished}
+        log.info("files still being written wait for the next sync", extra={"fields": fields})
     return SyncResult(
         added=added, changed=changed, removed=len(gone), unchanged=unchanged, full_rescan=update.complete
     )

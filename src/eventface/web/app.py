@@ -34,13 +34,13 @@ from eventface.runtime import Runtime, build_runtime
 from eventface.secret_key import secret_key
 from eventface.services.sessions import SESSION_LIFETIME
 from eventface.settings import Settings
-from eventface.web import accounts_pages, admin, api, google, guest, pages
+from eventface.web import accounts_pages, admin, api, google, guest, pages, password_reset_pages
 from eventface.web.apidocs import add_api_docs
 from eventface.web.context import WebContext
 from eventface.web.errors import add_error_handlers
 from eventface.web.headers import AllowHeaderMiddleware, SecurityHeadersMiddleware, server_error_handler
 from eventface.web.limits import UploadSlots
-from eventface.web.ratelimit import RateLimiter
+from eventface.web.shared_limits import limits_for
 from eventface.web.templating import make_templates
 
 log = logging.getLogger(__name__)
@@ -64,13 +64,16 @@ def create_app(
     runtime = build(settings)
     huey = make_huey(settings)
     tasks = register_tasks(huey, settings, build)
+    limits = limits_for(settings)
     context = WebContext(
         settings=settings,
         runtime=runtime,
         huey=huey,
         tasks=tasks,
         templates=make_templates(),
-        search_limiter=RateLimiter(settings.search_rate_limit),
+        search_limiter=limits.search,
+        login_throttle=limits.login,
+        signup_throttle=limits.signup,
         google_oauth=google.oauth_client(settings),
         upload_slots=UploadSlots(settings.max_concurrent_uploads),
     )
@@ -119,6 +122,7 @@ def create_app(
     app.include_router(google.router)
     app.include_router(pages.router)
     app.include_router(accounts_pages.router)
+    app.include_router(password_reset_pages.router)
     app.include_router(admin.router)
     if settings.api_docs:
         add_api_docs(app, __version__)
