@@ -11,6 +11,9 @@ component, on the component's faces in face-id order, which makes it incremental
 a new photo's faces touch a few components, only those are grouped again, and the result is
 the one grouping the whole event at once would give (`PeopleGroups`, tested against
 `group_faces`). A group is named by its smallest face id.
+
+A guest is matched to people by `match_people`: the guest joins the groups by the same
+average linkage, and faces nearer to a stranger than to the guest are dropped.
 """
 
 from __future__ import annotations
