@@ -42,6 +42,7 @@ from eventface.errors import ImageError
 from eventface.faces import fusion_engine
 from eventface.faces.images import SELFIE_FORMATS, PhotoImage
 from eventface.matching.expansion import MAX_EXPANSION_QUERIES, SUPPORT
+from eventface.matching.people import PeopleRule
 from eventface.runtime import build_runtime
 from eventface.services.search import largest
 from eventface.settings import Settings
@@ -79,6 +80,7 @@ class Rule:
     confident: float = 0.9  # ... whose photo holds a face this close to the guest (the guest)
     strangers_only: bool = False  # rank_of_guest counts only the faces no query is within tolerance of
     guard: bool = False  # the product's match_faces with its "not nearer to a stranger" guard
+    people: tuple[float, float] | None = None  # match_faces with this people rule (link, join)
     reach: float | None = None  # ... expansion faces' matches reach this far (None: tolerance)
     support: int = 0  # ... a face nearer to a stranger is kept among this many other matches
 
@@ -333,6 +335,7 @@ def matched(
         strangers=rule.guard,
         expansion_reach=rule.reach,
         support=rule.support,
+        people=PeopleRule(*rule.people) if rule.people else None,
     )
     refused = {i for i in got if not ix.selfies[i]}
     if split > rule.min_selfie_px:
@@ -440,7 +443,12 @@ def product_rules(calibration: CrowdEvent, everyone: list[str]) -> list[Rule]:
     no_support = replace(
         SHIPPED_GUARD, name="1.075 + expansion, not nearer to a stranger, no support", support=0
     )
-    out = [SHIPPED_GUARD, no_support]
+    people = replace(
+        SHIPPED_GUARD,
+        name="shipped: the guest joins the event's faces (people rule 1.0 / 1.2)",
+        people=fusion_engine.PEOPLE_RULE,
+    )
+    out = [people, SHIPPED_GUARD, no_support]
     two_tier = replace(SHIPPED_GUARD, reach=fusion_engine.TOLERANCE)
     for template, what in (
         (no_support, "no support"),

@@ -10,6 +10,7 @@ import numpy as np
 from eventface.domain.distance import Matrix
 from eventface.domain.models import Match
 from eventface.matching.index import Hits, VectorIndex
+from eventface.matching.people import PeopleGroups, PeopleRule, match_people
 from eventface.matching.ranking import rank_photos
 from eventface.matching.strangers import Nearest, Verdict, guard
 
@@ -31,6 +32,7 @@ def match_faces(
     min_sharpness: float = 0.0,
     strangers: bool = True,
     support: int = SUPPORT,
+    people: PeopleRule | None = None,
 ) -> list[Match]:
     """Photos with a face within `tolerance` of any query, closest first.
 
@@ -45,7 +47,15 @@ def match_faces(
     queries; faces found through them are guarded too), unless `support` other matched faces
     are nearer to it still. Faces too small or blurry to be shown still count as matched,
     not as strangers: they are mostly the guest, smaller.
+
+    With `people` (matching/people.py), the guest joins the event's faces by average linkage
+    instead, guarded the same way, whenever the index holds the event exactly; an event held
+    compactly (tens of thousands of faces) falls back to the rule above.
     """
+    if people is not None:
+        joined = _match_people(index, event_id, queries, people, tolerance, min_face_px, min_sharpness)
+        if joined is not None:
+            return joined
     hits = index.search(event_id, queries, tolerance)
     via_expansion = np.zeros(len(hits), bool)
     usable = hits.usable(min_face_px, min_sharpness)
@@ -66,6 +76,37 @@ def match_faces(
     verdict = guard(index, event_id, nearest, support)
     kept: Hits = hits.where(verdict.kept_mask(hits.face_ids))
     return _explained(rank_photos(kept.usable(min_face_px, min_sharpness)), nearest, verdict)
+
+
+def _match_people(
+    index: VectorIndex,
+    event_id: int,
+    queries: Matrix,
+    rule: PeopleRule,
+    tolerance: float,
+    min_face_px: int,
+    min_sharpness: float,
+) -> list[Match] | None:
+    held = index.every_face(event_id)
+    if held is None:
+        return None
+    f = held.faces
+    groups = PeopleGroups.singletons(held.metric, f.face_ids, f.photo_ids, f.embeddings, held.terms)
+    accepted = match_people(groups, queries, rule)
+    rows = np.searchsorted(f.face_ids, accepted.face_ids)  # every_face is sorted by face id
+    hits = Hits(
+        np.zeros(len(rows), np.intp),
+        accepted.face_ids,
+        accepted.photo_ids,
+        accepted.distances.astype(np.float32),
+        np.asarray(f.heights)[rows],
+        np.asarray(f.sharpness)[rows],
+    )
+    # "expanded": found through the guest's other faces, farther from every selfie than the tolerance
+    return [
+        replace(m, expanded=m.distance > tolerance)
+        for m in rank_photos(hits.usable(min_face_px, min_sharpness))
+    ]
 
 
 def _explained(matches: list[Match], nearest: Nearest, verdict: Verdict | None) -> list[Match]:

@@ -136,6 +136,21 @@ class PeopleGroups:
     def __len__(self) -> int:
         return len(self.face_ids)
 
+    @classmethod
+    def singletons(
+        cls, metric: Metric, face_ids: Ids, photo_ids: Ids, embeddings: Matrix, terms: Matrix
+    ) -> PeopleGroups:
+        """Every face its own group: the guest still joins faces by average linkage (most of the
+        rule's gain, benchmarks/README.md "People groups"), with no grouping to keep current."""
+        groups = cls(metric, 0.0, embeddings.shape[1] if embeddings.ndim == 2 else 0)
+        groups.face_ids = np.asarray(face_ids, np.int64)
+        groups.photo_ids = np.asarray(photo_ids, np.int64)
+        groups.embeddings = np.asarray(embeddings, np.float32)
+        groups.terms = np.asarray(terms, np.float32)
+        groups.labels = groups.face_ids.copy()
+        groups.component = groups.face_ids.copy()
+        return groups
+
     def add(self, face_ids: Ids, photo_ids: Ids, embeddings: Matrix) -> None:
         """New faces (of new photos) join the groups."""
         if len(face_ids) == 0:

@@ -18,6 +18,7 @@ from eventface.faces.engine import FaceEngine
 from eventface.faces.images import SELFIE_FORMATS, PhotoImage
 from eventface.matching.expansion import match_faces
 from eventface.matching.index import VectorIndex
+from eventface.matching.people import PeopleRule
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class SearchLimits:
     max_pixels: int  # larger selfies are refused from their header, never decoded (bombs)
     min_face_px: int = 0  # smaller faces in photos are not matched
     min_sharpness: float = 0.0  # blurrier faces in photos are not matched
+    people: bool = False  # match the guest to the event's people, where the engine has a rule for it
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,15 @@ def expansion_limit(engine: FaceEngine, tolerance: float) -> float | None:
     if engine.expansion_tolerance is None:
         return None
     return engine.expansion_tolerance * (tolerance / engine.default_tolerance)  # exact at the default
+
+
+def people_rule(engine: FaceEngine, tolerance: float) -> PeopleRule | None:
+    """The engine's people rule, scaled like the expansion limit when FACE_TOLERANCE is set."""
+    if engine.people_rule is None:
+        return None
+    scale = tolerance / engine.default_tolerance
+    link, join = engine.people_rule
+    return PeopleRule(link=link * scale, join=join * scale)
 
 
 def ensure_loaded(uow: UnitOfWork, index: VectorIndex, event_id: int, engine: FaceEngine) -> None:
@@ -184,6 +195,7 @@ def _ranked_photos(
         queries,
         tolerance=limits.tolerance,
         expansion_tolerance=expansion_limit(engine, limits.tolerance),
+        people=people_rule(engine, limits.tolerance) if limits.people else None,
         min_face_px=limits.min_face_px,
         min_sharpness=limits.min_sharpness,
     )
