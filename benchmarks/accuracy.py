@@ -489,10 +489,16 @@ def stranger_specs() -> list[tuple[str, float, float, dict[str, object]]]:
         ("shipped: not nearer to a stranger, support 3", t, x, {"strangers": True, "support": 3}),
         ("not nearer to a stranger, no support", t, x, {"strangers": True}),
         (
-            "shipped: the guest joins the event's faces (people rule 1.0 / 1.2)",
+            "shipped: the guest joins the event's people groups (people rule 1.0 / 1.2)",
             t,
             x,
             {"people": SHIPPED_PEOPLE},
+        ),
+        (
+            "the guest joins single faces (people rule 0 / 1.2: while groups are built)",
+            t,
+            x,
+            {"people": PeopleRule(0.0, SHIPPED_PEOPLE.join)},
         ),
     ]
     for what, c in CROWD_CALIBRATED.items():

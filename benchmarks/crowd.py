@@ -445,10 +445,15 @@ def product_rules(calibration: CrowdEvent, everyone: list[str]) -> list[Rule]:
     )
     people = replace(
         SHIPPED_GUARD,
-        name="shipped: the guest joins the event's faces (people rule 1.0 / 1.2)",
+        name="shipped: the guest joins the event's people groups (people rule 1.0 / 1.2)",
         people=fusion_engine.PEOPLE_RULE,
     )
-    out = [people, SHIPPED_GUARD, no_support]
+    singletons = replace(
+        people,
+        name="the guest joins single faces (people rule 0 / 1.2: while groups are built)",
+        people=(0.0, fusion_engine.PEOPLE_RULE[1]),
+    )
+    out = [people, singletons, SHIPPED_GUARD, no_support]
     two_tier = replace(SHIPPED_GUARD, reach=fusion_engine.TOLERANCE)
     for template, what in (
         (no_support, "no support"),

@@ -6,7 +6,10 @@ An in-memory NumpyVectorIndex holds `photos` x 3 faces in the fusion engine's sp
 unit vectors beside dlib-like vectors, the fused metric); the guest's face is planted, with
 noise, in 30, 300 or 2 000 photos (a guest, a busy guest, the bride). `match_faces` is timed
 with query expansion, with and without the guard; the guard searches every matched face's
-own vector against the event, so its cost grows with the guest's matches.
+own vector against the event, so its cost grows with the guest's matches. Then with the people
+rule (issue 11): the guest joining single faces (what a search does while the event's groups are
+built), then joining the people groups once built (matching/people_cache.py, timed too); above
+PEOPLE_MAX_FACES faces both fall back to the guard rule.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ import numpy as np
 
 from eventface.domain.models import FaceMatrix
 from eventface.faces import fusion_engine
-from eventface.matching.expansion import match_faces
+from eventface.matching.expansion import PEOPLE_MAX_FACES, match_faces
 from eventface.matching.numpy_index import NumpyVectorIndex
+from eventface.matching.people import PeopleRule
+from eventface.matching.people_cache import PeopleCache
 
 METRIC = fusion_engine.FusionFaceEngine.metric
 DLIB_SPREAD = 0.3  # dlib descriptors of different people lie ~0.6-0.9 apart, rarely closer
@@ -59,10 +64,23 @@ def main() -> int:
     rng = np.random.default_rng(0)
     guest = faces(rng, 1)
     rows = []
-    for planted in (30, 300, 2000):
+    for planted in (30, 300, args.photos // 5):  # a guest, a busy guest, the bride
         index = event(args.photos, planted, guest[0], rng)
         row: dict[str, object] = {"photos": args.photos, "guest_photos": planted}
-        for guarded in (False, True):
+        grouped = PeopleRule(*fusion_engine.PEOPLE_RULE)
+        modes: list[tuple[str, bool, PeopleRule | None]] = [
+            ("no guard", False, None),
+            ("guard", True, None),
+            ("people, single faces", True, PeopleRule(0.0, grouped.join)),
+            ("people, groups", True, grouped),
+        ]
+        for key, guarded, people in modes:
+            if people is grouped and 3 * args.photos <= PEOPLE_MAX_FACES:
+                cache = PeopleCache.of(index)
+                start = time.perf_counter()
+                cache.groups(1, index.every_face(1), grouped.link)  # starts the background build
+                cache.wait(3600)
+                row["groups_built_s"] = round(time.perf_counter() - start, 2)
             times, cpu, found = [], [], 0
             for _ in range(args.runs):
                 start, start_cpu = time.perf_counter(), time.process_time()
@@ -74,11 +92,11 @@ def main() -> int:
                         tolerance=fusion_engine.TOLERANCE,
                         expansion_tolerance=fusion_engine.EXPANSION_TOLERANCE,
                         strangers=guarded,
+                        people=people,
                     )
                 )
                 times.append(time.perf_counter() - start)
                 cpu.append(time.process_time() - start_cpu)
-            key = "guard" if guarded else "no guard"
             row[key] = {
                 "median_ms": round(1000 * statistics.median(times), 1),
                 "max_ms": round(1000 * max(times), 1),

@@ -2,8 +2,8 @@
 idols from ../shared/data/faces_crowd_asia, the set where similar styling, make-up and age
 made the old rule show guests strangers' photos. Every guest searches with their held-out
 selfies; no other identity's photo may come back, and tapping a face follows the same rule.
-The server runs with the crowd tolerance (the default keeps the small dev events' recall and
-still shows some of these idols each other's photos: benchmarks/README.md).
+The server runs with the defaults: the guest is matched to the event's people groups
+(EVENTFACE_PEOPLE_MATCHING, benchmarks/README.md "People matching in the product").
 """
 
 from __future__ import annotations
@@ -36,9 +36,6 @@ SYNTH = SHARED / "tools" / "synth_event.py"
 IDENTITIES = ("irene", "nayeon", "seulgi", "jihyo", "sana", "dahyun")
 PHOTOS = 24
 SEED = 5
-# EVENTFACE_FACE_TOLERANCE for crowds: calibrated on the crowd benchmark's seed 2 for precision
-# >= 0.98 (benchmarks/README.md, "Accuracy in a crowd"); expansion scales with it
-CROWD_TOLERANCE = 0.99
 
 
 @dataclass(frozen=True)
@@ -81,9 +78,7 @@ def crowd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrowdEvent]:
         pytest.skip(f"the shared crowd face set or synth_event.py is absent under {SHARED}")
     root = tmp_path_factory.mktemp("crowd")
     truth = synth_event(root / "event")
-    settings = Settings(
-        data_dir=root / "data", workers=1, face_engine="fusion", face_tolerance=CROWD_TOLERANCE
-    )
+    settings = Settings(data_dir=root / "data", workers=1, face_engine="fusion")
     rt = build_runtime(settings)
     try:
         with rt.transactions() as uow:

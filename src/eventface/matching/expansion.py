@@ -11,6 +11,7 @@ from eventface.domain.distance import Matrix
 from eventface.domain.models import Match
 from eventface.matching.index import Hits, VectorIndex
 from eventface.matching.people import PeopleGroups, PeopleRule, match_people
+from eventface.matching.people_cache import PeopleCache
 from eventface.matching.ranking import rank_photos
 from eventface.matching.strangers import Nearest, Verdict, guard
 
@@ -18,6 +19,10 @@ MAX_EXPANSION_QUERIES = 64  # the closest confident matches; bounds the cost of 
 # a face nearer to a stranger is kept when this many of the guest's other matches are nearer
 # still (benchmarks/README.md, "Accuracy in a crowd": keeps a guest's second look)
 SUPPORT = 3
+# The people rule reads every face of the event for each group the guest joins, so its cost
+# grows with the event's faces times the guest's (benchmarks/README.md, "People matching in the
+# product": ~0.1 s at 3 000 faces, seconds for a bride at 30 000): bigger events get the guard rule.
+PEOPLE_MAX_FACES = 6000
 
 
 def match_faces(
@@ -48,9 +53,11 @@ def match_faces(
     are nearer to it still. Faces too small or blurry to be shown still count as matched,
     not as strangers: they are mostly the guest, smaller.
 
-    With `people` (matching/people.py), the guest joins the event's faces by average linkage
-    instead, guarded the same way, whenever the index holds the event exactly; an event held
-    compactly (tens of thousands of faces) falls back to the rule above.
+    With `people` (matching/people.py), the guest joins the event's people groups by average
+    linkage instead, guarded the same way, for an event of at most PEOPLE_MAX_FACES faces held
+    exactly by the index; a bigger event falls back to the rule above. The groups are
+    kept per index (matching/people_cache.py); while a big event's are built in the background,
+    or with `people.link` 0, the guest joins single faces.
     """
     if people is not None:
         joined = _match_people(index, event_id, queries, people, tolerance, min_face_px, min_sharpness)
@@ -88,10 +95,14 @@ def _match_people(
     min_sharpness: float,
 ) -> list[Match] | None:
     held = index.every_face(event_id)
-    if held is None:
+    if held is not None and len(held.faces) > PEOPLE_MAX_FACES:
+        held = None
+    groups = PeopleCache.of(index).groups(event_id, held, rule.link) if rule.link > 0 else None
+    if held is None:  # (the cache has forgotten the event: nothing is kept for it)
         return None
     f = held.faces
-    groups = PeopleGroups.singletons(held.metric, f.face_ids, f.photo_ids, f.embeddings, held.terms)
+    if groups is None:  # singletons asked for (link 0), or the event's groups are being built
+        groups = PeopleGroups.singletons(held.metric, f.face_ids, f.photo_ids, f.embeddings, held.terms)
     accepted = match_people(groups, queries, rule)
     rows = np.searchsorted(f.face_ids, accepted.face_ids)  # every_face is sorted by face id
     hits = Hits(

@@ -70,7 +70,7 @@ class SearchLimits:
     max_pixels: int  # larger selfies are refused from their header, never decoded (bombs)
     min_face_px: int = 0  # smaller faces in photos are not matched
     min_sharpness: float = 0.0  # blurrier faces in photos are not matched
-    people: bool = False  # match the guest to the event's people, where the engine has a rule for it
+    people: bool = True  # match the guest to the event's people, where the engine has a rule for it
 
 
 @dataclass(frozen=True)
