@@ -22,6 +22,7 @@ from sqlalchemy import select
 from eventface.db.tables import FaceRow, PhotoRow
 from eventface.domain.models import Event
 from eventface.faces.engine import FaceEngine
+from eventface.matching.people_cache import PeopleCache
 from eventface.runtime import Runtime, build_runtime
 from eventface.services import events, ingest, search
 from eventface.settings import Settings
@@ -169,3 +170,15 @@ def test_more_photos_of_a_tapped_face_hold_only_that_person(crowd: CrowdEvent) -
                 face_id,
                 sorted(found - crowd.photos_of(identity)),
             )
+
+
+def test_the_events_people_groups_are_kept_between_searches(crowd: CrowdEvent) -> None:
+    cache = PeopleCache.of(crowd.rt.index)
+    find(crowd, guests(crowd)[0])
+    kept = cache._entries[crowd.event.id]
+    find(crowd, guests(crowd)[1])
+
+    held = crowd.rt.index.every_face(crowd.event.id)
+    assert cache._entries[crowd.event.id] is kept  # not grouped anew for the second search
+    assert held is not None and kept.groups is not None
+    assert sorted(kept.groups.face_ids.tolist()) == held.faces.face_ids.tolist()
