@@ -74,13 +74,15 @@ def create_app(
         search_limiter=RateLimiter(settings.search_rate_limit),
         google_oauth=google.oauth_client(settings),
         upload_slots=UploadSlots(settings.max_concurrent_uploads),
-        search_queue=SearchQueue(engines.workers, settings.search_queue, lambda: engines.mean_run_s),
+        search_queue=SearchQueue(
+            engines.workers, settings.search_queue, lambda: runtime.search_engines.mean_run_s
+        ),
     )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # spawned here, by the thread that runs the server to its end: the workers die with it
-        ready = engines.start(preload=settings.face_engine.value)
+        ready = runtime.search_engines.start(preload=settings.face_engine.value)
         warming = asyncio.create_task(_warm_up(ready))  # the first guest must not wait for the models
         consumer = start_worker(huey, tasks) if worker else None
         try:
