@@ -86,9 +86,10 @@ class Runtime:
         """The engine called `name`, built once; its models load on its first photo, so a process
         that only ranks with its metric (the web's searches) never loads them."""
         with self._building:
-            if name not in self._engines:
-                self._engines[name] = LockedFaceEngine(build_face_engine(self.settings, name))
-            return self._engines[name]
+            engine = self._engines.get(name) or build_face_engine(self.settings, name)
+            if not isinstance(engine, LockedFaceEngine):  # tests may put bare engines in the cache
+                engine = self._engines[name] = LockedFaceEngine(engine)
+            return engine
 
     def engine_info(self, name: str) -> EngineInfo:
         engine = self.face_engine(name)

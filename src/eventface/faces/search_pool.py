@@ -21,6 +21,7 @@ import io
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -131,9 +132,13 @@ class _ExecutorPool:
             self.start()
 
     def close(self) -> None:
+        """Stops the workers without waiting for what they run (the server has answered its requests)."""
         if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+            executor, self._executor = self._executor, None
+            self._stop(executor)
+
+    def _stop(self, executor: Executor) -> None:
+        executor.shutdown(wait=False, cancel_futures=True)
 
 
 class ProcessEnginePool(_ExecutorPool):
@@ -155,6 +160,18 @@ class ProcessEnginePool(_ExecutorPool):
 
     def _task(self) -> Callable[..., Any]:
         return _call_in_worker
+
+    def _stop(self, executor: Executor) -> None:
+        # killed, not waited for: a worker may be loading its models (seconds) or warming up.
+        # Python 3.14 has terminate_workers(); until then, the pool's own table of its processes
+        assert isinstance(executor, ProcessPoolExecutor)
+        workers = list((executor._processes or {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        for worker in workers:
+            worker.kill()
+        for worker in workers:
+            worker.join()
+        executor.shutdown(wait=True)
 
 
 class ThreadEnginePool(_ExecutorPool):
@@ -187,6 +204,9 @@ _engines: dict[str, FaceEngine] = {}
 
 def _init_worker(factory: EngineFactory, opencv_threads: int) -> None:
     die_with_parent()
+    # Ctrl+C and `systemctl stop` signal the whole process group: the server stops its workers
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
     global _factory  # noqa: PLW0603 - a worker process's engines are the point of the worker
     _factory = factory
     import cv2  # noqa: PLC0415 - only worker processes set OpenCV's threads
