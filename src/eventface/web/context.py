@@ -20,8 +20,8 @@ from eventface.settings import Settings
 from eventface.sources.google_oauth import OAuthClient
 from eventface.web.capabilities import Capabilities
 from eventface.web.limits import SearchQueue, UploadSlots
-from eventface.web.ratelimit import RateLimiter
-from eventface.web.throttle import LoginThrottle
+from eventface.web.ratelimit import Limiter
+from eventface.web.throttle import LoginThrottle, Throttle
 
 
 @dataclass
@@ -31,13 +31,14 @@ class WebContext:
     huey: Huey
     tasks: Tasks
     templates: Jinja2Templates
-    search_limiter: RateLimiter
+    search_limiter: Limiter
     google_oauth: OAuthClient | None  # None: Google Drive is not configured on this server
     upload_slots: UploadSlots  # selfie uploads being received (web/limits.py)
     search_queue: SearchQueue  # searches on the search workers, and those waiting for one
     # failed password guesses (sign-in) and sign-up attempts, per client address and per account
-    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
-    signup_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    # (in Redis, shared by every web process, when the queue is: web/shared_limits.py)
+    login_throttle: Throttle = field(default_factory=LoginThrottle)
+    signup_throttle: Throttle = field(default_factory=LoginThrottle)
     # signs the guest links a search hands out (web/capabilities.py)
     capabilities: Capabilities = field(init=False)
 
