@@ -86,6 +86,9 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # spawned here, by the thread that runs the server to its end: the workers die with it
         ready = runtime.search_engines.start(preload=settings.face_engine.value)
+        # this process ranks with the engine's metric (its models stay in the workers): built now,
+        # its native libraries are not imported on the first guest's search
+        runtime.face_engine(settings.face_engine.value)
         warming = asyncio.create_task(_warm_up(ready))  # the first guest must not wait for the models
         consumer = start_worker(huey, tasks) if worker else None
         try:
