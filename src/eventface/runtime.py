@@ -18,6 +18,7 @@ from eventface.domain.models import Event, SourceKind
 from eventface.faces.engine import FaceEngine, LockedFaceEngine
 from eventface.faces.pool import InlineAnalyzer, ProcessPoolAnalyzer
 from eventface.faces.search_pool import EnginePool, ProcessEnginePool
+from eventface.mail.smtp import SmtpMailer
 from eventface.matching.index import VectorIndex
 from eventface.matching.numpy_index import NumpyVectorIndex
 from eventface.secret_box import SecretBox
@@ -78,6 +79,7 @@ class Runtime:
     passwords: Passwords  # argon2 hashing, a few at a time
     # guests' selfies are embedded here, on every core, never in this process (faces/search_pool.py)
     search_engines: EnginePool
+    mailer: SmtpMailer | None  # None: no SMTP_URL, so nothing offers mail
     # in-process engines (indexing with one worker, the CLI): each owns the lock on its models
     _engines: dict[str, FaceEngine] = field(default_factory=dict)
     _building: threading.Lock = field(default_factory=threading.Lock)
@@ -147,7 +149,7 @@ def build_runtime(settings: Settings, *, upgrade_db: bool = True) -> Runtime:
         settings,
         db,
         units,
-        NumpyVectorIndex(),
+        NumpyVectorIndex(memory_budget_bytes=int(settings.index_memory_mb * 2**20)),
         thumbnails=ThumbnailStore(cache / str(THUMBNAIL_PX), THUMBNAIL_PX, settings.max_image_pixels),
         previews=ThumbnailStore(cache / str(PREVIEW_PX), PREVIEW_PX, settings.max_image_pixels),
         google=GoogleConnections(
@@ -157,6 +159,9 @@ def build_runtime(settings: Settings, *, upgrade_db: bool = True) -> Runtime:
         search_engines=ProcessEnginePool(
             functools.partial(build_face_engine, settings), settings.search_worker_count
         ),
+        mailer=SmtpMailer(settings.smtp_url.get_secret_value(), settings.mail_sender)
+        if settings.smtp_url
+        else None,
     )
 
 

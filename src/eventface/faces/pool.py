@@ -80,12 +80,57 @@ def _analyze_in_worker(data: bytes, max_pixels: int) -> Outcome:
 
 
 class ProcessPoolAnalyzer:
-    """Analyses on `workers` processes with at most two photos in flight per worker (bounded memory)."""
+    """Analyses on `workers` processes with at most two photos in flight per worker (bounded memory).
 
-    def __init__(self, factory: EngineFactory, workers: int, max_pixels: int) -> None:
+    With `keep_warm_s`, the processes (and the models they loaded) outlive a run by that long, so
+    the next run starts at once: a live event's syncs bring a photo or two every few seconds, and
+    starting the processes and loading the models took longer than indexing them (issue 12).
+    """
+
+    def __init__(
+        self, factory: EngineFactory, workers: int, max_pixels: int, keep_warm_s: float = 0.0
+    ) -> None:
         self.factory = factory
         self.workers = workers
         self.max_pixels = max_pixels
+        self.keep_warm_s = keep_warm_s
+        self._warm: ProcessPoolExecutor | None = None
+        self._cooling: threading.Timer | None = None
+        self._warm_lock = threading.Lock()
+        self._closed = False
+
+    def close(self) -> None:
+        """Stops the processes kept warm; a run still going stops its own when it ends."""
+        with self._warm_lock:
+            self._closed = True
+        self._cool()
+
+    def _take(self) -> ProcessPoolExecutor:
+        with self._warm_lock:
+            if self._cooling is not None:
+                self._cooling.cancel()
+                self._cooling = None
+            pool, self._warm = self._warm, None
+        return pool or self._pool()
+
+    def _give_back(self, pool: ProcessPoolExecutor) -> None:
+        with self._warm_lock:
+            if self.keep_warm_s > 0 and self._warm is None and not self._closed:
+                self._warm = pool
+                self._cooling = threading.Timer(self.keep_warm_s, self._cool)
+                self._cooling.daemon = True
+                self._cooling.start()
+                return
+        pool.shutdown(wait=True, cancel_futures=True)  # another run's pool is kept already
+
+    def _cool(self) -> None:
+        with self._warm_lock:
+            pool, self._warm = self._warm, None
+            if self._cooling is not None:
+                self._cooling.cancel()
+                self._cooling = None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _pool(self) -> ProcessPoolExecutor:
         # spawn, not fork: the parent may run threads (web server, queue) that fork would copy mid-lock
@@ -106,7 +151,8 @@ class ProcessPoolAnalyzer:
         fresh = iter(jobs)
         suspects: list[tuple[int, bytes]] = []
         in_flight: dict[Future[Outcome], tuple[int, bytes]] = {}
-        pool = self._pool()
+        pool = self._take()
+        finished = False
         try:
             while True:
                 limit = 1 if suspects else 2 * self.workers
@@ -116,6 +162,7 @@ class ProcessPoolAnalyzer:
                         break
                     in_flight[pool.submit(_analyze_in_worker, job[1], self.max_pixels)] = job
                 if not in_flight:
+                    finished = True
                     return
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 crashed = [f for f in done if isinstance(f.exception(), BrokenProcessPool)]
@@ -134,4 +181,7 @@ class ProcessPoolAnalyzer:
                 pool.shutdown(wait=False, cancel_futures=True)
                 pool = self._pool()
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            if finished:
+                self._give_back(pool)
+            else:  # stopped part-way: futures may still be running
+                pool.shutdown(wait=True, cancel_futures=True)

@@ -7,6 +7,7 @@ server those belong to uvicorn, which stops the worker through `stop_worker` on 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from huey import Huey
 from huey.consumer import Consumer
@@ -17,29 +18,40 @@ from eventface.services import ingest
 log = logging.getLogger(__name__)
 
 WORKER_THREADS = 2  # one long indexing run and a sync of another event side by side
+# an idle worker polls the SQLite queue at least this often (Huey's default backs off to 10 s): a
+# sync the scheduler enqueues at its due time starts within it (issue 12: "every 30 s" ± 5 s)
+QUEUE_POLL_MAX_S = 0.5
 
 
 class InProcessConsumer(Consumer):  # type: ignore[misc]
+    on_stop: tuple[Callable[[], None], ...] = ()  # the scheduler and folder watcher stop first
+
     def _set_signal_handlers(self) -> None:
         """The host process owns its signals."""
 
 
 def start_worker(huey: Huey, tasks: Tasks, threads: int = WORKER_THREADS) -> InProcessConsumer:
-    """Starts the consumer (with the periodic auto-sync scheduler) and re-queues lost index jobs.
+    """Starts the consumer, the auto-sync scheduler and the folder watcher; re-queues lost index jobs.
 
     Only the embedded queue loses jobs with its process; on Redis, other workers may be running them.
     """
     if tasks.runtime.settings.queue_url is None:
         release_sync_leases(tasks)
         requeue_unfinished(tasks)
-    consumer = InProcessConsumer(huey, workers=threads, worker_type="thread", periodic=True)
+    consumer = InProcessConsumer(
+        huey, workers=threads, worker_type="thread", periodic=True, max_delay=QUEUE_POLL_MAX_S
+    )
     consumer.start()
-    # syncs that fell due while the server was down run now, not at the scheduler's next minute
-    tasks.enqueue_due_syncs()
+    # the scheduler's first pass runs now: syncs that fell due while the server was down start
+    tasks.scheduler.start()
+    tasks.watcher.start()  # rescans each watched folder once, then reports what lands in it
+    consumer.on_stop = (tasks.watcher.stop, tasks.scheduler.stop)
     return consumer
 
 
 def stop_worker(consumer: InProcessConsumer) -> None:
+    for stop in consumer.on_stop:
+        stop()
     # not graceful: an index run can take hours, and every photo it finished is already committed
     consumer.stop(graceful=False)
 
