@@ -116,20 +116,21 @@ class _ExecutorPool:
             future: Future[tuple[float, T]] = executor.submit(self._task(), engine_name, fn, args, kwargs)
             run_s, result = await asyncio.wrap_future(future)
         except BrokenProcessPool as exc:
-            self._replace(executor)
+            self._replace(executor, engine_name)
             raise ServerBusyError(
                 "a face engine stopped during the search: try again in a moment", CRASH_RETRY_AFTER_S
             ) from exc
         self.mean_run_s += RUN_S_WEIGHT * (run_s - self.mean_run_s)
         return result
 
-    def _replace(self, broken: Executor) -> None:
-        """A crashed worker broke its pool: start another one (once, however many searches saw it)."""
+    def _replace(self, broken: Executor, engine_name: str) -> None:
+        """A crashed worker broke its pool: start another one (once, however many searches saw it),
+        its models loading at once, so the guests told to come back find them loaded."""
         if self._executor is broken:
             log.warning("a search worker process died: starting the search workers again")
             broken.shutdown(wait=False, cancel_futures=True)
             self._executor = None
-            self.start()
+            self.start(preload=engine_name)
 
     def close(self) -> None:
         """Stops the workers without waiting for what they run (the server has answered its requests)."""
