@@ -106,7 +106,9 @@ def guest(url: str, faces: list[bytes], first: int, until: float, tally: Tally) 
                 with tally.lock:
                     tally.busy += 1
                     tally.busy_without_retry_after += retry_after is None
-                time.sleep(float(retry_after or 1) + random.random())  # the page's wait and jitter
+                # the page's wait and jitter, but not past the storm's end: idle time is not its time
+                wait_s = float(retry_after or 1) + random.random()
+                time.sleep(max(0.0, min(wait_s, until - time.monotonic())))
             else:
                 tally.error(str(response.status_code))
 
