@@ -36,6 +36,11 @@ class FaceEngine(Protocol):
         """Matches this close become extra queries before the final threshold (None: no expansion)."""
         ...
 
+    @property
+    def people_rule(self) -> tuple[float, float] | None:
+        """(link, join) of matching/people.py's rule, calibrated for this engine; None: not used."""
+        ...
+
     def find_faces(self, image: PhotoImage) -> list[DetectedFace]: ...
 
 
@@ -70,6 +75,10 @@ class LockedFaceEngine:
     @property
     def expansion_tolerance(self) -> float | None:
         return self._engine.expansion_tolerance
+
+    @property
+    def people_rule(self) -> tuple[float, float] | None:
+        return self._engine.people_rule
 
     def find_faces(self, image: PhotoImage) -> list[DetectedFace]:
         with self._lock:
