@@ -6,9 +6,10 @@ diffs them against the faces its groups hold and applies the difference with
 event is grouped once and then only its changed photos are, never the whole event per search.
 
 Grouping a big event takes long (benchmarks/README.md "People matching in the product": 540
-faces 0.02 s, 6 000 faces seconds, 30 000 faces minutes), so work above `background_above` faces (the first build of a big
-event, a big batch of new photos) runs on a background thread, one per event at a time; until
-it is done `groups` returns None and the search matches the guest to single faces instead.
+faces 0.02 s, 6 000 faces seconds, 30 000 faces minutes), so work above `background_above`
+faces (the first build of a big event, a big batch of new photos) runs on a background thread,
+one per event at a time; until it is done `groups` returns None and the search matches the
+guest to single faces instead.
 
 The cache lives as long as the index it mirrors (`PeopleCache.of`), and forgets an event the
 index no longer holds exactly, or the least recently searched beyond `max_events`.
