@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -224,7 +226,7 @@ def test_a_photographer_lists_only_their_own_events(
 def test_the_photo_list_shows_each_photos_state(
     web: Web, alice: Photographer, wedding: Event, wedding_folder: Path
 ) -> None:
-    (wedding_folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    write_broken_jpeg(wedding_folder / "broken.jpg")
     web.index(alice, wedding)
 
     photos = web.client.get(f"/api/event/{wedding.id}/photos", headers=alice.auth).json()
@@ -276,7 +278,7 @@ def test_deleting_an_event_removes_its_faces_and_thumbnails(
 def test_indexing_reports_its_task_and_progress(
     web: Web, alice: Photographer, wedding: Event, wedding_folder: Path
 ) -> None:
-    (wedding_folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    write_broken_jpeg(wedding_folder / "broken.jpg")
     total = len(WEDDING) + 1
 
     started = web.client.post(f"/api/event/{wedding.id}/index", headers=alice.auth)
@@ -504,3 +506,11 @@ def test_a_blank_folder_is_refused_not_taken_as_the_working_directory(web: Web, 
     response = web.client.post("/api/events", json={"name": "Blank", "folder": folder}, headers=owner.auth)
     assert response.status_code == 422
     assert "folder" in response.text
+
+
+def write_broken_jpeg(path: Path) -> None:
+    """A JPEG cut short long ago: a file written in the last seconds without its end marker would
+    be taken for one still being copied, and left for the next sync (sources/finished_files.py)."""
+    path.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    an_hour_ago = time.time() - 3600
+    os.utime(path, (an_hour_ago, an_hour_ago))
