@@ -76,6 +76,8 @@ class Runtime:
     # one per engine: worker threads sharing this runtime take turns on its native models
     _engine_locks: dict[str, threading.Lock] = field(default_factory=dict)
     _building: threading.Lock = field(default_factory=threading.Lock)
+    # set by close(): indexing runs on this runtime stop, killing their workers (issue 13)
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def face_engine(self, name: str) -> FaceEngine:
         with self._building:  # two threads asking first must not load the models twice
@@ -101,11 +103,21 @@ class Runtime:
 
     def analyzer(self, name: str) -> Analyzer:
         workers = self.settings.worker_count
+        # made while the photo is decoded anyway, not on the first guest's request (issue 12)
+        renditions = tuple(cache.max_side_px for cache in self.caches)
         if workers <= 1:
             engine = self.face_engine(name)
-            return InlineAnalyzer(engine, self.settings.max_image_pixels, self._engine_locks[name])
+            return InlineAnalyzer(
+                engine,
+                self.settings.max_image_pixels,
+                self._engine_locks[name],
+                stopping=self.stopping,
+                rendition_px=renditions,
+            )
         factory = functools.partial(build_face_engine, self.settings, name)
-        return ProcessPoolAnalyzer(factory, workers, self.settings.max_image_pixels)
+        return ProcessPoolAnalyzer(
+            factory, workers, self.settings.max_image_pixels, stopping=self.stopping, rendition_px=renditions
+        )
 
     @contextmanager
     def source(self, event: Event) -> Iterator[PhotoSource]:
@@ -123,6 +135,7 @@ class Runtime:
         return (self.thumbnails, self.previews)
 
     def close(self) -> None:
+        self.stopping.set()
         self.db.dispose()
 
 

@@ -83,6 +83,7 @@ def index_event(rt: Runtime, task_id: str) -> IndexReport:
             rt.analyzer(event.engine),
             rt.engine_info(event.engine),
             rt.index,
+            caches=rt.caches,
         )
 
 

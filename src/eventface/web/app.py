@@ -84,7 +84,7 @@ def create_app(
             yield
         finally:
             if consumer is not None:
-                stop_worker(consumer)
+                stop_worker(consumer, tasks)
             tasks.runtime.close()
             runtime.close()
 
