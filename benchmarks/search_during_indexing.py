@@ -114,7 +114,9 @@ def measure(variant: str, photos: list[Path], selfie: bytes, searches: int) -> d
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--photos", type=int, default=40)
     parser.add_argument("--searches", type=int, default=12)
     parser.add_argument("--variants", nargs="+", default=["idle", "inline", "pool-1", "pool-2"])

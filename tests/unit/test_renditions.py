@@ -31,7 +31,10 @@ def test_renditions_reuse_the_engines_decode_and_fit_each_size() -> None:
     renditions = image.jpeg_renditions([600, 150])
 
     assert image.decoded_at == [1000]  # nothing decoded again
-    assert {side: opened(jpeg).size for side, jpeg in renditions.items()} == {600: (600, 400), 150: (150, 100)}
+    assert {side: opened(jpeg).size for side, jpeg in renditions.items()} == {
+        600: (600, 400),
+        150: (150, 100),
+    }
 
 
 def test_a_rendition_larger_than_the_engines_decode_is_decoded_for() -> None:
@@ -72,7 +75,9 @@ def test_an_analysis_carries_the_renditions_asked_for() -> None:
 def test_a_stored_rendition_is_served_without_reading_the_photo(tmp_path: Path) -> None:
     store = ThumbnailStore(tmp_path / "thumbs", max_side_px=120, max_pixels=BIG)
     data = encode(picture((800, 600)))
-    ((_, outcome),) = InlineAnalyzer(ColourSquareEngine(), BIG, rendition_px=(120,)).analyze_many([(42, data)])
+    ((_, outcome),) = InlineAnalyzer(ColourSquareEngine(), BIG, rendition_px=(120,)).analyze_many(
+        [(42, data)]
+    )
     assert isinstance(outcome, PhotoAnalysis)
     store.put(7, 42, outcome.content_hash, outcome.renditions[120])
 

@@ -52,9 +52,12 @@ def analyze(engine: FaceEngine, data: bytes, max_pixels: int, rendition_px: tupl
     try:
         image = PhotoImage(data, max_pixels)
         faces = engine.find_faces(image)
-        renditions = image.jpeg_renditions(rendition_px)
     except ImageError as exc:
         return AnalysisFailure(str(exc))
+    try:
+        renditions = image.jpeg_renditions(rendition_px)
+    except ImageError:  # the faces count; a guest's request makes the thumbnail (or says why not)
+        renditions = {}
     return PhotoAnalysis(faces, image.full_width, image.full_height, content_hash, renditions)
 
 
@@ -64,7 +67,7 @@ def _check(stopping: threading.Event | None) -> None:
 
 
 class InlineAnalyzer:
-    """Analyses in the calling process: for tests and searches.
+    """Analyses in the calling process: for one worker, tests, and searches.
 
     Jobs on several threads (a resumed indexing run and a sync, say) may share one engine; its
     native models are not thread-safe, so `lock`, shared by everyone using that engine, lets one
