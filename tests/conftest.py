@@ -20,9 +20,14 @@ from eventface.settings import Settings
 from tests.fakes.photos import Square, jpeg_with_squares
 from tests.harness.drive import drive, drive_options, module_drive, retry_sleeps  # noqa: F401
 from tests.harness.server import servers  # noqa: F401
+from tests.harness.services import PostgresServer, postgres, redis_server  # noqa: F401
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FACES_ENV = "EVENTFACE_TEST_FACES"
+# EVENTFACE_TEST_DATABASE=postgresql runs every test that uses `settings` on a fresh PostgreSQL
+# database (tests/harness/services.py); `make test` runs tests/database/ on both anyway
+DATABASE_ENV = "EVENTFACE_TEST_DATABASE"
+TEST_DATABASE = os.environ.get(DATABASE_ENV, "sqlite")
 # Settings also reads each field's bare name (FACE_TOLERANCE, but also WORKERS, DATA_DIR)
 SETTINGS_ENV_NAMES = frozenset(field.upper() for field in Settings.model_fields)
 
@@ -80,9 +85,24 @@ def copy_faces(faces_dir: Path) -> CopyFaces:
     return lambda folder, relative_paths: copy_face_files(faces_dir, folder, relative_paths)
 
 
+def database_url_for(kind: str, request: pytest.FixtureRequest) -> str | None:
+    """None (SQLite in the data dir) or a fresh database on the test PostgreSQL server."""
+    if kind == "sqlite":
+        return None
+    if kind == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres")
+        return server.fresh_database()
+    raise ValueError(f"{DATABASE_ENV} must be sqlite or postgresql, not {kind!r}")
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", workers=1)
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    return database_url_for(TEST_DATABASE, request)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
+    return Settings(data_dir=tmp_path / "data", workers=1, database_url=database_url)
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from eventface.cli.options import DataDir, err, fail, runtime
 from eventface.errors import SourceError
+from eventface.jobs.queue import make_huey
+from eventface.jobs.tasks import register_tasks
 from eventface.services import events as event_service
 from eventface.services import ingest
 from eventface.settings import EngineName
@@ -41,6 +43,13 @@ def index(
         EngineName | None,
         typer.Option("--engine", help="Switch the event to this face engine and re-index it"),
     ] = None,
+    enqueue: Annotated[
+        bool,
+        typer.Option(
+            "--enqueue",
+            help="Put the run on the job queue for `eventface worker`s; print its task id on the last line",
+        ),
+    ] = False,
     data_dir: DataDir = None,
 ) -> None:
     """Index new and changed photos, drop deleted ones. Safe to interrupt and run again."""
@@ -51,6 +60,11 @@ def index(
                 out.print(f"Switched to the {engine.value} engine: {requeued} photos to index again.")
             task = ingest.create_task(uow, event)
             event_row = uow.events.get(task.event_id)
+        if enqueue:
+            register_tasks(make_huey(rt.settings), rt.settings).index_event(task.task_id)
+            out.print("Queued; follow it with `eventface tasks show TASK_ID --json`:", highlight=False)
+            print(task.task_id)
+            return
         progress = Progress(
             TextColumn("[bold]indexing"),
             BarColumn(),

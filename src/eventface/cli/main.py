@@ -9,13 +9,14 @@ import typer
 from rich.console import Console
 
 from eventface import __version__
-from eventface.cli import database, drive, events, users
+from eventface.cli import database, drive, events, tasks, users
 from eventface.cli.doctor import doctor
 from eventface.cli.indexing import index
 from eventface.cli.options import DataDir, runtime
 from eventface.cli.searching import search
 from eventface.cli.syncing import sync
 from eventface.cli.web import web
+from eventface.cli.worker import worker
 
 app = typer.Typer(
     help="eventface: find a guest's photos in an event's photo collection by face.",
@@ -26,10 +27,12 @@ app.add_typer(events.app, name="events")
 app.add_typer(database.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(drive.app, name="drive")
+app.add_typer(tasks.app, name="tasks")
 app.command("index")(index)
 app.command("search")(search)
 app.command("sync")(sync)
 app.command("web")(web)
+app.command("worker")(worker)
 app.command("doctor")(doctor)
 
 

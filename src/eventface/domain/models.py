@@ -217,3 +217,10 @@ class IndexProgress:
     started_at: datetime | None
     finished_at: datetime | None
     error: str | None
+
+    @property
+    def percent(self) -> float:
+        """Done so far, one decimal; a finished run is 100 even when photos failed or vanished."""
+        if self.status is TaskStatus.DONE:
+            return 100.0
+        return round(100.0 * self.done / self.total, 1) if self.total else 0.0

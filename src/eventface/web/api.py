@@ -152,9 +152,6 @@ class PhotoOut(BaseModel):
 
 
 def task_out(task: IndexProgress, failures: list[FailureOut] | None = None) -> TaskOut:
-    percent = (
-        100.0 if task.status is TaskStatus.DONE else (100.0 * task.done / task.total if task.total else 0.0)
-    )
     return TaskOut(
         task_id=task.task_id,
         event_id=task.event_id,
@@ -163,7 +160,7 @@ def task_out(task: IndexProgress, failures: list[FailureOut] | None = None) -> T
         total=task.total,
         failed=task.failed,
         faces=task.faces,
-        percent=round(percent, 1),
+        percent=task.percent,
         started_at=task.started_at,
         finished_at=task.finished_at,
         error=task.error,

@@ -40,7 +40,7 @@ from eventface.web.context import WebContext
 from eventface.web.errors import add_error_handlers
 from eventface.web.headers import AllowHeaderMiddleware, SecurityHeadersMiddleware, server_error_handler
 from eventface.web.limits import UploadSlots
-from eventface.web.ratelimit import RateLimiter
+from eventface.web.shared_limits import limits_for
 from eventface.web.templating import make_templates
 
 log = logging.getLogger(__name__)
@@ -64,13 +64,16 @@ def create_app(
     runtime = build(settings)
     huey = make_huey(settings)
     tasks = register_tasks(huey, settings, build)
+    limits = limits_for(settings)
     context = WebContext(
         settings=settings,
         runtime=runtime,
         huey=huey,
         tasks=tasks,
         templates=make_templates(),
-        search_limiter=RateLimiter(settings.search_rate_limit),
+        search_limiter=limits.search,
+        login_throttle=limits.login,
+        signup_throttle=limits.signup,
         google_oauth=google.oauth_client(settings),
         upload_slots=UploadSlots(settings.max_concurrent_uploads),
     )

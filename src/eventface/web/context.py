@@ -17,8 +17,8 @@ from eventface.settings import Settings
 from eventface.sources.google_oauth import OAuthClient
 from eventface.web.capabilities import Capabilities
 from eventface.web.limits import UploadSlots
-from eventface.web.ratelimit import RateLimiter
-from eventface.web.throttle import LoginThrottle
+from eventface.web.ratelimit import Limiter
+from eventface.web.throttle import LoginThrottle, Throttle
 
 
 @dataclass
@@ -28,15 +28,16 @@ class WebContext:
     huey: Huey
     tasks: Tasks
     templates: Jinja2Templates
-    search_limiter: RateLimiter
+    search_limiter: Limiter
     google_oauth: OAuthClient | None  # None: Google Drive is not configured on this server
     upload_slots: UploadSlots  # selfie searches in flight (web/limits.py)
     # one search at a time on the web process's face engine: its native models are not thread-safe,
     # and with two cores a second concurrent search would only slow the first
     search_lock: threading.Lock = field(default_factory=threading.Lock)
     # failed password guesses (sign-in) and sign-up attempts, per client address and per account
-    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
-    signup_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    # (in Redis, shared by every web process, when the queue is: web/shared_limits.py)
+    login_throttle: Throttle = field(default_factory=LoginThrottle)
+    signup_throttle: Throttle = field(default_factory=LoginThrottle)
     # signs the guest links a search hands out (web/capabilities.py)
     capabilities: Capabilities = field(init=False)
 

@@ -14,9 +14,20 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from typing import Protocol
 
 MAX_CLIENTS = 10_000
 OVERFLOW = "(overflow)"  # not an address: client_key never returns it
+
+
+class Limiter(Protocol):
+    def check(self, key: str) -> float | None:
+        """Records a hit for `key`; returns None if allowed, else the seconds until one is."""
+        ...
+
+    def refund(self, key: str) -> None:
+        """Takes back `key`'s latest hit."""
+        ...
 
 
 class RateLimiter:

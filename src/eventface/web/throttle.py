@@ -17,6 +17,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from eventface.errors import RateLimitedError
 
@@ -92,6 +93,15 @@ class Attempt:
     account: str
     address: str
     stamp: float
+    token: str = ""  # what a shared throttle (web/shared_limits.py) knows this attempt by
+
+
+class Throttle(Protocol):
+    """Counts attempts before they run and forgets the ones that succeeded."""
+
+    def begin(self, account: str, address: str) -> Attempt: ...
+
+    def succeeded(self, attempt: Attempt) -> None: ...
 
 
 class LoginThrottle:
