@@ -102,10 +102,11 @@ class Runtime:
         )
 
     def analyzer(self, name: str) -> Analyzer:
-        workers = self.settings.worker_count
         # made while the photo is decoded anyway, not on the first guest's request (issue 12)
         renditions = tuple(cache.max_side_px for cache in self.caches)
-        if workers <= 1:
+        # EVENTFACE_WORKERS=1 asks for no extra process; otherwise even one core gets a worker
+        # process, niced so that guests' searches go first (benchmarks/README.md, issue 12)
+        if self.settings.workers == 1:
             engine = self.face_engine(name)
             return InlineAnalyzer(
                 engine,
@@ -116,7 +117,11 @@ class Runtime:
             )
         factory = functools.partial(build_face_engine, self.settings, name)
         return ProcessPoolAnalyzer(
-            factory, workers, self.settings.max_image_pixels, stopping=self.stopping, rendition_px=renditions
+            factory,
+            self.settings.worker_count,
+            self.settings.max_image_pixels,
+            stopping=self.stopping,
+            rendition_px=renditions,
         )
 
     @contextmanager

@@ -24,7 +24,7 @@ import pytest
 from eventface.domain.models import TaskStatus
 from eventface.faces.pool import INDEXING_NICENESS, AnalysisFailure, InlineAnalyzer, ProcessPoolAnalyzer
 from eventface.processes import ShuttingDown
-from eventface.runtime import Runtime
+from eventface.runtime import Runtime, build_runtime
 from eventface.services import ingest
 from eventface.services.ingest import EngineInfo
 from eventface.settings import Settings
@@ -210,3 +210,21 @@ def test_a_run_stopped_by_a_shutdown_is_left_to_resume_and_indexes_each_photo_on
     with rt.transactions() as uow:
         assert uow.tasks.get(stopped_task).status is TaskStatus.INTERRUPTED
         assert uow.tasks.get(resumed).status is TaskStatus.DONE
+
+
+def test_indexing_runs_in_niced_worker_processes_unless_one_in_process_is_asked_for(
+    settings: Settings,
+) -> None:
+    automatic = build_runtime(settings.model_copy(update={"workers": 0}))
+    in_process = build_with_fake_engine(settings.model_copy(update={"workers": 1}))
+    try:
+        pool = automatic.analyzer("fusion")  # builds no engine here: the workers do
+        inline = in_process.analyzer("fake")
+    finally:
+        automatic.close()
+        in_process.close()
+
+    assert isinstance(pool, ProcessPoolAnalyzer)
+    assert pool.workers == (os.cpu_count() or 1) and pool.niceness == INDEXING_NICENESS
+    assert pool.stopping is automatic.stopping and pool.stopping.is_set()  # closing the runtime stops it
+    assert isinstance(inline, InlineAnalyzer)
