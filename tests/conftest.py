@@ -1,7 +1,8 @@
 """Shared fixtures: explicit settings and a migrated runtime per test, the developer face set, photo files.
 
-The two harnesses are imported here so that every directory sees their fixtures: the fake Drive
-(tests/harness/drive.py) and the real `eventface web` server (tests/harness/server.py).
+The harnesses are imported here so that every directory sees their fixtures: the fake Drive
+(tests/harness/drive.py), the real `eventface web` server (tests/harness/server.py), throwaway
+PostgreSQL and Redis servers (tests/harness/services.py) and a real SMTP server (tests/harness/smtp.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tests.fakes.photos import Square, jpeg_with_squares
 from tests.harness.drive import drive, drive_options, module_drive, retry_sleeps  # noqa: F401
 from tests.harness.server import servers  # noqa: F401
 from tests.harness.services import PostgresServer, postgres, redis_server  # noqa: F401
+from tests.harness.smtp import smtp_server  # noqa: F401
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FACES_ENV = "EVENTFACE_TEST_FACES"

@@ -153,3 +153,13 @@ class ServerBusyError(_RetryLaterError):
     """More work at once than the server takes (uploads, searches, password checks): retry soon."""
 
     code = "busy"
+
+
+class MailError(EventfaceError):
+    """A message could not be sent (the server unreachable, refusing, or not secure enough)."""
+
+    code = "mail_failed"
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent  # retrying cannot help (a refused recipient, a 5xx answer)

@@ -17,6 +17,7 @@ from eventface.db.unit_of_work import Transactions, transactions
 from eventface.domain.models import Event, SourceKind
 from eventface.faces.engine import FaceEngine
 from eventface.faces.pool import InlineAnalyzer, ProcessPoolAnalyzer
+from eventface.mail.smtp import SmtpMailer
 from eventface.matching.index import VectorIndex
 from eventface.matching.numpy_index import NumpyVectorIndex
 from eventface.secret_box import SecretBox
@@ -72,6 +73,7 @@ class Runtime:
     previews: ThumbnailStore  # screen-sized, for the lightbox: originals are too heavy for phones
     google: GoogleConnections  # Drive clients for connected Google accounts
     passwords: Passwords  # argon2 hashing, a few at a time
+    mailer: SmtpMailer | None  # None: no SMTP_URL, so nothing offers mail
     _engines: dict[str, FaceEngine] = field(default_factory=dict)
     # one per engine: worker threads sharing this runtime take turns on its native models
     _engine_locks: dict[str, threading.Lock] = field(default_factory=dict)
@@ -158,13 +160,16 @@ def build_runtime(settings: Settings, *, upgrade_db: bool = True) -> Runtime:
         settings,
         db,
         units,
-        NumpyVectorIndex(),
+        NumpyVectorIndex(memory_budget_bytes=int(settings.index_memory_mb * 2**20)),
         thumbnails=ThumbnailStore(cache / str(THUMBNAIL_PX), THUMBNAIL_PX, settings.max_image_pixels),
         previews=ThumbnailStore(cache / str(PREVIEW_PX), PREVIEW_PX, settings.max_image_pixels),
         google=GoogleConnections(
             units, SecretBox(encryption_key(settings, _has_grants(units))), settings.drive_api_url
         ),
         passwords=Passwords(settings.password_hash_cost),
+        mailer=SmtpMailer(settings.smtp_url.get_secret_value(), settings.mail_sender)
+        if settings.smtp_url
+        else None,
     )
 
 

@@ -11,6 +11,7 @@ import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -77,6 +78,9 @@ class Settings(BaseSettings):
     dlib_upsample: Annotated[int, Field(validation_alias=_env("DLIB_UPSAMPLE"), ge=0, le=3)] = 1
     # Photos larger than this many pixels are refused (decompression bombs).
     max_image_pixels: Annotated[int, Field(validation_alias=_env("MAX_IMAGE_PIXELS"), gt=0)] = 120_000_000
+    # Memory the in-memory vector index of each web process may hold, in megabytes; over it, the
+    # events searched least recently leave it (the next search loads one again). 0: no limit.
+    index_memory_mb: Annotated[float, Field(validation_alias=_env("INDEX_MEMORY_MB"), ge=0)] = 1024.0
     # Indexing processes; 0 means one per CPU core.
     workers: Annotated[int, Field(validation_alias=_env("WORKERS"), ge=0)] = 0
     # Minutes between automatic syncs of an event's source (the original system's name).
@@ -95,6 +99,12 @@ class Settings(BaseSettings):
     public_base_url: Annotated[str | None, Field(validation_alias=_env("PUBLIC_BASE_URL", original=True))] = (
         None
     )
+    # Outgoing mail (password resets): smtp://user:pass@host:587 (STARTTLS; plain text only to a
+    # relay on this machine) or smtps://user:pass@host:465 (TLS from the start). Unset: no mail,
+    # and nothing offers it.
+    smtp_url: Annotated[SecretStr | None, Field(validation_alias=_env("SMTP_URL", original=True))] = None
+    # The From: of eventface's mail. Unset: noreply@ the host of PUBLIC_BASE_URL (else localhost).
+    mail_from: Annotated[str | None, Field(validation_alias=_env("MAIL_FROM"))] = None
     # Largest selfie a guest may upload, in megabytes.
     max_selfie_mb: Annotated[float, Field(validation_alias=_env("MAX_SELFIE_MB"), gt=0, le=100)] = 15.0
     # Guest searches allowed per client IP address per minute.
@@ -209,6 +219,13 @@ class Settings(BaseSettings):
             raise ValueError("DRIVE_API_URL must start with http:// or https://")
         return value if value.endswith("/") else value + "/"
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and urlsplit(value.get_secret_value()).scheme not in {"smtp", "smtps"}:
+            raise ValueError("SMTP_URL must start with smtp:// (STARTTLS) or smtps:// (TLS)")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -220,6 +237,13 @@ class Settings(BaseSettings):
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'eventface.db').resolve()}"
+
+    @property
+    def mail_sender(self) -> str:
+        if self.mail_from:
+            return self.mail_from
+        host = urlsplit(self.public_base_url).hostname if self.public_base_url else None
+        return f"eventface <noreply@{host or 'localhost'}>"
 
     @property
     def photo_root_dirs(self) -> list[Path]:

@@ -105,3 +105,8 @@ def test_a_worker_runs_an_index_run_from_the_redis_queue_on_postgresql(
         consumer.stop(graceful=True)
         tasks.runtime.close()
     assert not (settings.data_dir / "queue.db").exists()
+
+
+def test_tests_collected_here_run_on_postgresql(runtime: Runtime) -> None:
+    # guards the test_pg_*.py modules: the `runtime` they get is on the PostgreSQL server
+    assert runtime.db.dialect.name == "postgresql"

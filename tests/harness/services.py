@@ -34,7 +34,7 @@ GIVEN_POSTGRES = os.environ.get(POSTGRES_ENV)
 GIVEN_REDIS = os.environ.get(REDIS_ENV)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -93,7 +93,7 @@ def postgres() -> Iterator[PostgresServer]:
     if os.geteuid() == 0:
         shutil.chown(home, "postgres", "postgres")
     data = home / "data"
-    port = _free_port()
+    port = free_port()
     initdb = [str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"]
     subprocess.run(_as_postgres_user([*initdb, "-E", "UTF8"]), check=True, capture_output=True)
     options = f"-p {port} -k {home} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
@@ -136,7 +136,7 @@ def redis_server() -> Iterator[RedisServer]:
     if binary is None:
         pytest.skip(f"no Redis: install Debian's redis-server (as .ci/run does) or set {REDIS_ENV}")
     home = Path(tempfile.mkdtemp(prefix="ef-redis-"))
-    port = _free_port()
+    port = free_port()
     argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     quiet = subprocess.DEVNULL
     process = subprocess.Popen([*argv, "--dir", str(home)], stdout=quiet, stderr=quiet)

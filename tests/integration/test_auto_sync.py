@@ -168,9 +168,42 @@ def test_a_sync_lease_is_exclusive_until_finished(runtime: Runtime, folder: Path
     finish(runtime, event.id, NOW + timedelta(seconds=10))
     after = status(runtime, str(event.id))
     assert (after.running, after.last_sync_at, after.last_error) == (False, NOW + timedelta(seconds=10), None)
-    assert after.next_sync_at == NOW + timedelta(seconds=70)
-    assert not claim(runtime, event.id, NOW + timedelta(seconds=69))  # not due yet
-    assert claim(runtime, event.id, NOW + timedelta(seconds=70))
+    assert after.next_sync_at == NOW + timedelta(seconds=60)  # one interval after it started
+    assert not claim(runtime, event.id, NOW + timedelta(seconds=59))  # not due yet
+    assert claim(runtime, event.id, NOW + timedelta(seconds=60))
+
+
+def test_syncs_keep_to_the_interval_however_late_each_one_starts(runtime: Runtime, folder: Path) -> None:
+    event = create_event(runtime, folder)
+    enable(runtime, str(event.id), 1)
+    for minute in range(3):  # each starts 2 s late (the queue) and takes 5 s: no drift
+        due_at = NOW + timedelta(minutes=minute)
+        assert status(runtime, str(event.id)).next_sync_at == due_at
+        assert claim(runtime, event.id, due_at + timedelta(seconds=2))
+        finish(runtime, event.id, due_at + timedelta(seconds=7))
+
+
+def test_a_slot_missed_by_a_long_sync_or_a_stopped_server_is_skipped(runtime: Runtime, folder: Path) -> None:
+    event = create_event(runtime, folder)
+    enable(runtime, str(event.id), 1)
+    assert claim(runtime, event.id, NOW)
+
+    finish(runtime, event.id, NOW + timedelta(seconds=90))
+
+    assert status(runtime, str(event.id)).next_sync_at == NOW + timedelta(seconds=120)
+
+
+def test_a_sync_asked_for_while_one_runs_stays_due_when_it_finishes(runtime: Runtime, folder: Path) -> None:
+    event = create_event(runtime, folder)
+    enable(runtime, str(event.id), 1)
+    assert claim(runtime, event.id, NOW)
+    with runtime.transactions() as uow:  # a photo landed in the watched folder during the sync
+        sync.sync_soon(uow, [event.id], NOW + timedelta(seconds=3))
+
+    finish(runtime, event.id, NOW + timedelta(seconds=5))
+
+    assert status(runtime, str(event.id)).next_sync_at == NOW + timedelta(seconds=3)
+    assert due(runtime, NOW + timedelta(seconds=5)) == [event.id]
 
 
 def test_a_lease_left_by_a_dead_worker_expires(runtime: Runtime, folder: Path) -> None:
@@ -222,3 +255,18 @@ def test_concurrent_claims_on_one_event_have_exactly_one_winner(runtime: Runtime
         outcomes = list(pool.map(contend, range(WORKERS)))
 
     assert sorted(outcomes) == [False] * (WORKERS - 1) + [True]
+
+
+def test_the_watched_folders_are_those_of_local_events_with_auto_sync_on(
+    runtime: Runtime, folder: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "party").mkdir()
+    on, off = create_event(runtime, folder), create_event(runtime, tmp_path / "party")
+    deleted = create_event(runtime, tmp_path / "party")
+    for event in (on, off, deleted):
+        enable(runtime, str(event.id), 1)
+    with runtime.transactions() as uow:
+        sync.disable_auto_sync(uow, str(off.id))
+        uow.events.delete(deleted.id)
+
+        assert sync.watched_folders(uow) == {on.id: folder}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -161,6 +162,8 @@ def test_broken_files_are_recorded_failed_while_the_others_index(
     (folder / "truncated.jpg").write_bytes(whole[: len(whole) // 2])
     (folder / "notes.jpg").write_text("not a photo at all")
     (folder / "empty.png").write_bytes(b"")
+    for name in ("truncated.jpg", "notes.jpg", "empty.png"):  # written long ago: not still arriving
+        os.utime(folder / name, (time.time() - 60, time.time() - 60))
     event = create_event(runtime, folder)
 
     report = index_event(runtime, event, engine)

@@ -158,17 +158,11 @@ def test_the_scheduler_enqueues_a_sync_for_each_due_event_only(
     assert tasks.enqueue_due_syncs().get() == []  # synced: next one is an interval away
 
 
-def test_the_periodic_pass_also_schedules_a_second_pass_half_a_minute_later(
-    huey: Huey, tasks: Tasks, rt: Runtime, folder: Path
+def test_channels_are_maintained_by_a_periodic_task_and_syncs_by_the_scheduler(
+    huey: Huey, tasks: Tasks
 ) -> None:
-    event = create_event(rt, folder)
-    enable(rt, event.id)
-
-    assert tasks.schedule_due_syncs.call_local() == [event.id]
-
-    assert status(rt, event.id).last_sync_at is not None
-    (second,) = huey.scheduled()
-    assert second.name == "enqueue_due_syncs"
+    assert [task.name for task in huey.read_periodic(None)] == ["maintain_channels_periodic"]
+    assert tasks.scheduler.next_at is None  # not started: the worker starts it (jobs/worker.py)
 
 
 def test_a_real_consumer_runs_a_sync_from_the_sqlite_queue(settings: Settings, folder: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import multiprocessing
 import threading
 
 from eventface.domain.models import DetectedFace
@@ -122,3 +123,28 @@ def test_jobs_on_two_threads_take_turns_on_the_runtimes_engine(settings: Setting
 
     assert probe.photos_seen == 2
     assert probe.most_inside == 1
+
+
+def test_kept_warm_the_same_processes_run_the_next_batch_until_closed() -> None:
+    pool = ProcessPoolAnalyzer(
+        functools.partial(ColourSquareEngine, "fake"), workers=2, max_pixels=MAX_PIXELS, keep_warm_s=60
+    )
+    try:
+        assert len(list(pool.analyze_many(jobs()))) == 5
+        first = {p.pid for p in multiprocessing.active_children()}
+        assert len(list(pool.analyze_many(jobs()))) == 5
+
+        assert first and {p.pid for p in multiprocessing.active_children()} == first
+    finally:
+        pool.close()
+    assert not multiprocessing.active_children()
+
+
+def test_without_keep_warm_the_processes_end_with_the_batch() -> None:
+    pool = ProcessPoolAnalyzer(
+        functools.partial(ColourSquareEngine, "fake"), workers=2, max_pixels=MAX_PIXELS
+    )
+
+    assert len(list(pool.analyze_many(jobs()))) == 5
+
+    assert not multiprocessing.active_children()

@@ -101,6 +101,28 @@ def test_a_stopping_run_kills_its_busy_workers_at_once_and_starts_no_other(tmp_p
     assert started_pids(tmp_path) == busy
 
 
+def test_a_stop_during_a_run_on_processes_kept_warm_ends_them_too(tmp_path: Path) -> None:
+    stopping = threading.Event()
+    engine = functools.partial(SlowEngine, "fake", 0.2, str(tmp_path))
+    pool = ProcessPoolAnalyzer(engine, 2, MAX_PIXELS, keep_warm_s=60, stopping=stopping)
+    try:
+        assert len(list(pool.analyze_many(jobs(2)))) == 2
+        warm = {p.pid for p in pool_workers()}
+        for started in tmp_path.iterdir():
+            started.unlink()
+        run = RunInThread(pool, jobs(40))  # the next sync's run takes the warm processes
+        wait_until("the warm workers busy again", lambda: len(started_pids(tmp_path)) == 2)
+
+        stopping.set()
+        run.join(STOP_S)
+    finally:
+        pool.close()
+
+    assert isinstance(run.raised, ShuttingDown), run.raised
+    assert len(warm) == 2 and started_pids(tmp_path) == warm
+    assert pool_workers() == []
+
+
 def test_workers_ignore_the_groups_stop_signals_and_run_niced(tmp_path: Path) -> None:
     # Ctrl+C and systemd signal the whole process group; a worker that died of it looked like a
     # crash, and the pool started new workers while the server was shutting down

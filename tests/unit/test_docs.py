@@ -11,7 +11,7 @@ from eventface.settings import Settings
 from tests.conftest import REPO_ROOT
 
 # the original system's environment names (and those the issues spell bare: QUEUE_URL, Google's
-# client settings, DRIVE_API_URL, PUBLIC_BASE_URL), accepted and documented without the prefix
+# client settings, DRIVE_API_URL, PUBLIC_BASE_URL, SMTP_URL), accepted and documented without the prefix
 ORIGINAL_NAMES = {
     "DATABASE_URL",
     "FACE_TOLERANCE",
@@ -22,6 +22,7 @@ ORIGINAL_NAMES = {
     "GOOGLE_CLIENT_SECRETS_FILE",
     "DRIVE_API_URL",
     "PUBLIC_BASE_URL",
+    "SMTP_URL",
 }
 
 

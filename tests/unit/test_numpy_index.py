@@ -1,7 +1,10 @@
-"""NumpyVectorIndex: searches against straightforward reference distances; revision-stepped updates."""
+"""NumpyVectorIndex: searches against straightforward reference distances, exact and compact (float16
+codes in an IVF index, for big events); revision-stepped updates; the memory budget."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -81,6 +84,17 @@ METRICS = pytest.mark.parametrize(
 )
 Reference = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
+# (index, how close its distances are to the float64 reference)
+KINDS = pytest.mark.parametrize(
+    ("make_index", "atol"),
+    [
+        pytest.param(NumpyVectorIndex, 1e-4, id="exact"),
+        # compact from the first face: float16 codes, a handful of IVF lists all probed at this size
+        pytest.param(lambda: NumpyVectorIndex(compact_from_faces=1), 2e-3, id="compact"),
+    ],
+)
+MakeIndex = Callable[[], NumpyVectorIndex]
+
 
 @METRICS
 def test_pairwise_distances_match_the_reference(metric: Metric, reference: Reference, dim: int) -> None:
@@ -90,16 +104,17 @@ def test_pairwise_distances_match_the_reference(metric: Metric, reference: Refer
     np.testing.assert_allclose(metric.pairwise(queries, stored), reference(queries, stored), atol=1e-5)
 
 
+@KINDS
 @METRICS
 def test_search_returns_exactly_the_pairs_within_max_distance(
-    metric: Metric, reference: Reference, dim: int
+    metric: Metric, reference: Reference, dim: int, make_index: MakeIndex, atol: float
 ) -> None:
     rng = np.random.default_rng(7)
     stored, queries = embeddings(rng, metric, 40, dim), embeddings(rng, metric, 3, dim)
     photo_ids = [100 + i // 2 for i in range(40)]  # two faces per photo
     expected = reference(queries, stored)
     max_distance = float(np.median(expected))  # about half the pairs match
-    index = NumpyVectorIndex()
+    index = make_index()
     index.load(EVENT, 1, metric, faces(stored, photo_ids))
 
     found = index.search(EVENT, queries, max_distance)
@@ -111,14 +126,15 @@ def test_search_returns_exactly_the_pairs_within_max_distance(
     for q, face_id, photo_id, distance in zip(
         found.query, found.face_ids, found.photo_ids, found.distances, strict=True
     ):
-        assert distance == pytest.approx(expected[q, face_id - 1], abs=1e-4)
+        assert distance == pytest.approx(expected[q, face_id - 1], abs=atol)
         assert photo_id == photo_ids[face_id - 1]
     assert (found.heights == 80.0).all()
 
 
+@KINDS
 @METRICS
 def test_search_after_apply_matches_the_reference_on_the_resulting_faces(
-    metric: Metric, reference: Reference, dim: int
+    metric: Metric, reference: Reference, dim: int, make_index: MakeIndex, atol: float
 ) -> None:
     # the metric's per-face terms must stay row-aligned through removals and additions
     rng = np.random.default_rng(11)
@@ -126,7 +142,7 @@ def test_search_after_apply_matches_the_reference_on_the_resulting_faces(
     photo_ids = [i // 3 for i in range(30)]  # photos 0..9, three faces each
     added = embeddings(rng, metric, 5, dim)
     queries = embeddings(rng, metric, 4, dim)
-    index = NumpyVectorIndex()
+    index = make_index()
     index.load(EVENT, 1, metric, faces(stored, photo_ids))
 
     index.apply(
@@ -146,7 +162,9 @@ def test_search_after_apply_matches_the_reference_on_the_resulting_faces(
     got = {(int(q), int(f)): d for q, f, d in zip(found.query, found.face_ids, found.distances, strict=True)}
     assert set(got) == set(want)
     for key, distance in got.items():
-        assert distance == pytest.approx(want[key], abs=1e-4)
+        assert distance == pytest.approx(want[key], abs=atol)
+    both = index.vectors(EVENT, np.array([104, 1]))
+    np.testing.assert_allclose(both, np.vstack([added[4], stored[0]]), atol=atol)
 
 
 def test_searching_an_event_that_was_never_loaded_raises_not_found() -> None:
@@ -204,15 +222,33 @@ def test_apply_adds_faces_to_an_event_loaded_empty() -> None:
 
 
 @pytest.mark.parametrize("revision", [3, 5, 7], ids=["same", "gap", "far-ahead"])
-def test_apply_at_any_other_revision_forgets_the_event(revision: int) -> None:
+def test_apply_at_any_other_revision_leaves_the_event_at_the_revision_it_holds(revision: int) -> None:
+    # the next search catches up from there (services/search.py ensure_loaded)
     index = NumpyVectorIndex()
     index.load(EVENT, 3, CosineMetric(), faces(np.array([one_hot(0)]), [1]))
 
     index.apply(EVENT, revision, np.array([], np.int64), faces(np.array([one_hot(1)]), [2], first_face_id=5))
 
-    assert index.revision(EVENT) is None
+    assert index.revision(EVENT) == 3
+    assert len(index.search(EVENT, np.array([one_hot(1)]), 0.1)) == 0
+
+
+@KINDS
+def test_apply_since_a_revision_catches_up_several_changes_at_once(
+    make_index: MakeIndex, atol: float
+) -> None:
+    index = make_index()
+    index.load(EVENT, 3, CosineMetric(), faces(np.array([one_hot(0), one_hot(1)]), [1, 2]))
+
+    # photo 1 removed, photo 2 indexed again with a new face, photo 3 added: revisions 4..6
+    added = faces(np.array([one_hot(2), one_hot(0)]), [2, 3], first_face_id=10)
+    index.apply(EVENT, 6, np.array([1, 2, 3], np.int64), added, since=3)
+
+    assert index.revision(EVENT) == 6
+    found = index.search(EVENT, np.array([one_hot(0), one_hot(1), one_hot(2)]), 0.1)
+    assert sorted(zip(found.query.tolist(), found.photo_ids.tolist(), strict=True)) == [(0, 3), (2, 2)]
     with pytest.raises(NotFoundError):
-        index.search(EVENT, np.array([one_hot(1)]), 0.1)
+        index.vectors(EVENT, np.array([1]))
 
 
 def test_apply_to_an_event_not_loaded_leaves_it_unloaded() -> None:
@@ -235,3 +271,82 @@ def test_drop_forgets_only_that_event() -> None:
     assert index.revision(2) == 4
     with pytest.raises(NotFoundError):
         index.search(1, np.array([one_hot(0)]), 0.1)
+
+
+def test_over_the_memory_budget_the_least_recently_searched_events_leave() -> None:
+    rng = np.random.default_rng(5)
+    one_event = faces(unit_rows(rng, 100, 16), list(range(100)))
+    per_event = NumpyVectorIndex()
+    per_event.load(EVENT, 1, CosineMetric(), one_event)
+    index = NumpyVectorIndex(memory_budget_bytes=int(2.5 * per_event.nbytes))  # room for two events
+    query = one_event.embeddings[:1]
+    index.load(1, 1, CosineMetric(), one_event)
+    index.load(2, 1, CosineMetric(), one_event)
+    index.search(1, query, 0.1)  # event 2 is now the least recently searched
+
+    index.load(3, 1, CosineMetric(), one_event)
+
+    assert [index.revision(e) for e in (1, 2, 3)] == [1, None, 1]
+    assert index.nbytes <= int(2.5 * per_event.nbytes)
+    index.search(3, query, 0.1)
+    index.search(1, query, 0.1)
+    index.load(2, 1, CosineMetric(), one_event)  # loaded again, as the next search of it does
+    assert [index.revision(e) for e in (1, 2, 3)] == [1, 1, None]
+
+
+def test_an_event_larger_than_the_whole_budget_is_still_held() -> None:
+    index = NumpyVectorIndex(memory_budget_bytes=1)
+    index.load(1, 1, CosineMetric(), faces(np.array([one_hot(0)]), [1]))
+    index.load(2, 1, CosineMetric(), faces(np.array([one_hot(0)]), [2]))
+
+    assert (index.revision(1), index.revision(2)) == (None, 1)
+    assert index.search(2, np.array([one_hot(0)]), 0.1).photo_ids.tolist() == [2]
+
+
+def test_an_event_that_grows_past_the_threshold_becomes_compact_and_keeps_its_answers() -> None:
+    rng = np.random.default_rng(9)
+    first, more = unit_rows(rng, 30, 256), unit_rows(rng, 30, 256)
+    index = NumpyVectorIndex(compact_from_faces=50)
+    index.load(EVENT, 1, CosineMetric(), faces(first, list(range(30))))
+    exact_size = index.nbytes
+
+    index.apply(EVENT, 2, np.array([], np.int64), faces(more, list(range(30, 60)), first_face_id=31))
+
+    found = index.search(EVENT, more[:3], 1e-3)
+    assert sorted(found.face_ids.tolist()) == [31, 32, 33]
+    assert index.nbytes < 2 * exact_size  # 60 faces as float16 codes, not 60 as float32
+
+
+@KINDS
+def test_searches_during_updates_never_fail(make_index: MakeIndex, atol: float) -> None:
+    rng = np.random.default_rng(13)
+    stored = unit_rows(rng, 200, 16)
+    index = make_index()
+    index.load(EVENT, 0, CosineMetric(), faces(stored, list(range(200))))
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def search_until_done() -> None:
+        try:
+            while not done.is_set():
+                hits = index.search(EVENT, stored[:4], 0.5)
+                # the documented race: a face removed since the search found it
+                with contextlib.suppress(NotFoundError):
+                    index.vectors(EVENT, hits.face_ids[:8])
+        except BaseException as exc:  # reported below: a thread's exception is otherwise lost
+            errors.append(exc)
+
+    searchers = [threading.Thread(target=search_until_done) for _ in range(3)]
+    for thread in searchers:
+        thread.start()
+    for revision in range(1, 41):  # photo r-1 leaves, and comes back as a new face
+        added = faces(stored[[revision]], [1000 + revision], first_face_id=1000 + revision)
+        index.apply(EVENT, revision, np.array([revision - 1], np.int64), added)
+    done.set()
+    for thread in searchers:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert index.revision(EVENT) == 40
+    found = index.search(EVENT, stored[:1], 1e-3)
+    assert found.photo_ids.tolist() == []  # photo 0 left at revision 1 and face 1001 is a copy of row 1

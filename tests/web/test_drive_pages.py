@@ -19,7 +19,7 @@ from sqlalchemy import delete
 from eventface.db.tables import GoogleAccountRow
 from eventface.domain.models import Event, GoogleAccount, SourceKind, SyncTrigger
 from eventface.jobs.tasks import sync_event
-from eventface.services import events, google_accounts
+from eventface.services import events, google_accounts, sync
 from eventface.web import pages
 from eventface.web.i18n import THAI
 from tests.fakes.drive import FakeDrive
@@ -483,7 +483,7 @@ def test_a_failed_sync_shows_its_error_on_the_event_page(site: Site) -> None:
     site.connect()
     event = site.drive_event(wedding_folder(site.drive))
     with site.web.transaction() as uow:
-        uow.events.finish_sync(event.id, datetime.now(UTC), "Google Drive cannot be reached: timed out")
+        sync.finish_sync(uow, event.id, datetime.now(UTC), "Google Drive cannot be reached: timed out")
 
     page = site.page(f"/events/{event.id}")
 

@@ -19,7 +19,13 @@ from rich.console import Console
 from eventface.cli.options import DataDir, settings_for
 from eventface.jobs.queue import make_huey
 from eventface.jobs.tasks import register_tasks
-from eventface.jobs.worker import WORKER_THREADS, InProcessConsumer, start_worker, stop_worker
+from eventface.jobs.worker import (
+    QUEUE_POLL_MAX_S,
+    WORKER_THREADS,
+    InProcessConsumer,
+    start_worker,
+    stop_worker,
+)
 from eventface.logs import configure_logging
 from eventface.processes import die_with_parent
 from eventface.settings import Settings
@@ -88,7 +94,9 @@ def _serve(settings: Settings, threads: int) -> None:
     stop = _stop_on_signals()
     huey = make_huey(settings)
     tasks = register_tasks(huey, settings)
-    consumer = InProcessConsumer(huey, workers=threads, worker_type="thread", periodic=False)
+    consumer = InProcessConsumer(
+        huey, workers=threads, worker_type="thread", periodic=False, max_delay=QUEUE_POLL_MAX_S
+    )
     consumer.start()
     try:
         stop.wait()

@@ -6,10 +6,11 @@ import secrets
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import numpy as np
-from sqlalchemy import ColumnElement, delete, func, inspect, or_, select, true, update
+import numpy.typing as npt
+from sqlalchemy import ColumnElement, and_, case, delete, func, inspect, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from eventface.db.tables import (
@@ -40,6 +41,14 @@ from eventface.domain.models import (
     TaskStatus,
 )
 from eventface.errors import NotFoundError
+
+
+@dataclass(frozen=True)
+class FaceChanges:
+    """An event's faces that changed after some revision: replace these photos' faces by `faces`."""
+
+    photo_ids: npt.NDArray[np.int64]  # every photo whose faces changed, removed ones included
+    faces: FaceMatrix  # the searchable faces those photos have now
 
 
 @dataclass(frozen=True)
@@ -188,10 +197,23 @@ class EventRepository:
     def set_engine(self, event_id: int, engine: str) -> None:
         self._row(event_id).engine = engine
 
-    def bump_faces_revision(self, event_id: int) -> None:
+    def bump_faces_revision(self, event_id: int, photo_ids: Sequence[int]) -> int:
+        """The event's next revision, stamped on the photos whose faces changed; returns it.
+
+        The event row's update locks it until commit (SQLite: the database), so two writers
+        never stamp the same revision.
+        """
         self.session.execute(
             update(EventRow).where(EventRow.id == event_id).values(faces_revision=EventRow.faces_revision + 1)
         )
+        revision = self.faces_revision(event_id)
+        if photo_ids:
+            self.session.execute(
+                update(PhotoRow)
+                .where(PhotoRow.id.in_(photo_ids), PhotoRow.event_id == event_id)
+                .values(faces_revision=revision)
+            )
+        return revision
 
     def faces_revision(self, event_id: int) -> int:
         # a fresh read: bump_faces_revision updates the row behind the ORM's back
@@ -232,15 +254,14 @@ class EventRepository:
         enabled, interval_s, last, next_at, error, since = row
         return AutoSyncState(bool(enabled), interval_s, _aware(last), _aware(next_at), error, _aware(since))
 
-    def due_for_sync(self, now: datetime, stale_before: datetime) -> list[int]:
-        """Enabled events whose next sync is due and that no live lease holds."""
-        return list(
-            self.session.scalars(
-                select(EventRow.id)
-                .where(*self._sync_claimable(now, stale_before))
-                .order_by(EventRow.next_sync_at)
-            )
+    def due_for_sync(self, now: datetime, stale_before: datetime) -> list[tuple[int, datetime]]:
+        """(id, due time) of enabled events whose next sync is due and that no live lease holds."""
+        rows = self.session.execute(
+            select(EventRow.id, EventRow.next_sync_at)
+            .where(*self._sync_claimable(now, stale_before))
+            .order_by(EventRow.next_sync_at)
         )
+        return [(event_id, _utc(due_at)) for event_id, due_at in rows if due_at is not None]
 
     def claim_sync(
         self, event_id: int, now: datetime, stale_before: datetime, *, when_due: bool = True
@@ -297,17 +318,27 @@ class EventRepository:
             query = query.where(EventRow.auto_sync_enabled.is_(True))
         return [_event(row) for row in self.session.scalars(query)]
 
-    def finish_sync(self, event_id: int, now: datetime, error: str | None) -> None:
-        """Releases the lease, records the outcome and schedules the next sync one interval on."""
-        row = self.session.execute(
-            select(EventRow.auto_sync_enabled, EventRow.auto_sync_interval_s).where(EventRow.id == event_id)
-        ).one_or_none()
-        enabled, interval_s = row if row is not None else (False, None)
+    def finish_sync(
+        self, event_id: int, now: datetime, error: str | None, next_sync_at: datetime | None
+    ) -> None:
+        """Releases the lease, records the outcome and sets the next sync (none once disabled).
+
+        A sync asked for while this one ran (a push, a watched folder: `sync_now` moved the time
+        after the lease was taken) stays due: this run may have listed the source before the change.
+        """
+        asked_meanwhile = and_(
+            EventRow.sync_running_since.is_not(None),
+            EventRow.next_sync_at > EventRow.sync_running_since,
+            EventRow.next_sync_at <= now,
+        )
         values: dict[str, object] = {
             "sync_running_since": None,
             "last_error": error,
-            # a sync someone asked for on a disabled event schedules nothing
-            "next_sync_at": now + timedelta(seconds=interval_s) if enabled and interval_s else None,
+            "next_sync_at": case(
+                (EventRow.auto_sync_enabled.is_(False), None),
+                (asked_meanwhile, EventRow.next_sync_at),
+                else_=next_sync_at,
+            ),
         }
         if error is None:
             values["last_sync_at"] = now  # the last *successful* sync, as in the original system
@@ -317,6 +348,27 @@ class EventRepository:
             .values(**values)
             .execution_options(synchronize_session=False)
         )
+
+    def next_sync_after(self, now: datetime) -> datetime | None:
+        """The earliest sync of an enabled event that is not due yet: when the scheduler wakes next."""
+        moment = self.session.scalar(
+            select(func.min(EventRow.next_sync_at)).where(
+                EventRow.auto_sync_enabled.is_(True), EventRow.next_sync_at > now
+            )
+        )
+        return _aware(moment)
+
+    def auto_synced_folders(self) -> list[tuple[int, str]]:
+        """(event id, folder) of every local-folder event with auto-sync on: the folders to watch."""
+        rows = self.session.execute(
+            select(EventRow.id, EventRow.source_uri)
+            .where(
+                EventRow.auto_sync_enabled.is_(True),
+                EventRow.source_kind == SourceKind.LOCAL_FOLDER.value,
+            )
+            .order_by(EventRow.id)
+        )
+        return [(event_id, uri) for event_id, uri in rows]
 
     def release_sync_leases(self) -> int:
         """Frees every event's sync lease: only right after a restart, when no sync can be running."""
@@ -566,8 +618,11 @@ class FaceRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def matrix(self, event_id: int, engine: str, photo_id: int | None = None) -> FaceMatrix:
-        """The event's searchable faces (of indexed photos, by `engine`), or one photo's."""
+    def matrix(
+        self, event_id: int, engine: str, photo_id: int | None = None, *, changed_after: int | None = None
+    ) -> FaceMatrix:
+        """The event's searchable faces (of indexed photos, by `engine`), or one photo's, or those
+        of the photos whose faces changed after revision `changed_after`."""
         query = (
             select(
                 FaceRow.id,
@@ -587,6 +642,8 @@ class FaceRepository:
         )
         if photo_id is not None:
             query = query.where(FaceRow.photo_id == photo_id)
+        if changed_after is not None:
+            query = query.where(PhotoRow.faces_revision > changed_after)
         rows = self.session.execute(query).all()
         if not rows:
             return FaceMatrix.empty()
@@ -597,6 +654,16 @@ class FaceRepository:
             heights=np.fromiter((r[3] - r[2] for r in rows), dtype=np.float32, count=len(rows)),
             sharpness=np.fromiter((r[5] for r in rows), dtype=np.float32, count=len(rows)),
         )
+
+    def changes_after(self, event_id: int, engine: str, revision: int) -> FaceChanges:
+        """What an index holding the event at `revision` lacks: every photo whose faces changed
+        since (its faces to drop) and those photos' searchable faces now (to add)."""
+        changed = self.session.scalars(
+            select(PhotoRow.id)
+            .where(PhotoRow.event_id == event_id, PhotoRow.faces_revision > revision)
+            .order_by(PhotoRow.id)
+        ).all()
+        return FaceChanges(np.array(changed, np.int64), self.matrix(event_id, engine, changed_after=revision))
 
     def count(self, event_id: int) -> int:
         return int(self.session.scalar(select(func.count()).where(FaceRow.event_id == event_id)) or 0)

@@ -153,6 +153,7 @@ class PhotoRow(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "source_file_id", name="uq_photos_event_id_source_file_id"),
         Index("ix_photos_event_id_status", "event_id", "status"),
+        Index("ix_photos_event_id_faces_revision", "event_id", "faces_revision"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -171,6 +172,9 @@ class PhotoRow(Base):
     engine: Mapped[str | None] = mapped_column(String(32))  # the engine that produced its faces
     indexed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # the event's faces_revision when this photo's faces last changed (indexed, failed, removed):
+    # an in-memory index at revision r catches up by reloading only photos stamped after r
+    faces_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     event: Mapped[EventRow] = relationship(back_populates="photos")
     faces: Mapped[list[FaceRow]] = relationship(

@@ -56,6 +56,7 @@ class SyncTrigger(StrEnum):
     SCHEDULE = "schedule"  # the auto-sync interval came round
     PUSH = "push"  # Drive told us something changed
     MANUAL = "manual"  # a photographer asked (CLI `eventface sync`, the event page)
+    WATCH = "watch"  # a photo landed in (or left) a watched local folder
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,10 @@ class ProcessPoolAnalyzer:
     """Analyses on `workers` processes with at most two photos in flight per worker (bounded memory).
 
     The workers are spawned by the thread that runs `analyze_many` and die with it (PDEATHSIG
-    fires when the spawning thread ends), so a run owns its pool from start to end.
+    fires when the spawning thread ends): a long-lived thread, as a job queue's worker is. With
+    `keep_warm_s`, the processes (and the models they loaded) outlive a run by that long, so
+    the next run starts at once: a live event's syncs bring a photo or two every few seconds, and
+    starting the processes and loading the models took longer than indexing them (issue 12).
     """
 
     def __init__(
@@ -124,6 +127,7 @@ class ProcessPoolAnalyzer:
         factory: EngineFactory,
         workers: int,
         max_pixels: int,
+        keep_warm_s: float = 0.0,
         *,
         stopping: threading.Event | None = None,
         niceness: int = INDEXING_NICENESS,
@@ -132,9 +136,50 @@ class ProcessPoolAnalyzer:
         self.factory = factory
         self.workers = workers
         self.max_pixels = max_pixels
+        self.keep_warm_s = keep_warm_s
         self.stopping = stopping
         self.niceness = niceness
         self.rendition_px = rendition_px
+        self._warm: ProcessPoolExecutor | None = None
+        self._cooling: threading.Timer | None = None
+        self._warm_lock = threading.Lock()
+        self._closed = False
+
+    def close(self) -> None:
+        """Stops the processes kept warm; a run still going stops its own when it ends."""
+        with self._warm_lock:
+            self._closed = True
+        self._cool()
+
+    def _take(self) -> ProcessPoolExecutor:
+        with self._warm_lock:
+            if self._cooling is not None:
+                self._cooling.cancel()
+                self._cooling = None
+            pool, self._warm = self._warm, None
+        if pool is not None and pool._broken:  # a worker died while it waited (the OOM killer)
+            _kill_workers(pool)
+            pool = None
+        return pool or self._pool()
+
+    def _give_back(self, pool: ProcessPoolExecutor) -> None:
+        with self._warm_lock:
+            if self.keep_warm_s > 0 and self._warm is None and not self._closed:
+                self._warm = pool
+                self._cooling = threading.Timer(self.keep_warm_s, self._cool)
+                self._cooling.daemon = True
+                self._cooling.start()
+                return
+        pool.shutdown(wait=True, cancel_futures=True)  # another run's pool is kept already
+
+    def _cool(self) -> None:
+        with self._warm_lock:
+            pool, self._warm = self._warm, None
+            if self._cooling is not None:
+                self._cooling.cancel()
+                self._cooling = None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _pool(self) -> ProcessPoolExecutor:
         _check(self.stopping)  # a stopping process starts no worker
@@ -158,8 +203,8 @@ class ProcessPoolAnalyzer:
         fresh = iter(jobs)
         suspects: list[tuple[int, bytes]] = []
         in_flight: dict[Future[Outcome], tuple[int, bytes]] = {}
-        pool = self._pool()
-        complete = False
+        pool = self._take()
+        finished = False
         try:
             while True:
                 limit = 1 if suspects else 2 * self.workers
@@ -172,7 +217,7 @@ class ProcessPoolAnalyzer:
                         future = pool.submit(_analyze_in_worker, job[1], self.max_pixels, self.rendition_px)
                     in_flight[future] = job
                 if not in_flight:
-                    complete = True
+                    finished = True
                     return
                 done, _ = wait(in_flight, timeout=STOP_POLL_S, return_when=FIRST_COMPLETED)
                 _check(self.stopping)
@@ -192,8 +237,8 @@ class ProcessPoolAnalyzer:
                 _kill_workers(pool)
                 pool = self._pool()
         finally:
-            if complete:
-                pool.shutdown(wait=True)
+            if finished:
+                self._give_back(pool)
             else:
                 _kill_workers(pool)
 

@@ -2,7 +2,9 @@
 
 Tasks are registered on a queue built from explicit Settings (`register_tasks`), never at import.
 Each task commits through the runtime's own transactions; the runtime is built once per process,
-on first use, so face models load once and not per job.
+on first use, so face models load once and not per job. Beside the tasks, `register_tasks` builds
+(but does not start) the two threads the worker runs: the auto-sync scheduler (jobs/scheduler.py)
+and the watcher of auto-synced local folders (services/folder_watch.py).
 """
 
 from __future__ import annotations
@@ -12,21 +14,33 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
+import redis
 from huey import Huey, crontab
 
 from eventface.domain.models import SyncTrigger
-from eventface.errors import ReconnectNeededError
+from eventface.errors import MailError, ReconnectNeededError
+from eventface.faces.pool import ProcessPoolAnalyzer
+from eventface.jobs.leader import AlwaysLeader, Leadership, RedisLeadership
+from eventface.jobs.scheduler import MAX_SLEEP_S, Schedule, SyncScheduler
+from eventface.mail.smtp import Mail
 from eventface.runtime import Runtime, build_runtime
 from eventface.services import drive_push, ingest, sync
-from eventface.services.ingest import IndexReport
+from eventface.services.folder_watch import FolderWatcher
+from eventface.services.ingest import Analyzer, IndexReport
 from eventface.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Huey's periodic tasks have minute resolution: each minute's pass schedules a second one 30 s on
-SCHEDULER_SECOND_PASS_S = 30
+# a mail server that is down for a while (a restart, a network blip) still gets the message
+MAIL_RETRIES = 6
+MAIL_RETRY_DELAY_S = 60
+
+# the indexing processes outlive a sync by this long: during a live event the next photo arrives
+# before then, and finds the models loaded (starting them took ~15 s of a 20 s sync on 2 cores)
+WARM_POOL_S = 10 * 60.0
 
 
 class QueuedTask(Protocol):
@@ -41,11 +55,13 @@ class QueuedTask(Protocol):
 
 @dataclass
 class RuntimeHolder:
-    """The worker's runtime, built on first use from the settings the queue was built with."""
+    """The worker's runtime, built on first use from the settings the queue was built with, and
+    its analyzers, one per engine, kept: a pool of indexing processes stays warm between syncs."""
 
     settings: Settings
     build: Callable[[Settings], Runtime] = build_runtime
     _runtime: Runtime | None = None
+    _analyzers: dict[str, Analyzer] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def get(self) -> Runtime:
@@ -54,8 +70,22 @@ class RuntimeHolder:
                 self._runtime = self.build(self.settings)
             return self._runtime
 
+    def analyzer(self, engine: str) -> Analyzer:
+        runtime = self.get()
+        with self._lock:
+            if engine not in self._analyzers:
+                analyzer = runtime.analyzer(engine)
+                if isinstance(analyzer, ProcessPoolAnalyzer):
+                    analyzer.keep_warm_s = WARM_POOL_S
+                self._analyzers[engine] = analyzer
+            return self._analyzers[engine]
+
     def close(self) -> None:
         with self._lock:
+            for analyzer in self._analyzers.values():
+                if isinstance(analyzer, ProcessPoolAnalyzer):
+                    analyzer.close()
+            self._analyzers.clear()
             if self._runtime is not None:
                 self._runtime.close()
                 self._runtime = None
@@ -66,13 +96,19 @@ class Tasks:
     index_event: QueuedTask  # (task_id) -> IndexReport
     sync_event: QueuedTask  # (event_id, trigger) -> "synced", or why it skipped or failed
     enqueue_due_syncs: QueuedTask  # () -> ids of the events it enqueued a sync for
-    schedule_due_syncs: QueuedTask  # periodic: every minute, plus a second pass 30 s later
     maintain_channels: QueuedTask  # () -> Drive push channels opened, renewed, stopped
+    periodic_channels: QueuedTask  # periodic: maintain_channels every minute
     runtime: RuntimeHolder
+    scheduler: SyncScheduler  # started by the worker (jobs/worker.py)
+    watcher: FolderWatcher  # started by the worker: only the process that runs syncs watches
+    send_mail: QueuedTask  # (to, subject, text, html, language) -> "sent", retried while it fails
 
 
-def index_event(rt: Runtime, task_id: str) -> IndexReport:
-    """Runs an index task created by `ingest.create_task`; safe to run twice (a rerun is a no-op)."""
+def index_event(rt: Runtime, task_id: str, analyzers: Callable[[str], Analyzer] | None = None) -> IndexReport:
+    """Runs an index task created by `ingest.create_task`; safe to run twice (a rerun is a no-op).
+
+    `analyzers` gives the analyzer for an engine name (the worker's kept ones); the runtime's own
+    otherwise."""
     with rt.transactions() as uow:
         event = uow.events.get(uow.tasks.get(task_id).event_id)
     with rt.source(event) as source:
@@ -80,7 +116,7 @@ def index_event(rt: Runtime, task_id: str) -> IndexReport:
             rt.transactions,
             task_id,
             source,
-            rt.analyzer(event.engine),
+            (analyzers or rt.analyzer)(event.engine),
             rt.engine_info(event.engine),
             rt.index,
             caches=rt.caches,
@@ -98,7 +134,12 @@ class SyncOutcome:
 
 
 def sync_event(
-    rt: Runtime, event_id: int, trigger: SyncTrigger = SyncTrigger.SCHEDULE, *, when_due: bool = True
+    rt: Runtime,
+    event_id: int,
+    trigger: SyncTrigger = SyncTrigger.SCHEDULE,
+    *,
+    when_due: bool = True,
+    analyzers: Callable[[str], Analyzer] | None = None,
 ) -> SyncOutcome:
     """One sync of an event under its lease. A failure is recorded on the event, not raised.
 
@@ -121,7 +162,7 @@ def sync_event(
     try:
         with rt.transactions() as uow:
             task = ingest.create_task(uow, str(event_id))
-        report = index_event(rt, task.task_id)
+        report = index_event(rt, task.task_id, analyzers)
         error = None
         _log_sync(event_id, report)
     except ReconnectNeededError as exc:  # the account is marked; its events wait for a reconnect
@@ -161,38 +202,100 @@ def _log_sync(event_id: int, report: IndexReport) -> None:
     log.info("sync completed", extra={"fields": fields})
 
 
+def leadership(settings: Settings) -> Leadership:
+    """With several workers on a Redis queue, one leads the scheduler; alone, this one does."""
+    if settings.queue_url is None:
+        return AlwaysLeader()
+    # the lease outlives the scheduler's longest sleep, so a leader keeps it between its looks
+    return RedisLeadership(redis.Redis.from_url(settings.queue_url), ttl_s=2 * MAX_SLEEP_S + 10)
+
+
 def register_tasks(
     huey: Huey, settings: Settings, build: Callable[[Settings], Runtime] = build_runtime
 ) -> Tasks:
     """Registers eventface's tasks on `huey`; they build their runtime from `settings` when first run."""
     holder = RuntimeHolder(settings, build)
 
+    def read_schedule(now: datetime) -> Schedule:
+        with holder.get().transactions() as uow:
+            return Schedule(sync.due_syncs(uow, now), sync.next_sync_after(uow, now))
+
+    def enqueue_sync(event_id: int, trigger: SyncTrigger) -> None:
+        queued_sync(event_id, trigger.value)
+
+    scheduler = SyncScheduler(read_schedule, enqueue_sync, leadership=leadership(settings))
+
+    def watched_folders() -> dict[int, Path]:
+        with holder.get().transactions() as uow:
+            return sync.watched_folders(uow)
+
+    def folders_changed(event_ids: set[int]) -> None:
+        with holder.get().transactions() as uow:
+            sync.sync_soon(uow, event_ids, datetime.now(UTC))
+        scheduler.request(event_ids, SyncTrigger.WATCH)
+
+    watcher = FolderWatcher(watched_folders, folders_changed)
+
     def index_event_task(task_id: str) -> IndexReport:
-        return index_event(holder.get(), task_id)
+        return index_event(holder.get(), task_id, holder.analyzer)
 
     def sync_event_task(event_id: int, trigger: str = SyncTrigger.SCHEDULE.value) -> str:
-        return str(sync_event(holder.get(), event_id, SyncTrigger(trigger)))
+        try:
+            return str(sync_event(holder.get(), event_id, SyncTrigger(trigger), analyzers=holder.analyzer))
+        finally:
+            scheduler.wake()  # the event's next sync time moved
 
     def maintain_channels_task() -> str:
+        watcher.refresh()  # run after auto-sync is turned off too: its folder need not be watched
+        if not scheduler.leadership.held():  # every worker's periodic pass enqueues this task
+            return "not the leading worker"
         rt = holder.get()
         report = drive_push.maintain_channels(rt.google, rt.settings.public_base_url, datetime.now(UTC))
         return f"opened {report.opened}, stopped {report.stopped}, failed {report.failed}"
 
     def enqueue_due_syncs() -> list[int]:
-        with holder.get().transactions() as uow:
-            due = sync.due_events(uow, datetime.now(UTC))
-        for event_id in due:
-            queued_sync(event_id)
-        return due
-
-    def schedule_due_syncs() -> list[int]:
-        queued_enqueue.schedule(delay=SCHEDULER_SECOND_PASS_S)
-        queued_channels()
-        return enqueue_due_syncs()
+        # auto-sync was enabled (or a process started): a local folder may want watching too
+        watcher.refresh()
+        return scheduler.run_pass()
 
     queued_index: QueuedTask = huey.task(name="index_event")(index_event_task)
     queued_sync: QueuedTask = huey.task(name="sync_event")(sync_event_task)
     queued_enqueue: QueuedTask = huey.task(name="enqueue_due_syncs")(enqueue_due_syncs)
     queued_channels: QueuedTask = huey.task(name="maintain_channels")(maintain_channels_task)
-    periodic: QueuedTask = huey.periodic_task(crontab(), name="schedule_due_syncs")(schedule_due_syncs)
-    return Tasks(queued_index, queued_sync, queued_enqueue, periodic, queued_channels, holder)
+
+    def send_mail_task(to: str, subject: str, text: str, html: str, language: str) -> str:
+        return send_mail(holder.get(), Mail(to, subject, text, html, language))
+
+    queued_mail: QueuedTask = huey.task(
+        name="send_mail", retries=MAIL_RETRIES, retry_delay=MAIL_RETRY_DELAY_S
+    )(send_mail_task)
+    periodic: QueuedTask = huey.periodic_task(crontab(), name="maintain_channels_periodic")(
+        maintain_channels_task
+    )
+    return Tasks(
+        queued_index,
+        queued_sync,
+        queued_enqueue,
+        queued_channels,
+        periodic,
+        holder,
+        scheduler,
+        watcher,
+        queued_mail,
+    )
+
+
+def send_mail(rt: Runtime, mail: Mail) -> str:
+    """Sends one message; raises (so the queue retries) while the failure may pass."""
+    if rt.mailer is None:
+        log.warning("mail not sent: no SMTP_URL is set")
+        return "no mail server"
+    try:
+        rt.mailer.send(mail)
+    except MailError as exc:
+        # the reason, never the address: who gets mail from this server is nobody's business
+        log.warning("mail not sent", extra={"fields": {"reason": str(exc), "retry": not exc.permanent}})
+        if exc.permanent:
+            return "refused"
+        raise
+    return "sent"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from huey import Huey
 from huey.consumer import Consumer
@@ -18,28 +19,37 @@ from eventface.services import ingest
 log = logging.getLogger(__name__)
 
 WORKER_THREADS = 2  # one long indexing run and a sync of another event side by side
+# an idle worker polls the SQLite queue at least this often (Huey's default backs off to 10 s): a
+# sync the scheduler enqueues at its due time starts within it (issue 12: "every 30 s" ± 5 s)
+QUEUE_POLL_MAX_S = 0.5
 # a run sees the stop within a fraction of a second and kills its workers; this is for a job
 # stuck elsewhere (a slow Drive download): its workers die with its thread at exit anyway
 STOP_DEADLINE_S = 5.0
 
 
 class InProcessConsumer(Consumer):  # type: ignore[misc]
+    on_stop: tuple[Callable[[], None], ...] = ()  # the scheduler and folder watcher stop first
+
     def _set_signal_handlers(self) -> None:
         """The host process owns its signals."""
 
 
 def start_worker(huey: Huey, tasks: Tasks, threads: int = WORKER_THREADS) -> InProcessConsumer:
-    """Starts the consumer (with the periodic auto-sync scheduler) and re-queues lost index jobs.
+    """Starts the consumer, the auto-sync scheduler and the folder watcher; re-queues lost index jobs.
 
     Only the embedded queue loses jobs with its process; on Redis, other workers may be running them.
     """
     if tasks.runtime.settings.queue_url is None:
         release_sync_leases(tasks)
         requeue_unfinished(tasks)
-    consumer = InProcessConsumer(huey, workers=threads, worker_type="thread", periodic=True)
+    consumer = InProcessConsumer(
+        huey, workers=threads, worker_type="thread", periodic=True, max_delay=QUEUE_POLL_MAX_S
+    )
     consumer.start()
-    # syncs that fell due while the server was down run now, not at the scheduler's next minute
-    tasks.enqueue_due_syncs()
+    # the scheduler's first pass runs now: syncs that fell due while the server was down start
+    tasks.scheduler.start()
+    tasks.watcher.start()  # rescans each watched folder once, then reports what lands in it
+    consumer.on_stop = (tasks.watcher.stop, tasks.scheduler.stop)
     return consumer
 
 
@@ -47,9 +57,12 @@ def stop_worker(consumer: InProcessConsumer, tasks: Tasks, deadline_s: float = S
     """Stops taking jobs, stops the running ones, and waits (up to `deadline_s`) for them to end.
 
     Not graceful: an index run can take hours, and every photo it finished is already committed;
-    closing the worker's runtime sets its `stopping`, so a run kills its face-analysis workers
-    and leaves its task to be resumed at the next start. False if a job had not ended in time.
+    closing the worker's runtime stops its warm indexing processes and sets its `stopping`, so a
+    run kills its own and leaves its task to be resumed at the next start. False if a job had
+    not ended in time.
     """
+    for stop in consumer.on_stop:
+        stop()
     consumer.stop(graceful=False)  # no new job is taken
     tasks.runtime.close()
     deadline = time.monotonic() + deadline_s

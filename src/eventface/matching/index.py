@@ -61,16 +61,26 @@ class VectorIndex(Protocol):
     """Per-event face embeddings kept in memory and updated incrementally.
 
     Each event is held at a revision, the database's count of changes to the event's faces.
-    `apply` steps an event from revision r-1 to r; if the index holds any other revision
-    (another process changed the faces meanwhile) it forgets the event instead, and the
-    caller reloads it whole on the next search.
+    `apply` steps an event from revision `since` (by default r-1) to r: the faces of
+    `removed_photo_ids` go, `added` come in. If the index holds any other revision (another
+    process changed the faces meanwhile) it leaves the event as it is, and the next search
+    catches up from the revision held, with only the photos changed since (services/search.py).
+    An implementation may drop events it has not searched lately; `revision` is then None.
     """
 
     def revision(self, event_id: int) -> int | None: ...
 
     def load(self, event_id: int, revision: int, metric: Metric, faces: FaceMatrix) -> None: ...
 
-    def apply(self, event_id: int, revision: int, removed_photo_ids: Ids, added: FaceMatrix) -> None: ...
+    def apply(
+        self,
+        event_id: int,
+        revision: int,
+        removed_photo_ids: Ids,
+        added: FaceMatrix,
+        *,
+        since: int | None = None,
+    ) -> None: ...
 
     def search(self, event_id: int, queries: Matrix, max_distance: float) -> Hits: ...
 

@@ -62,12 +62,14 @@ def apply_update(uow: UnitOfWork, event_id: int, update: SourceUpdate) -> SyncRe
     """Records what the source reported: new and changed files become pending photos, and files
     that left it (missing from a complete listing, or reported removed) go with their faces."""
     known = uow.photos.known(event_id)
-    added = changed = unchanged = 0
+    added = changed = unchanged = unfinished = 0
     seen: set[str] = set()
     for item in update.photos:
         seen.add(item.file_id)
         photo = known.get(item.file_id)
-        if photo is None:
+        if not item.finished:  # still being written: a later sync takes it; a known version stays
+            unfinished += 1
+        elif photo is None:
             uow.photos.add_pending(event_id, item.file_id, item.name, item.version, item.size_bytes)
             added += 1
         elif photo.version != item.version or photo.status is PhotoStatus.REMOVED:
@@ -83,7 +85,10 @@ def apply_update(uow: UnitOfWork, event_id: int, update: SourceUpdate) -> SyncRe
     ]
     uow.photos.mark_removed(gone)
     if gone:
-        uow.events.bump_faces_revision(event_id)
+        uow.events.bump_faces_revision(event_id, gone)
+    if unfinished:
+        fields = {"event": event_id, "files": unfinished}
+        log.info("files still being written wait for the next sync", extra={"fields": fields})
     return SyncResult(
         added=added, changed=changed, removed=len(gone), unchanged=unchanged, full_rescan=update.complete
     )
@@ -189,6 +194,8 @@ def _read_all(
             log.info("photo %s left the source before indexing: %s", photo.id, exc)
             with transactions() as uow:
                 uow.photos.mark_removed([photo.id])
+                # a changed photo may still have its old faces in an index
+                uow.events.bump_faces_revision(photo.event_id, [photo.id])
 
 
 def _store(
@@ -218,11 +225,10 @@ def _store(
                 height=outcome.height,
             )
             uow.tasks.advance(task_id, failed=False, faces=len(outcome.faces))
-        uow.events.bump_faces_revision(photo.event_id)
+        revision = uow.events.bump_faces_revision(photo.event_id, [photo.id])
         if index is not None:
             # keeps this process's in-memory index current without reloading the whole event
             added = uow.faces.matrix(photo.event_id, engine.name, photo_id=photo.id)
-            revision = uow.events.faces_revision(photo.event_id)
             index.apply(photo.event_id, revision, np.array([photo.id], np.int64), added)
     if isinstance(outcome, AnalysisFailure):
         report.failed.append((photo.name, outcome.error))

@@ -108,10 +108,18 @@ def selfie_embeddings(
 
 
 def ensure_loaded(uow: UnitOfWork, index: VectorIndex, event_id: int, engine: FaceEngine) -> None:
-    """Loads (or reloads) the event into the index when the database holds a newer revision."""
+    """Brings the event's index to the database's revision: loads the whole event when the index
+    does not hold it, else only the photos whose faces changed since the revision it holds (however
+    many processes made those changes)."""
     revision = uow.events.faces_revision(event_id)
-    if index.revision(event_id) != revision:
+    held = index.revision(event_id)
+    if held == revision:
+        return
+    if held is None or held > revision:  # a revision ahead: a change this process made was rolled back
         index.load(event_id, revision, engine.metric, uow.faces.matrix(event_id, engine.name))
+        return
+    changes = uow.faces.changes_after(event_id, engine.name, held)
+    index.apply(event_id, revision, changes.photo_ids, changes.faces, since=held)
 
 
 def find_photos_like(

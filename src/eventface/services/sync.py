@@ -1,16 +1,22 @@
 """Auto-sync: a persisted per-event schedule, and the lease that keeps one sync per event at a time.
 
 The schedule lives in the events table, so it survives a restart (the original system's
-limitation 1); a scheduler in the worker asks `due_events` and enqueues one sync job per event.
-The sync itself is an indexing run (services/ingest.py): for a local folder, rescan and diff.
+limitation 1); the worker's scheduler (jobs/scheduler.py) asks `due_events`, enqueues one sync
+job per event, and sleeps until `next_sync_after`. Syncs start one interval apart (start to
+start), so "every 30 s" means every 30 s whatever a sync takes. The sync itself is an indexing run
+(services/ingest.py): for a local folder, rescan and diff; a watched folder
+(services/folder_watch.py) and a Drive push make an event due at once (`sync_soon`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from eventface.db.repositories import AutoSyncState
 from eventface.db.unit_of_work import UnitOfWork
 from eventface.domain.models import AccountStatus
 from eventface.errors import InvalidInputError, NotFoundError
@@ -97,6 +103,11 @@ def auto_sync_status(uow: UnitOfWork, ref: str) -> AutoSyncStatus:
 
 def due_events(uow: UnitOfWork, now: datetime) -> list[int]:
     """Ids of enabled events whose next sync is due and that no live sync holds."""
+    return [event_id for event_id, _ in due_syncs(uow, now)]
+
+
+def due_syncs(uow: UnitOfWork, now: datetime) -> list[tuple[int, datetime]]:
+    """(id, the time it fell due) of the events `due_events` names, earliest first."""
     return uow.events.due_for_sync(now, stale_before=now - SYNC_LEASE)
 
 
@@ -107,8 +118,40 @@ def claim_sync(uow: UnitOfWork, event_id: int, now: datetime, *, when_due: bool 
 
 
 def finish_sync(uow: UnitOfWork, event_id: int, now: datetime, error: str | None) -> None:
-    """Releases the lease and schedules the next sync one interval after `now`."""
-    uow.events.finish_sync(event_id, now, error)
+    """Releases the lease and schedules the next sync on the interval's grid; a sync asked for
+    while this one ran stays due."""
+    state = uow.events.auto_sync(event_id)
+    uow.events.finish_sync(event_id, now, error, next_sync_at(state, now))
+
+
+def next_sync_at(state: AutoSyncState, finished: datetime) -> datetime | None:
+    """One interval after the time the finished sync fell due, so that "every 30 s" does not drift
+    by each sync's duration or the queue's delay; a slot missed (a sync longer than the interval, a
+    server that was down) is skipped, not made up by a second sync straight after."""
+    if not state.enabled or not state.interval_s:
+        return None  # a sync someone asked for on a disabled event schedules nothing
+    interval = timedelta(seconds=state.interval_s)
+    started = state.running_since or finished
+    fell_due = (
+        state.next_sync_at if state.next_sync_at is not None and state.next_sync_at <= started else started
+    )
+    missed = max(0, math.floor((finished - fell_due) / interval))
+    return fell_due + (missed + 1) * interval
+
+
+def next_sync_after(uow: UnitOfWork, now: datetime) -> datetime | None:
+    """When the next enabled event falls due after `now`: the scheduler sleeps until then."""
+    return uow.events.next_sync_after(now)
+
+
+def sync_soon(uow: UnitOfWork, event_ids: Iterable[int], now: datetime) -> None:
+    """Makes the enabled ones among `event_ids` due now (their source reported a change)."""
+    uow.events.sync_now(list(event_ids), now)
+
+
+def watched_folders(uow: UnitOfWork) -> dict[int, Path]:
+    """The folder of every local-folder event with auto-sync on, by event id."""
+    return {event_id: Path(uri) for event_id, uri in uow.events.auto_synced_folders()}
 
 
 def record_run(

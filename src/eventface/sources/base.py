@@ -13,6 +13,7 @@ class SourcePhoto:
     name: str  # shown to people; a relative path for folders
     version: str  # changes whenever the content may have changed (size+mtime, md5)
     size_bytes: int
+    finished: bool = True  # False while a local file is still being written: wait for it
 
 
 class PhotoSource(Protocol):

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from eventface.domain.models import IMAGE_SUFFIXES
 from eventface.errors import PhotoGoneError, SourceUnavailableError
 from eventface.sources.base import SourcePhoto
+from eventface.sources.finished_files import is_finished
+
+
+def is_photo_path(relative: Path) -> bool:
+    """Whether a path inside the folder is one the listing reports: an image, nothing hidden on the way."""
+    return relative.suffix.lower() in IMAGE_SUFFIXES and not any(p.startswith(".") for p in relative.parts)
 
 
 class LocalFolderSource:
@@ -25,11 +32,12 @@ class LocalFolderSource:
             raise SourceUnavailableError(f"photo folder is not readable: {self.root}")
         if self.root.resolve() != self._checked:
             raise SourceUnavailableError(f"photo folder is now a link to another folder: {self.root}")
+        now = time.time()
         for dirpath, dirnames, filenames in os.walk(self.root):
             # hidden folders and files: .thumbnails, macOS "._x.jpg" resource forks, sync tools' temp files
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for filename in sorted(filenames):
-                if filename.startswith(".") or Path(filename).suffix.lower() not in IMAGE_SUFFIXES:
+                if not is_photo_path(Path(filename)):
                     continue
                 path = Path(dirpath, filename)
                 try:
@@ -42,6 +50,7 @@ class LocalFolderSource:
                     name=file_id,
                     version=f"{stat.st_size}-{stat.st_mtime_ns}",
                     size_bytes=stat.st_size,
+                    finished=is_finished(path, stat, now),
                 )
 
     def read(self, file_id: str) -> bytes:

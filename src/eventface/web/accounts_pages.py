@@ -34,14 +34,17 @@ router = APIRouter(include_in_schema=False)
 
 CsrfField = Annotated[str, Form(alias="csrf_token")]
 BUSY = "too many sign-ins at once: try again in a moment"
+PASSWORD_RESET = (
+    "Your new password is set, and every browser signed in as you was signed out. Sign in with it."
+)
 PASSWORD_CHANGED = (
     "Your password was changed. Every other browser and device signed in as you was signed out."
 )
 # every text this module hands to a template: a test checks each has a Thai translation
-PAGE_MESSAGES = (*accounts.MESSAGES, *invites.MESSAGES, TOO_MANY, BUSY, PASSWORD_CHANGED)
+PAGE_MESSAGES = (*accounts.MESSAGES, *invites.MESSAGES, TOO_MANY, BUSY, PASSWORD_CHANGED, PASSWORD_RESET)
 
 
-def _see_other(path: str) -> RedirectResponse:
+def see_other(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
@@ -55,7 +58,7 @@ def _client(request: Request) -> str:
     return client_key(request.client.host if request.client else "")
 
 
-def _refused(
+def refused(
     request: Request, context: WebContext, template: str, exc: EventfaceError, **values: str
 ) -> HTMLResponse:
     """The form again, saying why in the visitor's language (services' messages are fixed texts)."""
@@ -84,8 +87,19 @@ def _refused(
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, context: Context, next: str | None = None) -> HTMLResponse:
-    return render(request, context, "login.html", next=local_path(next), signup_link=_signup_open(context))
+def login_page(
+    request: Request, context: Context, next: str | None = None, reset: bool = False
+) -> HTMLResponse:
+    notice = translator(language(request))(PASSWORD_RESET) if reset else None
+    return render(
+        request,
+        context,
+        "login.html",
+        next=local_path(next),
+        signup_link=_signup_open(context),
+        notice=notice,
+        reset_link=context.runtime.mailer is not None,
+    )
 
 
 @router.post("/login", response_model=None)
@@ -102,17 +116,17 @@ def login(
     try:
         attempt = throttle.begin(_account(email), _client(request))
     except RateLimitedError as exc:
-        return _refused(request, context, "login.html", exc, email=email, next=local_path(next))
+        return refused(request, context, "login.html", exc, email=email, next=local_path(next))
     try:
         with context.runtime.transactions() as uow:
             user = accounts.authenticate(uow, email, password, context.runtime.passwords)
     except (AuthenticationError, ServerBusyError) as exc:
         if isinstance(exc, ServerBusyError):
             throttle.succeeded(attempt)  # not a guess: the password was never checked
-        return _refused(request, context, "login.html", exc, email=email, next=local_path(next))
+        return refused(request, context, "login.html", exc, email=email, next=local_path(next))
     throttle.succeeded(attempt)
     sign_in(request, context, user)
-    return _see_other(local_path(next))
+    return see_other(local_path(next))
 
 
 def _signup_open(context: WebContext) -> bool:
@@ -172,16 +186,16 @@ def signup(
                 now=datetime.now(UTC),
             )
     except (InvalidInputError, PermissionDeniedError, RateLimitedError, ServerBusyError) as exc:
-        return _refused(request, context, "signup.html", exc, **form)
+        return refused(request, context, "signup.html", exc, **form)
     sign_in(request, context, user)
-    return _see_other("/events")
+    return see_other("/events")
 
 
 @router.post("/logout")
 def logout(request: Request, context: Context, csrf: CsrfField) -> RedirectResponse:
     check_csrf(request, csrf)
     sign_out(request, context)
-    return _see_other("/login")
+    return see_other("/login")
 
 
 @router.get("/account/password", response_class=HTMLResponse)
@@ -210,7 +224,7 @@ def change_password(
     except (AuthenticationError, InvalidInputError, RateLimitedError, ServerBusyError) as exc:
         if not isinstance(exc, AuthenticationError | RateLimitedError):
             throttle.succeeded(attempt)  # the current password was right, or never checked
-        return _refused(request, context, "password.html", exc)
+        return refused(request, context, "password.html", exc)
     throttle.succeeded(attempt)
     sign_in(request, context, user)
-    return _see_other("/account/password?done=1")
+    return see_other("/account/password?done=1")

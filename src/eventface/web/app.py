@@ -34,7 +34,7 @@ from eventface.runtime import Runtime, build_runtime
 from eventface.secret_key import secret_key
 from eventface.services.sessions import SESSION_LIFETIME
 from eventface.settings import Settings
-from eventface.web import accounts_pages, admin, api, google, guest, pages
+from eventface.web import accounts_pages, admin, api, google, guest, pages, password_reset_pages
 from eventface.web.apidocs import add_api_docs
 from eventface.web.context import WebContext
 from eventface.web.errors import add_error_handlers
@@ -122,6 +122,7 @@ def create_app(
     app.include_router(google.router)
     app.include_router(pages.router)
     app.include_router(accounts_pages.router)
+    app.include_router(password_reset_pages.router)
     app.include_router(admin.router)
     if settings.api_docs:
         add_api_docs(app, __version__)

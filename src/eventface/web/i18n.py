@@ -219,6 +219,7 @@ THAI: dict[str, str] = {
     "Scheduled": "ตามรอบเวลา",
     "Drive push": "ไดรฟ์แจ้งเตือน",
     "Manual": "สั่งเอง",
+    "Folder change": "โฟลเดอร์มีการเปลี่ยนแปลง",
     "full listing": "อ่านทั้งโฟลเดอร์",
     "The whole folder was listed, not only the changes.": "อ่านรายการไฟล์ทั้งโฟลเดอร์ ไม่ใช่เฉพาะส่วนที่เปลี่ยน",
     "added": "เพิ่ม",
@@ -369,6 +370,31 @@ THAI: dict[str, str] = {
     "Pages": "หน้า",
     "Previous page": "หน้าก่อนหน้า",
     "Next page": "หน้าถัดไป",
+    # password reset by email
+    "Forgot your password?": "ลืมรหัสผ่าน?",
+    "Give your account's email: we send it a link to set a new password.": (
+        "กรอกอีเมลของบัญชี แล้วเราจะส่งลิงก์สำหรับตั้งรหัสผ่านใหม่ไปให้"
+    ),
+    "Send me a link": "ส่งลิงก์ให้ฉัน",
+    "Back to sign in": "กลับไปหน้าเข้าสู่ระบบ",
+    "Set a new password": "ตั้งรหัสผ่านใหม่",
+    "If an account uses this email, a link to set a new password is on its way. It works for an hour.": (
+        "หากมีบัญชีที่ใช้อีเมลนี้ ลิงก์สำหรับตั้งรหัสผ่านใหม่กำลังส่งไป ลิงก์ใช้ได้ภายในหนึ่งชั่วโมง"
+    ),
+    "Set a new eventface password": "ตั้งรหัสผ่าน eventface ใหม่",
+    "Your new password is set, and every browser signed in as you was signed out. Sign in with it.": (
+        "ตั้งรหัสผ่านใหม่แล้ว และทุกเบราว์เซอร์ที่เข้าสู่ระบบในชื่อคุณถูกออกจากระบบ กรุณาเข้าสู่ระบบด้วยรหัสผ่านใหม่"
+    ),
+    "This password reset link has expired or was already used: ask for a new one.": (
+        "ลิงก์ตั้งรหัสผ่านใหม่นี้หมดอายุหรือถูกใช้ไปแล้ว กรุณาขอลิงก์ใหม่"
+    ),
+    "Someone asked to set a new password for your eventface account. "
+    "If it was you, open this link within the hour:": (
+        "มีผู้ขอตั้งรหัสผ่านใหม่สำหรับบัญชี eventface ของคุณ หากเป็นคุณ กรุณาเปิดลิงก์นี้ภายในหนึ่งชั่วโมง:"
+    ),
+    "If it was not you, ignore this email: your password stays as it is.": (
+        "หากไม่ใช่คุณ ไม่ต้องทำอะไร รหัสผ่านของคุณยังเหมือนเดิม"
+    ),
 }
 
 

@@ -1,0 +1,261 @@
+"""The vector part of a guest's search at 100 000 and 1 000 000 faces (issue 12, "Big events").
+
+    .venv/bin/python benchmarks/index_scale.py                       # both sizes, ~15 min
+    .venv/bin/python benchmarks/index_scale.py --faces 100000 --guests 20
+
+Synthetic fused embeddings (256 dimensions: an SFace-like unit 128-d half, a dlib-like 128-d half)
+of people who each appear in many photos, calibrated to the fusion engine's real distances: the
+same person at ~0.9 (fused units; tolerance 1.075, some faces beyond it), two people at ~1.9, the
+nearest stranger ~1.4 (printed at the start). Guests are new faces of people with many photos,
+1-3 selfies each, searched with `match_faces` exactly as the product does (query expansion: up to
+64 extra queries). The reference is the exact float32 index; the measured index is the product's
+(`NumpyVectorIndex`: float16 codes in an IVF index from 50 000 faces, with an exact re-rank).
+Recall is the share of the photos the exact search finds that the product's finds too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import multiprocessing
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import psutil
+
+from eventface.domain.models import FaceMatrix
+from eventface.faces.fusion_engine import EXPANSION_TOLERANCE, SFACE_DIM, TOLERANCE, FusionFaceEngine
+from eventface.matching.compact_faces import PROBED_LISTS
+from eventface.matching.expansion import match_faces
+from eventface.matching.numpy_index import NumpyVectorIndex
+
+HALF = SFACE_DIM
+FACES_PER_PHOTO = 3
+EVENT = 1
+
+
+@dataclass(frozen=True)
+class People:
+    """Each person's centre in both halves; `faces(person_ids)` draws new photos of them."""
+
+    sface: np.ndarray
+    dlib: np.ndarray
+    rng: np.random.Generator
+
+    def faces(self, person_ids: np.ndarray) -> np.ndarray:
+        n = len(person_ids)
+        spread = self.rng.lognormal(0.0, 0.3, (n, 1)).astype(np.float32)  # some photos far off
+        s = self.sface[person_ids] + self.rng.standard_normal((n, HALF), np.float32) * 0.06 * spread
+        s /= np.linalg.norm(s, axis=1, keepdims=True)
+        d = self.dlib[person_ids] + self.rng.standard_normal((n, HALF), np.float32) * 0.022 * spread
+        return np.hstack([s, d]).astype(np.float32)
+
+
+def people(count: int, seed: int) -> People:
+    rng = np.random.default_rng(seed)
+    mean_s = rng.standard_normal(HALF).astype(np.float32)
+    mean_s /= np.linalg.norm(mean_s)
+    sface = mean_s * 0.05 + rng.standard_normal((count, HALF), np.float32) * 0.075
+    dlib = rng.standard_normal(HALF).astype(np.float32) * 0.08
+    return People(sface, dlib + rng.standard_normal((count, HALF), np.float32) * 0.036, rng)
+
+
+def event(faces: int, seed: int) -> tuple[FaceMatrix, np.ndarray, People]:
+    """`faces` faces, three to a photo, of people who appear a Zipf-like number of times."""
+    rng = np.random.default_rng(seed)
+    crowd = people(max(1, faces // 15), seed)
+    weights = 1.0 / np.arange(1, len(crowd.sface) + 1) ** 0.3  # the busiest: ~300 faces at 1M
+    person = rng.choice(len(weights), faces, p=weights / weights.sum())
+    embeddings = np.empty((faces, 2 * HALF), np.float32)
+    for start in range(0, faces, 100_000):
+        embeddings[start : start + 100_000] = crowd.faces(person[start : start + 100_000])
+    matrix = FaceMatrix(
+        face_ids=np.arange(1, faces + 1, dtype=np.int64),
+        photo_ids=np.arange(faces, dtype=np.int64) // FACES_PER_PHOTO + 1,
+        embeddings=embeddings,
+        heights=np.full(faces, 120.0, np.float32),
+        sharpness=np.full(faces, 80.0, np.float32),
+    )
+    return matrix, person, crowd
+
+
+def guests(person: np.ndarray, crowd: People, count: int, seed: int) -> list[np.ndarray]:
+    """Half the guests among the most photographed people (64 expansion queries), half among
+    anyone seen 5+ times."""
+    rng = np.random.default_rng(seed + 1)
+    seen = np.bincount(person)
+    busiest = np.argsort(seen)[::-1][: count // 2]
+    others = rng.choice(np.nonzero(seen >= 5)[0], count - len(busiest), replace=False)
+    selfies = rng.integers(1, 4, count)
+    return [
+        crowd.faces(np.full(k, p)) for p, k in zip(np.concatenate([busiest, others]), selfies, strict=True)
+    ]
+
+
+def calibration(faces: FaceMatrix, person: np.ndarray, crowd: People) -> str:
+    metric = FusionFaceEngine.metric
+    sample = np.random.default_rng(7).choice(len(faces), 20_000, replace=False)
+    busiest = int(np.argmax(np.bincount(person)))
+    distances = metric.pairwise(crowd.faces(np.array([busiest])), faces.embeddings[sample])[0]
+    same = distances[person[sample] == busiest]
+    other = distances[person[sample] != busiest]
+    return (
+        f"same person: mean {same.mean():.2f}, {np.mean(same > TOLERANCE):.0%} beyond {TOLERANCE}; "
+        f"strangers: mean {other.mean():.2f}, nearest {other.min():.2f}"
+    )
+
+
+def rss_mb() -> float:
+    return float(psutil.Process().memory_info().rss) / 2**20
+
+
+def timed_load(index: NumpyVectorIndex, faces: FaceMatrix) -> float:
+    start = time.perf_counter()
+    index.load(EVENT, 1, FusionFaceEngine.metric, faces)
+    return time.perf_counter() - start
+
+
+def resident_growth_mib(n: int, seed: int, exact: bool) -> tuple[float, float]:
+    """In a fresh process, resident memory growth for loading one event of `n` faces (inputs freed),
+    then for loading a second one: the first pays once for libraries' buffers, the second is the
+    cost per `n` faces."""
+    grown = []
+    index = NumpyVectorIndex(compact_from_faces=2**62) if exact else NumpyVectorIndex()
+    for event_id in (EVENT, EVENT + 1):
+        gc.collect()
+        before = rss_mb()
+        faces, _, _ = event(n, seed + event_id)
+        index.load(event_id, 1, FusionFaceEngine.metric, faces)
+        del faces
+        gc.collect()
+        grown.append(rss_mb() - before)
+    return grown[0], grown[1]
+
+
+def resident_in_child(n: int, seed: int, exact: bool) -> str:
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        first, second = pool.apply(resident_growth_mib, (n, seed, exact))
+    return f"{first:.0f} MiB for the first event, {second:.0f} MiB for a second"
+
+
+Search = Callable[[np.ndarray], list[int]]
+
+
+def searcher(index: NumpyVectorIndex) -> Callable[[np.ndarray], dict[int, float]]:
+    def search(queries: np.ndarray) -> dict[int, float]:
+        matches = match_faces(
+            index, EVENT, queries, tolerance=TOLERANCE, expansion_tolerance=EXPANSION_TOLERANCE
+        )
+        return {m.photo_id: m.distance for m in matches}
+
+    return search
+
+
+@dataclass(frozen=True)
+class Timings:
+    wall_ms: list[float]
+    cpu_ms: list[float]  # this process's CPU time, all threads: what the search costs a shared machine
+
+    def cells(self) -> str:
+        wall, cpu = np.percentile(self.wall_ms, [50, 95]), np.percentile(self.cpu_ms, [50, 95])
+        return f"{wall[0]:.0f} | {wall[1]:.0f} | {cpu[0]:.0f} | {cpu[1]:.0f}"
+
+
+def latencies(
+    search: Callable[[np.ndarray], dict[int, float]], queries: list[np.ndarray]
+) -> tuple[Timings, list[dict[int, float]]]:
+    wall, cpu, results = [], [], []
+    for q in queries:
+        start, start_cpu = time.perf_counter(), time.process_time()
+        results.append(search(q))
+        wall.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    return Timings(wall, cpu), results
+
+
+def row(name: str, n: int, load_s: float, index: NumpyVectorIndex, times: Timings) -> str:
+    return f"| {name} | {n:,} | {times.cells()} | {index.nbytes / 2**20:.0f} | {load_s:.1f} |"
+
+
+def first_stage_gap(
+    product: NumpyVectorIndex, exact: NumpyVectorIndex, queries: list[np.ndarray]
+) -> tuple[str, float]:
+    """The selfies' own hits, pair by pair: recall, and the largest distance difference."""
+    wanted = kept = 0
+    gap = 0.0
+    for q in queries:
+        got, want = product.search(EVENT, q, TOLERANCE), exact.search(EVENT, q, TOLERANCE)
+        mine = {
+            (int(a), int(f)): float(d) for a, f, d in zip(got.query, got.face_ids, got.distances, strict=True)
+        }
+        for a, f, d in zip(want.query, want.face_ids, want.distances, strict=True):
+            wanted += 1
+            if (int(a), int(f)) in mine:
+                kept += 1
+                gap = max(gap, abs(mine[int(a), int(f)] - float(d)))
+    return f"{kept / max(wanted, 1):.4f} ({kept} of {wanted})", gap
+
+
+def run(n: int, guest_count: int, seed: int, probe_counts: list[int]) -> None:
+    faces, person, crowd = event(n, seed)
+    print(
+        f"\n{n:,} faces ({len(set(faces.photo_ids.tolist())):,} photos); {calibration(faces, person, crowd)}"
+    )
+    queries = guests(person, crowd, guest_count, seed)
+
+    exact = NumpyVectorIndex(compact_from_faces=2**62)
+    exact_load_s = timed_load(exact, faces)
+    exact_times, reference = latencies(searcher(exact), queries)
+    print(
+        f"guests: {guest_count}, photos found per guest: "
+        f"{min(map(len, reference))} to {max(map(len, reference))}"
+    )
+    print(
+        "| index | faces | p50 ms | p95 ms | CPU p50 ms | CPU p95 ms | index MiB | load s "
+        "| photo recall | selfie-hit recall | largest distance difference |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    wanted = sum(len(r) for r in reference)
+    for probes in probe_counts:
+        product = NumpyVectorIndex(probed_lists=probes)
+        load_s = timed_load(product, faces)
+        times, found = latencies(searcher(product), queries)
+        kept = sum(len(r.keys() & f.keys()) for r, f in zip(reference, found, strict=True))
+        extra = sum(len(f.keys() - r.keys()) for r, f in zip(reference, found, strict=True))
+        recall, gap = first_stage_gap(product, exact, queries)
+        print(
+            row(f"float16 IVF, {probes} lists read per search, exact re-rank", n, load_s, product, times)
+            + f" {kept / max(wanted, 1):.4f} ({extra} extra) | {recall} | {gap:.1e} |"
+        )
+        del product
+        gc.collect()
+    print(row("exact float32 (reference)", n, exact_load_s, exact, exact_times) + " 1 | 1 | 0 |")
+    print(f"resident memory growth, product index: {resident_in_child(n, seed, exact=False)}")
+    print(f"resident memory growth, exact index: {resident_in_child(n, seed, exact=True)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--faces", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--guests", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--probes", type=int, nargs="+", default=[PROBED_LISTS], help="IVF lists read per search"
+    )
+    args = parser.parse_args()
+    print(
+        f"load average at start: {' '.join(f'{x:.1f}' for x in psutil.getloadavg())} "
+        f"on {psutil.cpu_count()} cores"
+    )
+    for n in args.faces:
+        run(n, args.guests, args.seed, args.probes)
+        gc.collect()
+    print(f"load average at end: {' '.join(f'{x:.1f}' for x in psutil.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()

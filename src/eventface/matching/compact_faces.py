@@ -1,0 +1,247 @@
+"""A big event's faces in about half the memory of float32, searched through an IVF index (faiss).
+
+At a million faces an exact scan costs ~200 ms per query on two cores, and a guest's search asks
+up to 65 (the selfies, then query expansion): benchmarks/README.md, "Big events". Here each face is
+stored once, as float16 codes in faiss's inverted lists (512 bytes for 256 dimensions instead of
+1024), and a search is in two steps:
+
+1. candidates: faiss's range search over the lists nearest each query, in a proxy space where the
+   metric is a weighted squared L2 distance that is at most `radius(tolerance)` whenever the true
+   distance is within the tolerance (so only the IVF probing can miss a face, never the proxy);
+2. re-rank: the candidates' vectors are decoded to float32 and every (query, candidate) pair is
+   measured with the event's own metric; only pairs within the tolerance are hits.
+
+Distances are the metric's float32 arithmetic on float16-rounded vectors: within ~1e-4 of an all
+float32 search (measured, benchmarks/index_scale.py), and recall against it is in the table.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import faiss
+import numpy as np
+import numpy.typing as npt
+
+from eventface.domain.distance import CosineMetric, EuclideanMetric, FusedMetric, Matrix, Metric
+from eventface.domain.models import FaceMatrix
+from eventface.errors import NotFoundError
+
+Ids = npt.NDArray[np.int64]
+
+# Inverted lists (of ~sqrt(faces)) read per search, shared among its queries: the selfies, 1-3,
+# each read many, and the up to 64 expansion queries, each found by the others too, few each.
+# Recall against exact search and latency for several budgets: benchmarks/README.md.
+PROBED_LISTS = 768
+MIN_PROBES_PER_QUERY = 8
+TRAINING_POINTS_PER_LIST = 32
+KMEANS_ITERATIONS = 8
+ADD_CHUNK = 65_536  # faces per call to faiss's add
+MARGIN = 1.02  # on the proxy radius: float16 codes move distances by ~1e-4, queries' norms by ~1e-3
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """A squared-L2 space that bounds a metric: |w*(q-f)|^2 <= radius(t) whenever distance(q, f) <= t."""
+
+    weights: Matrix  # per dimension
+
+    @staticmethod
+    def of(metric: Metric, dim: int) -> Proxy | None:
+        """None for a metric with no such bound: its events are searched exactly."""
+        if isinstance(metric, EuclideanMetric):
+            return Proxy(np.ones(dim, np.float32))
+        if isinstance(metric, CosineMetric):  # unit vectors: 1 - cos = |q - f|^2 / 2
+            return Proxy(np.full(dim, math.sqrt(0.5), np.float32))
+        if isinstance(metric, FusedMetric):
+            # fused = a|ds|^2 + g|dd| with a = weight / (2 cosine_scale), g = (1 - weight) / euclidean_scale;
+            # proxy = a|ds|^2 + g^2|dd|^2 equals it at |dd| = 0 and at g|dd| = 1, and is at most
+            # max(t, t^2) on the whole of {fused <= t} (convex in |dd| between those two ends)
+            a = metric.weight / (2.0 * metric.cosine_scale)
+            g = (1.0 - metric.weight) / metric.euclidean_scale
+            s = metric.split
+            return Proxy(np.concatenate([np.full(s, math.sqrt(a)), np.full(dim - s, g)]).astype(np.float32))
+        return None
+
+    def radius(self, metric: Metric, tolerance: float) -> float:
+        if isinstance(metric, EuclideanMetric):
+            bound = tolerance * tolerance
+        elif isinstance(metric, FusedMetric):
+            bound = max(tolerance, tolerance * tolerance)
+        else:
+            bound = tolerance
+        return bound * MARGIN + 1e-4
+
+
+class _ReadWriteLock:
+    """Searches share the faiss index; an update has it alone (it changes the lists in place)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._writing)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._writing and self._readers == 0)
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
+
+class CompactFaces:
+    """One event's embeddings as float16 codes in a faiss IVF index keyed by face id."""
+
+    def __init__(
+        self,
+        metric: Metric,
+        proxy: Proxy,
+        embeddings: Matrix,
+        face_ids: Ids,
+        probed_lists: int = PROBED_LISTS,
+    ) -> None:
+        dim = embeddings.shape[1]
+        self.metric, self.proxy = metric, proxy
+        # centred: float16 keeps ~11 bits of each value, so smaller values lose less
+        self.centre = embeddings.mean(axis=0, dtype=np.float64).astype(np.float32)
+        # one thread: on a busy machine OpenMP's spinning threads made a search 5-30x slower
+        # (benchmarks/README.md); concurrent guests' searches run side by side instead
+        faiss.omp_set_num_threads(1)
+        lists = max(1, min(4096, int(math.sqrt(len(embeddings)))))
+        self._index = faiss.IndexIVFScalarQuantizer(
+            faiss.IndexFlatL2(dim), dim, lists, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_L2
+        )
+        self._index.by_residual = False  # codes are the vectors themselves: float16 needs no residual
+        self._index.cp.niter = KMEANS_ITERATIONS
+        self._index.cp.min_points_per_centroid = 1  # quiet: fewer training points is deliberate
+        self._probed_lists = probed_lists
+        rng = np.random.default_rng(0)
+        sample = rng.choice(len(embeddings), min(len(embeddings), lists * TRAINING_POINTS_PER_LIST), False)
+        self._index.train(self._to_proxy(embeddings[np.sort(sample)]))
+        self._fill(np.asarray(embeddings, np.float32), np.ascontiguousarray(face_ids, np.int64))
+        # reconstruct and remove by id (faiss's bundled stubs lack the DirectMap enum)
+        self._index.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
+        self._lock = _ReadWriteLock()
+
+    def _fill(self, embeddings: Matrix, face_ids: Ids) -> None:
+        """Each list written once, at its final size: faiss's `add` grows a list by doubling, and
+        left a million faces in ~50% more memory than their codes (benchmarks/README.md)."""
+        lists = np.concatenate(
+            [
+                self._index.quantizer.assign(self._to_proxy(embeddings[start : start + ADD_CHUNK]), 1)[:, 0]
+                for start in range(0, len(embeddings), ADD_CHUNK)
+            ]
+        )
+        invlists = self._index.invlists
+        assert invlists is not None  # an IVF index always has its lists
+        order = np.argsort(lists, kind="stable")
+        bounds = np.searchsorted(lists[order], np.arange(self._index.nlist + 1))
+        for list_no in range(self._index.nlist):
+            rows = order[bounds[list_no] : bounds[list_no + 1]]
+            if len(rows) == 0:
+                continue
+            codes = self._index.sq.compute_codes(self._to_proxy(embeddings[rows]))
+            ids = np.ascontiguousarray(face_ids[rows])
+            invlists.add_entries(list_no, len(rows), faiss.swig_ptr(ids), faiss.swig_ptr(codes))
+        self._index.ntotal = len(face_ids)
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    @property
+    def nbytes(self) -> int:
+        """Codes and ids in the lists, the id hash table (24-32 bytes an entry), the centroids."""
+        per_face = self._index.code_size + 8 + 24
+        return len(self) * per_face + self._index.nlist * self._index.d * 4
+
+    def add(self, embeddings: Matrix, face_ids: Ids) -> None:
+        if len(face_ids) == 0:
+            return
+        ids = np.ascontiguousarray(face_ids, np.int64)
+        with self._lock.writing():
+            for start in range(0, len(ids), ADD_CHUNK):  # bounds the float32 copy a load makes
+                end = start + ADD_CHUNK
+                self._index.add_with_ids(self._to_proxy(embeddings[start:end]), ids[start:end])
+
+    def remove(self, face_ids: Ids) -> None:
+        if len(face_ids) == 0:
+            return
+        ids = np.ascontiguousarray(face_ids, np.int64)  # alive while faiss reads it
+        with self._lock.writing():
+            # faiss removes through its id hash table only from an IDSelectorArray
+            self._index.remove_ids(faiss.IDSelectorArray(ids))
+
+    def vectors(self, face_ids: Ids) -> Matrix:
+        """Decoded float32 embeddings of faces the index holds, in the order given."""
+        if len(face_ids) == 0:
+            return np.zeros((0, self._index.d), np.float32)
+        with self._lock.reading():
+            try:
+                coded = self._index.reconstruct_batch(np.ascontiguousarray(face_ids, np.int64))
+            except RuntimeError as exc:  # a face removed since the caller saw it
+                raise NotFoundError("some of these faces are no longer in the event's index") from exc
+        return self._from_proxy(coded)
+
+    def candidates(self, queries: Matrix, tolerance: float) -> tuple[Ids, Matrix]:
+        """Every face within `tolerance` of some query (but for what IVF probing misses), and more,
+        with their decoded embeddings: read together, so no update comes in between."""
+        radius = self.proxy.radius(self.metric, tolerance)
+        per_query = max(MIN_PROBES_PER_QUERY, self._probed_lists // max(1, len(queries)))
+        params = faiss.SearchParametersIVF()  # per call: concurrent searches may differ
+        params.nprobe = min(per_query, self._index.nlist)
+        with self._lock.reading():
+            _, _, labels = self._index.range_search(self._to_proxy(queries), radius, params=params)
+            found: Ids = np.unique(labels)
+            coded = self._index.reconstruct_batch(found) if len(found) else None
+        if coded is None:
+            return found, np.zeros((0, self._index.d), np.float32)
+        return found, self._from_proxy(coded)
+
+    def _to_proxy(self, rows: Matrix) -> Matrix:
+        return np.ascontiguousarray((np.asarray(rows, np.float32) - self.centre) * self.proxy.weights)
+
+    def _from_proxy(self, rows: Matrix) -> Matrix:
+        decoded: Matrix = (rows / self.proxy.weights + self.centre).astype(np.float32)
+        return decoded
+
+
+def compact(metric: Metric, faces: FaceMatrix, probed_lists: int = PROBED_LISTS) -> CompactFaces | None:
+    """The event's faces compacted, or None when the metric has no proxy space to search in."""
+    proxy = Proxy.of(metric, faces.embeddings.shape[1])
+    if proxy is None:
+        return None
+    store = CompactFaces(metric, proxy, faces.embeddings, faces.face_ids, probed_lists)
+    _release_freed_heap()
+    return store
+
+
+def _release_freed_heap() -> None:
+    """Hands the building's freed scratch memory back to the system (~30 MB at a million faces):
+    glibc keeps freed heap pages resident otherwise. A no-op where there is no glibc."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.malloc_trim(0)

@@ -1,0 +1,95 @@
+"""Forgotten passwords: ask for a link by email, open it, set a new password (services/password_reset.py).
+
+Offered only when the server can send mail (SMTP_URL). Asking answers the same whether or not the
+account exists, and is throttled per client address like a sign-in; the mail is queued (and
+retried) so the answer does not wait on the mail server, nor reveal by its timing who has an account.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+
+from eventface.errors import InvalidInputError, RateLimitedError, ServerBusyError
+from eventface.secret_key import secret_key
+from eventface.services import password_reset
+from eventface.services.password_reset import ResetLinks
+from eventface.web.accounts_pages import CsrfField, refused, see_other
+from eventface.web.auth import check_csrf
+from eventface.web.context import Context, WebContext
+from eventface.web.i18n import language, translator
+from eventface.web.ratelimit import client_key
+from eventface.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+LINK_SENT = "If an account uses this email, a link to set a new password is on its way. It works for an hour."
+MAIL_SUBJECT = "Set a new eventface password"
+PAGE_MESSAGES = (*password_reset.MESSAGES, LINK_SENT, MAIL_SUBJECT)
+FORGOT_THROTTLE_ACCOUNT = "(password reset)"  # one account key: the limit is per client address
+
+
+def _links(context: WebContext) -> ResetLinks:
+    if context.runtime.mailer is None:
+        raise HTTPException(404)  # no mail, no reset by mail: the CLI sets passwords
+    return ResetLinks(secret_key(context.settings))
+
+
+@router.get("/password/forgot", response_class=HTMLResponse)
+def forgot_page(request: Request, context: Context) -> HTMLResponse:
+    _links(context)
+    return render(request, context, "password_forgot.html")
+
+
+@router.post("/password/forgot", response_class=HTMLResponse)
+def forgot(
+    request: Request, context: Context, csrf: CsrfField, email: Annotated[str, Form()]
+) -> HTMLResponse:
+    check_csrf(request, csrf)
+    links = _links(context)
+    client = client_key(request.client.host if request.client else "")
+    try:
+        context.signup_throttle.begin(FORGOT_THROTTLE_ACCOUNT, client)
+    except RateLimitedError as exc:
+        return refused(request, context, "password_forgot.html", exc, email=email)
+    with context.runtime.transactions() as uow:
+        found = links.token_for(uow, email[:320])
+    if found is not None:
+        user, token = found
+        lang = language(request)
+        t = translator(lang)
+        values = {"t": t, "link": f"{context.base_url(request)}/password/reset/{token}", "minutes": 60}
+        text = context.templates.get_template("mail/password_reset.txt").render(values)
+        html = context.templates.get_template("mail/password_reset.html").render(values)
+        context.tasks.send_mail(user.email, t(MAIL_SUBJECT), text, html, lang)
+    notice = translator(language(request))(LINK_SENT)
+    return render(request, context, "password_forgot.html", notice=notice)
+
+
+@router.get("/password/reset/{token}", response_class=HTMLResponse)
+def reset_page(request: Request, context: Context, token: str) -> HTMLResponse:
+    """The new-password form; opening the link changes nothing (mail scanners open links too)."""
+    links = _links(context)
+    try:
+        with context.runtime.transactions() as uow:
+            links.user_for(uow, token)
+    except InvalidInputError as exc:
+        return refused(request, context, "password_reset.html", exc, token="")
+    return render(request, context, "password_reset.html", token=token)
+
+
+@router.post("/password/reset/{token}", response_model=None)
+def reset(
+    request: Request, context: Context, token: str, csrf: CsrfField, password: Annotated[str, Form()]
+) -> Response:
+    check_csrf(request, csrf)
+    links = _links(context)
+    try:
+        with context.runtime.transactions() as uow:
+            links.reset(uow, token, password, context.runtime.passwords)
+    except (InvalidInputError, ServerBusyError) as exc:
+        still_valid = exc.code != "reset_link_invalid"
+        return refused(request, context, "password_reset.html", exc, token=token if still_valid else "")
+    return see_other("/login?reset=1")
