@@ -41,7 +41,8 @@ from accuracy import IndexedEvent, Pipeline, index_event, returned, truth
 from eventface.errors import ImageError
 from eventface.faces import fusion_engine
 from eventface.faces.images import SELFIE_FORMATS, PhotoImage
-from eventface.matching.expansion import MAX_EXPANSION_QUERIES
+from eventface.matching.expansion import MAX_EXPANSION_QUERIES, SUPPORT
+from eventface.matching.people import PeopleRule
 from eventface.runtime import build_runtime
 from eventface.services.search import largest
 from eventface.settings import Settings
@@ -78,6 +79,10 @@ class Rule:
     guest_margin: float = 0.0  # accept within margin x the guest's nearest `guest_impostors` face
     confident: float = 0.9  # ... whose photo holds a face this close to the guest (the guest)
     strangers_only: bool = False  # rank_of_guest counts only the faces no query is within tolerance of
+    guard: bool = False  # the product's match_faces with its "not nearer to a stranger" guard
+    people: tuple[float, float] | None = None  # match_faces with this people rule (link, join)
+    reach: float | None = None  # ... expansion faces' matches reach this far (None: tolerance)
+    support: int = 0  # ... a face nearer to a stranger is kept among this many other matches
 
     @property
     def face_level(self) -> bool:
@@ -321,12 +326,24 @@ def matched(
     if rule.face_level:
         got = face_level(ix, rule)
         return got, truth(ix), {i for i in got if not ix.selfies[i]}
-    got = returned(ix, SHIPPED, rule.tolerance, averaged=False, expansion=rule.expansion)
+    got = returned(
+        ix,
+        SHIPPED,
+        rule.tolerance,
+        averaged=False,
+        expansion=rule.expansion,
+        strangers=rule.guard,
+        expansion_reach=rule.reach,
+        support=rule.support,
+        people=PeopleRule(*rule.people) if rule.people else None,
+    )
     refused = {i for i in got if not ix.selfies[i]}
     if split > rule.min_selfie_px:
         small = restricted(ce, crowd, guests, (rule.min_selfie_px, split))
         t = rule.small_tolerance
-        more = returned(small, SHIPPED, t, averaged=False, expansion=t * EXPANSION_RATIO)
+        more = returned(
+            small, SHIPPED, t, averaged=False, expansion=t * EXPANSION_RATIO, strangers=rule.guard
+        )
         got = {i: got[i] | more[i] for i in got}
         refused = {i for i in refused if not small.selfies[i]}
     return got, truth(ix), refused
@@ -405,6 +422,41 @@ def calibrated_rules(ce: CrowdEvent, everyone: list[str]) -> list[Rule]:
     for k, template in ((1, STRANGER_K1), (2, STRANGER_K2)):
         t = calibrated(ce, everyone, template)
         name = f"calibrated on the other seed: {t:.3f} + expansion, not nearer to a stranger (k = {k})"
+        out.append(replace(template, name=name, tolerance=t, expansion=round(EXPANSION_RATIO * t, 4)))
+    return out
+
+
+# the product's rule (matching/strangers.py) scored through match_faces itself: the engine's
+# tolerance and expansion, the guard with its support
+SHIPPED_GUARD = Rule(
+    "shipped: 1.075 + expansion 0.9775, not nearer to a stranger, support 3",
+    fusion_engine.TOLERANCE,
+    fusion_engine.EXPANSION_TOLERANCE,
+    guard=True,
+    support=SUPPORT,
+)
+
+
+def product_rules(calibration: CrowdEvent, everyone: list[str]) -> list[Rule]:
+    """The shipped guard, its support switched off, and three tolerances calibrated on the
+    other seed: with and without support, and with expansion faces' matches reaching 1.075."""
+    no_support = replace(
+        SHIPPED_GUARD, name="1.075 + expansion, not nearer to a stranger, no support", support=0
+    )
+    people = replace(
+        SHIPPED_GUARD,
+        name="shipped: the guest joins the event's faces (people rule 1.0 / 1.2)",
+        people=fusion_engine.PEOPLE_RULE,
+    )
+    out = [people, SHIPPED_GUARD, no_support]
+    two_tier = replace(SHIPPED_GUARD, reach=fusion_engine.TOLERANCE)
+    for template, what in (
+        (no_support, "no support"),
+        (SHIPPED_GUARD, "support 3"),
+        (two_tier, "support 3, expansion faces' matches reach 1.075"),
+    ):
+        t = calibrated(calibration, everyone, template)
+        name = f"calibrated on the other seed: {t:.3f} + expansion, not nearer to a stranger, {what}"
         out.append(replace(template, name=name, tolerance=t, expansion=round(EXPANSION_RATIO * t, 4)))
     return out
 
@@ -508,6 +560,7 @@ def main() -> int:
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--calibration-seed", type=int, default=2)
+    parser.add_argument("--product", action="store_true", help="only the product's guarded rules")
     args = parser.parse_args()
     if not CROWD_SETS[FACE_SET].is_dir():
         sys.exit(f"skipped: {CROWD_SETS[FACE_SET]} is absent (the shared crowd face set is needed)")
@@ -515,6 +568,11 @@ def main() -> int:
     scored = load(dev_event(FACE_SET, args.seed, PHOTOS))
     calibration = load(dev_event(FACE_SET, args.calibration_seed, PHOTOS))
     everyone = crowd_order(source_groups())
+    if args.product:
+        product = report(scored, product_rules(calibration, everyone))
+        (OUT / "crowd_product.json").write_text(json.dumps(product, indent=1))
+        print_markdown(product)
+        return 0
     rows = report(scored, rules(calibrated(calibration, everyone)) + calibrated_rules(calibration, everyone))
     errors = false_matches(scored, rules(fusion_engine.TOLERANCE)[0])
     (OUT / "crowd.json").write_text(json.dumps({"rules": rows, "false_matches": errors}, indent=1))

@@ -101,6 +101,7 @@ class Runtime:
             max_pixels=min(self.settings.max_selfie_pixels, self.settings.max_image_pixels),
             min_face_px=self.settings.min_face_px,
             min_sharpness=self.settings.min_face_sharpness,
+            people=self.settings.people_matching,
         )
 
     def analyzer(self, name: str) -> Analyzer:

@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     min_face_px: Annotated[int, Field(validation_alias=_env("MIN_FACE_PX"), ge=0)] = 0
     # Faces blurrier than this (variance of the Laplacian of the aligned chip) are stored but not matched.
     min_face_sharpness: Annotated[float, Field(validation_alias=_env("MIN_FACE_SHARPNESS"), ge=0)] = 0.0
+    # Match a guest to the event's people (matching/people.py: the guest joins the event's faces by
+    # average linkage) instead of by distance alone: fewer strangers' photos in a crowd, a little
+    # less recall on small East Asian events (benchmarks/README.md). Fusion engine only.
+    people_matching: Annotated[bool, Field(validation_alias=_env("PEOPLE_MATCHING"))] = False
     # Detections scoring below this are dropped (YuNet score, or dlib HOG's adjusted margin).
     min_detection_score: Annotated[float, Field(validation_alias=_env("MIN_DETECTION_SCORE"))] = 0.6
     dlib_detector: Annotated[DlibDetector, Field(validation_alias=_env("DLIB_DETECTOR"))] = DlibDetector.HOG

@@ -69,7 +69,8 @@ def test_create_index_search_list_and_delete_an_event(tmp_path: Path, faces_dir:
     assert set(result) == {"matches", "selfies"}
     assert result["selfies"] == [{"file": str(selfie), "faces_found": 1}]
     (match,) = result["matches"]
-    assert set(match) == {"photo_id", "name", "path", "distance"}
+    assert set(match) == {"photo_id", "name", "path", "distance", "margin", "via"}
+    assert match["via"] == "selfie"
     assert match["path"] == "ceremony/two people.jpg"  # relative to the event folder
     assert (folder / match["path"]).is_file()
     assert isinstance(match["photo_id"], int) and isinstance(match["distance"], float)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -10,8 +11,10 @@ import pytest
 from eventface.domain.distance import CosineMetric
 from eventface.domain.models import FaceMatrix
 from eventface.errors import NotFoundError
+from eventface.faces.fusion_engine import FusionFaceEngine
 from eventface.matching.expansion import match_faces
 from eventface.matching.numpy_index import NumpyVectorIndex
+from eventface.services.search import expansion_limit
 
 
 def unit(degrees: float) -> list[float]:
@@ -97,3 +100,10 @@ def test_vectors_returns_stored_embeddings_in_the_order_asked() -> None:
     np.testing.assert_allclose(vectors, [unit(180), unit(0)], atol=1e-6)
     with pytest.raises(NotFoundError):
         index.vectors(1, np.array([7], np.int64))
+
+
+def test_a_tolerance_set_away_from_the_engines_scales_its_expansion_limit() -> None:
+    engine: Any = FusionFaceEngine.__new__(FusionFaceEngine)  # class attributes only: no models
+
+    assert expansion_limit(engine, FusionFaceEngine.default_tolerance) == FusionFaceEngine.expansion_tolerance
+    assert expansion_limit(engine, 0.99) == pytest.approx(0.9775 * 0.99 / 1.075)

@@ -60,6 +60,9 @@ def to_json(result: SearchResult) -> dict[str, object]:
                 "name": m.name,
                 "path": m.source_file_id,
                 "distance": round(m.distance, 4),
+                # how much farther the nearest stranger is than the guest (null: none near)
+                "margin": None if m.margin is None else round(m.margin, 4),
+                "via": "expansion" if m.expanded else "selfie",
             }
             for m in result.matches
         ],

@@ -204,6 +204,11 @@ class Match:
     photo_id: int
     distance: float  # lower is closer
     face_id: int
+    # how much farther the nearest stranger (an event face no query matches) is from this face
+    # than the guest is (matching/strangers.py). None: no stranger near, the face was not
+    # checked, or the guard was off; negative: kept because the guest's other matches are nearer
+    margin: float | None = None
+    expanded: bool = False  # found through another photo of the guest (query expansion), not a selfie
 
 
 @dataclass(frozen=True)

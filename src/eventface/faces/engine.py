@@ -35,4 +35,9 @@ class FaceEngine(Protocol):
         """Matches this close become extra queries before the final threshold (None: no expansion)."""
         ...
 
+    @property
+    def people_rule(self) -> tuple[float, float] | None:
+        """(link, join) of matching/people.py's rule, calibrated for this engine; None: not used."""
+        ...
+
     def find_faces(self, image: PhotoImage) -> list[DetectedFace]: ...

@@ -56,6 +56,7 @@ class SFaceEngine:
         0.505  # 1 - cosine, calibrated on the seed-2 and seed-3 dev events (benchmarks/README.md)
     )
     expansion_tolerance: float | None = None
+    people_rule: tuple[float, float] | None = None
 
     def __init__(
         self, *, detect_max_side_px: int = 2000, min_score: float = 0.6, verifier: Verifier | None = None

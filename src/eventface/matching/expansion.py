@@ -1,15 +1,23 @@
-"""The matching rule: which photos a guest's query embeddings find, with query expansion."""
+"""The matching rule: which photos a guest's query embeddings find, with query expansion
+and the "not nearer to a stranger" guard."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
 from eventface.domain.distance import Matrix
 from eventface.domain.models import Match
-from eventface.matching.index import VectorIndex
+from eventface.matching.index import Hits, VectorIndex
+from eventface.matching.people import PeopleGroups, PeopleRule, match_people
 from eventface.matching.ranking import rank_photos
+from eventface.matching.strangers import Nearest, Verdict, guard
 
 MAX_EXPANSION_QUERIES = 64  # the closest confident matches; bounds the cost of a search
+# a face nearer to a stranger is kept when this many of the guest's other matches are nearer
+# still (benchmarks/README.md, "Accuracy in a crowd": keeps a guest's second look)
+SUPPORT = 3
 
 
 def match_faces(
@@ -19,24 +27,93 @@ def match_faces(
     *,
     tolerance: float,
     expansion_tolerance: float | None,
+    expansion_reach: float | None = None,
     min_face_px: int = 0,
     min_sharpness: float = 0.0,
+    strangers: bool = True,
+    support: int = SUPPORT,
+    people: PeopleRule | None = None,
 ) -> list[Match]:
     """Photos with a face within `tolerance` of any query, closest first.
 
     With `expansion_tolerance`, query expansion: in each photo, the best face within that
     stricter limit joins the queries, so a guest is also found by how they look at this
-    event (light, make-up, angle) rather than only by the selfies. A face never matches
-    itself as an extra query.
+    event (light, make-up, angle) rather than only by the selfies. An expansion face's
+    matches reach `expansion_reach` (default: `tolerance`). A face never matches itself as
+    an extra query.
+
+    With `strangers` (matching/strangers.py), a matched face is dropped when an event face
+    that no query matches is closer to it than its nearest query (expansion faces count as
+    queries; faces found through them are guarded too), unless `support` other matched faces
+    are nearer to it still. Faces too small or blurry to be shown still count as matched,
+    not as strangers: they are mostly the guest, smaller.
+
+    With `people` (matching/people.py), the guest joins the event's faces by average linkage
+    instead, guarded the same way, whenever the index holds the event exactly; an event held
+    compactly (tens of thousands of faces) falls back to the rule above.
     """
-    hits = index.search(event_id, queries, tolerance).usable(min_face_px, min_sharpness)
-    if expansion_tolerance is None or len(hits) == 0:
-        return rank_photos(hits)
-    confident = rank_photos(hits.where(hits.distances <= expansion_tolerance))[:MAX_EXPANSION_QUERIES]
-    if not confident:
-        return rank_photos(hits)
-    extra_ids = np.array([m.face_id for m in confident], np.int64)
-    expanded = index.search(event_id, index.vectors(event_id, extra_ids), tolerance)
-    expanded = expanded.usable(min_face_px, min_sharpness)
-    expanded = expanded.where(expanded.face_ids != extra_ids[expanded.query])
-    return rank_photos(hits.merge(expanded))
+    if people is not None:
+        joined = _match_people(index, event_id, queries, people, tolerance, min_face_px, min_sharpness)
+        if joined is not None:
+            return joined
+    hits = index.search(event_id, queries, tolerance)
+    via_expansion = np.zeros(len(hits), bool)
+    usable = hits.usable(min_face_px, min_sharpness)
+    if expansion_tolerance is not None and len(usable):
+        confident = rank_photos(usable.where(usable.distances <= expansion_tolerance))
+        if confident := confident[:MAX_EXPANSION_QUERIES]:
+            extra_ids = np.array([m.face_id for m in confident], np.int64)
+            reach = tolerance if expansion_reach is None else expansion_reach
+            expanded = index.search(event_id, index.vectors(event_id, extra_ids), reach)
+            expanded = expanded.where(expanded.face_ids != extra_ids[expanded.query])
+            hits = hits.merge(expanded)
+            via_expansion = np.r_[via_expansion, np.ones(len(expanded), bool)]
+    if len(hits) == 0:
+        return []
+    nearest = Nearest.of(hits, via_expansion)
+    if not strangers:
+        return _explained(rank_photos(hits.usable(min_face_px, min_sharpness)), nearest, None)
+    verdict = guard(index, event_id, nearest, support)
+    kept: Hits = hits.where(verdict.kept_mask(hits.face_ids))
+    return _explained(rank_photos(kept.usable(min_face_px, min_sharpness)), nearest, verdict)
+
+
+def _match_people(
+    index: VectorIndex,
+    event_id: int,
+    queries: Matrix,
+    rule: PeopleRule,
+    tolerance: float,
+    min_face_px: int,
+    min_sharpness: float,
+) -> list[Match] | None:
+    held = index.every_face(event_id)
+    if held is None:
+        return None
+    f = held.faces
+    groups = PeopleGroups.singletons(held.metric, f.face_ids, f.photo_ids, f.embeddings, held.terms)
+    accepted = match_people(groups, queries, rule)
+    rows = np.searchsorted(f.face_ids, accepted.face_ids)  # every_face is sorted by face id
+    hits = Hits(
+        np.zeros(len(rows), np.intp),
+        accepted.face_ids,
+        accepted.photo_ids,
+        accepted.distances.astype(np.float32),
+        np.asarray(f.heights)[rows],
+        np.asarray(f.sharpness)[rows],
+    )
+    # "expanded": found through the guest's other faces, farther from every selfie than the tolerance
+    return [
+        replace(m, expanded=m.distance > tolerance)
+        for m in rank_photos(hits.usable(min_face_px, min_sharpness))
+    ]
+
+
+def _explained(matches: list[Match], nearest: Nearest, verdict: Verdict | None) -> list[Match]:
+    """Each match with whether its face was found by expansion, and its margin."""
+    out = []
+    for m in matches:
+        k = int(np.searchsorted(nearest.face_ids, m.face_id))
+        margin = verdict.margin_of(m.face_id) if verdict else None
+        out.append(replace(m, margin=margin, expanded=bool(nearest.expansion[k])))
+    return out

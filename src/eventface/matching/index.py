@@ -57,6 +57,13 @@ class Hits:
         )
 
 
+@dataclass(frozen=True)
+class EventFaces:
+    metric: Metric
+    faces: FaceMatrix
+    terms: Matrix  # the metric's per-face precomputation, row-aligned
+
+
 class VectorIndex(Protocol):
     """Per-event face embeddings kept in memory and updated incrementally.
 
@@ -83,6 +90,11 @@ class VectorIndex(Protocol):
     ) -> None: ...
 
     def search(self, event_id: int, queries: Matrix, max_distance: float) -> Hits: ...
+
+    def every_face(self, event_id: int) -> EventFaces | None:
+        """The event's faces with their exact float32 embeddings; None when the event is held
+        compactly (too many faces to read whole in a search)."""
+        ...
 
     def vectors(self, event_id: int, face_ids: Ids) -> Matrix:
         """The stored embeddings of these faces, in the order given."""

@@ -20,7 +20,7 @@ from eventface.domain.distance import Matrix, Metric
 from eventface.domain.models import FaceMatrix
 from eventface.errors import NotFoundError
 from eventface.matching.compact_faces import PROBED_LISTS, CompactFaces, compact
-from eventface.matching.index import Hits, Ids
+from eventface.matching.index import EventFaces, Hits, Ids
 
 log = logging.getLogger(__name__)
 
@@ -266,6 +266,14 @@ class NumpyVectorIndex:
 
     def vectors(self, event_id: int, face_ids: Ids) -> Matrix:
         return self._held(event_id).faces.vectors(np.asarray(face_ids, np.int64))
+
+    def every_face(self, event_id: int) -> EventFaces | None:
+        faces = self._held(event_id).faces
+        if not isinstance(faces, _ExactFaces):
+            return None
+        a = faces.attributes
+        matrix = FaceMatrix(a.face_ids, a.photo_ids, faces.embeddings, a.heights, a.sharpness)
+        return EventFaces(faces.metric, matrix, faces.terms)
 
     def drop(self, event_id: int) -> None:
         with self._lock:

@@ -18,6 +18,7 @@ from eventface.faces.engine import FaceEngine
 from eventface.faces.images import SELFIE_FORMATS, PhotoImage
 from eventface.matching.expansion import match_faces
 from eventface.matching.index import VectorIndex
+from eventface.matching.people import PeopleRule
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class SearchLimits:
     max_pixels: int  # larger selfies are refused from their header, never decoded (bombs)
     min_face_px: int = 0  # smaller faces in photos are not matched
     min_sharpness: float = 0.0  # blurrier faces in photos are not matched
+    people: bool = False  # match the guest to the event's people, where the engine has a rule for it
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class PhotoMatch:
     name: str
     source_file_id: str
     distance: float
+    margin: float | None = None  # to the nearest stranger: domain.models.Match
+    expanded: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,23 @@ def selfie_embeddings(
         if faces:
             queries.append(largest(faces).embedding)
     return queries, reports
+
+
+def expansion_limit(engine: FaceEngine, tolerance: float) -> float | None:
+    """The engine's expansion limit, scaled with a tolerance set away from the engine's own
+    (FACE_TOLERANCE): a stricter tolerance makes the whole rule stricter, as calibrated."""
+    if engine.expansion_tolerance is None:
+        return None
+    return engine.expansion_tolerance * (tolerance / engine.default_tolerance)  # exact at the default
+
+
+def people_rule(engine: FaceEngine, tolerance: float) -> PeopleRule | None:
+    """The engine's people rule, scaled like the expansion limit when FACE_TOLERANCE is set."""
+    if engine.people_rule is None:
+        return None
+    scale = tolerance / engine.default_tolerance
+    link, join = engine.people_rule
+    return PeopleRule(link=link * scale, join=join * scale)
 
 
 def ensure_loaded(uow: UnitOfWork, index: VectorIndex, event_id: int, engine: FaceEngine) -> None:
@@ -173,13 +194,21 @@ def _ranked_photos(
         event_id,
         queries,
         tolerance=limits.tolerance,
-        expansion_tolerance=engine.expansion_tolerance,
+        expansion_tolerance=expansion_limit(engine, limits.tolerance),
+        people=people_rule(engine, limits.tolerance) if limits.people else None,
         min_face_px=limits.min_face_px,
         min_sharpness=limits.min_sharpness,
     )
     photos = uow.photos.get_many(m.photo_id for m in ranked)
     return [
-        PhotoMatch(m.photo_id, photos[m.photo_id].name, photos[m.photo_id].source_file_id, m.distance)
+        PhotoMatch(
+            m.photo_id,
+            photos[m.photo_id].name,
+            photos[m.photo_id].source_file_id,
+            m.distance,
+            m.margin,
+            m.expanded,
+        )
         for m in ranked
         if m.photo_id in photos
     ]

@@ -1,0 +1,95 @@
+"""The matching step alone on a 10 000-photo event: what the "not nearer to a stranger" guard costs.
+
+    python benchmarks/match_latency.py [--photos 10000] [--runs 20]
+
+An in-memory NumpyVectorIndex holds `photos` x 3 faces in the fusion engine's space (SFace
+unit vectors beside dlib-like vectors, the fused metric); the guest's face is planted, with
+noise, in 30, 300 or 2 000 photos (a guest, a busy guest, the bride). `match_faces` is timed
+with query expansion, with and without the guard; the guard searches every matched face's
+own vector against the event, so its cost grows with the guest's matches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+
+import numpy as np
+
+from eventface.domain.models import FaceMatrix
+from eventface.faces import fusion_engine
+from eventface.matching.expansion import match_faces
+from eventface.matching.numpy_index import NumpyVectorIndex
+
+METRIC = fusion_engine.FusionFaceEngine.metric
+DLIB_SPREAD = 0.3  # dlib descriptors of different people lie ~0.6-0.9 apart, rarely closer
+
+
+def faces(rng: np.random.Generator, n: int) -> np.ndarray:
+    sface = rng.normal(size=(n, 128))
+    sface /= np.linalg.norm(sface, axis=1, keepdims=True)
+    return np.hstack([sface, DLIB_SPREAD / np.sqrt(2) * rng.normal(size=(n, 128))]).astype(np.float32)
+
+
+def event(photos: int, planted: int, guest: np.ndarray, rng: np.random.Generator) -> NumpyVectorIndex:
+    vectors = faces(rng, 3 * photos)
+    rows = np.arange(planted) * (photos // planted) * 3
+    noisy = guest + 0.05 * rng.normal(size=(planted, 256))
+    noisy[:, :128] /= np.linalg.norm(noisy[:, :128], axis=1, keepdims=True)
+    vectors[rows] = noisy
+    ids = np.arange(3 * photos, dtype=np.int64)
+    index = NumpyVectorIndex()
+    heights = np.full(len(ids), 150.0, np.float32)
+    index.load(
+        1, 1, METRIC, FaceMatrix(ids, ids // 3, vectors, heights, np.full(len(ids), 100.0, np.float32))
+    )
+    return index
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--photos", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    guest = faces(rng, 1)
+    rows = []
+    for planted in (30, 300, 2000):
+        index = event(args.photos, planted, guest[0], rng)
+        row: dict[str, object] = {"photos": args.photos, "guest_photos": planted}
+        for guarded in (False, True):
+            times, cpu, found = [], [], 0
+            for _ in range(args.runs):
+                start, start_cpu = time.perf_counter(), time.process_time()
+                found = len(
+                    match_faces(
+                        index,
+                        1,
+                        guest,
+                        tolerance=fusion_engine.TOLERANCE,
+                        expansion_tolerance=fusion_engine.EXPANSION_TOLERANCE,
+                        strangers=guarded,
+                    )
+                )
+                times.append(time.perf_counter() - start)
+                cpu.append(time.process_time() - start_cpu)
+            key = "guard" if guarded else "no guard"
+            row[key] = {
+                "median_ms": round(1000 * statistics.median(times), 1),
+                "max_ms": round(1000 * max(times), 1),
+                # CPU time of this process (all its threads): what it costs on a busy machine
+                "cpu_median_ms": round(1000 * statistics.median(cpu), 1),
+                "photos_found": found,
+            }
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""People groups: an event's faces grouped into people, so a guest is matched to people (issue 11).
+
+Grouping is average-linkage agglomerative clustering on the engine's metric, with the free
+"cannot-link" pairs of an event: two faces of one photo are two people, so their groups never
+merge. Two groups merge while their mean face-to-face distance is within `link`.
+
+Average linkage only merges groups with a mean distance within `link`, hence with at least
+one pair of faces within `link`: every group lies inside one connected component of the
+graph "faces within `link` of each other, in different photos". Grouping is run per
+component, on the component's faces in face-id order, which makes it incremental and exact:
+a new photo's faces touch a few components, only those are grouped again, and the result is
+the one grouping the whole event at once would give (`PeopleGroups`, tested against
+`group_faces`). A group is named by its smallest face id.
+
+A guest is matched to people by `match_people`: the guest joins the groups by the same
+average linkage, and faces nearer to a stranger than to the guest are dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from eventface.domain.distance import Matrix, Metric
+
+Ids = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+BLOCK_ROWS = 1024  # rows of the face x face distances held at once when grouping a whole event
+
+
+def group_faces(face_ids: Ids, photo_ids: Ids, embeddings: Matrix, metric: Metric, link: float) -> Ids:
+    """Per face, its group's id (the smallest face id in the group)."""
+    face_ids = np.asarray(face_ids, np.int64)
+    order = np.argsort(face_ids, kind="stable")
+    ids, photos = face_ids[order], np.asarray(photo_ids, np.int64)[order]
+    vectors = np.ascontiguousarray(embeddings[order], np.float32)
+    labels = np.empty(len(ids), np.int64)
+    for members in _components(photos, vectors, metric, link):
+        between = metric.pairwise(vectors[members], vectors[members]).astype(np.float64)
+        local = average_linkage(between, photos[members], link)
+        labels[members] = _named(local, ids[members])
+    out = np.empty_like(labels)
+    out[order] = labels
+    return out
+
+
+def average_linkage(between: Floats, photo_ids: Ids, link: float) -> Ids:
+    """Per face, the index of its group's first face. Groups merge closest first while their
+    mean distance is within `link`; never two faces of one photo in a group."""
+    n = len(between)
+    d = np.array(between, np.float64)
+    d[photo_ids[:, None] == photo_ids[None, :]] = np.inf  # cannot-link, and the diagonal
+    size = np.ones(n)
+    owner = np.arange(n)
+    nearest = np.argmin(d, axis=1) if n else np.zeros(0, np.int64)
+    nearest_d = d[np.arange(n), nearest]
+    while n:
+        a = int(np.argmin(nearest_d))
+        if not nearest_d[a] <= link:
+            break
+        a, b = sorted((a, int(nearest[a])))
+        # Lance-Williams for average linkage; inf (a cannot-link) stays inf
+        row = (size[a] * d[a] + size[b] * d[b]) / (size[a] + size[b])
+        row[a] = np.inf
+        d[a], d[:, a] = row, row
+        d[b], d[:, b] = np.inf, np.inf
+        size[a] += size[b]
+        owner[owner == b] = a
+        nearest_d[b] = np.inf
+        stale = (nearest == a) | (nearest == b)
+        stale[a] = True
+        stale[b] = False
+        for k in np.flatnonzero(stale):
+            nearest[k] = int(np.argmin(d[k]))
+            nearest_d[k] = d[k, nearest[k]]
+        closer = row < nearest_d
+        nearest[closer] = a
+        nearest_d[closer] = row[closer]
+    return owner
+
+
+def _named(local: Ids, ids: Ids) -> Ids:
+    """Local group numbers -> the smallest face id in each group."""
+    smallest: dict[int, int] = {}
+    for g, face in zip(local.tolist(), ids.tolist(), strict=True):
+        smallest[g] = min(face, smallest.get(g, face))
+    return np.array([smallest[g] for g in local.tolist()], np.int64)
+
+
+def _components(photos: Ids, vectors: Matrix, metric: Metric, link: float) -> list[Ids]:
+    """Connected components of "within `link`, in different photos", as sorted index arrays."""
+    n = len(photos)
+    terms = metric.face_terms(vectors)
+    pairs = []
+    for start in range(0, n, BLOCK_ROWS):
+        block = metric.distances(vectors[start : start + BLOCK_ROWS], vectors, terms)
+        rows, cols = np.nonzero(block <= link)
+        rows += start
+        keep = (rows < cols) & (photos[rows] != photos[cols])
+        pairs.append((rows[keep], cols[keep]))
+    left = np.concatenate([p[0] for p in pairs]) if pairs else np.zeros(0, np.int64)
+    right = np.concatenate([p[1] for p in pairs]) if pairs else np.zeros(0, np.int64)
+    # every face takes the smallest label among its neighbours until nothing changes
+    label = np.arange(n)
+    while True:
+        before = label.copy()
+        np.minimum.at(label, left, label[right])
+        np.minimum.at(label, right, label[left])
+        label = label[label]  # pointer jumping: a label's own label is smaller or equal
+        if np.array_equal(label, before):
+            break
+    order = np.argsort(label, kind="stable")
+    cuts = np.flatnonzero(np.diff(label[order])) + 1
+    return [np.sort(part) for part in np.split(order, cuts)] if n else []
+
+
+class PeopleGroups:
+    """An event's people groups, kept current as photos are added and removed.
+
+    Adding a photo groups again only the components its faces reach (see the module
+    docstring), so the groups always equal `group_faces` on the faces held.
+    """
+
+    def __init__(self, metric: Metric, link: float, dim: int) -> None:
+        self.metric = metric
+        self.link = link
+        self.face_ids: Ids = np.zeros(0, np.int64)
+        self.photo_ids: Ids = np.zeros(0, np.int64)
+        self.embeddings: Matrix = np.zeros((0, dim), np.float32)
+        self.labels: Ids = np.zeros(0, np.int64)  # per face: its group's id
+        self.component: Ids = np.zeros(0, np.int64)  # per face: its component's smallest face id
+        self.terms: Matrix = np.zeros(0, np.float32)  # the metric's per-face precomputation
+
+    def __len__(self) -> int:
+        return len(self.face_ids)
+
+    @classmethod
+    def singletons(
+        cls, metric: Metric, face_ids: Ids, photo_ids: Ids, embeddings: Matrix, terms: Matrix
+    ) -> PeopleGroups:
+        """Every face its own group: the guest still joins faces by average linkage (most of the
+        rule's gain, benchmarks/README.md "People groups"), with no grouping to keep current."""
+        groups = cls(metric, 0.0, embeddings.shape[1] if embeddings.ndim == 2 else 0)
+        groups.face_ids = np.asarray(face_ids, np.int64)
+        groups.photo_ids = np.asarray(photo_ids, np.int64)
+        groups.embeddings = np.asarray(embeddings, np.float32)
+        groups.terms = np.asarray(terms, np.float32)
+        groups.labels = groups.face_ids.copy()
+        groups.component = groups.face_ids.copy()
+        return groups
+
+    def add(self, face_ids: Ids, photo_ids: Ids, embeddings: Matrix) -> None:
+        """New faces (of new photos) join the groups."""
+        if len(face_ids) == 0:
+            return
+        new = np.asarray(embeddings, np.float32)
+        reached = np.zeros(len(self), bool)
+        if len(self):
+            near = self.metric.distances(new, self.embeddings, self.terms)
+            linked = (near <= self.link) & (np.asarray(photo_ids)[:, None] != self.photo_ids[None, :])
+            reached = np.isin(self.component, self.component[linked.any(axis=0)])
+        self.face_ids = np.concatenate([self.face_ids, np.asarray(face_ids, np.int64)])
+        self.photo_ids = np.concatenate([self.photo_ids, np.asarray(photo_ids, np.int64)])
+        self.embeddings = np.vstack([self.embeddings, new])
+        self.terms = np.concatenate([self.terms, self.metric.face_terms(new)]).astype(np.float32)
+        self.labels = np.concatenate([self.labels, np.zeros(len(face_ids), np.int64)])
+        self.component = np.concatenate([self.component, np.zeros(len(face_ids), np.int64)])
+        self._regroup(np.concatenate([reached, np.ones(len(face_ids), bool)]))
+
+    def remove(self, photo_ids: Ids) -> None:
+        """Faces of these photos leave; the components they were in are grouped again."""
+        gone = np.isin(self.photo_ids, photo_ids)
+        if not gone.any():
+            return
+        touched = np.isin(self.component, self.component[gone]) & ~gone
+        keep = ~gone
+        self.face_ids, self.photo_ids = self.face_ids[keep], self.photo_ids[keep]
+        self.embeddings, self.terms = self.embeddings[keep], self.terms[keep]
+        self.labels, self.component = self.labels[keep], self.component[keep]
+        self._regroup(touched[keep])
+
+    def _regroup(self, mask: npt.NDArray[np.bool_]) -> None:
+        rows = np.flatnonzero(mask)
+        if len(rows) == 0:
+            return
+        ids, photos, vectors = self.face_ids[rows], self.photo_ids[rows], self.embeddings[rows]
+        order = np.argsort(ids, kind="stable")
+        for members in _components(photos[order], vectors[order], self.metric, self.link):
+            at = rows[order[members]]
+            between = self.metric.pairwise(self.embeddings[at], self.embeddings[at]).astype(np.float64)
+            local = average_linkage(between, self.photo_ids[at], self.link)
+            self.labels[at] = _named(local, self.face_ids[at])
+            self.component[at] = self.face_ids[at].min()
+
+
+@dataclass(frozen=True)
+class PeopleRule:
+    """How a guest is matched to people groups (issue 11; numbers in benchmarks/README.md)."""
+
+    link: float  # grouping: two groups merge while their mean distance is within this
+    join: float  # the guest joins groups while the mean distance to them is within this
+    guard: bool = True  # drop a face that is nearer to a face not joined than to the guest
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The faces a guest is matched to, row-aligned."""
+
+    face_ids: Ids
+    photo_ids: Ids
+    distances: Floats  # to the nearest query
+    group_ids: Ids
+
+
+DISTANCE_CAP = 10.0  # a far face counts at most this much in a mean (any real match is near 1)
+
+
+def match_people(groups: PeopleGroups, queries: Matrix, rule: PeopleRule) -> Accepted:
+    """The guest's faces: the guest (their queries, one point at each face's nearest query)
+    joins the event's groups by average linkage, closest first, while the mean distance from
+    everything joined so far to the next group is within `rule.join`, never two groups that
+    share a photo. With `rule.guard`, a joined face nearer to a face outside the joined
+    groups than to the guest is dropped ("not nearer to a stranger")."""
+    n = len(groups)
+    if n == 0 or len(queries) == 0:
+        return _accepted(groups, np.zeros(n, bool), np.zeros(n))
+    metric = groups.metric
+    near = metric.distances(np.asarray(queries, np.float32), groups.embeddings, groups.terms)
+    d = near.min(axis=0).astype(np.float64)
+    _, inverse, size = np.unique(groups.labels, return_inverse=True, return_counts=True)
+    # per group h: the sum over the joined cluster's points of (weight x mean distance to h)
+    total = np.bincount(inverse, weights=np.minimum(d, DISTANCE_CAP)) / size
+    mass = 1.0
+    joined = np.zeros(len(size), bool)
+    rows: list[Floats] = []  # joined faces x every face, for the guard
+    joined_faces: list[Ids] = []
+    while True:
+        h = int(np.argmin(np.where(joined, np.inf, total / mass)))
+        if joined[h] or not total[h] / mass <= rule.join:
+            break
+        members = np.flatnonzero(inverse == h)
+        between = metric.distances(groups.embeddings[members], groups.embeddings, groups.terms)
+        between = np.minimum(between.astype(np.float64), DISTANCE_CAP)
+        same_photo = groups.photo_ids[members][:, None] == groups.photo_ids[None, :]
+        sums = np.bincount(inverse, weights=between.sum(axis=0), minlength=len(size))
+        mean = sums / (size * len(members))
+        mean[np.bincount(inverse, weights=same_photo.any(axis=0), minlength=len(size)) > 0] = np.inf
+        total += len(members) * mean
+        mass += len(members)
+        joined[h] = True
+        rows.append(np.where(same_photo, np.inf, between))  # a face is no stranger to itself
+        joined_faces.append(members)
+    chosen = joined[inverse]
+    if rule.guard and rows:
+        faces = np.concatenate(joined_faces)
+        nearer = (np.vstack(rows) < d[faces][:, None]) & ~chosen[None, :]
+        chosen[faces[nearer.any(axis=1)]] = False
+    return _accepted(groups, chosen, d)
+
+
+def _accepted(groups: PeopleGroups, chosen: npt.NDArray[np.bool_], d: Floats) -> Accepted:
+    return Accepted(groups.face_ids[chosen], groups.photo_ids[chosen], d[chosen], groups.labels[chosen])

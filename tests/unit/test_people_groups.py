@@ -1,0 +1,175 @@
+"""People groups on hand-made embeddings: cannot-link, faces between people, incremental = batch."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from eventface.domain.distance import CosineMetric, EuclideanMetric
+from eventface.matching.people import PeopleGroups, PeopleRule, group_faces, match_people
+
+COSINE = CosineMetric()
+
+
+def unit(degrees: float) -> list[float]:
+    return [math.cos(math.radians(degrees)), math.sin(math.radians(degrees))]
+
+
+def within(degrees: float) -> float:
+    return 1 - math.cos(math.radians(degrees))
+
+
+def grouped(angles: list[float], photos: list[int], link_degrees: float = 15) -> list[int]:
+    vectors = np.array([unit(a) for a in angles], np.float32)
+    ids = np.arange(len(angles), dtype=np.int64)
+    return group_faces(ids, np.array(photos, np.int64), vectors, COSINE, within(link_degrees)).tolist()
+
+
+def test_close_faces_in_different_photos_are_one_person_named_by_its_smallest_face_id() -> None:
+    assert grouped([0, 3, 6, 90, 93], [1, 2, 3, 4, 5]) == [0, 0, 0, 3, 3]
+
+
+def test_two_faces_of_one_photo_are_never_one_person() -> None:
+    # faces 0 and 1 are nearly identical but share photo 1 (twins in one shot)
+    labels = grouped([0, 1, 2], [1, 1, 2])
+
+    assert labels[0] != labels[1]
+    assert labels[2] in (labels[0], labels[1])
+
+
+def test_a_group_never_takes_a_second_face_of_a_photo_it_already_holds() -> None:
+    # 0-1-2 one person across photos 1-3; face 3 is in photo 1 too, within the link of all three
+    labels = grouped([0, 2, 4, 10], [1, 2, 3, 1])
+
+    assert labels[0] == labels[1] == labels[2]
+    assert labels[3] != labels[0]
+
+
+def test_a_face_between_two_people_joins_neither() -> None:
+    # person A near 0 degrees, person B near 40; face 6 at 20 is 18-22 degrees from every face
+    labels = grouped([-2, 0, 2, 38, 40, 42, 20], [1, 2, 3, 4, 5, 6, 7])
+
+    assert labels[:3] == [0, 0, 0]
+    assert labels[3:6] == [3, 3, 3]
+    assert labels[6] == 6
+
+
+def test_a_face_nearer_one_person_joins_that_one_only() -> None:
+    labels = grouped([-2, 0, 2, 38, 40, 42, 12], [1, 2, 3, 4, 5, 6, 7])
+
+    assert labels[6] == labels[0]
+    assert labels[6] != labels[3]
+
+
+def test_a_chain_of_faces_does_not_merge_two_people() -> None:
+    # single linkage would chain 0 .. 50 degrees through faces 10 apart; average linkage stops
+    labels = grouped([0, 10, 20, 30, 40, 50], [1, 2, 3, 4, 5, 6], link_degrees=12)
+
+    assert len(set(labels)) > 1
+
+
+def crowd(seed: int, people: int = 12, photos: int = 40) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random people in 16 dimensions, 1-4 different people per photo, each face near its person."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(people, 16))
+    face_photos, vectors = [], []
+    for photo in range(photos):
+        for person in rng.choice(people, size=int(rng.integers(1, 5)), replace=False):
+            face_photos.append(photo)
+            vectors.append(centres[person] + rng.normal(scale=0.35, size=16))
+    ids = rng.permutation(len(vectors)).astype(np.int64) + 1000  # ids need not follow photos
+    return ids, np.array(face_photos, np.int64), np.array(vectors, np.float32)
+
+
+def test_adding_photos_one_at_a_time_in_any_order_equals_grouping_them_all_at_once() -> None:
+    metric, link = EuclideanMetric(), 2.6
+    for seed in range(3):
+        ids, photos, vectors = crowd(seed)
+        batch = dict(zip(ids.tolist(), group_faces(ids, photos, vectors, metric, link).tolist(), strict=True))
+        assert 5 < len(set(batch.values())) < len(ids)  # a real grouping, not all apart or all one
+
+        groups = PeopleGroups(metric, link, dim=16)
+        for photo in np.random.default_rng(seed).permutation(np.unique(photos)):
+            at = photos == photo
+            groups.add(ids[at], photos[at], vectors[at])
+
+        assert dict(zip(groups.face_ids.tolist(), groups.labels.tolist(), strict=True)) == batch
+
+
+def test_removing_photos_equals_grouping_what_is_left() -> None:
+    metric, link = EuclideanMetric(), 2.6
+    ids, photos, vectors = crowd(7)
+    groups = PeopleGroups(metric, link, dim=16)
+    groups.add(ids, photos, vectors)
+
+    gone = np.array([3, 11, 12, 30], np.int64)
+    groups.remove(gone)
+    left = ~np.isin(photos, gone)
+    batch = group_faces(ids[left], photos[left], vectors[left], metric, link)
+
+    assert dict(zip(groups.face_ids.tolist(), groups.labels.tolist(), strict=True)) == dict(
+        zip(ids[left].tolist(), batch.tolist(), strict=True)
+    )
+
+
+def event_of(angles: list[float], photos: list[int], link_degrees: float = 15) -> PeopleGroups:
+    groups = PeopleGroups(COSINE, within(link_degrees), dim=2)
+    groups.add(
+        np.arange(len(angles), dtype=np.int64),
+        np.array(photos, np.int64),
+        np.array([unit(a) for a in angles], np.float32),
+    )
+    return groups
+
+
+def selfie(degrees: float) -> np.ndarray:
+    return np.array([unit(degrees)], np.float32)
+
+
+def test_a_guest_gets_every_photo_of_the_person_they_match_not_only_the_close_ones() -> None:
+    # the guest's faces at 0..18 degrees form one group (photos 1-4), ~18 degrees from the
+    # selfie (-8) on average though face 3 is 26 away; a stranger at 60 degrees
+    groups = event_of([0, 6, 12, 18, 60], [1, 2, 3, 4, 5])
+    rule = PeopleRule(link=within(15), join=within(19), guard=False)
+
+    got = match_people(groups, selfie(-8), rule)
+
+    assert sorted(got.photo_ids.tolist()) == [1, 2, 3, 4]
+    assert set(got.group_ids.tolist()) == {0}
+
+
+def test_the_guest_joins_a_second_group_only_while_the_mean_distance_holds() -> None:
+    # group A at 0..6 degrees, group B at 40..46 (apart at link 15); the selfie at 10 joins A
+    # (mean 7 degrees); A + guest are ~40 degrees from B on average: B is not joined
+    groups = event_of([0, 6, 40, 46], [1, 2, 3, 4])
+    rule = PeopleRule(link=within(15), join=within(16), guard=False)
+
+    assert sorted(match_people(groups, selfie(10), rule).photo_ids.tolist()) == [1, 2]
+
+
+def test_a_guest_never_joins_two_groups_that_share_a_photo() -> None:
+    # two people side by side in photo 1 (faces 0 and 1, 8 degrees apart, both near the
+    # selfie); the guest joins the nearer one only
+    groups = event_of([2, 10], [1, 1])
+    rule = PeopleRule(link=within(15), join=within(20), guard=False)
+
+    assert match_people(groups, selfie(0), rule).face_ids.tolist() == [0]
+
+
+def test_a_face_nearer_to_a_stranger_than_to_the_guest_is_not_returned() -> None:
+    # the guest is face 2 (-1 degrees, photo 3); face 0 (9 degrees, photo 2) is joined too, but
+    # it is 1 degree from face 1 (10 degrees), a stranger: face 1 shares photo 3 with the guest
+    groups = event_of([9, 10, -1], [2, 3, 3], link_degrees=0.5)
+    loose = PeopleRule(link=within(0.5), join=within(10), guard=False)
+
+    assert sorted(match_people(groups, selfie(0), loose).photo_ids.tolist()) == [2, 3]
+    assert match_people(groups, selfie(0), replace(loose, guard=True)).photo_ids.tolist() == [3]
+
+
+def test_no_queries_or_no_faces_match_nothing() -> None:
+    rule = PeopleRule(link=within(15), join=within(10))
+
+    assert len(match_people(event_of([0], [1]), np.zeros((0, 2), np.float32), rule).face_ids) == 0
+    assert len(match_people(PeopleGroups(COSINE, within(15), dim=2), selfie(0), rule).face_ids) == 0
