@@ -15,8 +15,9 @@ from eventface.db import migrate
 from eventface.db.session import make_engine, make_session_factory
 from eventface.db.unit_of_work import Transactions, transactions
 from eventface.domain.models import Event, SourceKind
-from eventface.faces.engine import FaceEngine
+from eventface.faces.engine import FaceEngine, LockedFaceEngine
 from eventface.faces.pool import InlineAnalyzer, ProcessPoolAnalyzer
+from eventface.faces.search_pool import EnginePool, ProcessEnginePool
 from eventface.mail.smtp import SmtpMailer
 from eventface.matching.index import VectorIndex
 from eventface.matching.numpy_index import NumpyVectorIndex
@@ -65,6 +66,9 @@ def build_face_engine(settings: Settings, name: str) -> FaceEngine:
 
 @dataclass
 class Runtime:
+    """Everything one process shares: one database pool, one vector index (the worker's updates
+    are what the web's searches read), one engine per name, one pool of search engines."""
+
     settings: Settings
     db: Engine
     transactions: Transactions
@@ -73,20 +77,23 @@ class Runtime:
     previews: ThumbnailStore  # screen-sized, for the lightbox: originals are too heavy for phones
     google: GoogleConnections  # Drive clients for connected Google accounts
     passwords: Passwords  # argon2 hashing, a few at a time
+    # guests' selfies are embedded here, on every core, never in this process (faces/search_pool.py)
+    search_engines: EnginePool
     mailer: SmtpMailer | None  # None: no SMTP_URL, so nothing offers mail
+    # in-process engines (indexing with one worker, the CLI): each owns the lock on its models
     _engines: dict[str, FaceEngine] = field(default_factory=dict)
-    # one per engine: worker threads sharing this runtime take turns on its native models
-    _engine_locks: dict[str, threading.Lock] = field(default_factory=dict)
     _building: threading.Lock = field(default_factory=threading.Lock)
     # set by close(): indexing runs on this runtime stop, killing their workers (issue 13)
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def face_engine(self, name: str) -> FaceEngine:
-        with self._building:  # two threads asking first must not load the models twice
-            if name not in self._engines:
-                self._engines[name] = build_face_engine(self.settings, name)
-            self._engine_locks.setdefault(name, threading.Lock())
-            return self._engines[name]
+        """The engine called `name`, built once; its models load on its first photo, so a process
+        that only ranks with its metric (the web's searches) never loads them."""
+        with self._building:
+            engine = self._engines.get(name) or build_face_engine(self.settings, name)
+            if not isinstance(engine, LockedFaceEngine):  # tests may put bare engines in the cache
+                engine = self._engines[name] = LockedFaceEngine(engine)
+            return engine
 
     def engine_info(self, name: str) -> EngineInfo:
         engine = self.face_engine(name)
@@ -110,11 +117,9 @@ class Runtime:
         # EVENTFACE_WORKERS=1 asks for no extra process; otherwise even one core gets a worker
         # process, niced so that guests' searches go first (benchmarks/README.md, issue 12)
         if self.settings.workers == 1:
-            engine = self.face_engine(name)
             return InlineAnalyzer(
-                engine,
+                self.face_engine(name),
                 self.settings.max_image_pixels,
-                self._engine_locks[name],
                 stopping=self.stopping,
                 rendition_px=renditions,
             )
@@ -144,6 +149,7 @@ class Runtime:
 
     def close(self) -> None:
         self.stopping.set()
+        self.search_engines.close()
         self.db.dispose()
 
 
@@ -168,6 +174,9 @@ def build_runtime(settings: Settings, *, upgrade_db: bool = True) -> Runtime:
             units, SecretBox(encryption_key(settings, _has_grants(units))), settings.drive_api_url
         ),
         passwords=Passwords(settings.password_hash_cost),
+        search_engines=ProcessEnginePool(
+            functools.partial(build_face_engine, settings), settings.search_worker_count
+        ),
         mailer=SmtpMailer(settings.smtp_url.get_secret_value(), settings.mail_sender)
         if settings.smtp_url
         else None,

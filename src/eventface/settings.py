@@ -144,8 +144,12 @@ class Settings(BaseSettings):
     # No single visitor can take it down (issue 10): selfie pixels, uploads at once, slow clients.
     # Selfies with more pixels than this are refused from their header, before any decoding.
     max_selfie_pixels: Annotated[int, Field(validation_alias=_env("MAX_SELFIE_PIXELS"), gt=0)] = 40_000_000
-    # Selfie searches receiving or searching at once; more get 503 with Retry-After.
-    max_concurrent_uploads: Annotated[int, Field(validation_alias=_env("MAX_CONCURRENT_UPLOADS"), ge=1)] = 4
+    # Selfie uploads being received at once; more get 503 with Retry-After.
+    max_concurrent_uploads: Annotated[int, Field(validation_alias=_env("MAX_CONCURRENT_UPLOADS"), ge=1)] = 16
+    # Face-engine processes for guests' searches (issue 12); 0 means one per CPU core.
+    search_workers: Annotated[int, Field(validation_alias=_env("SEARCH_WORKERS"), ge=0)] = 0
+    # Searches waiting for a free search worker; beyond them a search gets 503 with Retry-After.
+    search_queue: Annotated[int, Field(validation_alias=_env("SEARCH_QUEUE"), ge=0)] = 32
     # Seconds a client has to send a request's line and headers; then the connection is closed.
     header_timeout_s: Annotated[float, Field(validation_alias=_env("HEADER_TIMEOUT_S"), gt=0)] = 10.0
     # Seconds a client has to send a request's whole body once its headers are in.
@@ -257,3 +261,7 @@ class Settings(BaseSettings):
     @property
     def worker_count(self) -> int:
         return self.workers or os.cpu_count() or 1
+
+    @property
+    def search_worker_count(self) -> int:
+        return self.search_workers or os.cpu_count() or 1

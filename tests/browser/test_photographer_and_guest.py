@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, Request, expect
+from playwright.sync_api import Browser, Page, Request, Route, expect
 
 from tests.browser.conftest import DESKTOP, PHONE, EventPhotos, Server, new_page, screenshot
 
@@ -267,6 +267,57 @@ def test_guest_page_in_thai(browser: Browser, guest_url: str) -> None:
         page.goto(f"{guest_url}?lang=th")
         expect(page.locator("label[for=consent]")).to_contain_text("ยินยอม")
         screenshot(page, "17-guest-thai-desktop", full_page=True)
+
+
+def test_guest_page_waits_out_a_full_search_queue_and_retries_by_itself(
+    browser: Browser, guest_url: str, event_photos: EventPhotos
+) -> None:
+    """A 503 with Retry-After (the server's queue of searches is full, issue 12): the page says
+    so, counts down, and sends the same search again without the guest doing anything."""
+    context, page = new_page(browser, PHONE)
+    with context:
+        turned_away: list[str] = []
+
+        def full_queue_once(route: Route) -> None:
+            if turned_away:
+                route.continue_()
+                return
+            turned_away.append(route.request.url)
+            route.fulfill(
+                status=503,
+                headers={"Retry-After": "3"},
+                content_type="application/json",
+                body='{"detail": "many guests are searching right now", "code": "busy"}',
+            )
+
+        page.route("**/api/e/*/search", full_queue_once)
+        page.goto(guest_url)
+        page.locator("#consent").check()
+        add_selfie(page, event_photos.selfie)
+        page.locator("#find-button").click()
+
+        waiting = page.locator("#search-wait")
+        expect(waiting).to_have_text(
+            re.compile(r"^Many guests are searching right now: trying again in [1-4] s…$")
+        )
+        screenshot(page, "18a-guest-waits-for-a-full-queue-phone")
+        expect(page.locator("#find-button")).to_be_disabled()
+        expect(page.locator("#results")).to_be_visible(timeout=SEARCH_TIMEOUT_MS)
+        expect(waiting).to_be_hidden()
+        expect(page.locator("#form-error")).to_be_hidden()
+        assert len(turned_away) == 1
+        assert_found_exactly(page, event_photos)
+
+    context, page = new_page(browser, PHONE)  # and in Thai
+    with context:
+        page.route("**/api/e/*/search", lambda route: route.fulfill(status=503, headers={"Retry-After": "5"}))
+        page.goto(f"{guest_url}?lang=th")
+        page.locator("#consent").check()
+        add_selfie(page, event_photos.selfie)
+        page.locator("#find-button").click()
+        expect(page.locator("#search-wait")).to_have_text(
+            re.compile(r"^มีแขกหลายคนกำลังค้นหาอยู่ในขณะนี้ ระบบจะลองใหม่ใน [1-6] วินาที…$")
+        )
 
 
 def test_guest_with_a_selfie_without_a_face_on_a_phone(browser: Browser, guest_url: str) -> None:

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 
 from eventface.db.unit_of_work import UnitOfWork
 from eventface.domain.models import Event
+from eventface.faces.search_pool import ThreadEnginePool
 from eventface.runtime import Runtime, build_runtime
 from eventface.services import accounts, events
 from eventface.settings import Settings
@@ -36,12 +37,14 @@ CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 def build_with_fake_engine(settings: Settings) -> Runtime:
     """The real runtime with the fake engine as 'fake', and also under the configured engine's name.
 
-    The second one keeps the app's warm-up thread (and events created through the API, which
+    The second one keeps the search workers' warm-up (and events created through the API, which
     get the configured engine) off the real face models.
     """
     rt = build_runtime(settings)
     for name in ("fake", settings.face_engine.value):
         rt._engines[name] = ColourSquareEngine(name)
+    # searches on threads with the same fake engines: worker processes would not know them
+    rt.search_engines = ThreadEnginePool(rt.face_engine, settings.search_worker_count)
     return rt
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Protocol
 
 from eventface.domain.distance import Metric
@@ -41,3 +42,44 @@ class FaceEngine(Protocol):
         ...
 
     def find_faces(self, image: PhotoImage) -> list[DetectedFace]: ...
+
+
+class LockedFaceEngine:
+    """An engine that lets one caller at a time into its native models, which are not thread-safe.
+
+    The engine owns its lock, so the threads sharing it (two jobs, the CLI) take turns without
+    knowing of each other. Its description (name, metric, tolerances) needs no lock: a search
+    ranks with it in the web process while its models run in search workers.
+    """
+
+    def __init__(self, engine: FaceEngine) -> None:
+        self._engine = engine
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return self._engine.name
+
+    @property
+    def model(self) -> str:
+        return self._engine.model
+
+    @property
+    def metric(self) -> Metric:
+        return self._engine.metric
+
+    @property
+    def default_tolerance(self) -> float:
+        return self._engine.default_tolerance
+
+    @property
+    def expansion_tolerance(self) -> float | None:
+        return self._engine.expansion_tolerance
+
+    @property
+    def people_rule(self) -> tuple[float, float] | None:
+        return self._engine.people_rule
+
+    def find_faces(self, image: PhotoImage) -> list[DetectedFace]:
+        with self._lock:
+            return self._engine.find_faces(image)

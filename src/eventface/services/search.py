@@ -13,12 +13,15 @@ import numpy as np
 
 from eventface.db.unit_of_work import UnitOfWork
 from eventface.domain.models import DetectedFace
-from eventface.errors import ImageError, ImageTooLargeError, NoUsableSelfieError
+from eventface.errors import ImageError, ImageTooLargeError, NotFoundError, NoUsableSelfieError
 from eventface.faces.engine import FaceEngine
 from eventface.faces.images import SELFIE_FORMATS, PhotoImage
 from eventface.matching.expansion import match_faces
 from eventface.matching.index import VectorIndex
 from eventface.matching.people import PeopleRule
+
+# an indexing run may swap an event's faces between a search's reads of the index: read again
+INDEX_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,11 @@ def largest(faces: list[DetectedFace]) -> DetectedFace:
 def selfie_embeddings(
     engine: FaceEngine, selfies: list[Selfie], max_pixels: int
 ) -> tuple[list[np.ndarray], list[SelfieReport]]:
-    """One query embedding per usable selfie (its largest face), and a report on each selfie."""
+    """One query embedding per usable selfie (its largest face), and a report on each selfie.
+
+    The expensive half of a search, and the one that needs no database: the web runs it in a
+    search worker (faces/search_pool.py) before it opens the search's transaction.
+    """
     queries, reports = [], []
     for selfie in selfies:
         try:
@@ -171,12 +178,28 @@ def find_photos(
     """
     event = uow.events.find(ref)
     queries, reports = selfie_embeddings(engine, selfies, limits.max_pixels)
+    return match_selfies(uow, index, engine, event.id, queries, reports, limits)
+
+
+def match_selfies(
+    uow: UnitOfWork,
+    index: VectorIndex,
+    engine: FaceEngine,
+    event_id: int,
+    queries: list[np.ndarray],
+    reports: list[SelfieReport],
+    limits: SearchLimits,
+) -> SearchResult:
+    """The photos that selfies already embedded (`selfie_embeddings`) find; `engine` only ranks.
+
+    Raises NoUsableSelfieError, with each selfie's `public()` report, when no selfie has a face.
+    """
     if not queries:
         raise NoUsableSelfieError(
             "none of the selfies could be used: see why for each one",
             [report.public() for report in reports],
         )
-    matches = _ranked_photos(uow, index, engine, event.id, np.vstack(queries), limits)
+    matches = _ranked_photos(uow, index, engine, event_id, np.vstack(queries), limits)
     return SearchResult(matches, reports)
 
 
@@ -188,17 +211,23 @@ def _ranked_photos(
     queries: np.ndarray,
     limits: SearchLimits,
 ) -> list[PhotoMatch]:
-    ensure_loaded(uow, index, event_id, engine)
-    ranked = match_faces(
-        index,
-        event_id,
-        queries,
-        tolerance=limits.tolerance,
-        expansion_tolerance=expansion_limit(engine, limits.tolerance),
-        people=people_rule(engine, limits.tolerance) if limits.people else None,
-        min_face_px=limits.min_face_px,
-        min_sharpness=limits.min_sharpness,
-    )
+    for attempt in range(1, INDEX_ATTEMPTS + 1):
+        ensure_loaded(uow, index, event_id, engine)
+        try:
+            ranked = match_faces(
+                index,
+                event_id,
+                queries,
+                tolerance=limits.tolerance,
+                expansion_tolerance=expansion_limit(engine, limits.tolerance),
+                people=people_rule(engine, limits.tolerance) if limits.people else None,
+                min_face_px=limits.min_face_px,
+                min_sharpness=limits.min_sharpness,
+            )
+            break
+        except NotFoundError:  # the event left the index, or a face did, between two reads
+            if attempt == INDEX_ATTEMPTS:
+                raise
     photos = uow.photos.get_many(m.photo_id for m in ranked)
     return [
         PhotoMatch(

@@ -2,31 +2,31 @@
 
 With `worker=True` (what `eventface web` and `make run` use) the Huey consumer runs inside this
 process on threads, with the periodic auto-sync scheduler; with a Redis queue, separate
-`huey_consumer` processes may do that instead.
+`huey_consumer` processes may do that instead. The web and its in-process worker share the one
+runtime: one database pool, one vector index (what indexing adds is what searches read), one
+pool of search engines, started (by the server's main thread) with the app.
 """
 
 from __future__ import annotations
 
-import io
+import asyncio
 import logging
 import re
-import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
-from PIL import Image
 from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from eventface import __version__
-from eventface.faces.images import PhotoImage
 from eventface.jobs.queue import make_huey
 from eventface.jobs.tasks import register_tasks
 from eventface.jobs.worker import start_worker, stop_worker
@@ -39,7 +39,7 @@ from eventface.web.apidocs import add_api_docs
 from eventface.web.context import WebContext
 from eventface.web.errors import add_error_handlers
 from eventface.web.headers import AllowHeaderMiddleware, SecurityHeadersMiddleware, server_error_handler
-from eventface.web.limits import UploadSlots
+from eventface.web.limits import SearchQueue, UploadSlots
 from eventface.web.shared_limits import limits_for
 from eventface.web.templating import make_templates
 
@@ -58,12 +58,13 @@ def create_app(
 ) -> FastAPI:
     """The web app. `worker=True` also runs the background worker inside this process.
 
-    `build` makes the runtimes (the web's and the worker's); tests pass one with a fake engine.
+    `build` makes the runtime (the web's and the worker's); tests pass one with a fake engine.
     """
     settings = settings or Settings()
     runtime = build(settings)
     huey = make_huey(settings)
-    tasks = register_tasks(huey, settings, build)
+    tasks = register_tasks(huey, settings, lambda _: runtime)  # the worker's runtime is this one
+    engines = runtime.search_engines
     limits = limits_for(settings)
     context = WebContext(
         settings=settings,
@@ -76,20 +77,28 @@ def create_app(
         signup_throttle=limits.signup,
         google_oauth=google.oauth_client(settings),
         upload_slots=UploadSlots(settings.max_concurrent_uploads),
+        search_queue=SearchQueue(
+            engines.workers, settings.search_queue, lambda: runtime.search_engines.mean_run_s
+        ),
     )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # spawned here, by the thread that runs the server to its end: the workers die with it
+        ready = runtime.search_engines.start(preload=settings.face_engine.value)
+        # this process ranks with the engine's metric (its models stay in the workers): built now,
+        # its native libraries are not imported on the first guest's search
+        runtime.face_engine(settings.face_engine.value)
+        warming = asyncio.create_task(_warm_up(ready))  # the first guest must not wait for the models
         consumer = start_worker(huey, tasks) if worker else None
-        # load the face models now, so the first guest does not wait for them
-        threading.Thread(target=_warm_up, args=(context,), name="warm-up", daemon=True).start()
         try:
             yield
         finally:
+            warming.cancel()
             if consumer is not None:
                 stop_worker(consumer, tasks)
-            tasks.runtime.close()
-            runtime.close()
+            tasks.runtime.close()  # the worker's warm indexing processes, and the shared runtime
+            runtime.close()  # in case the worker never used it
 
     app = FastAPI(
         title="eventface",
@@ -130,18 +139,15 @@ def create_app(
     return app
 
 
-def _warm_up(context: WebContext) -> None:
+async def _warm_up(ready: list[Future[Any]]) -> None:
     started = time.perf_counter()
     try:
-        with context.search_lock:
-            engine = context.runtime.face_engine(context.settings.face_engine.value)
-            engine.find_faces(PhotoImage(_BLANK_PNG, context.settings.max_image_pixels))
+        await asyncio.gather(*(asyncio.wrap_future(future) for future in ready))
     except Exception:  # a missing model shows up again, with its message, on the first search
         log.exception("could not load the face engine")
         return
-    log.info(
-        "face engine ready", extra={"fields": {"duration_ms": round(1000 * (time.perf_counter() - started))}}
-    )
+    duration_ms = round(1000 * (time.perf_counter() - started))
+    log.info("face engine ready", extra={"fields": {"duration_ms": duration_ms, "workers": len(ready)}})
 
 
 async def _log_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -187,12 +193,3 @@ def shown_path(path: str) -> str:
 
 def _shortened(secret: str) -> str:
     return f"{secret[:2]}…{secret[-2:]}" if len(secret) > 6 else "…"
-
-
-def _blank_png() -> bytes:
-    out = io.BytesIO()
-    Image.fromarray(np.full((64, 64, 3), 128, np.uint8)).save(out, format="PNG")
-    return out.getvalue()
-
-
-_BLANK_PNG = _blank_png()

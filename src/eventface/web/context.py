@@ -1,8 +1,10 @@
-"""What every request handler needs, built once by the app factory and shared through app.state."""
+"""What every request handler needs, built once by the app factory and shared through app.state,
+and the typed dependencies that hand it out: `Context`, and `Transaction`, the request's one
+unit of work (committed when the handler returns, before the response is sent)."""
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -10,13 +12,14 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from huey import Huey
 
+from eventface.db.unit_of_work import UnitOfWork
 from eventface.jobs.tasks import Tasks
 from eventface.runtime import Runtime
 from eventface.secret_key import secret_key
 from eventface.settings import Settings
 from eventface.sources.google_oauth import OAuthClient
 from eventface.web.capabilities import Capabilities
-from eventface.web.limits import UploadSlots
+from eventface.web.limits import SearchQueue, UploadSlots
 from eventface.web.ratelimit import Limiter
 from eventface.web.throttle import LoginThrottle, Throttle
 
@@ -30,10 +33,8 @@ class WebContext:
     templates: Jinja2Templates
     search_limiter: Limiter
     google_oauth: OAuthClient | None  # None: Google Drive is not configured on this server
-    upload_slots: UploadSlots  # selfie searches in flight (web/limits.py)
-    # one search at a time on the web process's face engine: its native models are not thread-safe,
-    # and with two cores a second concurrent search would only slow the first
-    search_lock: threading.Lock = field(default_factory=threading.Lock)
+    upload_slots: UploadSlots  # selfie uploads being received (web/limits.py)
+    search_queue: SearchQueue  # searches on the search workers, and those waiting for one
     # failed password guesses (sign-in) and sign-up attempts, per client address and per account
     # (in Redis, shared by every web process, when the queue is: web/shared_limits.py)
     login_throttle: Throttle = field(default_factory=LoginThrottle)
@@ -58,3 +59,13 @@ def get_context(request: Request) -> WebContext:
 
 
 Context = Annotated[WebContext, Depends(get_context)]
+
+
+def get_transaction(context: Context) -> Iterator[UnitOfWork]:
+    with context.runtime.transactions() as uow:
+        yield uow
+
+
+# scope="function": committed (or rolled back) as the handler returns, so a failed commit is the
+# request's error, not something that happens after a 200 was sent
+Transaction = Annotated[UnitOfWork, Depends(get_transaction, scope="function")]

@@ -5,6 +5,10 @@ its faces or a ZIP only through the signed, expiring links a search or the galle
 (web/capabilities.py): a sequential id, another event's link, an expired or altered one are all
 the same 404, and only indexed photos are served (services/guest_access.py). Selfies are parsed
 into memory (never a temporary file), searched, and dropped; nothing of them is logged.
+
+Each request is one transaction (`Transaction`), except a selfie search: its faces are found on
+a search worker (faces/search_pool.py) while no transaction is open, between a short one that
+finds the event and one that matches and ranks.
 """
 
 from __future__ import annotations
@@ -12,11 +16,13 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
+import numpy as np
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
+from eventface.db.unit_of_work import UnitOfWork
 from eventface.domain.models import Event, EventVisibility, Photo
 from eventface.errors import ConsentRequiredError, NotFoundError, NoUsableSelfieError, RateLimitedError
 from eventface.services import guest_access
@@ -24,7 +30,7 @@ from eventface.services import search as search_service
 from eventface.services.search import PhotoMatch, SearchResult, Selfie, SelfieReport
 from eventface.web import photo_files
 from eventface.web.capabilities import MAX_TOKEN_CHARS
-from eventface.web.context import Context, WebContext
+from eventface.web.context import Context, Transaction, WebContext
 from eventface.web.downloads import safe_base_name
 from eventface.web.openapi import errors, file_answer
 from eventface.web.ratelimit import client_key
@@ -60,6 +66,7 @@ GUEST_SCRIPT_STRINGS = (
     "Too many searches: please wait a minute and try again.",
     "None of your selfies could be used.",
     "The server is busy right now. Please try again in a moment.",
+    "Many guests are searching right now: trying again in {seconds} s…",
     "The request took too long. Please try again.",
     "The search failed. Please try again.",
     "More photos of this person",
@@ -121,24 +128,22 @@ class GalleryOut(BaseModel):
     photos: list[PhotoOut]
 
 
-def guest_event(context: WebContext, slug: str) -> Event:
-    with context.runtime.transactions() as uow:
-        try:
-            event = uow.events.find(slug)
-        except NotFoundError:
-            event = None
+def guest_event(uow: UnitOfWork, slug: str) -> Event:
+    try:
+        event = uow.events.find(slug)
+    except NotFoundError:
+        event = None
     # only the slug opens an event to guests, never its numeric id
     if event is None or event.slug != slug:
         raise NotFoundError("no such event: check the link you were given")
     return event
 
 
-def given_photo(context: WebContext, slug: str, token: str) -> tuple[Event, Photo]:
+def given_photo(uow: UnitOfWork, context: WebContext, slug: str, token: str) -> tuple[Event, Photo]:
     """The photo a guest link opens, if it may still be served; else NotFoundError, whatever the reason."""
-    event = guest_event(context, slug)
+    event = guest_event(uow, slug)
     given = context.capabilities.open_photo(event.id, token)
-    with context.runtime.transactions() as uow:
-        return event, guest_access.served_photo(uow, event, given.id, browsed=given.browsed)
+    return event, guest_access.served_photo(uow, event, given.id, browsed=given.browsed)
 
 
 def photo_out(
@@ -198,15 +203,16 @@ def guest_page(
     slug: str,
     request: Request,
     context: Context,
+    uow: Transaction,
     album: str | None = None,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> HTMLResponse:
-    event = guest_event(context, slug)
-    with context.runtime.transactions() as uow:
-        summary = uow.events.summary(event.id)
-        cover_photo = guest_access.cover(uow, event)
+    event = guest_event(uow, slug)
+    summary = uow.events.summary(event.id)
+    cover_photo = guest_access.cover(uow, event)
     cover = photo_out(context, event, cover_photo.id, cover_photo.name, browsed=True) if cover_photo else None
-    browse = _gallery(context, event, album, page) if event.visibility is EventVisibility.GALLERY else None
+    gallery_event = event.visibility is EventVisibility.GALLERY
+    browse = _gallery(uow, context, event, album, page) if gallery_event else None
     return render(
         request,
         context,
@@ -257,18 +263,23 @@ SEARCH_BODY = {
 async def search(slug: str, request: Request, context: Context) -> SearchOut:
     """Finds the guest's photos: multipart with 1-3 `selfies` files and `consent=true`.
 
-    422 `no_usable_selfie` (with a report per selfie) when no selfie can be used; 503 `busy`
-    when too many searches are uploading at once.
+    422 `no_usable_selfie` (with a report per selfie) when no selfie can be used; 503 `busy`,
+    with `Retry-After`, when the queue of searches is full or too many are uploading at once.
     """
-    event = guest_event(context, slug)
+    event = await run_in_threadpool(_find_event, context, slug)
     client = _rate_limit(request, context)  # a search is counted before the body is read...
     counted = False
     try:
-        with context.upload_slots.claim():
-            selfies = await read_selfies(request, context)
-            result = await run_in_threadpool(_find_photos, context, event, selfies)
+        with context.search_queue.claim():  # a place in the queue before the body is read
+            with context.upload_slots.claim():
+                selfies = await read_selfies(request, context)
+            limits = context.runtime.search_limits(context.runtime.face_engine(event.engine))
+            queries, reports = await context.runtime.search_engines.run(
+                event.engine, search_service.selfie_embeddings, selfies, limits.max_pixels
+            )
             counted = True
             del selfies  # the guest's images go no further than this request
+        result = await run_in_threadpool(_match, context, event, queries, reports)
     except NoUsableSelfieError as exc:
         counted = _searched(exc)
         raise
@@ -279,33 +290,32 @@ async def search(slug: str, request: Request, context: Context) -> SearchOut:
 
 
 @router.post("/api/e/{slug}/f/{token}/search", response_model=SearchOut, responses=errors(429, 503))
-def search_by_face(slug: str, token: Token, request: Request, context: Context) -> SearchOut:
+def search_by_face(
+    slug: str, token: Token, request: Request, context: Context, uow: Transaction
+) -> SearchOut:
     """ "More photos of this person": the photos of the person whose face (a signed link from a
-    photo's faces) was picked."""
-    event = guest_event(context, slug)
+    photo's faces) was picked. Its query is a stored face: no face engine runs."""
+    event = guest_event(uow, slug)
     face = context.capabilities.open_face(event.id, token)
     guest_access.check_still_open(event, browsed=face.browsed)
     _rate_limit(request, context)
     rt = context.runtime
     engine = rt.face_engine(event.engine)
-    with context.search_lock, rt.transactions() as uow:
-        matches = search_service.find_photos_like(
-            uow, rt.index, engine, str(event.id), face.id, rt.search_limits(engine)
-        )
+    matches = search_service.find_photos_like(
+        uow, rt.index, engine, str(event.id), face.id, rt.search_limits(engine)
+    )
     return search_out(context, event, matches, [])
 
 
 @router.get("/api/e/{slug}/p/{token}/faces", response_model=list[FaceOut])
-def photo_faces(slug: str, token: Token, context: Context) -> list[FaceOut]:
+def photo_faces(slug: str, token: Token, context: Context, uow: Transaction) -> list[FaceOut]:
     """The faces in a photo the guest was given, each with its "more photos of this person" link."""
-    event, caps = guest_event(context, slug), context.capabilities
+    event, caps = guest_event(uow, slug), context.capabilities
     given = caps.open_photo(event.id, token)  # its faces' links are a gallery's if it is
-    with context.runtime.transactions() as uow:
-        photo = guest_access.served_photo(uow, event, given.id, browsed=given.browsed)
+    photo = guest_access.served_photo(uow, event, given.id, browsed=given.browsed)
     if not photo.width or not photo.height:
         return []
-    with context.runtime.transactions() as uow:
-        faces = uow.faces.of_photo(photo.id, event.engine)
+    faces = uow.faces.of_photo(photo.id, event.engine)
     w, h = photo.width, photo.height
     return [
         FaceOut(
@@ -320,14 +330,14 @@ def photo_faces(slug: str, token: Token, context: Context) -> list[FaceOut]:
 
 
 @router.get("/e/{slug}/p/{token}/thumb", include_in_schema=False)
-def thumbnail(slug: str, token: Token, context: Context) -> Response:
-    event, photo = given_photo(context, slug, token)
+def thumbnail(slug: str, token: Token, context: Context, uow: Transaction) -> Response:
+    event, photo = given_photo(uow, context, slug, token)
     return photo_files.cached_image(context, context.runtime.thumbnails, event, photo)
 
 
 @router.get("/e/{slug}/p/{token}/preview", include_in_schema=False)
-def preview(slug: str, token: Token, context: Context) -> Response:
-    event, photo = given_photo(context, slug, token)
+def preview(slug: str, token: Token, context: Context, uow: Transaction) -> Response:
+    event, photo = given_photo(uow, context, slug, token)
     return photo_files.cached_image(context, context.runtime.previews, event, photo)
 
 
@@ -336,9 +346,9 @@ def preview(slug: str, token: Token, context: Context) -> Response:
     response_class=Response,
     responses={**file_answer("The original file", "image/*", "application/octet-stream"), **errors(503)},
 )
-def download(slug: str, token: Token, context: Context) -> Response:
+def download(slug: str, token: Token, context: Context, uow: Transaction) -> Response:
     """The original file, byte for byte (a link from a search or the gallery)."""
-    event, photo = given_photo(context, slug, token)
+    event, photo = given_photo(uow, context, slug, token)
     return photo_files.original(context, event, photo)
 
 
@@ -347,12 +357,11 @@ def download(slug: str, token: Token, context: Context) -> Response:
     response_class=StreamingResponse,
     responses=file_answer("The photos as one ZIP", "application/zip"),
 )
-def download_all(slug: str, token: Token, context: Context) -> StreamingResponse:
+def download_all(slug: str, token: Token, context: Context, uow: Transaction) -> StreamingResponse:
     """The photos of a search as one ZIP of their originals (its `download_all_url`)."""
-    event = guest_event(context, slug)
+    event = guest_event(uow, slug)
     photo_ids = context.capabilities.open_photos(event.id, token)
-    with context.runtime.transactions() as uow:
-        photos = guest_access.served_photos(uow, event, photo_ids)
+    photos = guest_access.served_photos(uow, event, photo_ids)
     if not photos:
         raise NotFoundError("none of these photos can be downloaded any more")
     return photo_files.zip_of(context, event, photos)
@@ -362,20 +371,25 @@ def download_all(slug: str, token: Token, context: Context) -> StreamingResponse
 def gallery(
     slug: str,
     context: Context,
+    uow: Transaction,
     album: str | None = None,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     per_page: Annotated[int, Query(ge=1, le=GALLERY_PAGE_PHOTOS)] = GALLERY_PAGE_PHOTOS,
 ) -> GalleryOut:
     """A gallery event's indexed photos, all or one album's (a folder under the event's folder),
     a page at a time; 404 for a private event, whose photos are found only by searching."""
-    return _gallery(context, guest_event(context, slug), album, page, per_page)
+    return _gallery(uow, context, guest_event(uow, slug), album, page, per_page)
 
 
 def _gallery(
-    context: WebContext, event: Event, album: str | None, page: int, per_page: int = GALLERY_PAGE_PHOTOS
+    uow: UnitOfWork,
+    context: WebContext,
+    event: Event,
+    album: str | None,
+    page: int,
+    per_page: int = GALLERY_PAGE_PHOTOS,
 ) -> GalleryOut:
-    with context.runtime.transactions() as uow:
-        found = guest_access.gallery_page(uow, event, album, page, per_page)
+    found = guest_access.gallery_page(uow, event, album, page, per_page)
     return GalleryOut(
         albums=[AlbumOut(name=a.name, photos=a.photos) for a in found.albums],
         total=found.total,
@@ -386,12 +400,19 @@ def _gallery(
     )
 
 
-def _find_photos(context: WebContext, event: Event, selfies: list[Selfie]) -> SearchResult:
+def _find_event(context: WebContext, slug: str) -> Event:
+    with context.runtime.transactions() as uow:
+        return guest_event(uow, slug)
+
+
+def _match(
+    context: WebContext, event: Event, queries: list[np.ndarray], reports: list[SelfieReport]
+) -> SearchResult:
     rt = context.runtime
-    engine = rt.face_engine(event.engine)
-    with context.search_lock, rt.transactions() as uow:
-        return search_service.find_photos(
-            uow, rt.index, engine, str(event.id), selfies, rt.search_limits(engine)
+    engine = rt.face_engine(event.engine)  # ranks with its metric: its models stay unloaded here
+    with rt.transactions() as uow:
+        return search_service.match_selfies(
+            uow, rt.index, engine, event.id, queries, reports, rt.search_limits(engine)
         )
 
 

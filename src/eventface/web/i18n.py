@@ -287,6 +287,9 @@ THAI: dict[str, str] = {
     "Too many searches: please wait a minute and try again.": "ค้นหาบ่อยเกินไป กรุณารอสักครู่แล้วลองใหม่",
     "None of your selfies could be used.": "ไม่สามารถใช้เซลฟี่ของคุณได้เลย",
     "The search failed. Please try again.": "การค้นหาล้มเหลว กรุณาลองใหม่",
+    "Many guests are searching right now: trying again in {seconds} s…": (
+        "มีแขกหลายคนกำลังค้นหาอยู่ในขณะนี้ ระบบจะลองใหม่ใน {seconds} วินาที…"
+    ),
     "Tap a face to find more photos of that person.": "แตะที่ใบหน้าเพื่อค้นหารูปเพิ่มเติมของคนนั้น",
     "More photos of this person": "รูปเพิ่มเติมของคนนี้",
     "Photos of the person you chose": "รูปของคนที่คุณเลือก",

@@ -6,9 +6,12 @@
   neither (encode/uvicorn#157): its keep-alive timer is cancelled by every byte that arrives, so a
   client trickling one byte at a time holds a connection, and an ASGI middleware never sees a
   request whose headers are not complete. Once a request is in, the response takes what it takes.
-- A cap on selfie searches in flight (`UploadSlots`): each holds up to 3 selfies in memory and a
-  worker thread, so beyond `max_concurrent_uploads` the next one is told to come back (503 +
-  Retry-After) instead of queueing, and pages, thumbnails and downloads keep their threads.
+- A cap on selfie uploads being received (`UploadSlots`): each holds up to 3 selfies in memory,
+  so beyond `max_concurrent_uploads` the next one is told to come back (503 + Retry-After).
+- A bounded queue of searches (`SearchQueue`, issue 12): as many run as there are search
+  workers, `search_queue` more wait (an awaited future: no thread), and the next one is told to
+  come back (503 + Retry-After: about when the queue will have drained) instead of waiting
+  forever. So pages, thumbnails and downloads never wait behind searches, and no request hangs.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import h11
@@ -27,14 +30,17 @@ from eventface.errors import ServerBusyError
 log = logging.getLogger(__name__)
 
 BUSY_RETRY_AFTER_S = 5.0
+MAX_RETRY_AFTER_S = 30.0
 
 
 class UploadSlots:
-    """At most `size` uploads at once; one more raises ServerBusyError (never waits)."""
+    """At most `size` holders at once; one more raises ServerBusyError (never waits)."""
+
+    message = "too many searches at once: try again in a few seconds"
 
     def __init__(self, size: int, retry_after_s: float = BUSY_RETRY_AFTER_S) -> None:
         self.size = size
-        self.retry_after_s = retry_after_s
+        self._retry_after_s = retry_after_s
         self._busy = 0
         self._lock = threading.Lock()
 
@@ -42,19 +48,42 @@ class UploadSlots:
     def busy(self) -> int:
         return self._busy
 
+    @property
+    def retry_after_s(self) -> float:
+        return self._retry_after_s
+
     @contextmanager
     def claim(self) -> Iterator[None]:
         with self._lock:
             if self._busy >= self.size:
-                raise ServerBusyError(
-                    "too many searches at once: try again in a few seconds", self.retry_after_s
-                )
+                raise ServerBusyError(self.message, self.retry_after_s)
             self._busy += 1
         try:
             yield
         finally:
             with self._lock:
                 self._busy -= 1
+
+
+class SearchQueue(UploadSlots):
+    """Searches on the `workers` search workers plus `waiting` more waiting for one.
+
+    A search beyond them is told to come back when the queue should have drained: the waiting
+    searches times how long one takes on a worker (`search_s`, measured by the pool), over the
+    workers, so a crowd of guests spreads its retries instead of coming back all at once.
+    """
+
+    message = "many guests are searching right now: try again in a few seconds"
+
+    def __init__(self, workers: int, waiting: int, search_s: Callable[[], float]) -> None:
+        super().__init__(workers + waiting)
+        self.workers = workers
+        self._search_s = search_s
+
+    @property
+    def retry_after_s(self) -> float:
+        waiting = max(0, self.busy - self.workers) + 1
+        return min(MAX_RETRY_AFTER_S, max(1.0, waiting * self._search_s() / self.workers))
 
 
 class DeadlineH11Protocol(H11Protocol):

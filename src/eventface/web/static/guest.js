@@ -133,9 +133,43 @@ document.addEventListener("DOMContentLoaded", () => {
       const detail = data && typeof data.detail === "string" && data.detail;
       const error = new Error(ERRORS[code] ? t(ERRORS[code]) : detail || t("The search failed. Please try again."));
       error.selfies = data && Array.isArray(data.selfies) ? data.selfies : null;  // why each selfie was refused
+      // the server's queue of searches is full: it says when to come back (web/limits.py)
+      const retryAfter = Number(response.headers.get("Retry-After"));
+      error.retryAfter = response.status === 503 && retryAfter > 0 ? retryAfter : 0;
       throw error;
     }
     return data;
+  }
+
+  const MAX_WAITS = 30;  // a crowd's storm passes in minutes; after that the guest decides
+  const waitNote = $("search-wait");
+
+  // "Many guests are searching, trying again in N s", counted down, then the same request again;
+  // a second of jitter so that a crowd turned away together does not come back together
+  function waitToRetry(seconds) {
+    const until = Date.now() + (seconds + Math.random()) * 1000;
+    return new Promise((resolve) => {
+      const tick = () => {
+        const left = Math.ceil((until - Date.now()) / 1000);
+        if (left <= 0) { waitNote.hidden = true; resolve(); return; }
+        waitNote.textContent = t("Many guests are searching right now: trying again in {seconds} s…")
+          .replace("{seconds}", String(left));
+        waitNote.hidden = false;
+        setTimeout(tick, Math.min(1000, until - Date.now()));
+      };
+      tick();
+    });
+  }
+
+  async function postPatiently(url, body) {
+    for (let waits = 0; ; waits += 1) {
+      try {
+        return await post(url, body);
+      } catch (error) {
+        if (!error.retryAfter || waits >= MAX_WAITS) throw error;
+        await waitToRetry(error.retryAfter);
+      }
+    }
   }
 
   form.addEventListener("submit", async (event) => {
@@ -155,7 +189,7 @@ document.addEventListener("DOMContentLoaded", () => {
     body.append("consent", "true");
     for (const file of selfies) body.append("selfies", file, file.name || "selfie.jpg");
     try {
-      showResults(await post(`/api/e/${slug}/search`, body), t("Your photos"));
+      showResults(await postPatiently(`/api/e/${slug}/search`, body), t("Your photos"));
       $("start-over").hidden = true;
     } catch (error) {
       showError(error.message);
@@ -213,7 +247,7 @@ document.addEventListener("DOMContentLoaded", () => {
   async function searchByFace(url) {
     dialog.close();
     try {
-      const result = await post(url, null);
+      const result = await postPatiently(url, null);
       showResults(result, t("Photos of the person you chose"));
       $("start-over").hidden = selfies.length === 0;
     } catch (error) {
