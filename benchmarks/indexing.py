@@ -1,9 +1,11 @@
 """Indexing speed and memory, and search latency, with the product's default settings.
 
     python benchmarks/indexing.py [--face-set faces] [--workers 1 2] [--skip-reference | --reuse-reference]
+                                  [--skip-search]
 
 1. Indexes the dev event (seed 1, 120 photos of 4000x3000) with `eventface index` in a fresh
-   data dir, once per worker count: photos/s, faces/s, peak RSS of the largest process.
+   data dir, once per worker count: photos/s, faces/s, peak RSS of the largest process, and CPU
+   seconds per photo (all processes; what other load on the machine hardly changes).
 2. Runs the original system's approach (benchmarks/reference.py) on the same photos, so the
    throughput is also a ratio to it.
 3. Builds a 10 000-photo event with synthetic embeddings (30 000 faces) and times one selfie
@@ -37,7 +39,8 @@ EVENTFACE = str(Path(sys.executable).parent / "eventface")
 MEASURE = (
     "import resource, subprocess, sys, time;"
     "t = time.perf_counter(); r = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
-    "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN);"
+    "print(time.perf_counter() - t, u.ru_maxrss, r.returncode, u.ru_utime + u.ru_stime)"
 )
 
 
@@ -59,7 +62,7 @@ def index_run(photos_dir: Path, workers: int) -> dict[str, float]:
             check=True,
             env=env,
         )
-        seconds, rss_kb, code = measured.stdout.split()
+        seconds, rss_kb, code, cpu_s = measured.stdout.split()
         if code != "0":
             raise SystemExit(f"eventface index failed with exit code {code}")
         rt = build_runtime(Settings(data_dir=Path(data_dir)))
@@ -74,6 +77,8 @@ def index_run(photos_dir: Path, workers: int) -> dict[str, float]:
         "photos_per_s": round(summary.photos / float(seconds), 3),
         "faces_per_s": round(summary.faces / float(seconds), 2),
         "peak_rss_mb": round(int(rss_kb) / 1024, 1),
+        # every process's CPU time: unlike the wall time, hardly moved by other load on the machine
+        "cpu_s_per_photo": round(float(cpu_s) / summary.photos, 3),
     }
 
 
@@ -149,6 +154,7 @@ def main() -> int:
     parser.add_argument(
         "--reuse-reference", action="store_true", help="take the last reference run's numbers"
     )
+    parser.add_argument("--skip-search", action="store_true", help="indexing only")
     args = parser.parse_args()
     event = dev_event(args.face_set)
     engine = Settings().face_engine.value
@@ -160,8 +166,9 @@ def main() -> int:
         results["reference"] = ref
         for run in runs:
             run["speedup_vs_reference"] = round(run["photos_per_s"] / ref["photos_per_s"], 1)
-    selfie = event.selfies_of(event.queryable()[0])[0]
-    results["search"] = search_latency(selfie, engine)
+    if not args.skip_search:
+        selfie = event.selfies_of(event.queryable()[0])[0]
+        results["search"] = search_latency(selfie, engine)
     results["self_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(results, indent=1))
     return 0

@@ -83,6 +83,8 @@ class Runtime:
     # in-process engines (indexing with one worker, the CLI): each owns the lock on its models
     _engines: dict[str, FaceEngine] = field(default_factory=dict)
     _building: threading.Lock = field(default_factory=threading.Lock)
+    # set by close(): indexing runs on this runtime stop, killing their workers (issue 13)
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def face_engine(self, name: str) -> FaceEngine:
         """The engine called `name`, built once; its models load on its first photo, so a process
@@ -110,11 +112,25 @@ class Runtime:
         )
 
     def analyzer(self, name: str) -> Analyzer:
-        workers = self.settings.worker_count
-        if workers <= 1:
-            return InlineAnalyzer(self.face_engine(name), self.settings.max_image_pixels)
+        # made while the photo is decoded anyway, not on the first guest's request (issue 12)
+        renditions = tuple(cache.max_side_px for cache in self.caches)
+        # EVENTFACE_WORKERS=1 asks for no extra process; otherwise even one core gets a worker
+        # process, niced so that guests' searches go first (benchmarks/README.md, issue 12)
+        if self.settings.workers == 1:
+            return InlineAnalyzer(
+                self.face_engine(name),
+                self.settings.max_image_pixels,
+                stopping=self.stopping,
+                rendition_px=renditions,
+            )
         factory = functools.partial(build_face_engine, self.settings, name)
-        return ProcessPoolAnalyzer(factory, workers, self.settings.max_image_pixels)
+        return ProcessPoolAnalyzer(
+            factory,
+            self.settings.worker_count,
+            self.settings.max_image_pixels,
+            stopping=self.stopping,
+            rendition_px=renditions,
+        )
 
     @contextmanager
     def source(self, event: Event) -> Iterator[PhotoSource]:
@@ -132,6 +148,7 @@ class Runtime:
         return (self.thumbnails, self.previews)
 
     def close(self) -> None:
+        self.stopping.set()
         self.search_engines.close()
         self.db.dispose()
 

@@ -9,6 +9,8 @@ without loading models.
 from __future__ import annotations
 
 import os
+import time
+from pathlib import Path
 
 import numpy as np
 
@@ -70,3 +72,19 @@ class CrashingEngine(ColourSquareEngine):
         if any(np.argmax(f.embedding) == list(PALETTE).index("magenta") for f in faces):
             os._exit(70)
         return faces
+
+
+class SlowEngine(ColourSquareEngine):
+    """Takes `seconds` over every photo, as a big photo on a busy machine does; with `started_dir`,
+    leaves a file named after its process id there when it starts on a photo."""
+
+    def __init__(self, name: str = "fake", seconds: float = 1.0, started_dir: str | None = None) -> None:
+        super().__init__(name)
+        self.seconds = seconds
+        self.started_dir = started_dir
+
+    def find_faces(self, image: PhotoImage) -> list[DetectedFace]:
+        if self.started_dir is not None:
+            (Path(self.started_dir) / str(os.getpid())).touch()
+        time.sleep(self.seconds)
+        return super().find_faces(image)

@@ -3,11 +3,14 @@
 `servers.start(data_dir, env={...})` runs `eventface web` (with its in-process Huey worker and
 scheduler; `env`: settings for this server, over those given to `Servers(root, photo_root, env)`;
 the photo root is the test's tmp dir unless given) and waits until GET /login answers, retrying
-on another port when the chosen one was taken meanwhile; `servers.stop(server)` sends SIGTERM and
-fails the test unless the process exits cleanly in time; `servers.kill(server)` is a SIGKILL, as
-a crash or an OOM killer would send. The server's stdout and stderr go to files outside the data
-dir (a pipe nobody reads would block the server once full); `close()` kills what still runs and
-prints their tails, which pytest shows when a test fails.
+on another port when the chosen one was taken meanwhile; `servers.stop(server)` sends SIGTERM (to
+the server, or with `group=True` to its whole process group, as systemd does) and fails the test
+unless the process exits cleanly in time; `servers.kill(server)` is a SIGKILL, as a crash or an
+OOM killer would send. Each server runs in a session of its own (its pid is the session and group
+id), so that tests can signal its group and list what it left behind (tests/harness/processes.py).
+The server's stdout and stderr go to files outside the data dir (a pipe nobody reads would block
+the server once full); `close()` kills what still runs and prints their tails, which pytest shows
+when a test fails.
 
 The `servers` fixture is per test; a module-scoped fixture (the browser tests) or a benchmark uses
 `with Servers(root) as servers:` itself. `run_cli` and `create_photographer` set a data dir up
@@ -16,6 +19,7 @@ headlessly, through the CLI, as on a server without a browser.
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import sqlite3
@@ -152,11 +156,14 @@ class Servers:
                 break
         pytest.fail(f"eventface web did not come up within {READY_DEADLINE_S} s\n{server.output_tail()}")
 
-    def stop(self, server: Server, deadline_s: float = STOP_DEADLINE_S) -> float:
+    def stop(self, server: Server, deadline_s: float = STOP_DEADLINE_S, *, group: bool = False) -> float:
         """SIGTERM, as systemd or Docker stop the server; returns how long it took to exit."""
         started = time.monotonic()
         if server.running:
-            server.process.send_signal(signal.SIGTERM)
+            if group:
+                os.killpg(server.process.pid, signal.SIGTERM)
+            else:
+                server.process.send_signal(signal.SIGTERM)
             try:
                 server.process.wait(timeout=deadline_s)
             except subprocess.TimeoutExpired:
@@ -204,6 +211,7 @@ class Servers:
             stderr=stderr,
             env=env,
             cwd=self.root,  # no ./.env of the developer's
+            start_new_session=True,
         )
         server = Server(data_dir, port, process, logs / "stdout.txt", logs / "stderr.txt", [stdout, stderr])
         self.started.append(server)

@@ -47,7 +47,7 @@ class Worker:
 
     def stop(self) -> None:
         if self.consumer is not None:
-            stop_worker(self.consumer)
+            stop_worker(self.consumer, self.tasks)
             self.consumer = None
         self.tasks.runtime.close()
 

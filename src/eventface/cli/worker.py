@@ -58,7 +58,7 @@ def worker(
     try:
         stop.wait()
     finally:
-        stop_worker(consumer)
+        stop_worker(consumer, tasks)
         for child in children:
             child.terminate()
         for child in children:
@@ -101,5 +101,5 @@ def _serve(settings: Settings, threads: int) -> None:
     try:
         stop.wait()
     finally:
-        stop_worker(consumer)
+        stop_worker(consumer, tasks)
         tasks.runtime.close()

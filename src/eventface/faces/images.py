@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import io
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,7 @@ _TRANSPOSE = {
 # the decoders a guest's selfie may reach (photos may be anything Pillow reads, e.g. TIFF);
 # what web/uploads.py sniffs, an ISO-BMFF brand included, must open with one of these
 SELFIE_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF", "AVIF")
+RENDITION_QUALITY = 80
 
 RGB = npt.NDArray[np.uint8]
 
@@ -76,9 +78,35 @@ class PhotoImage:
             self._orientation = orientation = _orientation(im)
         swapped = orientation in _SWAPS_AXES
         self.full_width, self.full_height = (height, width) if swapped else (width, height)
+        self._largest: DecodedImage | None = None  # kept for jpeg_renditions: decoding is the dear part
 
     def decode(self, max_side_px: int) -> DecodedImage:
         """Upright RGB pixels with the long side at most `max_side_px` (never upscaled)."""
+        decoded = self._decode(max_side_px)
+        if self._largest is None or decoded.rgb.shape[1] > self._largest.rgb.shape[1]:
+            self._largest = decoded
+        return decoded
+
+    def jpeg_renditions(self, sides_px: Iterable[int], quality: int = RENDITION_QUALITY) -> dict[int, bytes]:
+        """Upright JPEGs without metadata, long side at most each of `sides_px`, by side.
+
+        Made from the pixels an engine has decoded already when they are large enough (issue 12:
+        thumbnails and previews come out of indexing), each smaller one from the one before.
+        """
+        renditions: dict[int, bytes] = {}
+        pixels: RGB | None = None
+        for side in sorted(set(sides_px), reverse=True):
+            pixels = _shrunk(self._pixels_for(side) if pixels is None else pixels, side)
+            renditions[side] = _jpeg(pixels, quality)
+        return renditions
+
+    def _pixels_for(self, max_side_px: int) -> RGB:
+        wanted = min(max_side_px, max(self.full_width, self.full_height))
+        if self._largest is not None and max(self._largest.rgb.shape[:2]) >= wanted:
+            return self._largest.rgb
+        return self.decode(max_side_px).rgb
+
+    def _decode(self, max_side_px: int) -> DecodedImage:
         long_side = max(self.full_width, self.full_height)
         target = min(1.0, max_side_px / long_side)
         try:
@@ -147,6 +175,26 @@ def _upright_rgb(im: Image.Image, orientation: int, max_side_px: int) -> RGB:
         new_size = (max(1, round(im.width * ratio)), max(1, round(im.height * ratio)))
         im = im.resize(new_size, Image.Resampling.BILINEAR, reducing_gap=2.0)
     return np.asarray(im, dtype=np.uint8)
+
+
+def _shrunk(rgb: RGB, max_side_px: int) -> RGB:
+    import cv2  # noqa: PLC0415 - only indexing needs it; 6x faster than Pillow's bilinear here
+
+    height, width = rgb.shape[:2]
+    ratio = max_side_px / max(height, width)
+    if ratio >= 1:
+        return rgb
+    # area averaging against aliasing when shrinking a lot; bilinear is enough (and 5x cheaper) below 2x
+    method = cv2.INTER_AREA if ratio <= 0.5 else cv2.INTER_LINEAR
+    size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
+    return np.asarray(cv2.resize(rgb, size, interpolation=method), dtype=np.uint8)
+
+
+def _jpeg(rgb: RGB, quality: int) -> bytes:
+    # baseline with optimised Huffman tables: progressive came out 2 % smaller but 2.4x dearer to encode
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, "JPEG", quality=quality, optimize=True)
+    return buffer.getvalue()
 
 
 def decode(data: bytes, max_side_px: int, max_pixels: int) -> DecodedImage:

@@ -1,4 +1,10 @@
-"""Running a face engine over many photos, in worker processes that each load the models once."""
+"""Running a face engine over many photos, in worker processes that each load the models once.
+
+Stopping (issue 13): the process that runs an analysis owns its workers. They ignore SIGINT and
+SIGTERM (which a terminal or systemd sends to the whole process group) and die with it even when
+it is SIGKILLed (`processes.become_worker`); a run sees the runtime's `stopping` event within
+`STOP_POLL_S`, kills its workers and raises `ShuttingDown`, and a stopping run starts no worker.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +14,19 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from eventface.domain.models import DetectedFace
 from eventface.errors import ImageError
 from eventface.faces.engine import FaceEngine
 from eventface.faces.images import PhotoImage
+from eventface.processes import ShuttingDown, become_worker, stop_signals_blocked
 
 EngineFactory = Callable[[], FaceEngine]
+
+STOP_POLL_S = 0.2
+# guests' searches first (issue 12): the most an unprivileged process can give way is 19
+INDEXING_NICENESS = 10
 
 
 @dataclass(frozen=True)
@@ -24,6 +35,7 @@ class PhotoAnalysis:
     width: int  # display orientation, full resolution
     height: int
     content_hash: str
+    renditions: dict[int, bytes] = field(default_factory=dict)  # JPEG by long side: thumbnails, previews
 
 
 @dataclass(frozen=True)
@@ -34,15 +46,24 @@ class AnalysisFailure:
 Outcome = PhotoAnalysis | AnalysisFailure
 
 
-def analyze(engine: FaceEngine, data: bytes, max_pixels: int) -> Outcome:
-    """One photo's faces, or why it cannot be used. Never raises for a bad image."""
+def analyze(engine: FaceEngine, data: bytes, max_pixels: int, rendition_px: tuple[int, ...] = ()) -> Outcome:
+    """One photo's faces (and its JPEG renditions), or why it cannot be used. Never raises for a bad image."""
     content_hash = hashlib.sha256(data).hexdigest()
     try:
         image = PhotoImage(data, max_pixels)
         faces = engine.find_faces(image)
     except ImageError as exc:
         return AnalysisFailure(str(exc))
-    return PhotoAnalysis(faces, image.full_width, image.full_height, content_hash)
+    try:
+        renditions = image.jpeg_renditions(rendition_px)
+    except ImageError:  # the faces count; a guest's request makes the thumbnail (or says why not)
+        renditions = {}
+    return PhotoAnalysis(faces, image.full_width, image.full_height, content_hash, renditions)
+
+
+def _check(stopping: threading.Event | None) -> None:
+    if stopping is not None and stopping.is_set():
+        raise ShuttingDown("the process is stopping")
 
 
 class InlineAnalyzer:
@@ -53,15 +74,26 @@ class InlineAnalyzer:
     photo through at a time.
     """
 
-    def __init__(self, engine: FaceEngine, max_pixels: int, lock: threading.Lock | None = None) -> None:
+    def __init__(
+        self,
+        engine: FaceEngine,
+        max_pixels: int,
+        lock: threading.Lock | None = None,
+        *,
+        stopping: threading.Event | None = None,
+        rendition_px: tuple[int, ...] = (),
+    ) -> None:
         self.engine = engine
         self.max_pixels = max_pixels
         self.lock = lock or threading.Lock()
+        self.stopping = stopping
+        self.rendition_px = rendition_px
 
     def analyze_many(self, jobs: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, Outcome]]:
         for key, data in jobs:
+            _check(self.stopping)
             with self.lock:
-                outcome = analyze(self.engine, data, self.max_pixels)
+                outcome = analyze(self.engine, data, self.max_pixels, self.rendition_px)
             yield key, outcome
 
 
@@ -69,31 +101,45 @@ class InlineAnalyzer:
 _worker_engine: FaceEngine | None = None
 
 
-def _init_worker(factory: EngineFactory) -> None:
+def _init_worker(factory: EngineFactory, niceness: int) -> None:
     global _worker_engine  # noqa: PLW0603 - the per-process engine is the point of a worker
+    become_worker(niceness)
     _worker_engine = factory()
 
 
-def _analyze_in_worker(data: bytes, max_pixels: int) -> Outcome:
+def _analyze_in_worker(data: bytes, max_pixels: int, rendition_px: tuple[int, ...]) -> Outcome:
     assert _worker_engine is not None, "worker started without an engine"
-    return analyze(_worker_engine, data, max_pixels)
+    return analyze(_worker_engine, data, max_pixels, rendition_px)
 
 
 class ProcessPoolAnalyzer:
     """Analyses on `workers` processes with at most two photos in flight per worker (bounded memory).
 
-    With `keep_warm_s`, the processes (and the models they loaded) outlive a run by that long, so
+    The workers are spawned by the thread that runs `analyze_many` and die with it (PDEATHSIG
+    fires when the spawning thread ends): a long-lived thread, as a job queue's worker is. With
+    `keep_warm_s`, the processes (and the models they loaded) outlive a run by that long, so
     the next run starts at once: a live event's syncs bring a photo or two every few seconds, and
     starting the processes and loading the models took longer than indexing them (issue 12).
     """
 
     def __init__(
-        self, factory: EngineFactory, workers: int, max_pixels: int, keep_warm_s: float = 0.0
+        self,
+        factory: EngineFactory,
+        workers: int,
+        max_pixels: int,
+        keep_warm_s: float = 0.0,
+        *,
+        stopping: threading.Event | None = None,
+        niceness: int = INDEXING_NICENESS,
+        rendition_px: tuple[int, ...] = (),
     ) -> None:
         self.factory = factory
         self.workers = workers
         self.max_pixels = max_pixels
         self.keep_warm_s = keep_warm_s
+        self.stopping = stopping
+        self.niceness = niceness
+        self.rendition_px = rendition_px
         self._warm: ProcessPoolExecutor | None = None
         self._cooling: threading.Timer | None = None
         self._warm_lock = threading.Lock()
@@ -111,6 +157,9 @@ class ProcessPoolAnalyzer:
                 self._cooling.cancel()
                 self._cooling = None
             pool, self._warm = self._warm, None
+        if pool is not None and pool._broken:  # a worker died while it waited (the OOM killer)
+            _kill_workers(pool)
+            pool = None
         return pool or self._pool()
 
     def _give_back(self, pool: ProcessPoolExecutor) -> None:
@@ -133,20 +182,23 @@ class ProcessPoolAnalyzer:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def _pool(self) -> ProcessPoolExecutor:
+        _check(self.stopping)  # a stopping process starts no worker
         # spawn, not fork: the parent may run threads (web server, queue) that fork would copy mid-lock
         return ProcessPoolExecutor(
             self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(self.factory,),
+            initargs=(self.factory, self.niceness),
         )
 
     def analyze_many(self, jobs: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, Outcome]]:
-        """Results in completion order.
+        """Results in completion order; raises `ShuttingDown` once `stopping` is set.
 
         When a worker dies (out of memory, a crash in native code) every photo in flight is a
         suspect: a fresh pool retries the suspects one at a time, so only the photo that
         crashes a worker on its own is reported failed, and the rest of the run goes on.
+        Whenever the run ends early (stopping, an error, the caller gone), the workers are
+        killed, not waited for: a photo in flight is pending still, and analysed by the next run.
         """
         fresh = iter(jobs)
         suspects: list[tuple[int, bytes]] = []
@@ -157,14 +209,18 @@ class ProcessPoolAnalyzer:
             while True:
                 limit = 1 if suspects else 2 * self.workers
                 while len(in_flight) < limit:
+                    _check(self.stopping)
                     job = suspects.pop(0) if suspects else next(fresh, None)
                     if job is None:
                         break
-                    in_flight[pool.submit(_analyze_in_worker, job[1], self.max_pixels)] = job
+                    with stop_signals_blocked():  # submit() spawns the workers
+                        future = pool.submit(_analyze_in_worker, job[1], self.max_pixels, self.rendition_px)
+                    in_flight[future] = job
                 if not in_flight:
                     finished = True
                     return
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                done, _ = wait(in_flight, timeout=STOP_POLL_S, return_when=FIRST_COMPLETED)
+                _check(self.stopping)
                 crashed = [f for f in done if isinstance(f.exception(), BrokenProcessPool)]
                 for future in done:
                     if future not in crashed:
@@ -178,10 +234,21 @@ class ProcessPoolAnalyzer:
                 else:
                     suspects.extend(in_flight.values())
                     in_flight.clear()
-                pool.shutdown(wait=False, cancel_futures=True)
+                _kill_workers(pool)
                 pool = self._pool()
         finally:
             if finished:
                 self._give_back(pool)
-            else:  # stopped part-way: futures may still be running
-                pool.shutdown(wait=True, cancel_futures=True)
+            else:
+                _kill_workers(pool)
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """Ends a pool now: its workers ignore SIGTERM, and a photo in flight can take seconds."""
+    # Python 3.14 has pool.kill_workers(); until then the pool's own table of its processes
+    workers = list((pool._processes or {}).values())
+    for worker in workers:
+        worker.kill()
+    pool.shutdown(wait=True, cancel_futures=True)  # its manager thread sees them gone and cleans up
+    for worker in workers:
+        worker.join()

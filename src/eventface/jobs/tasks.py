@@ -119,6 +119,7 @@ def index_event(rt: Runtime, task_id: str, analyzers: Callable[[str], Analyzer] 
             (analyzers or rt.analyzer)(event.engine),
             rt.engine_info(event.engine),
             rt.index,
+            caches=rt.caches,
         )
 
 

@@ -7,6 +7,7 @@ server those belong to uvicorn, which stops the worker through `stop_worker` on 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from huey import Huey
@@ -21,6 +22,9 @@ WORKER_THREADS = 2  # one long indexing run and a sync of another event side by 
 # an idle worker polls the SQLite queue at least this often (Huey's default backs off to 10 s): a
 # sync the scheduler enqueues at its due time starts within it (issue 12: "every 30 s" ± 5 s)
 QUEUE_POLL_MAX_S = 0.5
+# a run sees the stop within a fraction of a second and kills its workers; this is for a job
+# stuck elsewhere (a slow Drive download): its workers die with its thread at exit anyway
+STOP_DEADLINE_S = 5.0
 
 
 class InProcessConsumer(Consumer):  # type: ignore[misc]
@@ -49,11 +53,25 @@ def start_worker(huey: Huey, tasks: Tasks, threads: int = WORKER_THREADS) -> InP
     return consumer
 
 
-def stop_worker(consumer: InProcessConsumer) -> None:
+def stop_worker(consumer: InProcessConsumer, tasks: Tasks, deadline_s: float = STOP_DEADLINE_S) -> bool:
+    """Stops taking jobs, stops the running ones, and waits (up to `deadline_s`) for them to end.
+
+    Not graceful: an index run can take hours, and every photo it finished is already committed;
+    closing the worker's runtime stops its warm indexing processes and sets its `stopping`, so a
+    run kills its own and leaves its task to be resumed at the next start. False if a job had
+    not ended in time.
+    """
     for stop in consumer.on_stop:
         stop()
-    # not graceful: an index run can take hours, and every photo it finished is already committed
-    consumer.stop(graceful=False)
+    consumer.stop(graceful=False)  # no new job is taken
+    tasks.runtime.close()
+    deadline = time.monotonic() + deadline_s
+    for _, thread in consumer.worker_threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    running = sum(thread.is_alive() for _, thread in consumer.worker_threads)
+    if running:
+        log.warning("jobs still running at shutdown", extra={"fields": {"jobs": running}})
+    return not running
 
 
 def release_sync_leases(tasks: Tasks) -> int:

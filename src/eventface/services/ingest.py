@@ -9,7 +9,7 @@ photo is ever indexed twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -18,8 +18,10 @@ import numpy as np
 from eventface.db.unit_of_work import Transactions, UnitOfWork
 from eventface.domain.models import IndexProgress, Photo, PhotoStatus, TaskStatus
 from eventface.errors import CursorExpiredError, InvalidInputError, PhotoGoneError
-from eventface.faces.pool import AnalysisFailure, Outcome
+from eventface.faces.pool import AnalysisFailure, Outcome, PhotoAnalysis
 from eventface.matching.index import VectorIndex
+from eventface.processes import ShuttingDown
+from eventface.services.thumbnails import ThumbnailStore
 from eventface.sources.base import ChangeFeed, PhotoSource, SourceUpdate
 
 log = logging.getLogger(__name__)
@@ -125,12 +127,17 @@ def run_indexing(
     engine: EngineInfo,
     index: VectorIndex | None = None,
     on_progress: ProgressCallback | None = None,
+    caches: Sequence[ThumbnailStore] = (),
 ) -> IndexReport:
     """Brings the event's index up to date with its source. Safe to run again at any time.
 
     Raises `SourceUnavailableError` (and marks the task failed) when the source cannot be
     listed: nothing is removed on the strength of an empty listing. A source with a change feed
-    is asked only for what changed since the cursor stored with the event.
+    is asked only for what changed since the cursor stored with the event. The renditions the
+    analyzer made of a photo go into `caches` (by their size) before the photo is committed.
+
+    When the process stops (`ShuttingDown`) the task stays running, as if the process had been
+    killed, so that the next start resumes it; any other interruption marks it interrupted.
     """
     with transactions() as uow:
         task = uow.tasks.get(task_id)
@@ -157,11 +164,17 @@ def run_indexing(
     by_id = {p.id: p for p in pending}
     try:
         for photo_id, outcome in analyzer.analyze_many(_read_all(transactions, source, pending)):
-            _store(transactions, task_id, by_id[photo_id], outcome, engine, index, report)
+            _store(transactions, task_id, by_id[photo_id], outcome, engine, index, report, caches)
             if on_progress:
                 on_progress(
                     report.indexed + len(report.failed), len(pending), len(report.failed), report.faces
                 )
+    except ShuttingDown:
+        log.info(
+            "indexing stopped by shutdown; the next start resumes it",
+            extra={"fields": {"task_id": task_id, "done": report.indexed + len(report.failed)}},
+        )
+        raise
     except BaseException as exc:
         with transactions() as uow:
             uow.tasks.finish(task_id, TaskStatus.INTERRUPTED, f"stopped: {type(exc).__name__}")
@@ -193,7 +206,10 @@ def _store(
     engine: EngineInfo,
     index: VectorIndex | None,
     report: IndexReport,
+    caches: Sequence[ThumbnailStore] = (),
 ) -> None:
+    if not isinstance(outcome, AnalysisFailure):
+        _cache_renditions(photo, outcome, caches)
     with transactions() as uow:
         if isinstance(outcome, AnalysisFailure):
             uow.photos.save_failure(photo.id, outcome.error)
@@ -220,3 +236,15 @@ def _store(
     else:
         report.indexed += 1
         report.faces += len(outcome.faces)
+
+
+def _cache_renditions(photo: Photo, analysis: PhotoAnalysis, caches: Sequence[ThumbnailStore]) -> None:
+    # before the commit: a guest who can find the photo finds its thumbnail made
+    for cache in caches:
+        jpeg = analysis.renditions.get(cache.max_side_px)
+        if jpeg is None:
+            continue
+        try:
+            cache.put(photo.event_id, photo.id, analysis.content_hash, jpeg)
+        except OSError as exc:  # a full disk costs the guest a slower first view, not the photo
+            log.warning("could not cache a thumbnail of photo %s: %s", photo.id, exc)

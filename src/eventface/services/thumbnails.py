@@ -1,4 +1,9 @@
-"""Thumbnails on disk: made once per photo version, served as plain files afterwards."""
+"""Thumbnails on disk: made once per photo version, served as plain files afterwards.
+
+Indexing writes them (`put`), from the pixels it decoded to find the faces (issue 12), so guests
+opening their results cost disk reads only; `get` makes the missing ones (photos indexed before
+that, or whose thumbnail was removed) on request.
+"""
 
 from __future__ import annotations
 
@@ -34,12 +39,23 @@ class ThumbnailStore:
         self._max_pixels = max_pixels
         self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
 
+    @property
+    def max_side_px(self) -> int:
+        return self._max_side_px
+
+    def put(self, event_id: int, photo_id: int, key: str, jpeg: bytes) -> Path:
+        """Stores a thumbnail made elsewhere (long side `max_side_px`, no metadata) over older versions."""
+        path = self._path(event_id, photo_id, key)
+        _write_atomically(path, jpeg)
+        _remove_other_versions(path, photo_id)
+        return path
+
     def get(self, event_id: int, photo_id: int, key: str, read: Callable[[], bytes]) -> Path:
         """The thumbnail's path, made from `read()` if it does not exist yet.
 
         Raises what `read` raises, and `ImageError` when the photo cannot be decoded.
         """
-        path = self._root / str(event_id) / f"{photo_id}-{_safe_key(key)}.jpg"
+        path = self._path(event_id, photo_id, key)
         if path.is_file():
             return path
         # Only spares duplicate work within this process; the atomic replace keeps it correct anyway
@@ -49,6 +65,9 @@ class ThumbnailStore:
                 _write_atomically(path, data)
                 _remove_other_versions(path, photo_id)
         return path
+
+    def _path(self, event_id: int, photo_id: int, key: str) -> Path:
+        return self._root / str(event_id) / f"{photo_id}-{_safe_key(key)}.jpg"
 
     def remove_event(self, event_id: int) -> None:
         with contextlib.suppress(FileNotFoundError):

@@ -96,7 +96,7 @@ def create_app(
         finally:
             warming.cancel()
             if consumer is not None:
-                stop_worker(consumer)
+                stop_worker(consumer, tasks)
             tasks.runtime.close()  # the worker's warm indexing processes, and the shared runtime
             runtime.close()  # in case the worker never used it
 
