@@ -13,7 +13,9 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import psutil
 import pytest
@@ -28,6 +30,19 @@ from tests.fakes.photos import jpeg_with_squares
 
 DEADLINE_S = 60.0  # spawning a process that imports eventface is slow on a busy 2-core machine
 MAX_PIXELS = 40_000_000
+
+T = TypeVar("T")
+
+
+# one long-lived thread: workers a pool spawns from it die when the thread that spawned them ends
+# (PR_SET_PDEATHSIG follows the spawning thread), so it must outlive every test here
+_APART = ThreadPoolExecutor(1, thread_name_prefix="search-pool-tests")
+
+
+def run_apart(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run on a thread of its own: the browser tests' session-wide Playwright keeps an
+    event loop running on the main thread, where asyncio.run refuses to start another."""
+    return _APART.submit(asyncio.run, coroutine).result()
 
 
 def worker_pid(_engine: FaceEngine | None) -> int:
@@ -57,7 +72,7 @@ def test_every_worker_is_spawned_at_start_as_its_own_process(pool: ProcessEngine
     assert len(workers_of(os.getpid())) == 2  # all of them, by this thread, before any search
     for future in ready:
         future.result(timeout=DEADLINE_S)
-    pids = {asyncio.run(pool.run("fake", worker_pid)) for _ in range(20)}
+    pids = {run_apart(pool.run("fake", worker_pid)) for _ in range(20)}
     assert pids <= {w.pid for w in workers_of(os.getpid())}
 
 
@@ -72,8 +87,8 @@ def test_a_worker_embeds_selfies_as_the_engine_does_in_process_and_keeps_its_eng
             pool.run("fake", engine_id),
         )
 
-    (queries, reports), first = asyncio.run(both())
-    engines = {first} | {asyncio.run(pool.run("fake", engine_id)) for _ in range(10)}
+    (queries, reports), first = run_apart(both())
+    engines = {first} | {run_apart(pool.run("fake", engine_id)) for _ in range(10)}
 
     assert [q.tolist() for q in queries] == [embedding_of("red").tolist()]
     assert [r.code for r in reports] == ["ok", "unreadable"]
@@ -87,8 +102,8 @@ def test_a_worker_that_dies_is_a_503_and_the_pool_starts_again() -> None:
     red = [Selfie("s", jpeg_with_squares([("red", (20, 20), 60)]))]
     try:
         with pytest.raises(ServerBusyError) as crashed:
-            asyncio.run(pool.run("fake", selfie_embeddings, magenta, MAX_PIXELS))
-        queries, _ = asyncio.run(pool.run("fake", selfie_embeddings, red, MAX_PIXELS))
+            run_apart(pool.run("fake", selfie_embeddings, magenta, MAX_PIXELS))
+        queries, _ = run_apart(pool.run("fake", selfie_embeddings, red, MAX_PIXELS))
     finally:
         pool.close()
 
