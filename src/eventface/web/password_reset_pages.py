@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from eventface.errors import InvalidInputError, RateLimitedError, ServerBusyError
 from eventface.secret_key import secret_key
-from eventface.services import password_reset
+from eventface.services import accounts, password_reset
 from eventface.services.password_reset import ResetLinks
 from eventface.web.accounts_pages import CsrfField, refused, see_other
 from eventface.web.auth import check_csrf
@@ -28,7 +28,6 @@ router = APIRouter(include_in_schema=False)
 LINK_SENT = "If an account uses this email, a link to set a new password is on its way. It works for an hour."
 MAIL_SUBJECT = "Set a new eventface password"
 PAGE_MESSAGES = (*password_reset.MESSAGES, LINK_SENT, MAIL_SUBJECT)
-FORGOT_THROTTLE_ACCOUNT = "(password reset)"  # one account key: the limit is per client address
 
 
 def _links(context: WebContext) -> ResetLinks:
@@ -51,7 +50,9 @@ def forgot(
     links = _links(context)
     client = client_key(request.client.host if request.client else "")
     try:
-        context.signup_throttle.begin(FORGOT_THROTTLE_ACCOUNT, client)
+        # counted per address and per asked-for email: a flood of requests for one account from
+        # many addresses must not hold up everyone else's reset, as one shared key would
+        context.signup_throttle.begin(f"reset\n{accounts.normalize_email(email)[:320]}", client)
     except RateLimitedError as exc:
         return refused(request, context, "password_forgot.html", exc, email=email)
     with context.runtime.transactions() as uow:
