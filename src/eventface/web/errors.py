@@ -23,6 +23,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from eventface import errors
 from eventface.web.auth import LoginRequiredError
 from eventface.web.context import WebContext
+from eventface.web.error_texts import error_text
+from eventface.web.i18n import language, translator
 from eventface.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -101,15 +103,15 @@ def error_response(
     if wants_json(request):
         body = {"detail": message, "code": code, **(extra or {})}
         return JSONResponse(body, status_code=status, headers=headers)
-    # a page shows the text for its code in the visitor's language; the English message only
-    # when the code has none (then it is specific, e.g. a form's refusal)
+    # a page shows the text for its code in the visitor's language (web/error_texts.py)
+    lang = language(request)
     page = render(
         request,
         context,
         "error.html",
         status_code=status,
         status=status,
-        message=PAGE_TEXTS.get(code, message),
+        message=error_text(code, message, lang, translator(lang)),
     )
     page.headers.update(headers or {})
     return page
@@ -151,17 +153,6 @@ def add_error_handlers(app: FastAPI, context: WebContext) -> None:
         message = "; ".join(str(p.get("msg", "")) for p in problems)
         return error_response(request, context, 422, "invalid_input", message)
 
-
-# what the error page says for a code (translated in web/i18n.py)
-PAGE_TEXTS = {
-    "not_found": "This page does not exist, or the link is no longer valid.",
-    "forbidden": "You are not allowed to do this. Reload the page and try again.",
-    "rate_limited": "Too many attempts. Please wait a minute and try again.",
-    "busy": "The server is busy right now. Please try again in a moment.",
-    "too_large": "This file is too large.",
-    "unsupported_media_type": "This file type is not supported.",
-    "timeout": "The request took too long. Please try again.",
-}
 
 # what a visitor reads for a server-side failure (the details are logged, not shown)
 _PUBLIC_MESSAGES = {

@@ -60,7 +60,7 @@ GUEST_SCRIPT_STRINGS = (
     "Please add a selfie first.",
     "At most 3 selfies.",
     "This file is too large.",
-    "photos found",
+    "{n} photos found",
     "No face found in this selfie: try one facing the camera, in good light.",
     "More than one face in this selfie: the largest one was used.",
     "This file could not be read as a photo.",

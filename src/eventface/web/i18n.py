@@ -8,6 +8,7 @@ scripts ask for has a Thai translation.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 
 from fastapi import Request
 
@@ -36,7 +37,7 @@ THAI: dict[str, str] = {
     "Something went wrong": "เกิดข้อผิดพลาด",
     "Back": "กลับ",
     "Page not found": "ไม่พบหน้านี้",
-    # error pages, by error code (web/errors.py PAGE_TEXTS)
+    # error pages, by error code (web/error_texts.py)
     "This page does not exist, or the link is no longer valid.": "ไม่มีหน้านี้ หรือลิงก์หมดอายุแล้ว",
     "You are not allowed to do this. Reload the page and try again.": (
         "คุณไม่มีสิทธิ์ทำรายการนี้ กรุณาโหลดหน้าใหม่แล้วลองอีกครั้ง"
@@ -398,6 +399,41 @@ THAI: dict[str, str] = {
     "If it was not you, ignore this email: your password stays as it is.": (
         "หากไม่ใช่คุณ ไม่ต้องทำอะไร รหัสผ่านของคุณยังเหมือนเดิม"
     ),
+    # quality: counted phrases (ENGLISH_ONE below; Thai has one form, the number before its
+    # classifier) and what a page says for each error code (web/error_texts.py)
+    "{n} photos": "{n} รูป",
+    "{n} photos found": "พบ {n} รูป",
+    "{n} faces": "{n} ใบหน้า",
+    "{n} faces found": "พบ {n} ใบหน้า",
+    "{n} failed photos": "ล้มเหลว {n} รูป",
+    "{done}/{n} photos indexed": "สแกนแล้ว {done}/{n} รูป",
+    "{n} minutes": "{n} นาที",
+    "{n} syncs": "ซิงก์ {n} รอบ",
+    "{n} selfies": "เซลฟี่ {n} รูป",
+    "Something went wrong. Please try again.": "เกิดข้อผิดพลาด กรุณาลองใหม่อีกครั้ง",
+    "Your session has ended. Sign in again.": "เซสชันหมดอายุแล้ว กรุณาเข้าสู่ระบบอีกครั้ง",
+    "Please check what you entered and try again.": "กรุณาตรวจสอบข้อมูลที่กรอกแล้วลองใหม่อีกครั้ง",
+    "This action is not possible here.": "ไม่สามารถทำรายการนี้ที่นี่ได้",
+    "This photo could not be used.": "ไม่สามารถใช้รูปนี้ได้",
+    "This photo has too many pixels.": "รูปนี้มีจำนวนพิกเซลมากเกินไป",
+    "This photo is no longer in the event's folder.": "รูปนี้ไม่อยู่ในโฟลเดอร์ของงานแล้ว",
+    "The photos cannot be read right now: try again in a moment.": ("ยังอ่านรูปภาพไม่ได้ในขณะนี้ กรุณาลองใหม่อีกสักครู่"),
+    "The event's Google Drive must be connected again by the photographer.": (
+        "ช่างภาพต้องเชื่อมต่อ Google ไดรฟ์ของงานนี้ใหม่"
+    ),
+    "The list of changes in Google Drive expired: the whole folder will be read again.": (
+        "รายการการเปลี่ยนแปลงใน Google ไดรฟ์หมดอายุ ระบบจะอ่านทั้งโฟลเดอร์ใหม่"
+    ),
+    "A stored credential cannot be read: the photographer must connect again.": (
+        "อ่านข้อมูลการเชื่อมต่อที่บันทึกไว้ไม่ได้ ช่างภาพต้องเชื่อมต่อใหม่"
+    ),
+    "The face models are missing on this server: the administrator must reinstall.": (
+        "เซิร์ฟเวอร์นี้ไม่มีไฟล์โมเดลใบหน้า ผู้ดูแลระบบต้องติดตั้งใหม่"
+    ),
+    "The email could not be sent. Please try again later.": "ส่งอีเมลไม่สำเร็จ กรุณาลองใหม่ภายหลัง",
+    "not a Google Drive link: open the folder and copy its link": (
+        "นี่ไม่ใช่ลิงก์ของ Google ไดรฟ์ เปิดโฟลเดอร์แล้วคัดลอกลิงก์ของโฟลเดอร์นั้น"
+    ),
 }
 
 
@@ -429,3 +465,96 @@ def translator(lang: str) -> Translate:
     if lang == "th":
         return lambda text: THAI.get(text, text)
     return lambda text: text
+
+
+# quality: counted phrases and dates, one calendar per page ------------------------------------
+#
+# A counted phrase's key is its English plural with `{n}` where the number goes, as gettext's
+# ngettext keys on the msgid; its English singular is in ENGLISH_ONE, its Thai text in THAI.
+# Thai has a single form and its own word order ("พบ 6 รูป", "Found 6 photos" reads
+# "6 photos found"), so the whole phrase is translated, never a number glued to a word.
+# The plural categories are CLDR's (what Intl.PluralRules gives the scripts): English "one" for
+# exactly 1, else "other"; Thai only "other".
+
+ENGLISH_ONE: dict[str, str] = {
+    "{n} photos": "{n} photo",
+    "{n} photos found": "{n} photo found",
+    "{n} faces": "{n} face",
+    "{n} faces found": "{n} face found",
+    "{n} failed photos": "{n} failed photo",
+    "{done}/{n} photos indexed": "{done}/{n} photo indexed",
+    "{n} minutes": "{n} minute",
+    "{n} syncs": "{n} sync",
+    "{n} selfies": "{n} selfie",
+}
+
+Count = Callable[..., str]
+
+
+def plural_category(lang: str, n: int) -> str:
+    return "one" if lang == "en" and n == 1 else "other"
+
+
+def count_forms(lang: str, key: str) -> dict[str, str]:
+    """A counted phrase's forms by plural category, as the pages' scripts get them."""
+    if lang == "th":
+        return {"other": THAI.get(key, key)}
+    return {"one": ENGLISH_ONE.get(key, key), "other": key}
+
+
+def count_phrase(lang: str, key: str, n: int, *, shown: str | None = None, **values: object) -> str:
+    """`key` for `n` things in `lang`: `count_phrase("th", "{n} photos found", 6)` is "พบ 6 รูป".
+
+    `shown` replaces the number as printed (e.g. "120+" for a count that stopped early)."""
+    forms = count_forms(lang, key)
+    text = forms.get(plural_category(lang, n), forms["other"])
+    return text.format(n=f"{n:,}" if shown is None else shown, **values)
+
+
+def counter(lang: str) -> Count:
+    def count(key: str, n: int, shown: str | None = None, **values: object) -> str:
+        return count_phrase(lang, key, n, shown=shown, **values)
+
+    return count
+
+
+BUDDHIST_ERA_OFFSET = 543  # 2026 CE is 2569 BE
+THAI_MONTHS = (
+    "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
+    "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม",
+)  # fmt: skip
+THAI_MONTHS_SHORT = (
+    "ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.",
+)  # fmt: skip
+ENGLISH_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def format_date(day: date, lang: str, *, short: bool = False) -> str:
+    """Thai in the Buddhist era as Thai readers write it ("1 ธันวาคม 2569", short "1 ธ.ค. 69"),
+    English day-first in the Gregorian calendar ("1 December 2026", short "1 Dec 2026").
+
+    The same texts as the scripts' Intl.DateTimeFormat (static/i18n.js), so a date reads the
+    same whether the server or the browser wrote it."""
+    if lang == "th":
+        year = day.year + BUDDHIST_ERA_OFFSET
+        if short:
+            return f"{day.day} {THAI_MONTHS_SHORT[day.month - 1]} {year % 100:02d}"
+        return f"{day.day} {THAI_MONTHS[day.month - 1]} {year}"
+    month = ENGLISH_MONTHS[day.month - 1]
+    return f"{day.day} {month[:3] if short else month} {day.year}"
+
+
+def format_datetime(moment: datetime, lang: str) -> str:
+    """A moment in UTC, with its date in the page's calendar: "1 ธ.ค. 2569 14:05 UTC".
+
+    Pages show it in the reader's own time zone once their script runs (static/i18n.js); this
+    is what a reader without scripts sees. A naive datetime is taken as UTC (SQLite keeps no zone)."""
+    utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if lang == "th":
+        year = utc.year + BUDDHIST_ERA_OFFSET
+        day = f"{utc.day} {THAI_MONTHS_SHORT[utc.month - 1]} {year}"
+        return f"{day} {utc:%H:%M} UTC"
+    return f"{format_date(utc.date(), lang, short=True)}, {utc:%H:%M} UTC"

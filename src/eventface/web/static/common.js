@@ -16,8 +16,12 @@ async function apiFetch(url, options = {}) {
   let body = null;
   try { body = await response.json(); } catch (_) { /* an empty or non-JSON answer */ }
   if (!response.ok) {
-    const detail = body && body.detail;
-    throw new Error(typeof detail === "string" ? detail : `HTTP ${response.status}`);
+    // the text for the error's code in the page's language (static/i18n.js, web/error_texts.py)
+    const code = (body && body.code) || (response.status === 429 ? "rate_limited" : "error");
+    const error = new Error(I18N.errorText(code, body && body.detail));
+    error.code = code;
+    error.status = response.status;
+    throw error;
   }
   return body;
 }
@@ -38,7 +42,6 @@ document.addEventListener("DOMContentLoaded", () => {
       setTimeout(() => { copy.textContent = label; }, 1500);
     });
   }
-  showLocalTimes();
   forgetRoundTripNotice();
   confirmForms();
   newEventForm();
@@ -55,17 +58,6 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
-
-// Times rendered in UTC by the server, shown in the reader's time zone and language.
-function showLocalTimes() {
-  const lang = document.documentElement.lang || undefined;
-  for (const el of document.querySelectorAll("time.local-time[datetime]")) {
-    const when = new Date(el.getAttribute("datetime"));
-    if (Number.isNaN(when.getTime())) continue;
-    el.title = el.textContent.trim();
-    el.textContent = when.toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
-  }
-}
 
 // ?google=connected and the like are shown once: a reload or a shared link must not repeat them.
 function forgetRoundTripNotice() {

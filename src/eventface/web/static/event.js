@@ -19,7 +19,7 @@ document.addEventListener("DOMContentLoaded", () => {
     state.textContent = t(task.status);
     state.className = `badge status-${task.status}`;
     $("index-counts").textContent =
-      `${task.done}/${task.total} ${t("photos indexed")} · ${task.faces} ${t("faces found")} · ${task.failed} ${t("failed photos")}`;
+      `${I18N.count(t("{done}/{n} photos indexed"), task.total, { done: task.done })} · ${I18N.count(t("{n} faces found"), task.faces)} · ${I18N.count(t("{n} failed photos"), task.failed)}`;
     $("index-percent").textContent = `(${task.percent} %)`;
     const list = $("failure-list");
     list.replaceChildren(...task.failures.map((f) => {
@@ -73,7 +73,7 @@ document.addEventListener("DOMContentLoaded", () => {
 
   function showSync(status) {
     toggle.checked = status.enabled;
-    const when = (iso) => (iso ? new Date(iso).toLocaleString() : null);
+    const when = (iso) => (iso ? I18N.date(iso, "time") : null);
     $("sync-last").textContent = status.running ? t("Syncing now") : when(status.last_sync_at) || t("never");
     $("sync-next").textContent = (status.enabled && when(status.next_sync_at)) || "–";
     const error = $("sync-error");

@@ -103,7 +103,7 @@ document.addEventListener("DOMContentLoaded", () => {
     matches = result.matches;
     $("results").hidden = false;
     $("results-title").textContent = title;
-    $("results-count").textContent = `${matches.length} ${t("photos found")}`;
+    $("results-count").textContent = I18N.count(t("{n} photos found"), matches.length);
     $("result-grid").replaceChildren(...matches.map(card));
     $("no-results").hidden = matches.length > 0;
     const all = $("download-all");
