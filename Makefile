@@ -15,7 +15,14 @@ $(STAMP): pyproject.toml requirements.lock | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --no-deps -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP)
+# axe-core for the browser tests' accessibility checks (tests/browser/axe.py), pinned by
+# tests/browser/package-lock.json and installed from the npm registry with the machine's npm
+AXE_STAMP := tests/browser/node_modules/.installed
+$(AXE_STAMP): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund --silent
+	touch $(AXE_STAMP)
+
+install: $(STAMP) $(AXE_STAMP)
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -32,7 +39,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) $(AXE_STAMP) lint typecheck
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
