@@ -318,3 +318,23 @@ def test_axe_reports_what_it_should(browser: Browser, site: Site) -> None:
         )
         found = {v.rule: v.impact for v in axe_violations(page)}
         assert found.get("button-name") == "critical" and found.get("image-alt") == "critical", found
+
+
+@pytest.mark.parametrize("device", list(DEVICES))
+def test_guest_page_after_a_search_in_thai(
+    browser: Browser, site: Site, event_photos: EventPhotos, device: str
+) -> None:
+    # the event is not indexed: the search finds nothing, which the page counts in Thai
+    context, page = new_page(browser, DEVICES[device])
+    with context:
+        page.goto(f"{site.guest_url}?lang=th")
+        page.locator("#consent").check()
+        page.locator("#selfie-input").set_input_files(event_photos.selfie)
+        expect(page.locator("#previews li")).to_have_count(1)
+        assert page.evaluate(TARGETS_JS, MIN_TARGET_PX) == []
+        assert_no_serious_violations(page, f"guest-th-{device} with a selfie")
+        page.locator("#find-button").click()
+        expect(page.locator("#results-count")).to_have_text("พบ 0 รูป", timeout=60_000)
+        screenshot(page, f"a11y-guest-th-{device}-searched", full_page=True)
+        assert page.evaluate(TARGETS_JS, MIN_TARGET_PX) == []
+        assert_no_serious_violations(page, f"guest-th-{device} after a search")

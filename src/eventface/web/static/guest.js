@@ -131,7 +131,9 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!response.ok) {
       const code = (data && data.code) || (response.status === 429 ? "rate_limited" : "");
       const detail = data && typeof data.detail === "string" && data.detail;
-      const error = new Error(ERRORS[code] ? t(ERRORS[code]) : detail || t("The search failed. Please try again."));
+      // a code the page has no text of its own for: the shared text for it (static/i18n.js)
+      const text = ERRORS[code] ? t(ERRORS[code]) : code ? I18N.errorText(code, detail) : "";
+      const error = new Error(text || t("The search failed. Please try again."));
       error.selfies = data && Array.isArray(data.selfies) ? data.selfies : null;  // why each selfie was refused
       // the server's queue of searches is full: it says when to come back (web/limits.py)
       const retryAfter = Number(response.headers.get("Retry-After"));
