@@ -1,8 +1,9 @@
 """Accessibility and Thai typesetting in a real browser: axe-core on every kind of page, touch
 targets, focus rings, Thai line breaking, and the scripts' Thai dates, counts and error texts.
 
-One server per module; the photographer signs up and creates an event through the pages (no
-indexing: these tests look at the pages, not at search). Screenshots: tests/artifacts/a11y-*.png.
+One server per module; the photographer signs up and creates two events through the pages: a
+small one, indexed, for a guest's results and the lightbox, and one never indexed. Screenshots:
+tests/artifacts/a11y-*.png.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tests.browser.conftest import ARTIFACTS, DESKTOP, PHONE, EventPhotos, Serve
 
 PASSWORD = "correct horse battery staple"
 MIN_TARGET_PX = 44
+INDEXING_TIMEOUT_MS = 120_000
 MIN_FOCUS_CONTRAST = 3.0
 DEVICES = {"phone": PHONE, "desktop": DESKTOP}
 LONG_THAI = (
@@ -38,6 +40,28 @@ class Site:
     storage_state: dict[str, Any]  # the signed-in photographer's cookies
     event_url: str
     guest_url: str
+    indexed_guest_url: str  # a small event, indexed: its guest finds photos
+
+
+def small_event_folder(photos: EventPhotos, size: int = 4) -> Path:
+    """A few of the event's photos, most of the searched guest: indexed in seconds."""
+    folder = photos.folder.parent / "a11y-small"
+    if not folder.is_dir():
+        folder.mkdir()
+        chosen = sorted(photos.expected)[: size - 1] + sorted(set(photos.originals) - photos.expected)[:1]
+        for name in chosen:
+            (folder / name).write_bytes(photos.originals[name].read_bytes())
+    return folder
+
+
+def create_event(page: Page, base_url: str, name: str, folder: Path) -> str:
+    page.goto(f"{base_url}/events/new")
+    page.locator("#name").fill(name)
+    page.locator("#event_date").fill("2026-12-01")
+    page.locator("#folder").select_option(str(folder.resolve()))
+    page.locator("#new-event button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/events/\d+$"))
+    return page.url
 
 
 @pytest.fixture(scope="module")
@@ -49,17 +73,19 @@ def site(browser: Browser, server: Server, event_photos: EventPhotos) -> Site:
         page.locator("main #password").fill(PASSWORD)
         page.locator("main button[type=submit]").click()
         expect(page).to_have_url(f"{server.base_url}/events")
-        page.goto(f"{server.base_url}/events/new")
-        page.locator("#name").fill("งานแต่งงานคุณสมชายและคุณสมหญิง ณ สวนหลวง ร.9")
-        page.locator("#event_date").fill("2026-12-01")
-        page.locator("#folder").select_option(str(event_photos.folder.resolve()))
-        page.locator("#new-event button[type=submit]").click()
-        expect(page).to_have_url(re.compile(r"/events/\d+$"))
+        small = small_event_folder(event_photos)
+        create_event(page, server.base_url, "Small", small)
+        page.locator("#start-indexing").click()
+        expect(page.locator("#index-state")).to_have_text("done", timeout=INDEXING_TIMEOUT_MS)
+        indexed_guest_url = page.locator("#guest-url").input_value()
+        thai_name = "งานแต่งงานคุณสมชายและคุณสมหญิง ณ สวนหลวง ร.9"
+        event_url = create_event(page, server.base_url, thai_name, event_photos.folder)
         return Site(
             server.base_url,
             context.storage_state(),  # type: ignore[arg-type]
-            page.url,
+            event_url,
             page.locator("#guest-url").input_value(),
+            indexed_guest_url,
         )
 
 
@@ -338,3 +364,30 @@ def test_guest_page_after_a_search_in_thai(
         screenshot(page, f"a11y-guest-th-{device}-searched", full_page=True)
         assert page.evaluate(TARGETS_JS, MIN_TARGET_PX) == []
         assert_no_serious_violations(page, f"guest-th-{device} after a search")
+
+
+@pytest.mark.parametrize(("lang", "device"), [("th", "phone"), ("en", "desktop")])
+def test_guest_results_and_lightbox(
+    browser: Browser, site: Site, event_photos: EventPhotos, lang: str, device: str
+) -> None:
+    context, page = new_page(browser, DEVICES[device])
+    with context:
+        page.goto(f"{site.indexed_guest_url}?lang={lang}")
+        page.locator("#consent").check()
+        page.locator("#selfie-input").set_input_files(event_photos.selfie)
+        page.locator("#find-button").click()
+        thumbs = page.locator("#result-grid li")
+        expect(thumbs.first).to_be_visible(timeout=60_000)
+        found = thumbs.count()
+        counted = {"th": f"พบ {found} รูป", "en": f"{found} photo{'s' if found != 1 else ''} found"}[lang]
+        expect(page.locator("#results-count")).to_have_text(counted)
+        page.wait_for_load_state("networkidle")
+        screenshot(page, f"a11y-guest-{lang}-{device}-results", full_page=True)
+        assert page.evaluate(TARGETS_JS, MIN_TARGET_PX) == []
+        assert_no_serious_violations(page, f"guest results {lang}-{device}")
+        thumbs.first.locator("button, a").first.click()
+        expect(page.locator("#lightbox")).to_be_visible()
+        expect(page.locator("#lightbox-image")).to_have_js_property("complete", True)
+        screenshot(page, f"a11y-guest-{lang}-{device}-lightbox")
+        assert page.evaluate(TARGETS_JS, MIN_TARGET_PX) == []
+        assert_no_serious_violations(page, f"guest lightbox {lang}-{device}")
