@@ -41,6 +41,7 @@ class Site:
     event_url: str
     guest_url: str
     indexed_guest_url: str  # a small event, indexed: its guest finds photos
+    indexed_event_url: str  # its page, with the photo grid
 
 
 def small_event_folder(photos: EventPhotos, size: int = 4) -> Path:
@@ -74,7 +75,7 @@ def site(browser: Browser, server: Server, event_photos: EventPhotos) -> Site:
         page.locator("main button[type=submit]").click()
         expect(page).to_have_url(f"{server.base_url}/events")
         small = small_event_folder(event_photos)
-        create_event(page, server.base_url, "Small", small)
+        indexed_event_url = create_event(page, server.base_url, "Small", small)
         page.locator("#start-indexing").click()
         expect(page.locator("#index-state")).to_have_text("done", timeout=INDEXING_TIMEOUT_MS)
         indexed_guest_url = page.locator("#guest-url").input_value()
@@ -86,6 +87,7 @@ def site(browser: Browser, server: Server, event_photos: EventPhotos) -> Site:
             event_url,
             page.locator("#guest-url").input_value(),
             indexed_guest_url,
+            indexed_event_url,
         )
 
 
@@ -102,7 +104,14 @@ PAGES = {  # name -> (path of the site, signed in)
     "event": ("event_url", True),
     "dashboard": ("/events", True),
     "login": ("/login", False),
+    # checked in two combinations only (ONE_EACH): the pages above in all four
+    "event-indexed": ("indexed_event_url", True),
+    "new-event": ("/events/new", True),
+    "users": ("/admin/users", True),  # the first account on a server is its admin
+    "signup": ("/signup", False),
+    "error": ("/e/no-such-event", False),
 }
+ONE_EACH = (("th", "phone"), ("en", "desktop"))
 
 
 def url_of(site: Site, page_name: str, lang: str) -> str:
@@ -123,7 +132,8 @@ def shown(browser: Browser, site: Site, request: pytest.FixtureRequest) -> Itera
 
 @pytest.mark.parametrize(
     "shown",
-    [(p, lang, device) for p in PAGES for lang in ("th", "en") for device in DEVICES],
+    [(p, lang, device) for p in list(PAGES)[:4] for lang in ("th", "en") for device in DEVICES]
+    + [(p, lang, device) for p in list(PAGES)[4:] for lang, device in ONE_EACH],
     indirect=True,
     ids="-".join,
 )
