@@ -304,6 +304,7 @@ def test_scripts_write_dates_counts_and_errors_in_the_page_language(browser: Bro
               many: I18N.count({ other: 'พบ {n} รูป' }, 1234),
               busy: I18N.errorText('busy', 'the server is busy'),
               unknown: I18N.errorText('brand_new', 'something new'),
+              time: I18N.date('2026-12-01T12:00:00Z', 'time'),
             })"""
         )
         assert got == {
@@ -313,7 +314,10 @@ def test_scripts_write_dates_counts_and_errors_in_the_page_language(browser: Bro
             "many": "พบ 1,234 รูป",
             "busy": "เซิร์ฟเวอร์กำลังทำงานหนัก กรุณาลองใหม่อีกครั้ง",
             "unknown": "เกิดข้อผิดพลาด กรุณาลองใหม่อีกครั้ง",
+            "time": got["time"],
         }
+        # a moment in the reader's zone (any zone from UTC-11 to UTC+11 keeps the day)
+        assert re.fullmatch(r"1 ธ\.ค\. 2569 \d\d:\d\d", got["time"]), got["time"]
         expect(page.locator(".hero")).to_contain_text("1 ธันวาคม 2569")
         page.goto(f"{site.guest_url}?lang=en")
         got = page.evaluate(
