@@ -63,3 +63,13 @@ def test_dates_and_counts_follow_the_page_language(
     assert "1 face" in english and "2 faces" in english and "1 faces" not in english
     thai_event = web.client.get(f"/events/{event.id}?lang=th").text
     assert "2 ใบหน้า" in thai_event and "1 ใบหน้า" in thai_event and "2 faces" not in thai_event
+
+
+def test_the_script_data_is_small_utf8(web: Web) -> None:
+    # every page carries it; no gzip in front of a bare server: Thai as UTF-8, not \u escapes
+    page = web.client.get("/login?lang=th")
+    found = I18N_DATA.search(page.text)
+    assert found is not None
+    data = found.group(1)
+    assert "\\u0e" not in data and THAI[ERROR_TEXTS["busy"]] in data
+    assert len(data.encode()) < 7000, len(data.encode())
