@@ -170,7 +170,8 @@ TARGETS_JS = """(min) => {
 
 @pytest.mark.parametrize(
     "shown",
-    [(p, "th", device) for p in ("guest", "event", "login") for device in DEVICES],
+    [(p, "th", device) for p in ("guest", "event", "login") for device in DEVICES]
+    + [(p, "th", "phone") for p in ("event-indexed", "dashboard", "new-event", "users", "signup")],
     indirect=True,
     ids="-".join,
 )
