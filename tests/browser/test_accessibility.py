@@ -300,6 +300,7 @@ def test_scripts_write_dates_counts_and_errors_in_the_page_language(browser: Bro
         got = page.evaluate(
             """() => ({
               long: I18N.date('2026-12-01T05:00:00Z', 'long'),
+              medium: I18N.date('2026-12-01T05:00:00Z', 'medium'),
               short: I18N.date('2026-12-01T05:00:00Z', 'short'),
               one: I18N.count({ other: 'พบ {n} รูป' }, 1),
               many: I18N.count({ other: 'พบ {n} รูป' }, 1234),
@@ -310,7 +311,8 @@ def test_scripts_write_dates_counts_and_errors_in_the_page_language(browser: Bro
         )
         assert got == {
             "long": format_date(date(2026, 12, 1), "th"),
-            "short": format_date(date(2026, 12, 1), "th", short=True),
+            "medium": format_date(date(2026, 12, 1), "th", "medium"),
+            "short": format_date(date(2026, 12, 1), "th", "short"),
             "one": "พบ 1 รูป",
             "many": "พบ 1,234 รูป",
             "busy": "เซิร์ฟเวอร์กำลังทำงานหนัก กรุณาลองใหม่อีกครั้ง",

@@ -80,20 +80,22 @@ def test_every_counted_phrase_has_a_singular_and_a_thai_text(key: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("day", "lang", "short", "expected"),
+    ("day", "lang", "style", "expected"),
     [
-        (date(2026, 12, 1), "th", False, "1 ธันวาคม 2569"),
-        (date(2026, 12, 1), "th", True, "1 ธ.ค. 69"),
-        (date(2027, 1, 15), "th", True, "15 ม.ค. 70"),
-        (date(2043, 4, 13), "th", True, "13 เม.ย. 86"),
-        (date(2026, 12, 1), "en", False, "1 December 2026"),
-        (date(2026, 12, 1), "en", True, "1 Dec 2026"),
+        (date(2026, 12, 1), "th", "long", "1 ธันวาคม 2569"),
+        (date(2026, 12, 1), "th", "medium", "1 ธ.ค. 2569"),
+        (date(2026, 12, 1), "th", "short", "1 ธ.ค. 69"),
+        (date(2027, 1, 15), "th", "short", "15 ม.ค. 70"),
+        (date(2043, 4, 13), "th", "short", "13 เม.ย. 86"),
+        (date(2026, 12, 1), "en", "long", "1 December 2026"),
+        (date(2026, 12, 1), "en", "medium", "1 Dec 2026"),
+        (date(2026, 12, 1), "en", "short", "1 Dec 2026"),
     ],
 )
 def test_dates_are_buddhist_era_in_thai_and_gregorian_in_english(
-    day: date, lang: str, short: bool, expected: str
+    day: date, lang: str, style: str, expected: str
 ) -> None:
-    assert format_date(day, lang, short=short) == expected
+    assert format_date(day, lang, style) == expected
 
 
 def test_a_moment_is_shown_in_utc_whatever_zone_it_came_in() -> None:

@@ -532,19 +532,21 @@ ENGLISH_MONTHS = (
 )  # fmt: skip
 
 
-def format_date(day: date, lang: str, *, short: bool = False) -> str:
-    """Thai in the Buddhist era as Thai readers write it ("1 ธันวาคม 2569", short "1 ธ.ค. 69"),
-    English day-first in the Gregorian calendar ("1 December 2026", short "1 Dec 2026").
+def format_date(day: date, lang: str, style: str = "long") -> str:
+    """Thai in the Buddhist era as Thai readers write it: long "1 ธันวาคม 2569", medium
+    "1 ธ.ค. 2569", short "1 ธ.ค. 69"; English day-first in the Gregorian calendar: "1 December
+    2026", medium and short "1 Dec 2026" (a two-digit year is ambiguous in English).
 
     The same texts as the scripts' Intl.DateTimeFormat (static/i18n.js), so a date reads the
     same whether the server or the browser wrote it."""
     if lang == "th":
         year = day.year + BUDDHIST_ERA_OFFSET
-        if short:
-            return f"{day.day} {THAI_MONTHS_SHORT[day.month - 1]} {year % 100:02d}"
-        return f"{day.day} {THAI_MONTHS[day.month - 1]} {year}"
+        if style == "long":
+            return f"{day.day} {THAI_MONTHS[day.month - 1]} {year}"
+        shown = f"{year % 100:02d}" if style == "short" else str(year)
+        return f"{day.day} {THAI_MONTHS_SHORT[day.month - 1]} {shown}"
     month = ENGLISH_MONTHS[day.month - 1]
-    return f"{day.day} {month[:3] if short else month} {day.year}"
+    return f"{day.day} {month if style == 'long' else month[:3]} {day.year}"
 
 
 def format_datetime(moment: datetime, lang: str) -> str:
@@ -553,8 +555,5 @@ def format_datetime(moment: datetime, lang: str) -> str:
     Pages show it in the reader's own time zone once their script runs (static/i18n.js); this
     is what a reader without scripts sees. A naive datetime is taken as UTC (SQLite keeps no zone)."""
     utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    if lang == "th":
-        year = utc.year + BUDDHIST_ERA_OFFSET
-        day = f"{utc.day} {THAI_MONTHS_SHORT[utc.month - 1]} {year}"
-        return f"{day} {utc:%H:%M} UTC"
-    return f"{format_date(utc.date(), lang, short=True)}, {utc:%H:%M} UTC"
+    separator = " " if lang == "th" else ", "  # as Intl's dateStyle medium + timeStyle short
+    return f"{format_date(utc.date(), lang, 'medium')}{separator}{utc:%H:%M} UTC"

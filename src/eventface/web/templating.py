@@ -1,8 +1,9 @@
 """Rendering pages: Jinja2 templates with the language, the translator and the CSRF token.
 
 Templates get `t(text)`, `count(key, n)` for counted phrases (web/i18n.py), and the filters
-`date` (`{{ event.event_date | date }}`, `| date("short")`) and `local_time` (a `<time>` the
-page's script shows in the reader's zone), all in the page's language and calendar.
+`date` (`{{ event.event_date | date }}`, `| date("medium")`, `| date("short")`) and
+`local_time` (a `<time>` the page's script shows in the reader's zone), all in the page's
+language and calendar.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def _date(context: JinjaContext, day: date | datetime | None, style: str = "long
         return ""
     if isinstance(day, datetime):
         day = day.date()
-    return format_date(day, context.get("lang", "en"), short=style == "short")
+    return format_date(day, context.get("lang", "en"), style)
 
 
 @pass_context

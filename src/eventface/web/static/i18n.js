@@ -14,6 +14,7 @@ const I18N = (() => {
   const numbers = new Intl.NumberFormat(locale);
   const FORMATS = {
     long: { day: "numeric", month: "long", year: "numeric" },
+    medium: { day: "numeric", month: "short", year: "numeric" },
     short: lang === "th" ? { day: "numeric", month: "short", year: "2-digit" } : { day: "numeric", month: "short", year: "numeric" },
     time: { dateStyle: "medium", timeStyle: "short" },
   };
@@ -29,7 +30,7 @@ const I18N = (() => {
     });
   }
 
-  // a Date, an ISO string or a timestamp, in the reader's time zone; style: long, short or time
+  // a Date, an ISO string or a timestamp, in the reader's time zone; style: long, medium, short or time
   function date(when, style = "long") {
     const moment = when instanceof Date ? when : new Date(when);
     if (Number.isNaN(moment.getTime())) return "";
