@@ -408,3 +408,18 @@ def test_guest_results_and_lightbox(
         screenshot(page, f"a11y-guest-{lang}-{device}-lightbox")
         assert page.evaluate(TARGETS_JS, MIN_TARGET_PX) == []
         assert_no_serious_violations(page, f"guest lightbox {lang}-{device}")
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_server_and_browser_write_every_month_alike(browser: Browser, site: Site, lang: str) -> None:
+    # web/i18n.py's month names against Chromium's ICU (Intl.DateTimeFormat), all twelve
+    days = [date(2026, month, 15) for month in range(1, 13)]
+    context, page = new_page(browser, DESKTOP)
+    with context:
+        page.goto(f"{site.base_url}/login?lang={lang}")
+        browser_wrote = page.evaluate(
+            """(isos) => isos.map((iso) => ['long', 'medium', 'short'].map((s) => I18N.date(iso, s)))""",
+            [f"{day.isoformat()}T12:00:00Z" for day in days],
+        )
+    server_wrote = [[format_date(day, lang, style) for style in ("long", "medium", "short")] for day in days]
+    assert browser_wrote == server_wrote

@@ -237,7 +237,7 @@ def test_event_rows_show_the_source_a_refused_account_and_the_last_days_syncs(
     # the two syncs of today: two photos added (the listing), one failure; not the old run's 40
     assert "+2" in drive_row and "−0" in drive_row and "· 2 syncs" in drive_row and "· 1 failed" in drive_row
     assert re.search(
-        r'<time datetime="[^"]+" class="local-time">\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d UTC</time>',
+        r'<time datetime="[^"]+" class="local-time">\d{1,2} [A-Z][a-z]{2,3} \d{4}, \d\d:\d\d UTC</time>',
         drive_row,
     )
     local_row = event_row(page, local_event)

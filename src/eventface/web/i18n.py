@@ -530,6 +530,10 @@ ENGLISH_MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
+# British abbreviations, as CLDR's en-GB (what the scripts' Intl gives): "Sept", not "Sep"
+ENGLISH_MONTHS_SHORT = (
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sept", "Oct", "Nov", "Dec",
+)  # fmt: skip
 
 
 def format_date(day: date, lang: str, style: str = "long") -> str:
@@ -545,8 +549,8 @@ def format_date(day: date, lang: str, style: str = "long") -> str:
             return f"{day.day} {THAI_MONTHS[day.month - 1]} {year}"
         shown = f"{year % 100:02d}" if style == "short" else str(year)
         return f"{day.day} {THAI_MONTHS_SHORT[day.month - 1]} {shown}"
-    month = ENGLISH_MONTHS[day.month - 1]
-    return f"{day.day} {month if style == 'long' else month[:3]} {day.year}"
+    months = ENGLISH_MONTHS if style == "long" else ENGLISH_MONTHS_SHORT
+    return f"{day.day} {months[day.month - 1]} {day.year}"
 
 
 def format_datetime(moment: datetime, lang: str) -> str:
