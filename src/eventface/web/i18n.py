@@ -424,6 +424,7 @@ THAI: dict[str, str] = {
     ),
     "Your new photos": "รูปใหม่ของคุณ",
     "{count} photos": "{count} รูป",
+    "1 photo": "1 รูป",
     "No new photos of you yet: we will email you when they arrive.": (
         "ยังไม่มีรูปใหม่ของคุณ เราจะส่งอีเมลถึงคุณเมื่อมีรูปเข้ามา"
     ),
