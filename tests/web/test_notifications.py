@@ -17,8 +17,7 @@ from sqlalchemy import func, select, update
 
 from eventface.db.tables import EventRow, NotifyMatchRow, NotifySubscriptionRow
 from eventface.domain.models import Event
-from eventface.jobs.tasks import notify_subscribers
-from eventface.services import notifications
+from eventface.jobs.tasks import digest_sender, notify_subscribers
 from eventface.web import notify_pages
 from eventface.web.i18n import THAI
 from eventface.web.notify_pages import NotifyMails
@@ -199,13 +198,7 @@ def test_one_digest_per_window_lists_every_photo_of_it(party_for: Any) -> None:
     assert digests(party) == []  # found, but the window is open
 
     rt = party.web.runtime
-    mails = NotifyMails(party.web.context.templates)
-    tasks = party.web.context.tasks
-
-    def send(digest: notifications.Digest) -> None:
-        mail = mails.digest(digest)
-        tasks.send_mail(mail.to, mail.subject, mail.text, mail.html, mail.language, mail.headers)
-
+    send = digest_sender(NotifyMails(party.web.context.templates), party.web.context.tasks.send_mail)
     now = datetime.now(UTC)
     notify_subscribers(rt, send, now + timedelta(minutes=14))
     assert digests(party) == []

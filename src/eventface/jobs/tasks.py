@@ -292,12 +292,7 @@ def register_tasks(
 
     # --- Email notifications (services/notifications.py): after every index run, and every minute
     def notify_task() -> str:
-        def mail(digest: notifications.Digest) -> None:
-            if digest_mails is not None:
-                sent = digest_mails.digest(digest)
-                queued_mail(sent.to, sent.subject, sent.text, sent.html, sent.language, sent.headers)
-
-        return notify_subscribers(holder.get(), mail if digest_mails is not None else None)
+        return notify_subscribers(holder.get(), digest_sender(digest_mails, queued_mail))
 
     queued_notify: QueuedTask = huey.task(name="notify_subscribers")(notify_task)
     periodic_notify: QueuedTask = huey.periodic_task(crontab(), name="notify_subscribers_periodic")(
@@ -322,6 +317,20 @@ class DigestMails(Protocol):
     """Writes a digest's email (web/notify_pages.py: templates, the subscriber's language)."""
 
     def digest(self, digest: notifications.Digest) -> Mail: ...
+
+
+def digest_sender(
+    mails: DigestMails | None, send_mail: QueuedTask
+) -> Callable[[notifications.Digest], None] | None:
+    """Queues each digest's email (retried like any mail); None when this process cannot write them."""
+    if mails is None:
+        return None
+
+    def send(digest: notifications.Digest) -> None:
+        mail = mails.digest(digest)
+        send_mail(mail.to, mail.subject, mail.text, mail.html, mail.language, mail.headers)
+
+    return send
 
 
 def notify_subscribers(
