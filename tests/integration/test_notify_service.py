@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from eventface.domain.models import Event
-from eventface.jobs.tasks import notify_box, notify_links, notify_subscribers
+from eventface.jobs.tasks import notify_keys, notify_links, notify_subscribers
 from eventface.runtime import Runtime
 from eventface.services import notifications
 from eventface.settings import Settings
@@ -34,19 +34,12 @@ class Setup:
     write_photo: WritePhoto
 
     def subscribe(self, colour: str, email: str = GUEST) -> notifications.Pending:
+        asked = notifications.Request(
+            self.event, email, "en", self.event.engine, [embedding_of(colour)], "http://photos.example.org"
+        )
         with self.rt.transactions() as uow:
             pending = notifications.subscribe(
-                uow,
-                notify_links(self.rt.settings),
-                notify_box(self.rt),
-                self.event,
-                email,
-                "en",
-                self.event.engine,
-                [embedding_of(colour)],
-                timedelta(days=30),
-                datetime.now(UTC),
-                "http://photos.example.org",
+                uow, notify_keys(self.rt), asked, timedelta(days=30), datetime.now(UTC)
             )
         assert pending is not None
         return pending

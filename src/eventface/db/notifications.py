@@ -20,7 +20,6 @@ from eventface.db.tables import (
     EventRow,
     FaceRow,
     NotifyMatchRow,
-    NotifySendRow,
     NotifySubscriptionRow,
     PhotoRow,
 )
@@ -244,20 +243,9 @@ class SubscriptionRepository:
             )
         )
 
-    def sends_since(self, address_hash: str, since: datetime, event_id: int | None = None) -> int:
-        query = select(func.count()).where(
-            NotifySendRow.address_hash == address_hash, NotifySendRow.sent_at > since
-        )
-        if event_id is not None:
-            query = query.where(NotifySendRow.event_id == event_id)
-        return int(self.session.scalar(query) or 0)
-
-    def record_send(self, address_hash: str, event_id: int, now: datetime) -> None:
-        self.session.add(NotifySendRow(address_hash=address_hash, event_id=event_id, sent_at=now))
-
-    def purge(self, now: datetime, unconfirmed_before: datetime, sends_before: datetime) -> int:
-        """Deletes expired subscriptions, unconfirmed ones made before `unconfirmed_before`, and
-        the send ledger before `sends_before`; how many subscriptions went."""
+    def purge(self, now: datetime, unconfirmed_before: datetime) -> int:
+        """Deletes expired subscriptions and unconfirmed ones made before `unconfirmed_before`;
+        how many went."""
         gone = self.session.execute(
             delete(NotifySubscriptionRow).where(
                 (NotifySubscriptionRow.expires_at <= now)
@@ -267,5 +255,4 @@ class SubscriptionRepository:
                 )
             )
         )
-        self.session.execute(delete(NotifySendRow).where(NotifySendRow.sent_at < sends_before))
         return int(gone.rowcount)  # type: ignore[attr-defined]

@@ -237,6 +237,7 @@ class SyncRunRow(Base):
 
 
 # --- Email notifications ("tell me when new photos of me arrive", issue 14: services/notifications.py)
+# and the per-recipient mail caps (services/mail_caps.py)
 
 
 class NotifySubscriptionRow(Base):
@@ -281,13 +282,17 @@ class NotifyMatchRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class NotifySendRow(Base):
-    """A confirmation mail sent, by a keyed hash of the address: what the per-recipient caps count.
+class MailSendRow(Base):
+    """A mail anyone may make this server send (a password reset, a notification confirmation),
+    by a keyed hash of its address: what the per-recipient caps count (services/mail_caps.py).
     Kept a day."""
 
-    __tablename__ = "notify_sends"
+    __tablename__ = "mail_sends"
+    __table_args__ = (Index("ix_mail_sends_address_hash_kind", "address_hash", "kind"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    address_hash: Mapped[str] = mapped_column(String(64), index=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(16))
+    address_hash: Mapped[str] = mapped_column(String(64))
+    # the event a notification confirmation was for (deleted with it); None for a password reset
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

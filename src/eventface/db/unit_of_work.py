@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager, contextmanager
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from eventface.db.mail_sends import MailSendRepository
 from eventface.db.notifications import SubscriptionRepository
 from eventface.db.repositories import (
     EventRepository,
@@ -32,6 +33,7 @@ class UnitOfWork:
         self.google_accounts = GoogleAccountRepository(session)
         self.sync_runs = SyncRunRepository(session)
         self.subscriptions = SubscriptionRepository(session)  # email notifications
+        self.mail_sends = MailSendRepository(session)  # per-recipient mail caps
 
 
 Transactions = Callable[[], AbstractContextManager[UnitOfWork]]

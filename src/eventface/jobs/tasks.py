@@ -29,9 +29,10 @@ from eventface.mail.smtp import Mail
 from eventface.runtime import Runtime, build_runtime
 from eventface.secret_box import SecretBox
 from eventface.secret_key import encryption_key, secret_key
-from eventface.services import drive_push, ingest, notifications, sync
+from eventface.services import drive_push, ingest, mail_caps, notifications, sync
 from eventface.services.folder_watch import FolderWatcher
 from eventface.services.ingest import Analyzer, IndexReport
+from eventface.services.mail_caps import MailCaps
 from eventface.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -342,6 +343,7 @@ def notify_subscribers(
     box = notify_box(rt)
     with rt.transactions() as uow:
         notifications.purge(uow, now)
+        mail_caps.prune(uow, now)  # the ledger of every kind of capped mail, password resets too
     if rt.mailer is None:
         return "no mail server"
     with rt.transactions() as uow:
@@ -364,6 +366,10 @@ def match_rule(rt: Runtime, engine_name: str) -> notifications.MatchRule:
 
 def notify_links(settings: Settings) -> notifications.NotifyLinks:
     return notifications.NotifyLinks(secret_key(settings))
+
+
+def notify_keys(rt: Runtime) -> notifications.Keys:
+    return notifications.Keys(notify_links(rt.settings), MailCaps(secret_key(rt.settings)), notify_box(rt))
 
 
 def notify_box(rt: Runtime) -> SecretBox:

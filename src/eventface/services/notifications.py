@@ -8,9 +8,9 @@ after it was made, for an event without a date).
 - **Double opt-in.** Subscribing mails a confirmation link; only a confirmed subscription is
   matched or mailed. Opening the link shows a button; only pressing it (a POST) confirms, since
   mail scanners open links. An unconfirmed subscription goes after `CONFIRM_LINK_LIFETIME`.
-- **No mail cannon.** A confirmation goes to an address at most once per event per
-  `CONFIRM_EVERY`, and at most `DAILY_CONFIRMATIONS` a day across events, counted by a keyed hash
-  of the address; past a cap the request is answered the same and nothing is kept or sent.
+- **No mail cannon.** A confirmation goes to an address at most once per event per 10 minutes
+  and 5 times a day across events (services/mail_caps.py); past a cap the request is answered
+  the same and nothing is kept or sent.
 - **New photos.** Every photo indexing commits stamps the event's faces revision
   (services/ingest.py), whatever ran it (a worker, a sync, a watched folder, `eventface index`).
   `match_new_photos` matches the faces of photos stamped after a subscription's checked revision
@@ -25,7 +25,6 @@ opens nothing once its subscription is gone, even if the database reuses the id.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import secrets
@@ -42,14 +41,13 @@ from eventface.domain.distance import Metric
 from eventface.domain.models import Event
 from eventface.errors import InvalidInputError, NotFoundError
 from eventface.secret_box import SecretBox
-from eventface.services import accounts
+from eventface.services import accounts, mail_caps
+from eventface.services.mail_caps import MailCaps
 
 log = logging.getLogger(__name__)
 
 EMBEDDINGS_LABEL = b"eventface notify embeddings v1"  # SecretBox label: a key of their own
 CONFIRM_LINK_LIFETIME = timedelta(days=2)
-CONFIRM_EVERY = timedelta(minutes=10)  # per address per event
-DAILY_CONFIRMATIONS = 5  # per address, across events
 MAX_EMAIL_CHARS = 254  # RFC 5321's longest path
 
 LINK_INVALID = "This link has expired or was already used."
@@ -86,12 +84,11 @@ class MatchRule:
 
 
 class NotifyLinks:
-    """The signed tokens of notification links, and the keyed hash the mail caps count by."""
+    """The signed tokens of notification links."""
 
     def __init__(self, secret_key: str, confirm_lifetime: timedelta = CONFIRM_LINK_LIFETIME) -> None:
         self._confirm = URLSafeTimedSerializer(secret_key, salt="eventface notify confirm")
         self._manage = URLSafeSerializer(secret_key, salt="eventface notify manage")
-        self._address_key = hashlib.sha256(b"eventface notify address\0" + secret_key.encode()).digest()
         self.confirm_lifetime = confirm_lifetime
 
     def confirm_token(self, subscription: Subscription) -> str:
@@ -114,9 +111,6 @@ class NotifyLinks:
         except BadSignature as exc:
             raise NotFoundError(LINK_INVALID) from exc
         return _subscription(uow, event, claims)
-
-    def address_hash(self, email: str) -> str:
-        return hmac.new(self._address_key, email.encode(), hashlib.sha256).hexdigest()
 
 
 def _subscription(uow: UnitOfWork, event: Event, claims: object) -> Subscription:
@@ -147,54 +141,56 @@ def checked_email(email: str) -> str:
     return address
 
 
+@dataclass(frozen=True)
+class Request:
+    """What a guest asked for: the page gave the email and language, the search workers the
+    embeddings (one per usable selfie, by `engine`), the request the address it came to."""
+
+    event: Event
+    email: str
+    language: str
+    engine: str
+    embeddings: list[np.ndarray]
+    base_url: str
+
+
+@dataclass(frozen=True)
+class Keys:
+    links: NotifyLinks
+    caps: MailCaps
+    box: SecretBox  # seals the embeddings
+
+
 def subscribe(
-    uow: UnitOfWork,
-    links: NotifyLinks,
-    box: SecretBox,
-    event: Event,
-    email: str,
-    language: str,
-    engine: str,
-    embeddings: list[np.ndarray],
-    retention: timedelta,
-    now: datetime,
-    base_url: str,
+    uow: UnitOfWork, keys: Keys, asked: Request, retention: timedelta, now: datetime
 ) -> Pending | None:
     """Keeps the guest's embeddings until the subscription expires; the confirmation to mail, or
     None when the address has had its share of confirmations (then nothing is kept either).
 
     InvalidInputError for a malformed email, or an event past its retention.
     """
-    address = checked_email(email)
+    address = checked_email(asked.email)
+    event = asked.event
     expires_at = expiry(event, retention, now)
     if expires_at <= now:
         raise InvalidInputError(CLOSED, code="notify_closed")
-    hashed = links.address_hash(address)
-    subscriptions = uow.subscriptions
-    if subscriptions.sends_since(hashed, now - CONFIRM_EVERY, event.id) or (
-        subscriptions.sends_since(hashed, now - timedelta(days=1)) >= DAILY_CONFIRMATIONS
-    ):
-        # the event, never the address: who subscribes is nobody's business
-        log.info(
-            "notification confirmation not sent: the address's cap", extra={"fields": {"event": event.id}}
-        )
+    if not keys.caps.take(uow, mail_caps.NOTIFY_CONFIRMATION, address, now, event.id):
         return None
-    subscriptions.record_send(hashed, event.id, now)
-    matrix = np.vstack(embeddings).astype("<f4")
-    subscription = subscriptions.add(
+    matrix = np.vstack(asked.embeddings).astype("<f4")
+    subscription = uow.subscriptions.add(
         event.id,
         address,
-        language,
-        engine,
-        box.seal(matrix.tobytes()),
+        asked.language,
+        asked.engine,
+        keys.box.seal(matrix.tobytes()),
         len(matrix),
         secrets.token_hex(16),
         expires_at,
         # what the guest's search could have found is not new: from this revision on it is
         checked_revision=uow.events.faces_revision(event.id),
-        base_url=base_url,
+        base_url=asked.base_url,
     )
-    return Pending(subscription, links.confirm_token(subscription))
+    return Pending(subscription, keys.links.confirm_token(subscription))
 
 
 def confirm(uow: UnitOfWork, links: NotifyLinks, event: Event, token: str, now: datetime) -> Subscription:
@@ -281,7 +277,7 @@ def take_due_digests(uow: UnitOfWork, links: NotifyLinks, digest: timedelta, now
 def purge(uow: UnitOfWork, now: datetime) -> int:
     """Deletes expired subscriptions (their embeddings with them) and unconfirmed ones past their
     link's lifetime; how many went."""
-    gone = uow.subscriptions.purge(now, now - CONFIRM_LINK_LIFETIME, now - timedelta(days=1))
+    gone = uow.subscriptions.purge(now, now - CONFIRM_LINK_LIFETIME)
     if gone:
         log.info("expired notification subscriptions deleted", extra={"fields": {"subscriptions": gone}})
     return gone

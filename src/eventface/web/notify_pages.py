@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-import numpy as np
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
@@ -28,7 +27,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
 from eventface.domain.models import Event
-from eventface.jobs.tasks import notify_box, notify_links
+from eventface.jobs.tasks import notify_keys, notify_links
 from eventface.mail.smtp import Mail
 from eventface.services import accounts, guest_access, notifications
 from eventface.services.notifications import Digest, Pending
@@ -146,20 +145,10 @@ async def subscribe(slug: str, request: Request, context: Context) -> SubscribeO
     embedded = await guest.embed_selfies(request, context, event)
     chosen = embedded.fields.get("language", "")
     lang = chosen if chosen in LANGUAGES else language(request)
-    signup = _Signup(
-        event, embedded.fields.get("email", ""), lang, embedded.queries, context.base_url(request)
-    )
-    await run_in_threadpool(_subscribe, context, signup)
+    email, base_url = embedded.fields.get("email", ""), context.base_url(request)
+    asked = notifications.Request(event, email, lang, event.engine, embedded.queries, base_url)
+    await run_in_threadpool(_subscribe, context, asked)
     return SubscribeOut(status="pending", message=translator(lang)(CHECK_YOUR_MAIL))
-
-
-@dataclass(frozen=True)
-class _Signup:
-    event: Event
-    email: str
-    language: str
-    queries: list[np.ndarray]
-    base_url: str
 
 
 def _find_event(context: WebContext, slug: str) -> Event:
@@ -167,24 +156,17 @@ def _find_event(context: WebContext, slug: str) -> Event:
         return guest.guest_event(uow, slug)
 
 
-def _subscribe(context: WebContext, signup: _Signup) -> None:
-    rt = context.runtime
-    with rt.transactions() as uow:
+def _subscribe(context: WebContext, asked: notifications.Request) -> None:
+    with context.runtime.transactions() as uow:
         pending = notifications.subscribe(
             uow,
-            notify_links(context.settings),
-            notify_box(rt),
-            signup.event,
-            signup.email,
-            signup.language,
-            signup.event.engine,
-            signup.queries,
+            notify_keys(context.runtime),
+            asked,
             timedelta(days=context.settings.notify_retention_days),
             datetime.now(UTC),
-            signup.base_url,
         )
     if pending is not None:  # mailed once committed: a confirmation always has its subscription
-        _send(context, NotifyMails(context.templates).confirmation(pending, signup.event))
+        _send(context, NotifyMails(context.templates).confirmation(pending, asked.event))
 
 
 def _send(context: WebContext, mail: Mail) -> None:

@@ -1,4 +1,4 @@
-"""Email notifications: guests' subscriptions to new photos of them, their matches, the mail caps
+"""Email notifications: guests' subscriptions to new photos of them, their matches; per-recipient mail caps
 
 Revision ID: 0009
 Revises: 0008
@@ -71,22 +71,24 @@ def upgrade() -> None:
         batch.create_index(batch.f("ix_notify_matches_photo_id"), ["photo_id"], unique=False)
 
     op.create_table(
-        "notify_sends",
+        "mail_sends",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("address_hash", sa.String(length=64), nullable=False),
-        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=True),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["event_id"], ["events.id"], name=op.f("fk_notify_sends_event_id_events"), ondelete="CASCADE"
+            ["event_id"], ["events.id"], name=op.f("fk_mail_sends_event_id_events"), ondelete="CASCADE"
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_notify_sends")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mail_sends")),
     )
-    with op.batch_alter_table("notify_sends") as batch:
-        batch.create_index(batch.f("ix_notify_sends_address_hash"), ["address_hash"], unique=False)
-        batch.create_index(batch.f("ix_notify_sends_event_id"), ["event_id"], unique=False)
+    with op.batch_alter_table("mail_sends") as batch:
+        batch.create_index("ix_mail_sends_address_hash_kind", ["address_hash", "kind"], unique=False)
+        batch.create_index(batch.f("ix_mail_sends_event_id"), ["event_id"], unique=False)
+        batch.create_index(batch.f("ix_mail_sends_sent_at"), ["sent_at"], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_table("notify_sends")
+    op.drop_table("mail_sends")
     op.drop_table("notify_matches")
     op.drop_table("notify_subscriptions")
