@@ -12,7 +12,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
+from eventface.db.tables import MailSendRow
 from eventface.domain.models import Event
 from eventface.jobs.tasks import notify_keys, notify_links, notify_subscribers
 from eventface.runtime import Runtime
@@ -147,3 +149,16 @@ def test_passes_running_at_once_send_each_digest_once(setup: Setup) -> None:
 
     assert failures == []
     assert sorted(d.subscription.email for d in sent) == [f"guest{n}@example.com" for n in range(3)]
+
+
+def test_the_mail_ledger_is_kept_a_day(setup: Setup) -> None:
+    setup.subscribe("red")
+    with setup.rt.transactions() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(MailSendRow)) == 1
+
+    setup.run_pass(datetime.now(UTC) + timedelta(hours=23))
+    with setup.rt.transactions() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(MailSendRow)) == 1
+    setup.run_pass(datetime.now(UTC) + timedelta(hours=25))
+    with setup.rt.transactions() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(MailSendRow)) == 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -244,6 +244,15 @@ def test_a_subscription_needs_consent_a_face_and_an_email(party: Party) -> None:
     assert party.messages() == [] and party.subscriptions() == []
 
 
+def test_a_subscription_is_admitted_as_a_search_is(party_for: Any) -> None:
+    party: Party = party_for(max_selfie_mb=0.002)  # a 2 kB cap: the test's selfies are bigger
+
+    answer = party.subscribe("red")
+
+    assert (answer.status_code, answer.json()["code"]) == (413, "too_large")
+    assert party.messages() == [] and party.subscriptions() == []
+
+
 def test_one_confirmation_per_address_and_event_and_the_same_answer(party: Party) -> None:
     first, second = party.subscribe("red"), party.subscribe("red", email=GUEST.upper())
 
@@ -317,7 +326,7 @@ def test_retention_counts_from_the_event_date(party: Party) -> None:
         uow.session.execute(
             update(EventRow)
             .where(EventRow.id == party.event.id)
-            .values(event_date=date.today() - timedelta(days=40))
+            .values(event_date=datetime.now(UTC).date() - timedelta(days=40))
         )
     assert party.subscribe("red").json()["code"] == "notify_closed"
 
@@ -325,11 +334,11 @@ def test_retention_counts_from_the_event_date(party: Party) -> None:
         uow.session.execute(
             update(EventRow)
             .where(EventRow.id == party.event.id)
-            .values(event_date=date.today() - timedelta(days=10))
+            .values(event_date=datetime.now(UTC).date() - timedelta(days=10))
         )
     assert party.subscribe("red").status_code == 202
     (row,) = party.subscriptions()
-    assert row.expires_at.date() == date.today() + timedelta(days=21)
+    assert row.expires_at.date() == datetime.now(UTC).date() + timedelta(days=21)
 
 
 def test_deleting_the_event_deletes_its_subscriptions(party: Party) -> None:
