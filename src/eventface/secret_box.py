@@ -20,8 +20,9 @@ _LABEL = b"eventface stored credentials v1"
 
 
 class SecretBox:
-    def __init__(self, encryption_key: str) -> None:
-        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_LABEL).derive(
+    def __init__(self, encryption_key: str, *, label: bytes = _LABEL) -> None:
+        """`label`: another kind of secret (guests' face embeddings) gets a key of its own."""
+        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(
             encryption_key.encode()
         )
         self._fernet = Fernet(base64.urlsafe_b64encode(derived))

@@ -164,6 +164,17 @@ class Settings(BaseSettings):
     # Headers, logs, API docs (issue 10): /docs and /redoc are served only when this is on.
     api_docs: Annotated[bool, Field(validation_alias=_env("API_DOCS"))] = False
 
+    # Email notifications (issue 14, README: "Email notifications"): a guest's subscription, and
+    # the face embeddings it keeps, is deleted this many days after the event's date (or after
+    # the subscription, for an event without a date).
+    notify_retention_days: Annotated[
+        float, Field(validation_alias=_env("NOTIFY_RETENTION_DAYS"), gt=0, le=365)
+    ] = 30.0
+    # At most one email of new photos per subscriber per this many minutes; 0 sends at once.
+    notify_digest_minutes: Annotated[float, Field(validation_alias=_env("NOTIFY_DIGEST_MINUTES"), ge=0)] = (
+        15.0
+    )
+
     def __init__(self, **values: Any) -> None:
         aliases: dict[str, Any] = {
             name: field.validation_alias.choices[0]

@@ -109,3 +109,19 @@ def test_asking_for_links_is_throttled_per_client(mail_web: Web, smtp_server: Sm
 
     assert [a.status_code for a in answers][:10] == [200] * 10
     assert answers[-1].status_code == 429 and "Retry-After" in answers[-1].headers
+
+
+def test_an_account_gets_at_most_three_links_an_hour_whoever_asks(
+    mail_web: Web, smtp_server: SmtpServer
+) -> None:
+    # five asks (the per-client throttle allows ten a minute; a flood would come from many addresses)
+    pages = [ask_for_link(mail_web, "ana@example.com") for _ in range(5)]
+
+    assert len(smtp_server.inbox.wait_for(3)) == 3 and len(smtp_server.inbox.messages) == 3
+    strip = re.compile(r'name="csrf_token" value="[^"]+"')
+    assert len({strip.sub("", page) for page in pages}) == 1  # the same answer past the cap
+    mail_web.client.post(
+        f"/password/reset/{reset_token(smtp_server, 3)}",
+        data={"csrf_token": mail_web.csrf_token(), "password": NEW_PASSWORD},
+    )
+    mail_web.login("ana@example.com", NEW_PASSWORD)  # the links that were sent still work

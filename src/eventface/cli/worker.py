@@ -29,6 +29,8 @@ from eventface.jobs.worker import (
 from eventface.logs import configure_logging
 from eventface.processes import die_with_parent
 from eventface.settings import Settings
+from eventface.web.notify_pages import NotifyMails
+from eventface.web.templating import make_templates
 
 log = logging.getLogger(__name__)
 out = Console(soft_wrap=True)
@@ -52,7 +54,7 @@ def worker(
     # the first process also runs the scheduler and resumes runs the last process left unfinished
     children = [_start_child(settings, threads) for _ in range(processes - 1)]
     huey = make_huey(settings)
-    tasks = register_tasks(huey, settings)
+    tasks = register_tasks(huey, settings, digest_mails=NotifyMails(make_templates()))
     consumer = start_worker(huey, tasks, threads)
     out.print(f"eventface worker: {processes} process(es) x {threads} job(s) (Ctrl+C stops it)")
     try:
@@ -93,7 +95,7 @@ def _serve(settings: Settings, threads: int) -> None:
     configure_logging(settings.data_dir / "logs", settings.log_level)
     stop = _stop_on_signals()
     huey = make_huey(settings)
-    tasks = register_tasks(huey, settings)
+    tasks = register_tasks(huey, settings, digest_mails=NotifyMails(make_templates()))
     consumer = InProcessConsumer(
         huey, workers=threads, worker_type="thread", periodic=False, max_delay=QUEUE_POLL_MAX_S
     )

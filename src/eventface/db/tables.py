@@ -234,3 +234,65 @@ class SyncRunRow(Base):
     removed: Mapped[int] = mapped_column(Integer, default=0)
     full_rescan: Mapped[bool] = mapped_column(Boolean, default=False)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+# --- Email notifications ("tell me when new photos of me arrive", issue 14: services/notifications.py)
+# and the per-recipient mail caps (services/mail_caps.py)
+
+
+class NotifySubscriptionRow(Base):
+    """A guest who asked to be told of new photos of them at one event: the face embeddings of
+    their selfies (sealed with the encryption key, never the selfies), their email and language.
+    Nothing is mailed but the confirmation until `confirmed_at`; the row goes at `expires_at`."""
+
+    __tablename__ = "notify_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)  # lower-cased
+    language: Mapped[str] = mapped_column(String(8))
+    engine: Mapped[str] = mapped_column(String(32))  # the event's engine when the selfies were embedded
+    embeddings: Mapped[str] = mapped_column(Text)  # float32 rows, sealed (secret_box.py)
+    faces: Mapped[int] = mapped_column(Integer)  # rows in `embeddings`
+    # random, in every link to the subscription: a link outlives no row, even if its id is reused
+    nonce: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)  # the consent
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # the event's faces_revision up to which its photos were matched against this guest
+    checked_revision: Mapped[int] = mapped_column(Integer)
+    # the address the guest subscribed at: a worker that mails a digest has no request to ask
+    base_url: Mapped[str] = mapped_column(String(300))
+
+
+class NotifyMatchRow(Base):
+    """A photo found for a subscription; `sent_at` once a digest told the guest about it."""
+
+    __tablename__ = "notify_matches"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "photo_id", name="uq_notify_matches_subscription_id_photo_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("notify_subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
+    found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MailSendRow(Base):
+    """A mail anyone may make this server send (a password reset, a notification confirmation),
+    by a keyed hash of its address: what the per-recipient caps count (services/mail_caps.py).
+    Kept a day."""
+
+    __tablename__ = "mail_sends"
+    __table_args__ = (Index("ix_mail_sends_address_hash_kind", "address_hash", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    address_hash: Mapped[str] = mapped_column(String(64))
+    # the event a notification confirmation was for (deleted with it); None for a password reset
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

@@ -7,6 +7,8 @@ from contextlib import AbstractContextManager, contextmanager
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from eventface.db.mail_sends import MailSendRepository
+from eventface.db.notifications import SubscriptionRepository
 from eventface.db.repositories import (
     EventRepository,
     FaceRepository,
@@ -30,6 +32,8 @@ class UnitOfWork:
         self.invites = InviteRepository(session)
         self.google_accounts = GoogleAccountRepository(session)
         self.sync_runs = SyncRunRepository(session)
+        self.subscriptions = SubscriptionRepository(session)  # email notifications
+        self.mail_sends = MailSendRepository(session)  # per-recipient mail caps
 
 
 Transactions = Callable[[], AbstractContextManager[UnitOfWork]]

@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,9 +27,12 @@ from eventface.jobs.leader import AlwaysLeader, Leadership, RedisLeadership
 from eventface.jobs.scheduler import MAX_SLEEP_S, Schedule, SyncScheduler
 from eventface.mail.smtp import Mail
 from eventface.runtime import Runtime, build_runtime
-from eventface.services import drive_push, ingest, sync
+from eventface.secret_box import SecretBox
+from eventface.secret_key import encryption_key, secret_key
+from eventface.services import drive_push, ingest, mail_caps, notifications, sync
 from eventface.services.folder_watch import FolderWatcher
 from eventface.services.ingest import Analyzer, IndexReport
+from eventface.services.mail_caps import MailCaps
 from eventface.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -101,7 +104,9 @@ class Tasks:
     runtime: RuntimeHolder
     scheduler: SyncScheduler  # started by the worker (jobs/worker.py)
     watcher: FolderWatcher  # started by the worker: only the process that runs syncs watches
-    send_mail: QueuedTask  # (to, subject, text, html, language) -> "sent", retried while it fails
+    send_mail: QueuedTask  # (to, subject, text, html, language[, headers]) -> "sent", retried while it fails
+    notify: QueuedTask  # () -> new photos of subscribed guests matched, their digests mailed
+    periodic_notify: QueuedTask  # periodic: notify every minute (digests fall due, subscriptions expire)
 
 
 def index_event(rt: Runtime, task_id: str, analyzers: Callable[[str], Analyzer] | None = None) -> IndexReport:
@@ -211,9 +216,16 @@ def leadership(settings: Settings) -> Leadership:
 
 
 def register_tasks(
-    huey: Huey, settings: Settings, build: Callable[[Settings], Runtime] = build_runtime
+    huey: Huey,
+    settings: Settings,
+    build: Callable[[Settings], Runtime] = build_runtime,
+    digest_mails: DigestMails | None = None,
 ) -> Tasks:
-    """Registers eventface's tasks on `huey`; they build their runtime from `settings` when first run."""
+    """Registers eventface's tasks on `huey`; they build their runtime from `settings` when first run.
+
+    `digest_mails` writes the new-photo emails (the web shell's templates and translations); a
+    process without it matches and purges subscriptions but leaves digests to one that has it.
+    """
     holder = RuntimeHolder(settings, build)
 
     def read_schedule(now: datetime) -> Schedule:
@@ -237,13 +249,17 @@ def register_tasks(
     watcher = FolderWatcher(watched_folders, folders_changed)
 
     def index_event_task(task_id: str) -> IndexReport:
-        return index_event(holder.get(), task_id, holder.analyzer)
+        try:
+            return index_event(holder.get(), task_id, holder.analyzer)
+        finally:
+            queued_notify()  # subscribed guests hear of their new photos now, not at the next minute
 
     def sync_event_task(event_id: int, trigger: str = SyncTrigger.SCHEDULE.value) -> str:
         try:
             return str(sync_event(holder.get(), event_id, SyncTrigger(trigger), analyzers=holder.analyzer))
         finally:
             scheduler.wake()  # the event's next sync time moved
+            queued_notify()
 
     def maintain_channels_task() -> str:
         watcher.refresh()  # run after auto-sync is turned off too: its folder need not be watched
@@ -263,14 +279,25 @@ def register_tasks(
     queued_enqueue: QueuedTask = huey.task(name="enqueue_due_syncs")(enqueue_due_syncs)
     queued_channels: QueuedTask = huey.task(name="maintain_channels")(maintain_channels_task)
 
-    def send_mail_task(to: str, subject: str, text: str, html: str, language: str) -> str:
-        return send_mail(holder.get(), Mail(to, subject, text, html, language))
+    def send_mail_task(
+        to: str, subject: str, text: str, html: str, language: str, headers: tuple[tuple[str, str], ...] = ()
+    ) -> str:
+        return send_mail(holder.get(), Mail(to, subject, text, html, language, headers))
 
     queued_mail: QueuedTask = huey.task(
         name="send_mail", retries=MAIL_RETRIES, retry_delay=MAIL_RETRY_DELAY_S
     )(send_mail_task)
     periodic: QueuedTask = huey.periodic_task(crontab(), name="maintain_channels_periodic")(
         maintain_channels_task
+    )
+
+    # --- Email notifications (services/notifications.py): after every index run, and every minute
+    def notify_task() -> str:
+        return notify_subscribers(holder.get(), digest_sender(digest_mails, queued_mail))
+
+    queued_notify: QueuedTask = huey.task(name="notify_subscribers")(notify_task)
+    periodic_notify: QueuedTask = huey.periodic_task(crontab(), name="notify_subscribers_periodic")(
+        notify_task
     )
     return Tasks(
         queued_index,
@@ -282,7 +309,74 @@ def register_tasks(
         scheduler,
         watcher,
         queued_mail,
+        queued_notify,
+        periodic_notify,
     )
+
+
+class DigestMails(Protocol):
+    """Writes a digest's email (web/notify_pages.py: templates, the subscriber's language)."""
+
+    def digest(self, digest: notifications.Digest) -> Mail: ...
+
+
+def digest_sender(
+    mails: DigestMails | None, send_mail: QueuedTask
+) -> Callable[[notifications.Digest], None] | None:
+    """Queues each digest's email (retried like any mail); None when this process cannot write them."""
+    if mails is None:
+        return None
+
+    def send(digest: notifications.Digest) -> None:
+        mail = mails.digest(digest)
+        send_mail(mail.to, mail.subject, mail.text, mail.html, mail.language, mail.headers)
+
+    return send
+
+
+def notify_subscribers(
+    rt: Runtime, mail: Callable[[notifications.Digest], None] | None, now: datetime | None = None
+) -> str:
+    """Matches new photos against confirmed subscriptions, mails the digests due (`mail`, after
+    their claim is committed: a digest is sent at most once), and deletes expired subscriptions."""
+    now = now or datetime.now(UTC)
+    box = notify_box(rt)
+    with rt.transactions() as uow:
+        notifications.purge(uow, now)
+        mail_caps.prune(uow, now)  # the ledger of every kind of capped mail, password resets too
+    if rt.mailer is None:
+        return "no mail server"
+    with rt.transactions() as uow:
+        found = notifications.match_new_photos(uow, box, lambda name: match_rule(rt, name), now)
+    if mail is None:
+        return f"matched {found} photos; digests left to a process that writes them"
+    digest_every = timedelta(minutes=rt.settings.notify_digest_minutes)
+    with rt.transactions() as uow:
+        digests = notifications.take_due_digests(uow, notify_links(rt.settings), digest_every, now)
+    for digest in digests:
+        mail(digest)
+    return f"matched {found} photos, sent {len(digests)} digests"
+
+
+def match_rule(rt: Runtime, engine_name: str) -> notifications.MatchRule:
+    engine = rt.face_engine(engine_name)  # ranks with its metric: its models stay unloaded here
+    limits = rt.search_limits(engine)
+    return notifications.MatchRule(engine.metric, limits.tolerance, limits.min_face_px, limits.min_sharpness)
+
+
+def notify_links(settings: Settings) -> notifications.NotifyLinks:
+    return notifications.NotifyLinks(secret_key(settings))
+
+
+def notify_keys(rt: Runtime) -> notifications.Keys:
+    return notifications.Keys(notify_links(rt.settings), MailCaps(secret_key(rt.settings)), notify_box(rt))
+
+
+def notify_box(rt: Runtime) -> SecretBox:
+    """Seals guests' face embeddings. The runtime made the encryption key when it was built, so
+    the key file is read here, never made (hence no grants to carry over)."""
+    key = encryption_key(rt.settings, lambda: False)
+    return SecretBox(key, label=notifications.EMBEDDINGS_LABEL)
 
 
 def send_mail(rt: Runtime, mail: Mail) -> str:

@@ -29,6 +29,8 @@ class Mail:
     text: str
     html: str
     language: str = "en"
+    # more headers, e.g. List-Unsubscribe (RFC 8058) on notification digests
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class SmtpMailer:
@@ -102,6 +104,8 @@ class SmtpMailer:
         message.set_content(mail.text)
         message.add_alternative(mail.html, subtype="html")
         message["Content-Language"] = mail.language  # after the body: set_content drops Content-*
+        for name, value in mail.headers:
+            message[name] = value
         return message
 
 

@@ -225,6 +225,8 @@ def _store(
                 height=outcome.height,
             )
             uow.tasks.advance(task_id, failed=False, faces=len(outcome.faces))
+        # the stamp is also the notification hook: the worker matches subscribed guests against the
+        # photos stamped since it last looked (services/notifications.py), whoever ran this indexing
         revision = uow.events.bump_faces_revision(photo.event_id, [photo.id])
         if index is not None:
             # keeps this process's in-memory index current without reloading the whole event

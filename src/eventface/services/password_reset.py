@@ -2,20 +2,23 @@
 
 The link carries the account id and a fingerprint of the account's current password hash, signed
 with the server's secret key: setting a new password (by this link or any other way) changes the
-hash, so a used or outdated link opens nothing. Nothing is stored. Asking for a link never says
-whether an account exists (the page answers the same either way).
+hash, so a used or outdated link opens nothing. Nothing is stored but a keyed hash of the address
+for its cap (at most 3 links an hour, however many clients ask: services/mail_caps.py). Asking
+for a link never says whether an account exists (the page answers the same either way).
 """
 
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from eventface.db.unit_of_work import UnitOfWork
 from eventface.domain.models import User
 from eventface.errors import InvalidInputError
-from eventface.services import accounts
+from eventface.services import accounts, mail_caps
+from eventface.services.mail_caps import MailCaps
 from eventface.services.passwords import Passwords
 
 LINK_LIFETIME_S = 3600
@@ -36,6 +39,15 @@ class ResetLinks:
             return None
         user, password_hash = found
         return user, self._signer.dumps({"u": user.id, "h": _fingerprint(password_hash)})
+
+    def token_to_mail(
+        self, uow: UnitOfWork, email: str, caps: MailCaps, now: datetime
+    ) -> tuple[User, str] | None:
+        """`token_for`, and None too once the account's address has had its share of links."""
+        found = self.token_for(uow, email)
+        if found is None or not caps.take(uow, mail_caps.PASSWORD_RESET, found[0].email, now):
+            return None
+        return found
 
     def user_for(self, uow: UnitOfWork, token: str) -> User:
         """The account a token resets; InvalidInputError if it is forged, expired or used."""

@@ -34,7 +34,7 @@ from eventface.runtime import Runtime, build_runtime
 from eventface.secret_key import secret_key
 from eventface.services.sessions import SESSION_LIFETIME
 from eventface.settings import Settings
-from eventface.web import accounts_pages, admin, api, google, guest, pages, password_reset_pages
+from eventface.web import accounts_pages, admin, api, google, guest, notify_pages, pages, password_reset_pages
 from eventface.web.apidocs import add_api_docs
 from eventface.web.context import WebContext
 from eventface.web.errors import add_error_handlers
@@ -63,7 +63,13 @@ def create_app(
     settings = settings or Settings()
     runtime = build(settings)
     huey = make_huey(settings)
-    tasks = register_tasks(huey, settings, lambda _: runtime)  # the worker's runtime is this one
+    templates = make_templates()
+    # email notifications: the guest page offers them only with mail (templates/_notify.html)
+    notify_pages.offer_notifications(templates, settings, runtime.mailer is not None)
+    digest_mails = notify_pages.NotifyMails(templates)
+    tasks = register_tasks(
+        huey, settings, lambda _: runtime, digest_mails
+    )  # the worker's runtime is this one
     engines = runtime.search_engines
     limits = limits_for(settings)
     context = WebContext(
@@ -71,7 +77,7 @@ def create_app(
         runtime=runtime,
         huey=huey,
         tasks=tasks,
-        templates=make_templates(),
+        templates=templates,
         search_limiter=limits.search,
         login_throttle=limits.login,
         signup_throttle=limits.signup,
@@ -132,6 +138,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(accounts_pages.router)
     app.include_router(password_reset_pages.router)
+    app.include_router(notify_pages.router)
     app.include_router(admin.router)
     if settings.api_docs:
         add_api_docs(app, __version__)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Annotated
 
 import numpy as np
@@ -189,14 +190,61 @@ def selfie_out(report: SelfieReport) -> SelfieOut:
     return SelfieOut(faces_found=report.faces_found, code=report.code, message=report.message)
 
 
-async def read_selfies(request: Request, context: WebContext) -> list[Selfie]:
+async def read_selfies(request: Request, context: WebContext) -> tuple[list[Selfie], dict[str, str]]:
+    """The selfies, and the form's other fields; refused without consent."""
     limits = UploadLimits(MAX_SELFIES, context.settings.max_selfie_mb)
     form = await read_selfie_form(request.headers, request.stream(), limits)
     if form.fields.get("consent", "").lower() not in CONSENT_VALUES:
         raise ConsentRequiredError("consent is required: send consent=true to agree to the face search")
     if not form.files:
         raise HTTPException(400, f"upload 1 to {MAX_SELFIES} selfies in the 'selfies' field")
-    return [Selfie(f"selfie {number}", data) for number, data in enumerate(form.files, start=1)]
+    selfies = [Selfie(f"selfie {number}", data) for number, data in enumerate(form.files, start=1)]
+    return selfies, form.fields
+
+
+@dataclass(frozen=True)
+class EmbeddedSelfies:
+    queries: list[np.ndarray]  # one per usable selfie: never empty
+    reports: list[SelfieReport]
+    fields: dict[str, str]  # the form's other fields
+
+
+async def embed_selfies(request: Request, context: WebContext, event: Event) -> EmbeddedSelfies:
+    """A selfie upload admitted as a search is (the per-client rate limit, a place in the queue,
+    an upload slot, consent, size caps) and embedded on the search workers; the selfies go no
+    further. NoUsableSelfieError (with a report per selfie) when none can be used.
+
+    Used by the search and by the subscription to new photos (web/notify_pages.py)."""
+    client = _rate_limit(request, context)  # a search is counted before the body is read...
+    counted = False
+    try:
+        with context.search_queue.claim():  # a place in the queue before the body is read
+            with context.upload_slots.claim():
+                selfies, fields = await read_selfies(request, context)
+            limits = context.runtime.search_limits(context.runtime.face_engine(event.engine))
+            # one selfie per search worker: a guest's three selfies take one selfie's time
+            # when the workers are free (and the same CPU as one after another when they are not)
+            parts = await asyncio.gather(
+                *(
+                    context.runtime.search_engines.run(
+                        event.engine, search_service.selfie_embeddings, [selfie], limits.max_pixels
+                    )
+                    for selfie in selfies
+                )
+            )
+            del selfies  # the guest's images go no further than this
+        queries = [query for found, _ in parts for query in found]
+        reports = [report for _, told in parts for report in told]
+        # a selfie without a face costs the engine as much as one with a face
+        counted = any(report.code in _SEARCHED_CODES for report in reports)
+        if not queries:
+            raise NoUsableSelfieError(
+                "none of the selfies could be used: see why for each one", [r.public() for r in reports]
+            )
+    finally:
+        if not counted:  # ...and given back if the face engine never ran
+            context.search_limiter.refund(client)
+    return EmbeddedSelfies(queries, reports, fields)
 
 
 @router.get("/e/{slug}", response_class=HTMLResponse, include_in_schema=False)
@@ -268,34 +316,8 @@ async def search(slug: str, request: Request, context: Context) -> SearchOut:
     with `Retry-After`, when the queue of searches is full or too many are uploading at once.
     """
     event = await run_in_threadpool(_find_event, context, slug)
-    client = _rate_limit(request, context)  # a search is counted before the body is read...
-    counted = False
-    try:
-        with context.search_queue.claim():  # a place in the queue before the body is read
-            with context.upload_slots.claim():
-                selfies = await read_selfies(request, context)
-            limits = context.runtime.search_limits(context.runtime.face_engine(event.engine))
-            # one selfie per search worker: a guest's three selfies take one selfie's time
-            # when the workers are free (and the same CPU as one after another when they are not)
-            parts = await asyncio.gather(
-                *(
-                    context.runtime.search_engines.run(
-                        event.engine, search_service.selfie_embeddings, [selfie], limits.max_pixels
-                    )
-                    for selfie in selfies
-                )
-            )
-            queries = [query for found, _ in parts for query in found]
-            reports = [report for _, told in parts for report in told]
-            counted = True
-            del selfies  # the guest's images go no further than this request
-        result = await run_in_threadpool(_match, context, event, queries, reports)
-    except NoUsableSelfieError as exc:
-        counted = _searched(exc)
-        raise
-    finally:
-        if not counted:  # ...and given back if the face engine never ran
-            context.search_limiter.refund(client)
+    embedded = await embed_selfies(request, context, event)
+    result = await run_in_threadpool(_match, context, event, embedded.queries, embedded.reports)
     return search_out(context, event, result.matches, [selfie_out(r) for r in result.selfies])
 
 
@@ -433,9 +455,3 @@ def _rate_limit(request: Request, context: WebContext) -> str:
     if wait is not None:
         raise RateLimitedError("too many searches from this address: wait a minute and try again", wait)
     return client
-
-
-def _searched(exc: NoUsableSelfieError) -> bool:
-    """Whether a refused search still ran the face engine (a selfie without a face costs as much)."""
-    reports = exc.reports if isinstance(exc.reports, list) else []
-    return any(report.get("code") in _SEARCHED_CODES for report in reports)

@@ -434,6 +434,70 @@ THAI: dict[str, str] = {
     "not a Google Drive link: open the folder and copy its link": (
         "นี่ไม่ใช่ลิงก์ของ Google ไดรฟ์ เปิดโฟลเดอร์แล้วคัดลอกลิงก์ของโฟลเดอร์นั้น"
     ),
+    # --- Email notifications (web/notify_pages.py, templates/notify_*.html, mail/notify_*, notify.js)
+    "Email me new photos of me": "ส่งอีเมลแจ้งเมื่อมีรูปใหม่ของฉัน",
+    "Confirmed. We will email you when new photos of you arrive.": (
+        "ยืนยันแล้ว เราจะส่งอีเมลถึงคุณเมื่อมีรูปใหม่ของคุณเข้ามา"
+    ),
+    "See my new photos": "ดูรูปใหม่ของฉัน",
+    "Press the button to confirm that this address should get an email when new photos of you arrive at "
+    "this event.": ("กดปุ่มเพื่อยืนยันว่าต้องการรับอีเมลที่อีเมลนี้เมื่อมีรูปใหม่ของคุณในงานนี้"),
+    "Only the face data of your selfies is kept, not the selfies, until the subscription expires. Every "
+    "email has a link to unsubscribe, which deletes it at once.": (
+        "เราเก็บเฉพาะข้อมูลใบหน้าจากเซลฟี่ของคุณ ไม่เก็บตัวเซลฟี่ จนกว่าการรับแจ้งเตือนจะหมดอายุ "
+        "ทุกอีเมลมีลิงก์ยกเลิกการรับแจ้งเตือน ซึ่งจะลบข้อมูลนี้ทันที"
+    ),
+    "Confirm": "ยืนยัน",
+    "If you did not ask for this, ignore the email: nothing will be sent, and the request is deleted in "
+    "two days.": ("หากคุณไม่ได้ขอไว้ ไม่ต้องทำอะไร เราจะไม่ส่งอะไรถึงคุณ และคำขอนี้จะถูกลบภายในสองวัน"),
+    "Unsubscribe": "ยกเลิกการรับแจ้งเตือน",
+    "You are unsubscribed: we send you no more emails about this event, and the face data of your "
+    "selfies is deleted.": (
+        "ยกเลิกการรับแจ้งเตือนแล้ว เราจะไม่ส่งอีเมลเกี่ยวกับงานนี้ถึงคุณอีก และข้อมูลใบหน้าจากเซลฟี่ของคุณถูกลบแล้ว"
+    ),
+    "Stop the emails about new photos of you at this event, and delete the face data of your selfies?": (
+        "หยุดรับอีเมลแจ้งรูปใหม่ของคุณในงานนี้ และลบข้อมูลใบหน้าจากเซลฟี่ของคุณใช่หรือไม่"
+    ),
+    "Your new photos": "รูปใหม่ของคุณ",
+    "{count} photos": "{count} รูป",
+    "1 photo": "1 รูป",
+    "No new photos of you yet: we will email you when they arrive.": (
+        "ยังไม่มีรูปใหม่ของคุณ เราจะส่งอีเมลถึงคุณเมื่อมีรูปเข้ามา"
+    ),
+    "Search this event with a selfie": "ค้นหารูปในงานนี้ด้วยเซลฟี่",
+    "Email me when new photos of me arrive": "ส่งอีเมลถึงฉันเมื่อมีรูปใหม่ของฉัน",
+    "Keep the face data of my selfies (not the selfies) with my email, to find new photos of me at this "
+    "event, for {days} days after the event. Every email lets me unsubscribe, which deletes it.": (
+        "เก็บข้อมูลใบหน้าจากเซลฟี่ของฉัน (ไม่เก็บตัวเซลฟี่) ไว้กับอีเมลของฉัน "
+        "เพื่อค้นหารูปใหม่ของฉันในงานนี้ เป็นเวลา {days} วันหลังวันงาน ทุกอีเมลมีลิงก์ให้ยกเลิก "
+        "ซึ่งจะลบข้อมูลนี้"
+    ),
+    "Email me": "ส่งอีเมลถึงฉัน",
+    "Someone, we hope you, asked to get an email when new photos of them arrive at {event}. To confirm, "
+    "open this link and press the button:": (
+        "มีผู้ขอ (หวังว่าจะเป็นคุณ) ให้ส่งอีเมลแจ้งเมื่อมีรูปใหม่ของตนในงาน {event} หากต้องการยืนยัน กรุณาเปิดลิงก์นี้แล้วกดปุ่ม:"
+    ),
+    "If it was not you, ignore this email: nothing more will be sent, and the request is deleted in two "
+    "days.": ("หากไม่ใช่คุณ ไม่ต้องทำอะไร เราจะไม่ส่งอะไรอีก และคำขอนี้จะถูกลบภายในสองวัน"),
+    "1 new photo of you at {event}": "มีรูปใหม่ของคุณ 1 รูปในงาน {event}",
+    "{count} new photos of you at {event}": "มีรูปใหม่ของคุณ {count} รูปในงาน {event}",
+    "See them (no selfie needed):": "ดูรูป (ไม่ต้องใช้เซลฟี่):",
+    "Unsubscribe (the face data of your selfies is deleted at once):": (
+        "ยกเลิกการรับแจ้งเตือน (ข้อมูลใบหน้าจากเซลฟี่ของคุณจะถูกลบทันที):"
+    ),
+    "the face data of your selfies is deleted at once.": "ข้อมูลใบหน้าจากเซลฟี่ของคุณจะถูกลบทันที",
+    "Confirm: email me new photos of me from {event}": "ยืนยัน: ส่งอีเมลแจ้งรูปใหม่ของฉันจากงาน {event}",
+    "New photos of you from {event}": "รูปใหม่ของคุณจากงาน {event}",
+    "Check your email: open the link we sent to confirm. Until you confirm, we send nothing else.": (
+        "กรุณาตรวจสอบอีเมล แล้วเปิดลิงก์ที่เราส่งไปเพื่อยืนยัน ก่อนยืนยัน เราจะไม่ส่งอะไรอื่นถึงคุณ"
+    ),
+    "This link has expired or was already used.": "ลิงก์นี้หมดอายุหรือถูกใช้ไปแล้ว",
+    "This event no longer sends new photos by email.": "งานนี้ไม่ส่งรูปใหม่ทางอีเมลแล้ว",
+    "Sending…": "กำลังส่ง…",
+    "Please give your email address.": "กรุณากรอกอีเมล",
+    "Search with a selfie first.": "กรุณาค้นหาด้วยเซลฟี่ก่อน",
+    "Too many requests: please wait a minute and try again.": "มีคำขอมากเกินไป กรุณารอสักครู่แล้วลองใหม่",
+    "Something went wrong. Please try again.": "เกิดข้อผิดพลาด กรุณาลองใหม่อีกครั้ง",
 }
 
 

@@ -1,12 +1,14 @@
 """Forgotten passwords: ask for a link by email, open it, set a new password (services/password_reset.py).
 
 Offered only when the server can send mail (SMTP_URL). Asking answers the same whether or not the
-account exists, and is throttled per client address like a sign-in; the mail is queued (and
-retried) so the answer does not wait on the mail server, nor reveal by its timing who has an account.
+account exists, and is throttled per client address like a sign-in and capped per recipient
+(services/mail_caps.py); the mail is queued (and retried) so the answer does not wait on the mail
+server, nor reveal by its timing who has an account.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -15,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from eventface.errors import InvalidInputError, RateLimitedError, ServerBusyError
 from eventface.secret_key import secret_key
 from eventface.services import accounts, password_reset
+from eventface.services.mail_caps import MailCaps
 from eventface.services.password_reset import ResetLinks
 from eventface.web.accounts_pages import CsrfField, refused, see_other
 from eventface.web.auth import check_csrf
@@ -56,7 +59,9 @@ def forgot(
     except RateLimitedError as exc:
         return refused(request, context, "password_forgot.html", exc, email=email)
     with context.runtime.transactions() as uow:
-        found = links.token_for(uow, email[:320])
+        found = links.token_to_mail(
+            uow, email[:320], MailCaps(secret_key(context.settings)), datetime.now(UTC)
+        )
     if found is not None:
         user, token = found
         lang = language(request)
