@@ -497,7 +497,6 @@ THAI: dict[str, str] = {
     "Please give your email address.": "กรุณากรอกอีเมล",
     "Search with a selfie first.": "กรุณาค้นหาด้วยเซลฟี่ก่อน",
     "Too many requests: please wait a minute and try again.": "มีคำขอมากเกินไป กรุณารอสักครู่แล้วลองใหม่",
-    "Something went wrong. Please try again.": "เกิดข้อผิดพลาด กรุณาลองใหม่อีกครั้ง",
 }
 
 
