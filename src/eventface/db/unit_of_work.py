@@ -8,10 +8,12 @@ from contextlib import AbstractContextManager, contextmanager
 from sqlalchemy.orm import Session, sessionmaker
 
 from eventface.db.repositories import (
+    BrandRepository,
     EventRepository,
     FaceRepository,
     GoogleAccountRepository,
     PhotoRepository,
+    RemovalRequestRepository,
     SyncRunRepository,
     TaskRepository,
 )
@@ -30,6 +32,9 @@ class UnitOfWork:
         self.invites = InviteRepository(session)
         self.google_accounts = GoogleAccountRepository(session)
         self.sync_runs = SyncRunRepository(session)
+        # issue 14 (photographer)
+        self.brands = BrandRepository(session)
+        self.removal_requests = RemovalRequestRepository(session)
 
 
 Transactions = Callable[[], AbstractContextManager[UnitOfWork]]

@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 from eventface.db.unit_of_work import UnitOfWork
 from eventface.domain.models import Event, EventVisibility, Photo
 from eventface.errors import ConsentRequiredError, NotFoundError, NoUsableSelfieError, RateLimitedError
-from eventface.services import guest_access
+from eventface.services import branding, guest_access
 from eventface.services import search as search_service
 from eventface.services.search import PhotoMatch, SearchResult, Selfie, SelfieReport
 from eventface.web import photo_files
@@ -226,6 +226,7 @@ def guest_page(
         max_selfies=MAX_SELFIES,
         max_selfie_mb=context.settings.max_selfie_mb,
         script_strings=GUEST_SCRIPT_STRINGS,
+        brand=branding.brand_for_event(uow, event),  # the photographer's (issue 14): templates/_brand.html
     )
 
 
