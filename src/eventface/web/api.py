@@ -117,7 +117,7 @@ class EventIn(BaseModel):
         None, description="which connected Google account reads `drive_folder`, if you have several"
     )
     date: dt.date | None = None
-    # off by default: API clients of the original system index when they choose to (the web form starts at once)
+    # off by default: API clients of the original system index when they choose (the web form starts at once)
     index: bool = Field(False, description="true: start indexing the new event at once")
 
 
