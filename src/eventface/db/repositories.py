@@ -547,25 +547,21 @@ class PhotoRepository:
         )
         return [_photo(row) for row in rows]
 
-    def cover(self, event_id: int, chosen: int | None = None) -> Photo | None:
-        """The guest page's cover: the photo the photographer chose while guests may see it, else the
-        first indexed photo in name order (a camera's first frame, seldom a crowd of strangers)."""
+    def cover(self, event_id: int, chosen: int | None = None, *, fallback: bool = True) -> Photo | None:
+        """The guest page's cover: the photo the photographer chose while guests may see it, else
+        (with `fallback`) the first indexed photo in name order (a camera's first frame, seldom a
+        crowd of strangers)."""
         shown = (
             PhotoRow.event_id == event_id,
             PhotoRow.status == PhotoStatus.INDEXED.value,
             PhotoRow.hidden_at.is_(None),
         )
-        row = (
-            self.session.scalars(select(PhotoRow).where(*shown, PhotoRow.id == chosen)).first()
-            if chosen
-            else None
-        )
-        row = (
-            row
-            or self.session.scalars(
-                select(PhotoRow).where(*shown).order_by(PhotoRow.name, PhotoRow.id).limit(1)
-            ).first()
-        )
+        row = None
+        if chosen is not None:
+            row = self.session.scalars(select(PhotoRow).where(*shown, PhotoRow.id == chosen)).first()
+        if row is None and fallback:
+            first = select(PhotoRow).where(*shown).order_by(PhotoRow.name, PhotoRow.id).limit(1)
+            row = self.session.scalars(first).first()
         return _photo(row) if row else None
 
     def set_hidden(self, event_id: int, photo_id: int, *, hidden: bool) -> None:

@@ -64,9 +64,8 @@ def cover(uow: UnitOfWork, event: Event) -> Photo | None:
     see it; in a gallery event without a choice, the first photo (a crowded group photo would
     show strangers' faces to everyone with the link). A private event shows only a chosen cover:
     its photos are no one's to browse."""
-    if event.visibility is not EventVisibility.GALLERY:
-        return uow.photos.cover(event.id, event.cover_photo_id) if event.cover_photo_id else None
-    return uow.photos.cover(event.id, event.cover_photo_id)
+    gallery = event.visibility is EventVisibility.GALLERY
+    return uow.photos.cover(event.id, event.cover_photo_id, fallback=gallery)
 
 
 def choose_cover(uow: UnitOfWork, owner_id: int, event_id: int, photo_id: int | None) -> None:

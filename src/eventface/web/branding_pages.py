@@ -16,6 +16,7 @@ from starlette.datastructures import UploadFile
 from eventface.domain.models import Brand, User
 from eventface.errors import InvalidInputError, NotFoundError, PayloadTooLargeError
 from eventface.services import branding, guest_access
+from eventface.web import photo_files
 from eventface.web.auth import PageUser, check_csrf
 from eventface.web.context import Context, Transaction, WebContext
 from eventface.web.guest import guest_event
@@ -91,6 +92,19 @@ def event_logo(slug: str, uow: Transaction) -> Response:
     if found is None:
         raise NotFoundError("this event has no logo")
     return Response(found[0], media_type="image/png", headers={"Cache-Control": LOGO_CACHE})
+
+
+@router.get("/e/{slug}/cover.jpg")
+def event_cover(slug: str, context: Context, uow: Transaction) -> Response:
+    """The guest page's cover as one image: a private event's cover opens nothing else (no faces,
+    no original), and it changes as soon as the photographer chooses another or hides it."""
+    event = guest_event(uow, slug)
+    photo = guest_access.cover(uow, event)
+    if photo is None:
+        raise NotFoundError("this event has no cover")
+    answer = photo_files.cached_image(context, context.runtime.previews, event, photo)
+    answer.headers["Cache-Control"] = "public, max-age=300"
+    return answer
 
 
 @router.post("/events/{event_id}/cover")

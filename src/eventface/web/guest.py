@@ -211,8 +211,12 @@ def guest_page(
     event = guest_event(uow, slug)
     summary = uow.events.summary(event.id)
     cover_photo = guest_access.cover(uow, event)
-    cover = photo_out(context, event, cover_photo.id, cover_photo.name, browsed=True) if cover_photo else None
     gallery_event = event.visibility is EventVisibility.GALLERY
+    cover_url = None
+    if cover_photo and gallery_event:
+        cover_url = photo_out(context, event, cover_photo.id, cover_photo.name, browsed=True).preview_url
+    elif cover_photo:  # a private event's chosen cover: one image (web/branding_pages.py), not its faces
+        cover_url = f"/e/{event.slug}/cover.jpg?v={cover_photo.id}"
     browse = _gallery(uow, context, event, album, page) if gallery_event else None
     return render(
         request,
@@ -221,7 +225,7 @@ def guest_page(
         event=event,
         photos=summary.photos,
         pending=summary.pending,
-        cover_url=cover.preview_url if cover else None,
+        cover_url=cover_url,
         gallery=browse,
         max_selfies=MAX_SELFIES,
         max_selfie_mb=context.settings.max_selfie_mb,
