@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,9 @@ DPI = 300
 A6_MM = (105, 148)
 SIZE_PX = (round(A6_MM[0] / 25.4 * DPI), round(A6_MM[1] / 25.4 * DPI))  # 1240 x 1748
 MARGIN_PX = 80
-COVER_HEIGHT_PX = 560
+COVER_HEIGHT_PX = 400
+QR_PX = 540
+BAND_HEIGHT_PX = 120
 INK = (24, 28, 36)
 MUTED = (90, 98, 110)
 BAND = (31, 111, 235)
@@ -79,22 +82,21 @@ def render(content: CardContent) -> Image.Image:
     draw = ImageDraw.Draw(card)
     width, height = SIZE_PX
     y = _cover(card, content.cover_jpeg)
-    y = _lines(draw, content.event_name, _font(68, bold=True), y + 50, INK, max_lines=2)
+    y = _lines(draw, content.event_name, _font(60, bold=True), y + 40, INK, max_lines=2)
     if content.date_text:
-        y = _lines(draw, content.date_text, _font(36), y + 6, MUTED)
-    qr_px = 620
-    qr = _qr_image(content.guest_url, qr_px)
-    card.paste(qr, ((width - qr_px) // 2, y + 30))
-    y += 30 + qr_px
-    y = _lines(draw, content.guest_url, _font(26), y + 4, MUTED, max_lines=2)
+        y = _lines(draw, content.date_text, _font(32), y, MUTED)
+    qr = _qr_image(content.guest_url, QR_PX)
+    card.paste(qr, ((width - QR_PX) // 2, y + 10))
+    y += 10 + QR_PX
+    y = _lines(draw, content.guest_url, _font(24), y, MUTED, max_lines=2)
     thai = font_file() is not None
     if thai:
-        y = _lines(draw, THAI_TITLE, _font(48, bold=True), y + 34, INK)
-        y = _lines(draw, THAI_STEPS, _font(36), y + 6, INK, max_lines=3)
-    y = _lines(draw, ENGLISH_TITLE, _font(44 if thai else 52, bold=True), y + 28, INK)
-    _lines(draw, ENGLISH_STEPS, _font(32 if thai else 38), y + 6, INK, max_lines=3)
-    if content.studio:
-        _lines(draw, content.studio, _font(30, bold=True), height - MARGIN_PX - 30, MUTED)
+        y = _lines(draw, THAI_TITLE, _font(44, bold=True), y + 24, INK)
+        y = _lines(draw, THAI_STEPS, _font(32), y, INK, max_lines=3)
+    y = _lines(draw, ENGLISH_TITLE, _font(40 if thai else 52, bold=True), y + 20, INK)
+    y = _lines(draw, ENGLISH_STEPS, _font(30 if thai else 38), y, INK, max_lines=3)
+    if content.studio and y < height - MARGIN_PX - 40:  # a long event name may have taken its place
+        _lines(draw, content.studio, _font(30, bold=True), height - MARGIN_PX - 20, MUTED)
     return card
 
 
@@ -114,15 +116,16 @@ def pdf(content: CardContent) -> bytes:
 def _cover(card: Image.Image, cover_jpeg: bytes | None) -> int:
     """The cover photo across the top (cropped to fill), or a plain band; where the text starts."""
     width = card.width
-    band = (width, COVER_HEIGHT_PX if cover_jpeg else 200)
+    band = (width, COVER_HEIGHT_PX if cover_jpeg else BAND_HEIGHT_PX)
     if cover_jpeg:
         try:
             with Image.open(io.BytesIO(cover_jpeg)) as photo:
-                card.paste(ImageOps.fit(photo.convert("RGB"), band), (0, 0))
+                # faces sit in the upper part of most photos: crop from there
+                card.paste(ImageOps.fit(photo.convert("RGB"), band, centering=(0.5, 0.3)), (0, 0))
                 return band[1]
         except OSError:
             log.warning("the cover preview could not be read: the card has no cover")
-            band = (width, 200)
+            band = (width, BAND_HEIGHT_PX)
     card.paste(Image.new("RGB", band, BAND), (0, 0))
     return band[1]
 
@@ -148,7 +151,10 @@ def _lines(
     """Draws the text centred, wrapped at spaces (or anywhere, for a long run) to fit; the y below it."""
     width = draw.im.size[0] - 2 * MARGIN_PX
     y: int = top
-    for line in _wrap(draw, text, font, width)[:max_lines]:
+    lines = _wrap(draw, text, font, width)
+    if len(lines) > max_lines:  # say that something was left out
+        lines = [*lines[: max_lines - 1], lines[max_lines - 1][:-1] + "…"]
+    for line in lines:
         left, up, right, down = draw.textbbox((0, 0), line, font=font)
         draw.text(((draw.im.size[0] - (right - left)) // 2 - left, y - up + 4), line, font=font, fill=fill)
         y += int(max(down - up, getattr(font, "size", 20))) + 14
@@ -172,6 +178,8 @@ def _wrap(
             cut = len(current)
             while cut > 1 and draw.textlength(current[:cut], font=font) > width:
                 cut -= 1
+            while cut > 1 and unicodedata.category(current[cut]) in {"Mn", "Mc"}:
+                cut -= 1  # never between a Thai letter and its vowel or tone mark
             lines.append(current[:cut])
             current = current[cut:]
     if current:
