@@ -50,8 +50,12 @@ def test_a_hidden_photo_never_reaches_guests_and_comes_back_when_shown(events: E
     red = {m["name"]: m for m in before["matches"]}["red.jpg"]
     choose_on_the_event_page(web, events.wedding, events.alice, "gallery")
     browsed = {p["name"]: p for p in web.client.get(f"/api/e/{slug}/gallery").json()["photos"]}["red.jpg"]
+    (face,) = web.client.get(red["faces_url"]).json()
+    assert web.client.post(face["search_url"]).status_code == 200
 
     hide(events, "red.jpg")
+
+    assert web.client.post(face["search_url"]).status_code == 404  # "more photos of this person" from it
 
     assert "red.jpg" not in {m["name"] for m in events.given("red")["matches"]}  # search
     for url in [*guest_urls(red), *guest_urls(browsed)]:  # links handed out before: dead at once
@@ -121,6 +125,8 @@ def test_a_guest_asks_and_the_photographer_hides_the_photo_with_one_click(events
     assert answer.status_code == 202, answer.text
     assert answer.json()["message"]
     csrf = web.login(events.alice.email)
+    dashboard = web.client.get("/events").text
+    assert f'href="/events/{events.wedding.id}#removal-requests">1 removal request</a>' in dashboard
     page = web.client.get(f"/events/{events.wedding.id}").text
     assert 'id="removal-requests"' in page
     assert "I am in this photo and would like it removed, please." in page

@@ -1160,6 +1160,15 @@ class RemovalRequestRepository:
         row.resolved_at, row.resolution = utcnow(), resolution
         return row.photo_id
 
+    def open_counts(self, event_ids: Sequence[int]) -> dict[int, int]:
+        """Unanswered requests per event, for the dashboard (one query for all its events)."""
+        rows = self.session.execute(
+            select(RemovalRequestRow.event_id, func.count())
+            .where(RemovalRequestRow.event_id.in_(event_ids), RemovalRequestRow.resolved_at.is_(None))
+            .group_by(RemovalRequestRow.event_id)
+        )
+        return {event_id: count for event_id, count in rows}
+
     def resolve_photo(self, event_id: int, photo_id: int, resolution: str) -> None:
         """Answers every open request for the photo (hiding it answers them all)."""
         self.session.execute(
@@ -1171,3 +1180,8 @@ class RemovalRequestRepository:
             )
             .values(resolved_at=utcnow(), resolution=resolution)
         )
+
+
+def photo_of_face(session: Session, event_id: int, face_id: int) -> int | None:
+    """The id of the photo a face of the event is in (None: no such face in the event)."""
+    return session.scalar(select(FaceRow.photo_id).where(FaceRow.id == face_id, FaceRow.event_id == event_id))

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from eventface.db.repositories import photo_of_face
 from eventface.db.unit_of_work import UnitOfWork
 from eventface.domain.models import Event, EventVisibility, Photo, PhotoStatus
 from eventface.errors import InvalidInputError, NotFoundError
@@ -66,6 +67,13 @@ def cover(uow: UnitOfWork, event: Event) -> Photo | None:
     its photos are no one's to browse."""
     gallery = event.visibility is EventVisibility.GALLERY
     return uow.photos.cover(event.id, event.cover_photo_id, fallback=gallery)
+
+
+def check_face_shown(uow: UnitOfWork, event: Event, face_id: int) -> None:
+    """A face's "more photos of this person" works only while its photo may be served (not hidden)."""
+    photo_id = photo_of_face(uow.session, event.id, face_id)
+    if photo_id is None or not uow.photos.indexed_by_ids(event.id, [photo_id]):
+        raise NotFoundError("no such face in this event")
 
 
 def choose_cover(uow: UnitOfWork, owner_id: int, event_id: int, photo_id: int | None) -> None:

@@ -313,6 +313,7 @@ def search_by_face(
     event = guest_event(uow, slug)
     face = context.capabilities.open_face(event.id, token)
     guest_access.check_still_open(event, browsed=face.browsed)
+    guest_access.check_face_shown(uow, event, face.id)  # not from a photo since hidden (issue 14)
     _rate_limit(request, context)
     rt = context.runtime
     engine = rt.face_engine(event.engine)

@@ -463,6 +463,8 @@ THAI: dict[str, str] = {
     "hidden from guests": "ซ่อนจากแขก",
     "no changes": "ไม่มีการเปลี่ยนแปลง",
     "{n} syncs with no changes": "ซิงก์ {n} ครั้ง ไม่มีการเปลี่ยนแปลง",
+    "{n} removal requests": "คำขอให้นำรูปออก {n} รายการ",
+    "{n} removal request": "คำขอให้นำรูปออก {n} รายการ",
     "the first photo (default)": "รูปแรก (ค่าเริ่มต้น)",
     "the logo file is too large (at most 2 MB)": "ไฟล์โลโก้ใหญ่เกินไป (ไม่เกิน 2 MB)",
     "the logo must be a PNG, JPEG, WebP or GIF image": "โลโก้ต้องเป็นไฟล์ภาพ PNG, JPEG, WebP หรือ GIF",

@@ -172,6 +172,7 @@ def dashboard(
         panel = _google_panel(context, uow, user, google, google_error)
         ids = [s.event.id for s in summaries]
         activity = uow.sync_runs.activity(ids, datetime.now(UTC) - ACTIVITY_WINDOW) if ids else {}
+        removals = uow.removal_requests.open_counts(ids) if ids else {}
         rows = [
             EventRow(
                 s,
@@ -182,7 +183,9 @@ def dashboard(
             )
             for s in summaries
         ]
-    return render(request, context, "dashboard.html", user=user, rows=rows, google=panel)
+    return render(
+        request, context, "dashboard.html", user=user, rows=rows, google=panel, removal_requests=removals
+    )
 
 
 @router.get("/events/new", response_class=HTMLResponse)
