@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
 
 from eventface.db.repositories import EventSummary
 from eventface.domain.models import Event, EventVisibility, IndexProgress, Photo, TaskStatus
@@ -38,7 +38,8 @@ def _minutes(value: float) -> int | float:
 
 
 class AutoSyncRequest(BaseModel):
-    interval_minutes: float | None = Field(
+    # strict: `true` is not a number of minutes (lax pydantic took it for 1)
+    interval_minutes: StrictInt | StrictFloat | None = Field(
         None,
         description="0.5-60 minutes (fractional down to 0.5 = 30 s); default AUTO_SYNC_INTERVAL",
         # the service checks the range (its message names it): the schema only says so
