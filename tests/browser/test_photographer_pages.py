@@ -205,6 +205,38 @@ def fill_brand(page: Page) -> None:
     expect(page.locator("#brand-saved")).to_be_visible()
 
 
+def check_qr_card(page: Page, site: harness.Server, event_id: int) -> None:
+    """The card's PDF, and its PNG downloaded from the event page (kept in tests/artifacts/)."""
+    pdf = page.request.get(f"{site.base_url}/events/{event_id}/card.pdf?download=1")
+    assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
+    with page.expect_download() as got:
+        page.locator("#card-png").click()
+    card = ARTIFACTS / "photographer-qr-card.png"
+    got.value.save_as(card)
+    with Image.open(card) as image:
+        assert image.size == (1240, 1748)
+
+
+def show_request_on_a_phone_in_thai(
+    browser: Browser, signed_in: BrowserContext, site: harness.Server, event_id: int
+) -> None:
+    """The same photographer on a phone, in Thai: the request waits at the top of the event page."""
+    phone = browser.new_context(**PHONE, storage_state=signed_in.storage_state())
+    with phone:
+        phone.add_cookies([{"name": "lang", "value": "th", "url": site.base_url}])
+        console = Console(phone)
+        page = phone.new_page()
+        page.goto(f"{site.base_url}/events/{event_id}")
+        requests = page.locator("#removal-requests")
+        expect(requests.locator("h2")).to_contain_text(THAI["Guests asked to remove photos"])
+        expect(requests.get_by_role("button", name=THAI["Hide photo"])).to_be_visible()
+        requests.scroll_into_view_if_needed()
+        screenshot(page, "photographer-removal-request-phone-th")
+        page.locator("#branding").scroll_into_view_if_needed()
+        screenshot(page, "photographer-branding-phone-th")
+        assert console.errors == []
+
+
 def test_brand_qr_card_and_a_guests_removal_request(
     browser: Browser, site: harness.Server, photo_root: Path, tmp_path: Path
 ) -> None:
@@ -224,14 +256,7 @@ def test_brand_qr_card_and_a_guests_removal_request(
         page.locator("#save-visibility").click()
         guest_url = page.locator("#guest-url").input_value()
 
-        pdf = page.request.get(f"{site.base_url}/events/{event_id}/card.pdf?download=1")
-        assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
-        with page.expect_download() as got:
-            page.locator("#card-png").click()
-        card = ARTIFACTS / "photographer-qr-card.png"
-        got.value.save_as(card)
-        with Image.open(card) as image:
-            assert image.size == (1240, 1748)
+        check_qr_card(page, site, event_id)
 
         guest_context, guest, guest_console = open_page(browser, PHONE, "th")
         with guest_context:
@@ -255,6 +280,10 @@ def test_brand_qr_card_and_a_guests_removal_request(
             assert asked.status == 202, asked.text()
             assert guest_console.errors == []
 
+        show_request_on_a_phone_in_thai(browser, context, site, event_id)
+        page.goto(f"{site.base_url}/events")
+        expect(page.locator(".removal-badge")).to_have_text("1 removal request")
+        screenshot(page, "photographer-dashboard-desktop")
         page.goto(f"{site.base_url}/events/{event_id}")
         requests = page.locator("#removal-requests")
         expect(requests).to_contain_text("ขอลบรูปนี้ด้วยค่ะ")
