@@ -425,3 +425,22 @@ def test_server_set_up_texts_are_shown_to_admins_only(make_web: MakeWeb) -> None
     assert "GOOGLE_CLIENT_ID" in web.client.get("/events").text
     admin_event = web.event(admin, web.root / "photos", "Admin's")
     assert "PUBLIC_BASE_URL" in web.client.get(f"/events/{admin_event.id}").text
+
+
+def test_the_event_page_folds_syncs_that_changed_nothing(
+    web: Web, alice: Photographer, wedding_folder: Any
+) -> None:
+    event = web.event(alice, wedding_folder)
+    start = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    with web.transaction() as uow:
+        for minute, added in [(0, 3), (1, 0), (2, 0), (3, 0), (4, 1), (5, 0)]:
+            run_id = uow.sync_runs.start(event.id, SyncTrigger.SCHEDULE, start + timedelta(minutes=minute))
+            uow.sync_runs.finish(run_id, start + timedelta(minutes=minute, seconds=2), added=added)
+    web.login(alice.email)
+
+    page = web.client.get(f"/events/{event.id}").text
+
+    runs = re.findall(r'<li class="sync-run([^"]*)">', page)
+    assert runs == ["", "", " quiet-runs", ""]  # newest first: a lone quiet run, +1, three quiet, +3
+    assert "3 syncs with no changes" in page and "10:01 UTC" in page and "10:03 UTC" in page
+    assert page.count("no changes") == 2  # the lone quiet run says so too, without +0 ~0 −0
