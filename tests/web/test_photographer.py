@@ -344,6 +344,9 @@ def test_the_qr_card_is_an_a6_pdf_and_a_300_dpi_png(events: Events) -> None:
     assert (round(width_mm), round(height_mm)) == (105, 148)  # A6
     with Image.open(io.BytesIO(png.content)) as image:
         assert image.size == (1240, 1748) and round(image.info["dpi"][0]) == 300
+    sheet = web.client.get(f"/events/{events.wedding.id}/card.pdf?sheet=a4")
+    a4 = re.search(rb"/MediaBox \[ ?0 0 ([\d.]+) ([\d.]+) ?\]", sheet.content)
+    assert a4 and [round(float(v) / 72 * 25.4) for v in a4.groups()] == [210, 297]
     assert web.client.get(f"/events/{events.wedding.id}/card.svg").status_code == 404
     assert web.client.get(f"/events/{events.party.id}/card.pdf").status_code == 404  # bob's
 

@@ -1,4 +1,5 @@
-"""The printable QR card of an event (issue 14): an A6 card, as a PDF or a PNG at 300 dpi.
+"""The printable QR card of an event (issue 14): an A6 card, as a PDF or a PNG at 300 dpi, and
+four of them on an A4 sheet to print at home and cut.
 
 The event's name and cover on top, the QR code of the guest link in the middle (large: a card on
 a table is scanned from an arm's length), and what to do in Thai and in English. Thai needs a
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 DPI = 300
 A6_MM = (105, 148)
 SIZE_PX = (round(A6_MM[0] / 25.4 * DPI), round(A6_MM[1] / 25.4 * DPI))  # 1240 x 1748
+A4_PX = (round(210 / 25.4 * DPI), round(297 / 25.4 * DPI))  # 2480 x 3508
 MARGIN_PX = 80
 COVER_HEIGHT_PX = 400
 QR_PX = 540
@@ -110,6 +112,24 @@ def pdf(content: CardContent) -> bytes:
     """One A6 page: the card at 300 dpi is 105 x 148 mm."""
     out = io.BytesIO()
     render(content).save(out, format="PDF", resolution=DPI, title=content.event_name)
+    return out.getvalue()
+
+
+def a4_sheet_pdf(content: CardContent) -> bytes:
+    """Four cards on one A4 page (2 x 2, 210 x 297 mm) with thin cut lines: printable at home."""
+    card = render(content)
+    sheet = Image.new("RGB", A4_PX, "white")
+    left, top = (A4_PX[0] - 2 * card.width) // 2, (A4_PX[1] - 2 * card.height) // 2
+    for column in (0, 1):
+        for row in (0, 1):
+            sheet.paste(card, (left + column * card.width, top + row * card.height))
+    draw = ImageDraw.Draw(sheet)
+    for x in (left, left + card.width, left + 2 * card.width):
+        draw.line([(x, 0), (x, A4_PX[1])], fill=(200, 200, 200), width=2)
+    for y in (top, top + card.height, top + 2 * card.height):
+        draw.line([(0, y), (A4_PX[0], y)], fill=(200, 200, 200), width=2)
+    out = io.BytesIO()
+    sheet.save(out, format="PDF", resolution=DPI, title=content.event_name)
     return out.getvalue()
 
 

@@ -445,6 +445,7 @@ THAI: dict[str, str] = {
     "Preview unavailable": "ไม่มีภาพตัวอย่าง",
     "Printable QR card (A6 PDF)": "การ์ด QR สำหรับพิมพ์ (PDF ขนาด A6)",
     "QR card (PNG)": "การ์ด QR (PNG)",
+    "4 QR cards on A4 (PDF)": "การ์ด QR 4 ใบบนกระดาษ A4 (PDF)",
     "Remove the logo": "ลบโลโก้",
     "Show to guests": "แสดงให้แขกเห็น",
     "The first photo becomes the cover once it is indexed.": "รูปแรกจะเป็นภาพปกเมื่อจัดทำดัชนีแล้ว",

@@ -484,6 +484,7 @@ def qr_card_file(event_id: Id, kind: str, request: Request, context: Context, us
     """The printable A6 QR card (issue 14): PDF to print, or a 300 dpi PNG."""
     if kind not in {"pdf", "png"}:
         raise HTTPException(404, "QR cards come as .pdf or .png")
+    sheet = request.query_params.get("sheet") == "a4" and kind == "pdf"  # four cards on A4
     event = owned(context, user.id, event_id)
     with context.runtime.transactions() as uow:
         cover = guest_access.cover(uow, event)
@@ -495,12 +496,19 @@ def qr_card_file(event_id: Id, kind: str, request: Request, context: Context, us
         date_text=event.event_date.isoformat() if event.event_date else "",
         studio=brand.name if brand else "",
     )
-    data = qr_card.pdf(content) if kind == "pdf" else qr_card.png(content)
+    data = (
+        qr_card.a4_sheet_pdf(content)
+        if sheet
+        else qr_card.pdf(content)
+        if kind == "pdf"
+        else qr_card.png(content)
+    )
     disposition = "attachment" if request.query_params.get("download") else "inline"
+    name = f"qr-card{'s-a4' if sheet else ''}-event-{event.id}.{kind}"
     return Response(
         data,
         media_type="application/pdf" if kind == "pdf" else "image/png",
-        headers={"Content-Disposition": f'{disposition}; filename="qr-card-event-{event.id}.{kind}"'},
+        headers={"Content-Disposition": f'{disposition}; filename="{name}"'},
     )
 
 
