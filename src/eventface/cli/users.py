@@ -14,7 +14,7 @@ from eventface.services import accounts, invites
 
 app = typer.Typer(help="Photographer accounts and API tokens.", no_args_is_help=True)
 PasswordStdin = Annotated[
-    bool, typer.Option("--password-stdin", help="Read the password from stdin instead of a prompt")
+    bool, typer.Option("--password-stdin", "--stdin", help="Read the password from stdin instead of a prompt")
 ]
 out = Console(soft_wrap=True)
 

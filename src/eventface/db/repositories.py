@@ -14,17 +14,20 @@ from sqlalchemy import ColumnElement, and_, case, delete, func, inspect, or_, se
 from sqlalchemy.orm import Session
 
 from eventface.db.tables import (
+    BrandRow,
     EventRow,
     FaceRow,
     GoogleAccountRow,
     IndexTaskRow,
     PhotoRow,
+    RemovalRequestRow,
     SyncRunRow,
     utcnow,
 )
 from eventface.domain.models import (
     AccountStatus,
     Box,
+    Brand,
     DetectedFace,
     Embedding,
     Event,
@@ -35,6 +38,7 @@ from eventface.domain.models import (
     Photo,
     PhotoFace,
     PhotoStatus,
+    RemovalRequest,
     SourceKind,
     SyncRun,
     SyncTrigger,
@@ -91,6 +95,7 @@ def _event(row: EventRow) -> Event:
         event_date=row.event_date,
         google_account_id=row.google_account_id,
         visibility=EventVisibility(row.visibility),
+        cover_photo_id=row.cover_photo_id,
     )
 
 
@@ -116,6 +121,7 @@ def _photo(row: PhotoRow) -> Photo:
         content_hash=row.content_hash,
         width=row.width,
         height=row.height,
+        hidden=row.hidden_at is not None,
     )
 
 
@@ -193,6 +199,9 @@ class EventRepository:
 
     def set_visibility(self, event_id: int, visibility: EventVisibility) -> None:
         self._row(event_id).visibility = visibility.value
+
+    def set_cover(self, event_id: int, photo_id: int | None) -> None:
+        self._row(event_id).cover_photo_id = photo_id
 
     def set_engine(self, event_id: int, engine: str) -> None:
         self._row(event_id).engine = engine
@@ -538,15 +547,30 @@ class PhotoRepository:
         )
         return [_photo(row) for row in rows]
 
-    def cover(self, event_id: int) -> Photo | None:
-        """The indexed photo with the most faces: a group shot says "this event" best."""
-        row = self.session.scalars(
-            select(PhotoRow)
-            .where(PhotoRow.event_id == event_id, PhotoRow.status == PhotoStatus.INDEXED.value)
-            .order_by(PhotoRow.face_count.desc(), PhotoRow.name)
-            .limit(1)
-        ).first()
+    def cover(self, event_id: int, chosen: int | None = None, *, fallback: bool = True) -> Photo | None:
+        """The guest page's cover: the photo the photographer chose while guests may see it, else
+        (with `fallback`) the first indexed photo in name order (a camera's first frame, seldom a
+        crowd of strangers)."""
+        shown = (
+            PhotoRow.event_id == event_id,
+            PhotoRow.status == PhotoStatus.INDEXED.value,
+            PhotoRow.hidden_at.is_(None),
+        )
+        row = None
+        if chosen is not None:
+            row = self.session.scalars(select(PhotoRow).where(*shown, PhotoRow.id == chosen)).first()
+        if row is None and fallback:
+            first = select(PhotoRow).where(*shown).order_by(PhotoRow.name, PhotoRow.id).limit(1)
+            row = self.session.scalars(first).first()
         return _photo(row) if row else None
+
+    def set_hidden(self, event_id: int, photo_id: int, *, hidden: bool) -> None:
+        """Hides the event's photo from guests, or shows it again; NotFoundError for another event's."""
+        row = self._row(photo_id)
+        if row.event_id != event_id:
+            raise NotFoundError(f"no photo {photo_id} in this event")
+        if hidden != (row.hidden_at is not None):
+            row.hidden_at = utcnow() if hidden else None
 
     def in_event_by_id(self, event_id: int, photo_id: int) -> Photo:
         """One of the event's live photos; NotFoundError for a removed photo or another event's."""
@@ -568,12 +592,14 @@ class PhotoRepository:
         return [by_id[i] for i in photo_ids if i in by_id]
 
     def indexed_by_ids(self, event_id: int, photo_ids: Sequence[int]) -> list[Photo]:
-        """The event's indexed photos among `photo_ids`, in that order: the only ones guests are served."""
+        """The event's indexed photos among `photo_ids`, in that order: the only ones guests are served
+        (a photo the photographer hid is not one of them)."""
         rows = self.session.scalars(
             select(PhotoRow).where(
                 PhotoRow.id.in_(photo_ids),
                 PhotoRow.event_id == event_id,
                 PhotoRow.status == PhotoStatus.INDEXED.value,
+                PhotoRow.hidden_at.is_(None),
             )
         )
         by_id = {row.id: _photo(row) for row in rows}
@@ -584,7 +610,9 @@ class PhotoRepository:
         return list(
             self.session.scalars(
                 select(PhotoRow.name).where(
-                    PhotoRow.event_id == event_id, PhotoRow.status == PhotoStatus.INDEXED.value
+                    PhotoRow.event_id == event_id,
+                    PhotoRow.status == PhotoStatus.INDEXED.value,
+                    PhotoRow.hidden_at.is_(None),
                 )
             )
         )
@@ -592,7 +620,9 @@ class PhotoRepository:
     def indexed_page(self, event_id: int, folder: str | None, *, limit: int, offset: int) -> list[Photo]:
         """The event's indexed photos in name order; only those under `folder`/ when it is given."""
         query = select(PhotoRow).where(
-            PhotoRow.event_id == event_id, PhotoRow.status == PhotoStatus.INDEXED.value
+            PhotoRow.event_id == event_id,
+            PhotoRow.status == PhotoStatus.INDEXED.value,
+            PhotoRow.hidden_at.is_(None),
         )
         if folder is not None:
             query = query.where(PhotoRow.name.startswith(f"{folder}/", autoescape=True))
@@ -1021,3 +1051,137 @@ class TaskRepository:
         if row is None:
             raise NotFoundError(f"no task {task_id!r}")
         return row
+
+
+# --- issue 14, the photographer's side: brands and guests' removal requests ---
+
+
+def _brand(row: BrandRow) -> Brand:
+    return Brand(
+        owner_id=row.owner_id,
+        name=row.name,
+        line_url=row.line_url,
+        instagram_url=row.instagram_url,
+        website_url=row.website_url,
+        logo_version=row.logo_version if row.logo is not None else None,
+    )
+
+
+class BrandRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, owner_id: int) -> Brand | None:
+        row = self.session.get(BrandRow, owner_id)
+        return _brand(row) if row else None
+
+    def save(
+        self,
+        owner_id: int,
+        name: str,
+        line_url: str | None,
+        instagram_url: str | None,
+        website_url: str | None,
+    ) -> Brand:
+        row = self._row(owner_id)
+        row.name, row.line_url, row.instagram_url, row.website_url = (
+            name,
+            line_url,
+            instagram_url,
+            website_url,
+        )
+        row.updated_at = utcnow()
+        self.session.flush()
+        return _brand(row)
+
+    def set_logo(self, owner_id: int, png: bytes | None, version: str | None) -> None:
+        row = self._row(owner_id)
+        row.logo, row.logo_version = png, version
+        row.updated_at = utcnow()
+
+    def logo(self, owner_id: int) -> tuple[bytes, str] | None:
+        found = self.session.execute(
+            select(BrandRow.logo, BrandRow.logo_version).where(BrandRow.owner_id == owner_id)
+        ).first()
+        if found is None or found[0] is None:
+            return None
+        return found[0], found[1] or ""
+
+    def _row(self, owner_id: int) -> BrandRow:
+        row = self.session.get(BrandRow, owner_id)
+        if row is None:
+            row = BrandRow(owner_id=owner_id, name="")
+            self.session.add(row)
+        return row
+
+
+class RemovalRequestRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, event_id: int, photo_id: int, reason: str | None) -> None:
+        self.session.add(RemovalRequestRow(event_id=event_id, photo_id=photo_id, reason=reason))
+
+    def open_count(self, event_id: int, photo_id: int | None = None) -> int:
+        query = select(func.count()).where(
+            RemovalRequestRow.event_id == event_id, RemovalRequestRow.resolved_at.is_(None)
+        )
+        if photo_id is not None:
+            query = query.where(RemovalRequestRow.photo_id == photo_id)
+        return int(self.session.scalar(query) or 0)
+
+    def open(self, event_id: int, limit: int) -> list[RemovalRequest]:
+        """The event's unanswered requests, oldest first."""
+        rows = self.session.execute(
+            select(RemovalRequestRow, PhotoRow.name, PhotoRow.hidden_at)
+            .join(PhotoRow, PhotoRow.id == RemovalRequestRow.photo_id)
+            .where(RemovalRequestRow.event_id == event_id, RemovalRequestRow.resolved_at.is_(None))
+            .order_by(RemovalRequestRow.created_at, RemovalRequestRow.id)
+            .limit(limit)
+        )
+        return [
+            RemovalRequest(
+                id=row.id,
+                event_id=row.event_id,
+                photo_id=row.photo_id,
+                photo_name=name,
+                reason=row.reason,
+                created_at=_utc(row.created_at),
+                photo_hidden=hidden_at is not None,
+            )
+            for row, name, hidden_at in rows
+        ]
+
+    def resolve(self, event_id: int, request_id: int, resolution: str) -> int:
+        """Answers one open request of the event; returns its photo's id. NotFoundError otherwise."""
+        row = self.session.get(RemovalRequestRow, request_id)
+        if row is None or row.event_id != event_id or row.resolved_at is not None:
+            raise NotFoundError(f"no open removal request {request_id} in this event")
+        row.resolved_at, row.resolution = utcnow(), resolution
+        return row.photo_id
+
+    def open_counts(self, event_ids: Sequence[int]) -> dict[int, int]:
+        """Unanswered requests per event, for the dashboard (one query for all its events)."""
+        rows = self.session.execute(
+            select(RemovalRequestRow.event_id, func.count())
+            .where(RemovalRequestRow.event_id.in_(event_ids), RemovalRequestRow.resolved_at.is_(None))
+            .group_by(RemovalRequestRow.event_id)
+        )
+        return {event_id: count for event_id, count in rows}
+
+    def resolve_photo(self, event_id: int, photo_id: int, resolution: str) -> None:
+        """Answers every open request for the photo (hiding it answers them all)."""
+        self.session.execute(
+            update(RemovalRequestRow)
+            .where(
+                RemovalRequestRow.event_id == event_id,
+                RemovalRequestRow.photo_id == photo_id,
+                RemovalRequestRow.resolved_at.is_(None),
+            )
+            .values(resolved_at=utcnow(), resolution=resolution)
+        )
+
+
+def photo_of_face(session: Session, event_id: int, face_id: int) -> int | None:
+    """The id of the photo a face of the event is in (None: no such face in the event)."""
+    return session.scalar(select(FaceRow.photo_id).where(FaceRow.id == face_id, FaceRow.event_id == event_id))

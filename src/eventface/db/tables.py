@@ -141,6 +141,8 @@ class EventRow(Base):
     source_cursor: Mapped[str | None] = mapped_column(Text)
     # what a guest with the link may see: "private" (only what a search found) or "gallery"
     visibility: Mapped[str] = mapped_column(String(16), default="private", server_default="private")
+    # issue 14 (photographer): the guest page's cover as the photographer chose it; None: the first photo
+    cover_photo_id: Mapped[int | None] = mapped_column(Integer)
 
     photos: Mapped[list[PhotoRow]] = relationship(
         back_populates="event", cascade="all, delete-orphan", passive_deletes=True
@@ -175,6 +177,8 @@ class PhotoRow(Base):
     # the event's faces_revision when this photo's faces last changed (indexed, failed, removed):
     # an in-memory index at revision r catches up by reloading only photos stamped after r
     faces_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # issue 14 (photographer): set while the photographer hides the photo from guests
+    hidden_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     event: Mapped[EventRow] = relationship(back_populates="photos")
     faces: Mapped[list[FaceRow]] = relationship(
@@ -296,3 +300,34 @@ class MailSendRow(Base):
     # the event a notification confirmation was for (deleted with it); None for a password reset
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+# --- issue 14, the photographer's side: brand, removal requests ---
+
+
+class BrandRow(Base):
+    """A photographer's brand on their guest pages. The logo is kept here, re-encoded and capped
+    (services/branding.py): every web process on every machine serves it, and it goes with the account."""
+
+    __tablename__ = "brands"
+
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    line_url: Mapped[str | None] = mapped_column(String(500))
+    instagram_url: Mapped[str | None] = mapped_column(String(500))
+    website_url: Mapped[str | None] = mapped_column(String(500))
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)  # a PNG eventface encoded itself
+    logo_version: Mapped[str | None] = mapped_column(String(16))  # in the logo's URL, for caching
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RemovalRequestRow(Base):
+    """A guest asked the photographer to take a photo down. Nothing about the guest is kept."""
+
+    __tablename__ = "removal_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolution: Mapped[str | None] = mapped_column(String(16))  # hidden | dismissed

@@ -10,10 +10,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from eventface.db.mail_sends import MailSendRepository
 from eventface.db.notifications import SubscriptionRepository
 from eventface.db.repositories import (
+    BrandRepository,
     EventRepository,
     FaceRepository,
     GoogleAccountRepository,
     PhotoRepository,
+    RemovalRequestRepository,
     SyncRunRepository,
     TaskRepository,
 )
@@ -34,6 +36,9 @@ class UnitOfWork:
         self.sync_runs = SyncRunRepository(session)
         self.subscriptions = SubscriptionRepository(session)  # email notifications
         self.mail_sends = MailSendRepository(session)  # per-recipient mail caps
+        # issue 14 (photographer)
+        self.brands = BrandRepository(session)
+        self.removal_requests = RemovalRequestRepository(session)
 
 
 Transactions = Callable[[], AbstractContextManager[UnitOfWork]]

@@ -72,6 +72,7 @@ class Event:
     event_date: date | None = None  # the day of the event, as the photographer gave it
     google_account_id: int | None = None  # the connected Google account a Drive event reads with
     visibility: EventVisibility = EventVisibility.PRIVATE
+    cover_photo_id: int | None = None  # the cover the photographer chose (issue 14); None: the first photo
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ class Photo:
     content_hash: str | None = None  # sha256 of the bytes last indexed
     width: int | None = None  # display orientation, full resolution; known once indexed
     height: int | None = None
+    hidden: bool = False  # the photographer hid it from guests (issue 14)
 
 
 @dataclass(frozen=True)
@@ -230,3 +232,35 @@ class IndexProgress:
         if self.status is TaskStatus.DONE:
             return 100.0
         return round(100.0 * self.done / self.total, 1) if self.total else 0.0
+
+
+# --- issue 14, the photographer's side ---
+
+
+@dataclass(frozen=True)
+class Brand:
+    """What a photographer shows of themselves on their guest pages (and, later, in emails)."""
+
+    owner_id: int
+    name: str = ""
+    line_url: str | None = None
+    instagram_url: str | None = None
+    website_url: str | None = None
+    logo_version: str | None = None  # None: no logo
+
+    @property
+    def empty(self) -> bool:
+        return not (self.name or self.line_url or self.instagram_url or self.website_url or self.logo_version)
+
+
+@dataclass(frozen=True)
+class RemovalRequest:
+    """A guest's "remove my photo", as the photographer's event page lists it."""
+
+    id: int
+    event_id: int
+    photo_id: int
+    photo_name: str
+    reason: str | None
+    created_at: datetime
+    photo_hidden: bool

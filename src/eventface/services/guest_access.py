@@ -5,7 +5,8 @@ event also lets anyone with the link browse every photo, by album (the first fol
 photo's path under the event's folder). Either way only indexed photos are ever served: a
 pending or failed file (a text file named `.jpg`) is never handed to a guest. The web layer
 proves which photos a guest was given (signed links, web/capabilities.py); this module decides
-whether they may still be served.
+whether they may still be served. A photo the photographer hid (services/photo_removal.py)
+is never served, found, browsed or shown as the cover.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from eventface.db.repositories import photo_of_face
 from eventface.db.unit_of_work import UnitOfWork
-from eventface.domain.models import Event, EventVisibility, Photo
-from eventface.errors import NotFoundError
+from eventface.domain.models import Event, EventVisibility, Photo, PhotoStatus
+from eventface.errors import InvalidInputError, NotFoundError
 from eventface.services.events import owned_event
 
 
@@ -59,11 +61,31 @@ def served_photos(uow: UnitOfWork, event: Event, photo_ids: Sequence[int]) -> li
 
 
 def cover(uow: UnitOfWork, event: Event) -> Photo | None:
-    """The guest page's cover photo. None in a private event: its biggest group photo would show
-    strangers' faces to everyone with the link."""
-    if event.visibility is not EventVisibility.GALLERY:
-        return None
-    return uow.photos.cover(event.id)
+    """The guest page's cover photo (issue 14): the one the photographer chose, while guests may
+    see it; in a gallery event without a choice, the first photo (a crowded group photo would
+    show strangers' faces to everyone with the link). A private event shows only a chosen cover:
+    its photos are no one's to browse."""
+    gallery = event.visibility is EventVisibility.GALLERY
+    return uow.photos.cover(event.id, event.cover_photo_id, fallback=gallery)
+
+
+def check_face_shown(uow: UnitOfWork, event: Event, face_id: int) -> None:
+    """A face's "more photos of this person" works only while its photo may be served (not hidden)."""
+    photo_id = photo_of_face(uow.session, event.id, face_id)
+    if photo_id is None or not uow.photos.indexed_by_ids(event.id, [photo_id]):
+        raise NotFoundError("no such face in this event")
+
+
+def choose_cover(uow: UnitOfWork, owner_id: int, event_id: int, photo_id: int | None) -> None:
+    """The photographer picks the cover (None: back to the default); it must be one guests may see."""
+    event = owned_event(uow, owner_id, event_id)
+    if photo_id is not None:
+        photo = uow.photos.in_event_by_id(event.id, photo_id)
+        if photo.status is not PhotoStatus.INDEXED or photo.hidden:
+            raise InvalidInputError(
+                "the cover must be an indexed photo that guests may see", code="cover_not_shown"
+            )
+    uow.events.set_cover(event.id, photo_id)
 
 
 def album_of(name: str) -> str | None:

@@ -239,5 +239,5 @@ def _ranked_photos(
             m.expanded,
         )
         for m in ranked
-        if m.photo_id in photos
+        if m.photo_id in photos and not photos[m.photo_id].hidden  # hidden from guests (issue 14)
     ]

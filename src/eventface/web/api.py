@@ -12,13 +12,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
 
 from eventface.db.repositories import EventSummary
 from eventface.domain.models import Event, EventVisibility, IndexProgress, Photo, TaskStatus
 from eventface.errors import NotFoundError
 from eventface.services import events as event_service
-from eventface.services import guest_access, ingest, sync
+from eventface.services import guest_access, ingest, photo_removal, sync
 from eventface.web import photo_files
 from eventface.web.auth import ApiUser
 from eventface.web.context import Context, WebContext
@@ -38,7 +38,8 @@ def _minutes(value: float) -> int | float:
 
 
 class AutoSyncRequest(BaseModel):
-    interval_minutes: float | None = Field(
+    # strict: `true` is not a number of minutes (lax pydantic took it for 1)
+    interval_minutes: StrictInt | StrictFloat | None = Field(
         None,
         description="0.5-60 minutes (fractional down to 0.5 = 30 s); default AUTO_SYNC_INTERVAL",
         # the service checks the range (its message names it): the schema only says so
@@ -117,6 +118,8 @@ class EventIn(BaseModel):
         None, description="which connected Google account reads `drive_folder`, if you have several"
     )
     date: dt.date | None = None
+    # off by default: API clients of the original system index when they choose (the web form starts at once)
+    index: bool = Field(False, description="true: start indexing the new event at once")
 
 
 class EventOut(BaseModel):
@@ -149,6 +152,23 @@ class PhotoOut(BaseModel):
     faces: int
     error: str | None
     thumbnail_url: str
+    hidden: bool = Field(False, description="hidden from guests by the photographer")
+
+
+class PhotoPatch(BaseModel):
+    hidden: StrictBool = Field(
+        description="true: guests never get this photo (search, gallery, downloads, cover)"
+    )
+
+
+class ProgressOut(BaseModel):
+    """The event page's live numbers: the event's totals, and its latest index run (None: never indexed)."""
+
+    photos: int
+    faces: int
+    pending: int
+    failed: int
+    task: TaskOut | None
 
 
 def task_out(task: IndexProgress, failures: list[FailureOut] | None = None) -> TaskOut:
@@ -254,6 +274,8 @@ def create_event(body: EventIn, request: Request, context: Context, user: ApiUse
                 owner_id=user.id,
                 event_date=body.date,
             )
+    if body.index:
+        start_indexing(context, event)
     return event_out(context, request, event.id)
 
 
@@ -299,9 +321,33 @@ def list_photos(
             faces=p.face_count,
             error=p.error,
             thumbnail_url=f"/api/event/{event.id}/photos/{p.id}/thumb",
+            hidden=p.hidden,
         )
         for p in photos
     ]
+
+
+@router.patch("/event/{event_id}/photos/{photo_id}", response_model=MessageOut, responses=errors(404, 422))
+def update_photo(event_id: Id, photo_id: Id, body: PhotoPatch, context: Context, user: ApiUser) -> MessageOut:
+    """Hides the photo from guests (`{"hidden": true}`), or shows it again."""
+    with context.runtime.transactions() as uow:
+        photo_removal.set_hidden(uow, user.id, event_id, photo_id, hidden=body.hidden)
+    return MessageOut(message="Photo hidden from guests" if body.hidden else "Photo shown to guests")
+
+
+@router.get("/event/{event_id}/progress", response_model=ProgressOut, responses=errors(404))
+def event_progress(event_id: Id, context: Context, user: ApiUser) -> ProgressOut:
+    """The event's totals and its latest index run, never a 404 for an event not indexed yet."""
+    owned(context, user.id, event_id)
+    with context.runtime.transactions() as uow:
+        summary = uow.events.summary(event_id)
+    return ProgressOut(
+        photos=summary.photos,
+        faces=summary.faces,
+        pending=summary.pending,
+        failed=summary.failed,
+        task=latest_task(context, event_id),
+    )
 
 
 _THUMBNAIL = {**file_answer("A JPEG", "image/jpeg"), **errors(404, 503)}

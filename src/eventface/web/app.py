@@ -34,7 +34,18 @@ from eventface.runtime import Runtime, build_runtime
 from eventface.secret_key import secret_key
 from eventface.services.sessions import SESSION_LIFETIME
 from eventface.settings import Settings
-from eventface.web import accounts_pages, admin, api, google, guest, notify_pages, pages, password_reset_pages
+from eventface.web import (  # issue 14 (photographer)
+    accounts_pages,
+    admin,
+    api,
+    branding_pages,
+    google,
+    guest,
+    notify_pages,
+    pages,
+    password_reset_pages,
+    photo_removal,
+)
 from eventface.web.apidocs import add_api_docs
 from eventface.web.context import WebContext
 from eventface.web.errors import add_error_handlers
@@ -140,6 +151,10 @@ def create_app(
     app.include_router(password_reset_pages.router)
     app.include_router(notify_pages.router)
     app.include_router(admin.router)
+    # issue 14 (photographer): brand, cover, hidden photos and removal requests
+    app.include_router(branding_pages.router)
+    app.include_router(photo_removal.guest_router)
+    app.include_router(photo_removal.pages_router)
     if settings.api_docs:
         add_api_docs(app, __version__)
     add_error_handlers(app, context)

@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 from eventface.db.unit_of_work import UnitOfWork
 from eventface.domain.models import Event, EventVisibility, Photo
 from eventface.errors import ConsentRequiredError, NotFoundError, NoUsableSelfieError, RateLimitedError
-from eventface.services import guest_access
+from eventface.services import branding, guest_access
 from eventface.services import search as search_service
 from eventface.services.search import PhotoMatch, SearchResult, Selfie, SelfieReport
 from eventface.web import photo_files
@@ -259,8 +259,12 @@ def guest_page(
     event = guest_event(uow, slug)
     summary = uow.events.summary(event.id)
     cover_photo = guest_access.cover(uow, event)
-    cover = photo_out(context, event, cover_photo.id, cover_photo.name, browsed=True) if cover_photo else None
     gallery_event = event.visibility is EventVisibility.GALLERY
+    cover_url = None
+    if cover_photo and gallery_event:
+        cover_url = photo_out(context, event, cover_photo.id, cover_photo.name, browsed=True).preview_url
+    elif cover_photo:  # a private event's chosen cover: one image (web/branding_pages.py), not its faces
+        cover_url = f"/e/{event.slug}/cover.jpg?v={cover_photo.id}"
     browse = _gallery(uow, context, event, album, page) if gallery_event else None
     return render(
         request,
@@ -269,11 +273,12 @@ def guest_page(
         event=event,
         photos=summary.photos,
         pending=summary.pending,
-        cover_url=cover.preview_url if cover else None,
+        cover_url=cover_url,
         gallery=browse,
         max_selfies=MAX_SELFIES,
         max_selfie_mb=context.settings.max_selfie_mb,
         script_strings=GUEST_SCRIPT_STRINGS,
+        brand=branding.brand_for_event(uow, event),  # the photographer's (issue 14): templates/_brand.html
     )
 
 
@@ -330,6 +335,7 @@ def search_by_face(
     event = guest_event(uow, slug)
     face = context.capabilities.open_face(event.id, token)
     guest_access.check_still_open(event, browsed=face.browsed)
+    guest_access.check_face_shown(uow, event, face.id)  # not from a photo since hidden (issue 14)
     _rate_limit(request, context)
     rt = context.runtime
     engine = rt.face_engine(event.engine)

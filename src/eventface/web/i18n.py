@@ -497,6 +497,79 @@ THAI: dict[str, str] = {
     "Please give your email address.": "กรุณากรอกอีเมล",
     "Search with a selfie first.": "กรุณาค้นหาด้วยเซลฟี่ก่อน",
     "Too many requests: please wait a minute and try again.": "มีคำขอมากเกินไป กรุณารอสักครู่แล้วลองใหม่",
+    # issue 14, the photographer's side: brand, cover, QR card, hidden photos, removal requests
+    "A full address starting with https://, or @name for LINE and Instagram. Leave empty to show nothing.": (
+        "ที่อยู่เต็มที่ขึ้นต้นด้วย https:// หรือ @ชื่อ สำหรับ LINE และ Instagram เว้นว่างไว้หากไม่ต้องการแสดง"
+    ),
+    "Ask the server's admin to give eventface its public address, then print the QR code.": (
+        "กรุณาขอให้ผู้ดูแลเซิร์ฟเวอร์ตั้งที่อยู่สาธารณะให้ eventface แล้วจึงพิมพ์ QR code"
+    ),
+    "Choose “Make cover” on any photo below.": "กด “ตั้งเป็นภาพปก” ที่รูปใดก็ได้ด้านล่าง",
+    "Cover photo": "ภาพปก",
+    "Dismiss": "ไม่ดำเนินการ",
+    "Edit your brand": "แก้ไขแบรนด์ของคุณ",
+    "Google Drive is not set up on this server yet: ask the server's admin to set it up.": (
+        "เซิร์ฟเวอร์นี้ยังไม่ได้ตั้งค่า Google Drive กรุณาขอให้ผู้ดูแลเซิร์ฟเวอร์ตั้งค่า"
+    ),
+    "Guest page look": "หน้าตาหน้าสำหรับแขก",
+    "Guests asked to remove photos": "แขกขอให้นำรูปออก",
+    "Hide": "ซ่อน",
+    "Hide photo": "ซ่อนรูป",
+    "Indexing starts as soon as the event is created: the event page shows its progress.": (
+        "ระบบจะเริ่มจัดทำดัชนีทันทีที่สร้างงาน และแสดงความคืบหน้าในหน้างาน"
+    ),
+    "It is shown at most 512 px wide.": "แสดงกว้างไม่เกิน 512 px",
+    "LINE Official Account": "บัญชีทางการ LINE (LINE OA)",
+    "Last run": "รอบล่าสุด",
+    "Logo": "โลโก้",
+    "Make cover": "ตั้งเป็นภาพปก",
+    "No brand yet: add your studio name, logo and contact links.": (
+        "ยังไม่มีแบรนด์ เพิ่มชื่อสตูดิโอ โลโก้ และช่องทางติดต่อของคุณ"
+    ),
+    "No cover: in a private event guests see a cover only if you choose one.": (
+        "ไม่มีภาพปก งานแบบส่วนตัวจะแสดงภาพปกให้แขกเห็นเฉพาะเมื่อคุณเลือกไว้"
+    ),
+    "No photos yet: indexing scans the folder and lists them here.": (
+        "ยังไม่มีรูป ระบบกำลังสแกนโฟลเดอร์และจะแสดงรูปที่นี่"
+    ),
+    "No reason given.": "ไม่ได้ระบุเหตุผล",
+    "Not indexed yet: indexing reads every photo in the folder and finds the faces in it.": (
+        "ยังไม่ได้จัดทำดัชนี การจัดทำดัชนีจะอ่านทุกรูปในโฟลเดอร์และค้นหาใบหน้าในรูป"
+    ),
+    "PNG, JPEG, WebP or GIF, at most": "PNG, JPEG, WebP หรือ GIF ไม่เกิน",
+    "Photographer logo": "โลโก้ช่างภาพ",
+    "Photographer or studio name": "ชื่อช่างภาพหรือสตูดิโอ",
+    "Photos by": "ภาพโดย",
+    "Preview": "ตัวอย่าง",
+    "Preview unavailable": "ไม่มีภาพตัวอย่าง",
+    "Printable QR card (A6 PDF)": "การ์ด QR สำหรับพิมพ์ (PDF ขนาด A6)",
+    "QR card (PNG)": "การ์ด QR (PNG)",
+    "4 QR cards on A4 (PDF)": "การ์ด QR 4 ใบบนกระดาษ A4 (PDF)",
+    "Remove the logo": "ลบโลโก้",
+    "Show to guests": "แสดงให้แขกเห็น",
+    "The first photo becomes the cover once it is indexed.": "รูปแรกจะเป็นภาพปกเมื่อจัดทำดัชนีแล้ว",
+    "This event": "งานนี้",
+    "Use the first photo": "ใช้รูปแรก",
+    "Website": "เว็บไซต์",
+    "Your brand": "แบรนด์ของคุณ",
+    "Your brand is saved.": "บันทึกแบรนด์ของคุณแล้ว",
+    "Your brand is shown on the guest pages of all your events.": "แบรนด์ของคุณจะแสดงในหน้าสำหรับแขกของทุกงาน",
+    "Your current logo": "โลโก้ปัจจุบันของคุณ",
+    "a link must be a full web address starting with https:// or http://": (
+        "ลิงก์ต้องเป็นที่อยู่เว็บเต็มที่ขึ้นต้นด้วย https:// หรือ http://"
+    ),
+    "chosen by you": "คุณเลือกเอง",
+    "cover": "ภาพปก",
+    "hidden from guests": "ซ่อนจากแขก",
+    "no changes": "ไม่มีการเปลี่ยนแปลง",
+    "{n} syncs with no changes": "ซิงก์ {n} ครั้ง ไม่มีการเปลี่ยนแปลง",
+    "{n} removal requests": "คำขอให้นำรูปออก {n} รายการ",
+    "the first photo (default)": "รูปแรก (ค่าเริ่มต้น)",
+    "the logo file is too large (at most 2 MB)": "ไฟล์โลโก้ใหญ่เกินไป (ไม่เกิน 2 MB)",
+    "the logo must be a PNG, JPEG, WebP or GIF image": "โลโก้ต้องเป็นไฟล์ภาพ PNG, JPEG, WebP หรือ GIF",
+    "the reason may have at most 500 characters": "เหตุผลยาวได้ไม่เกิน 500 ตัวอักษร",
+    "the studio name may have at most 100 characters": "ชื่อสตูดิโอยาวได้ไม่เกิน 100 ตัวอักษร",
+    "Thank you. The photographer has been asked to remove this photo.": ("ขอบคุณ เราได้แจ้งช่างภาพให้นำรูปนี้ออกแล้ว"),
 }
 
 
@@ -540,6 +613,8 @@ def translator(lang: str) -> Translate:
 # exactly 1, else "other"; Thai only "other".
 
 ENGLISH_ONE: dict[str, str] = {
+    "{n} removal requests": "{n} removal request",
+    "{n} syncs with no changes": "{n} sync with no changes",
     "{n} photos": "{n} photo",
     "{n} photos found": "{n} photo found",
     "{n} faces": "{n} face",

@@ -25,7 +25,9 @@ from eventface.domain.models import (
     EventVisibility,
     GoogleAccount,
     IndexProgress,
+    Photo,
     SourceKind,
+    SyncRun,
     User,
 )
 from eventface.domain.reachability import unreachable_host
@@ -36,10 +38,12 @@ from eventface.errors import (
     ReconnectNeededError,
     SourceUnavailableError,
 )
+from eventface.services import branding, guest_access, photo_removal, qr_card, sync
 from eventface.services import events as event_service
-from eventface.services import guest_access, sync
+from eventface.web import photo_files
 from eventface.web.api import latest_task, owned, start_indexing
 from eventface.web.auth import OptionalUser, PageUser, check_csrf
+from eventface.web.branding_pages import logo_url
 from eventface.web.context import Context, WebContext
 from eventface.web.i18n import language, translator
 from eventface.web.params import Id
@@ -50,7 +54,8 @@ router = APIRouter(include_in_schema=False)
 PHOTOS_PER_PAGE = 120
 AUTO_SYNC_CHOICES = (0.5, 1, 2, 5, 10, 15, 30, 60)
 ACTIVITY_WINDOW = timedelta(hours=24)  # the dashboard's "recent sync activity"
-SYNC_RUNS_SHOWN = 10
+SYNC_RUNS_SHOWN = 10  # lines: a run, or a stretch of syncs that changed nothing
+SYNC_RUNS_READ = 60
 DRIVE_FOLDER_URL = "https://drive.google.com/drive/folders/"
 
 # What /google/callback and the disconnect form come back with (?google=... / ?google_error=...)
@@ -167,6 +172,7 @@ def dashboard(
         panel = _google_panel(context, uow, user, google, google_error)
         ids = [s.event.id for s in summaries]
         activity = uow.sync_runs.activity(ids, datetime.now(UTC) - ACTIVITY_WINDOW) if ids else {}
+        removals = uow.removal_requests.open_counts(ids) if ids else {}
         rows = [
             EventRow(
                 s,
@@ -177,7 +183,9 @@ def dashboard(
             )
             for s in summaries
         ]
-    return render(request, context, "dashboard.html", user=user, rows=rows, google=panel)
+    return render(
+        request, context, "dashboard.html", user=user, rows=rows, google=panel, removal_requests=removals
+    )
 
 
 @router.get("/events/new", response_class=HTMLResponse)
@@ -242,6 +250,8 @@ def create_event(
     except (InvalidInputError, NotFoundError, SourceUnavailableError, ValueError) as exc:
         message, status = _refusal(context, user, exc)
         return _new_event_form_again(request, context, user, form, message, status)
+    # a new event is indexed at once: the photographer's next step is the guest link, not a button
+    start_indexing(context, event)
     return _see_other(f"/events/{event.id}")
 
 
@@ -316,8 +326,11 @@ def event_page(
         summary = uow.events.summary(event.id)
         photos = uow.photos.in_event(event.id, limit=PHOTOS_PER_PAGE + 1, offset=(page - 1) * PHOTOS_PER_PAGE)
         auto_sync = sync.auto_sync_status(uow, str(event.id))
-        runs = uow.sync_runs.recent(event.id, SYNC_RUNS_SHOWN)
+        runs = uow.sync_runs.recent(event.id, SYNC_RUNS_READ)
         panel = _google_panel(context, uow, user)
+        brand = branding.brand_for_event(uow, event)
+        cover = guest_access.cover(uow, event)
+        requests = photo_removal.open_requests(uow, event.id)
     return render(
         request,
         context,
@@ -330,7 +343,7 @@ def event_page(
         page=page,
         task=latest_task(context, event.id),
         auto_sync=auto_sync,
-        sync_runs=runs,
+        sync_items=fold_quiet_runs(runs)[:SYNC_RUNS_SHOWN],
         drive=_drive_view(event, panel, reconnect_needed=auto_sync.reconnect_needed),
         interval_choices=AUTO_SYNC_CHOICES,
         default_interval=context.settings.auto_sync_interval,
@@ -338,7 +351,44 @@ def event_page(
         qr_svg=_qr(guest_url).svg_inline(scale=4, border=2, omitsize=True),
         # phones on mobile data cannot open a link to this computer or a private network
         unreachable_host=unreachable_host(guest_url),
+        brand=brand,
+        logo_url=logo_url(event.slug, brand),
+        cover=cover,
+        removal_requests=requests,
     )
+
+
+@dataclass(frozen=True)
+class QuietSyncs:
+    """Syncs in a row that found nothing to add, change or remove: one line on the event page."""
+
+    runs: int
+    first_at: datetime
+    last_at: datetime
+
+
+def fold_quiet_runs(runs: list[SyncRun]) -> list[SyncRun | QuietSyncs]:
+    """The runs (newest first) with each stretch of two or more finished, error-free syncs that
+    changed nothing folded into one QuietSyncs."""
+    items: list[SyncRun | QuietSyncs] = []
+    stretch: list[SyncRun] = []
+
+    def flush() -> None:
+        if len(stretch) >= 2:
+            items.append(QuietSyncs(len(stretch), stretch[-1].started_at, stretch[0].started_at))
+        else:
+            items.extend(stretch)
+        stretch.clear()
+
+    for run in runs:
+        quiet = run.finished_at is not None and not run.error and run.added + run.changed + run.removed == 0
+        if quiet:
+            stretch.append(run)
+        else:
+            flush()
+            items.append(run)
+    flush()
+    return items
 
 
 @dataclass(frozen=True)
@@ -427,6 +477,51 @@ def qr_code(event_id: Id, kind: str, request: Request, context: Context, user: P
     return Response(
         out.getvalue(), media_type=media, headers={"Content-Disposition": f'{disposition}; filename="{name}"'}
     )
+
+
+@router.get("/events/{event_id}/card.{kind}")
+def qr_card_file(event_id: Id, kind: str, request: Request, context: Context, user: PageUser) -> Response:
+    """The printable A6 QR card (issue 14): PDF to print, or a 300 dpi PNG."""
+    if kind not in {"pdf", "png"}:
+        raise HTTPException(404, "QR cards come as .pdf or .png")
+    sheet = request.query_params.get("sheet") == "a4" and kind == "pdf"  # four cards on A4
+    event = owned(context, user.id, event_id)
+    with context.runtime.transactions() as uow:
+        cover = guest_access.cover(uow, event)
+        brand = branding.brand_for_event(uow, event)
+    content = qr_card.CardContent(
+        event_name=event.name,
+        guest_url=context.guest_url(request, event.slug),
+        cover_jpeg=_preview_bytes(context, event, cover) if cover else None,
+        date_text=event.event_date.isoformat() if event.event_date else "",
+        studio=brand.name if brand else "",
+    )
+    data = (
+        qr_card.a4_sheet_pdf(content)
+        if sheet
+        else qr_card.pdf(content)
+        if kind == "pdf"
+        else qr_card.png(content)
+    )
+    disposition = "attachment" if request.query_params.get("download") else "inline"
+    name = f"qr-card{'s-a4' if sheet else ''}-event-{event.id}.{kind}"
+    return Response(
+        data,
+        media_type="application/pdf" if kind == "pdf" else "image/png",
+        headers={"Content-Disposition": f'{disposition}; filename="{name}"'},
+    )
+
+
+def _preview_bytes(context: WebContext, event: Event, photo: Photo) -> bytes | None:
+    """The cover's cached preview, made now if need be; None (no cover on the card) if it cannot be."""
+    key = photo.content_hash or photo.version
+    try:
+        path = context.runtime.previews.get(
+            event.id, photo.id, key, lambda: photo_files.read_original(context, event, photo)
+        )
+        return Path(path).read_bytes()
+    except (EventfaceError, OSError):
+        return None
 
 
 def _qr(url: str) -> segno.QRCode:

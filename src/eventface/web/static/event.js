@@ -1,4 +1,4 @@
-// The event page's live parts: indexing progress (short polling of the task API) and auto-sync.
+// The event page's live parts: the event's totals and indexing progress (short polling), and auto-sync.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -32,14 +32,27 @@ document.addEventListener("DOMContentLoaded", () => {
     $("failures").hidden = task.failures.length === 0;
   }
 
+  function showTotals(progress) {
+    // the event's own totals, live while a run indexes (the run's numbers are shown apart)
+    for (const key of ["photos", "faces", "pending", "failed"]) $(`${key}-total`).textContent = progress[key];
+  }
+
   async function pollTask() {
-    let task;
+    let progress;
     try {
-      task = await apiFetch(`/api/event/${eventId}/task`);
+      // never a 404, even before the first run: a never-indexed event has `task: null`
+      progress = await apiFetch(`/api/event/${eventId}/progress`);
     } catch (_) {
-      schedule(5 * POLL_MS);  // not indexed yet, or the server restarts
+      schedule(5 * POLL_MS);  // the server restarts
       return;
     }
+    showTotals(progress);
+    const task = progress.task;
+    if (!task) {
+      schedule(10 * POLL_MS);  // an auto-sync may start the first run
+      return;
+    }
+    $("never-indexed").hidden = true;
     showTask(task);
     const running = task.status === "queued" || task.status === "running";
     $("start-indexing").disabled = running;
@@ -47,7 +60,7 @@ document.addEventListener("DOMContentLoaded", () => {
       wasRunning = true;
       schedule(POLL_MS);
     } else if (wasRunning) {
-      // the photo grid and the totals are rendered by the server: show the finished state
+      // the photo grid is rendered by the server: show the finished state
       window.location.reload();
     } else {
       schedule(10 * POLL_MS);  // an auto-sync may start a new run
@@ -104,6 +117,17 @@ document.addEventListener("DOMContentLoaded", () => {
       refreshSync();
     }
   }
+
+  // a thumbnail that cannot be made (the file changed, the folder is offline): a placeholder, not a broken image
+  document.addEventListener("error", (event) => {
+    const img = event.target;
+    if (!(img instanceof HTMLImageElement) || !img.closest("#photo-grid, #removal-requests, #branding")) return;
+    const box = document.createElement("span");
+    box.className = "placeholder";
+    box.textContent = t("Preview unavailable");
+    box.title = img.alt;
+    img.replaceWith(box);
+  }, true);
 
   toggle.addEventListener("change", applySync);
   interval.addEventListener("change", () => { if (toggle.checked) applySync(); });
