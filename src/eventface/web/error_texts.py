@@ -59,6 +59,15 @@ ERROR_TEXTS: dict[str, str] = {
     ),
     "drive_folder_trashed": "this Google Drive folder is in the trash",
     "reset_link_invalid": "This password reset link has expired or was already used: ask for a new one.",
+    # the photographer's brand and cover, guests' removal requests and notifications (issue 14)
+    "brand_bad_url": "a link must be a full web address starting with https:// or http://",
+    "brand_logo_unreadable": "the logo must be a PNG, JPEG, WebP or GIF image",
+    "brand_logo_too_large": "the logo file is too large (at most 2 MB)",
+    "brand_name_too_long": "the studio name may have at most 100 characters",
+    "cover_not_shown": "the cover must be an indexed photo that guests may see",
+    "reason_too_long": "the reason may have at most 500 characters",
+    "invalid_email": "not a valid email address",
+    "notify_closed": "This event no longer sends new photos by email.",
 }
 
 # codes so broad that a specific message, when the reader can read it, says more than the code

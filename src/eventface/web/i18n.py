@@ -569,6 +569,7 @@ THAI: dict[str, str] = {
     "the logo must be a PNG, JPEG, WebP or GIF image": "โลโก้ต้องเป็นไฟล์ภาพ PNG, JPEG, WebP หรือ GIF",
     "the reason may have at most 500 characters": "เหตุผลยาวได้ไม่เกิน 500 ตัวอักษร",
     "the studio name may have at most 100 characters": "ชื่อสตูดิโอยาวได้ไม่เกิน 100 ตัวอักษร",
+    "the cover must be an indexed photo that guests may see": "รูปปกต้องเป็นรูปที่สแกนแล้วและแขกมองเห็นได้",
     "Thank you. The photographer has been asked to remove this photo.": ("ขอบคุณ เราได้แจ้งช่างภาพให้นำรูปนี้ออกแล้ว"),
 }
 
