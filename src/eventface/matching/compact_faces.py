@@ -43,6 +43,9 @@ TRAINING_POINTS_PER_LIST = 32
 KMEANS_ITERATIONS = 8
 ADD_CHUNK = 65_536  # faces per call to faiss's add
 MARGIN = 1.02  # on the proxy radius: float16 codes move distances by ~1e-4, queries' norms by ~1e-3
+# The fused proxy is tightest for radii near this one: a guest's search reaches up to the
+# tolerance (1.075 for the fusion engine) and the stranger guard up to 0.25 beyond it
+FUSED_TIGHT_AT = 1.3
 
 
 @dataclass(frozen=True)
@@ -60,10 +63,12 @@ class Proxy:
             return Proxy(np.full(dim, math.sqrt(0.5), np.float32))
         if isinstance(metric, FusedMetric):
             # fused = a|ds|^2 + g|dd| with a = weight / (2 cosine_scale), g = (1 - weight) / euclidean_scale;
-            # proxy = a|ds|^2 + g^2|dd|^2 equals it at |dd| = 0 and at g|dd| = 1, and is at most
-            # max(t, t^2) on the whole of {fused <= t} (convex in |dd| between those two ends)
+            # proxy = a|ds|^2 + c g^2|dd|^2 is at most max(t, c t^2) on the whole of {fused <= t}
+            # (convex in |dd|, so greatest at |dd| = 0 or at a|ds|^2 = 0); c = 1/T makes that bound t
+            # for every t <= T, and the region it admits beyond {fused <= t} smallest near T (at
+            # c = 1, a search to 1.3 read ~7x more candidates than it kept: benchmarks/README.md)
             a = metric.weight / (2.0 * metric.cosine_scale)
-            g = (1.0 - metric.weight) / metric.euclidean_scale
+            g = (1.0 - metric.weight) / metric.euclidean_scale * math.sqrt(1.0 / FUSED_TIGHT_AT)
             s = metric.split
             return Proxy(np.concatenate([np.full(s, math.sqrt(a)), np.full(dim - s, g)]).astype(np.float32))
         return None
@@ -72,7 +77,7 @@ class Proxy:
         if isinstance(metric, EuclideanMetric):
             bound = tolerance * tolerance
         elif isinstance(metric, FusedMetric):
-            bound = max(tolerance, tolerance * tolerance)
+            bound = max(tolerance, tolerance * tolerance / FUSED_TIGHT_AT)
         else:
             bound = tolerance
         return bound * MARGIN + 1e-4
