@@ -23,6 +23,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import faiss
 import numpy as np
@@ -128,26 +129,50 @@ class CompactFaces:
         probed_lists: int = PROBED_LISTS,
     ) -> None:
         dim = embeddings.shape[1]
-        self.metric, self.proxy = metric, proxy
         # centred: float16 keeps ~11 bits of each value, so smaller values lose less
-        self.centre = embeddings.mean(axis=0, dtype=np.float64).astype(np.float32)
-        # one thread: on a busy machine OpenMP's spinning threads made a search 5-30x slower
-        # (benchmarks/README.md); concurrent guests' searches run side by side instead
-        faiss.omp_set_num_threads(1)
+        centre = embeddings.mean(axis=0, dtype=np.float64).astype(np.float32)
         lists = max(1, min(4096, int(math.sqrt(len(embeddings)))))
-        self._index = faiss.IndexIVFScalarQuantizer(
+        index = faiss.IndexIVFScalarQuantizer(
             faiss.IndexFlatL2(dim), dim, lists, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_L2
         )
-        self._index.by_residual = False  # codes are the vectors themselves: float16 needs no residual
-        self._index.cp.niter = KMEANS_ITERATIONS
-        self._index.cp.min_points_per_centroid = 1  # quiet: fewer training points is deliberate
-        self._probed_lists = probed_lists
+        index.by_residual = False  # codes are the vectors themselves: float16 needs no residual
+        index.cp.niter = KMEANS_ITERATIONS
+        index.cp.min_points_per_centroid = 1  # quiet: fewer training points is deliberate
+        self._hold(metric, proxy, centre, index, probed_lists)
         rng = np.random.default_rng(0)
         sample = rng.choice(len(embeddings), min(len(embeddings), lists * TRAINING_POINTS_PER_LIST), False)
         self._index.train(self._to_proxy(embeddings[np.sort(sample)]))
         self._fill(np.asarray(embeddings, np.float32), np.ascontiguousarray(face_ids, np.int64))
         # reconstruct and remove by id (faiss's bundled stubs lack the DirectMap enum)
         self._index.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
+
+    @classmethod
+    def read(
+        cls, path: Path, metric: Metric, proxy: Proxy, centre: Matrix, probed_lists: int = PROBED_LISTS
+    ) -> CompactFaces:
+        """An index `write` saved; RuntimeError if faiss cannot read it."""
+        index = faiss.read_index(str(path))
+        if not isinstance(index, faiss.IndexIVFScalarQuantizer) or index.d != len(centre):
+            raise RuntimeError(f"{path.name} does not hold a float16 IVF index of {len(centre)} dimensions")
+        store = cls.__new__(cls)
+        store._hold(metric, proxy, centre, index, probed_lists)
+        return store
+
+    def write(self, path: Path) -> None:
+        """The lists, their codes and ids, and the id table, as faiss stores an index: while an
+        update waits (it changes the lists in place)."""
+        with self._lock.reading():
+            faiss.write_index(self._index, str(path))
+
+    def _hold(
+        self, metric: Metric, proxy: Proxy, centre: Matrix, index: faiss.IndexIVFScalarQuantizer, probed: int
+    ) -> None:
+        self.metric, self.proxy, self.centre = metric, proxy, centre
+        # one thread: on a busy machine OpenMP's spinning threads made a search 5-30x slower
+        # (benchmarks/README.md); concurrent guests' searches run side by side instead
+        faiss.omp_set_num_threads(1)
+        self._index = index
+        self._probed_lists = probed
         self._lock = _ReadWriteLock()
 
     def _fill(self, embeddings: Matrix, face_ids: Ids) -> None:

@@ -77,6 +77,11 @@ class VectorIndex(Protocol):
 
     def revision(self, event_id: int) -> int | None: ...
 
+    def restore(self, event_id: int, metric: Metric) -> int | None:
+        """Holds the event again from a copy saved on disk for this metric, if there is one (it may be
+        behind the database: catch it up from the revision returned). The revision now held, or None."""
+        ...
+
     def load(self, event_id: int, revision: int, metric: Metric, faces: FaceMatrix) -> None: ...
 
     def apply(
@@ -100,4 +105,6 @@ class VectorIndex(Protocol):
         """The stored embeddings of these faces, in the order given."""
         ...
 
-    def drop(self, event_id: int) -> None: ...
+    def drop(self, event_id: int) -> None:
+        """Forgets the event, and deletes any copy saved of it: the event is gone."""
+        ...
