@@ -94,7 +94,11 @@ class VectorIndex(Protocol):
         since: int | None = None,
     ) -> None: ...
 
-    def search(self, event_id: int, queries: Matrix, max_distance: float) -> Hits: ...
+    def search(self, event_id: int, queries: Matrix, max_distance: float, *, thorough: bool = True) -> Hits:
+        """Every (query, face) pair within `max_distance`. `thorough=False` is for a caller that
+        can do with most of them at less cost (the stranger guard, looking for any nearer face): an
+        approximate index reads less of the event; an exact one ignores it."""
+        ...
 
     def every_face(self, event_id: int) -> EventFaces | None:
         """The event's faces with their exact float32 embeddings; None when the event is held

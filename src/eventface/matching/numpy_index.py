@@ -139,7 +139,7 @@ class _ExactFaces:
     def nbytes(self) -> int:
         return self.attributes.nbytes + self.embeddings.nbytes + self.terms.nbytes
 
-    def search(self, queries: Matrix, tolerance: float) -> Hits:
+    def search(self, queries: Matrix, tolerance: float, thorough: bool = True) -> Hits:
         if len(self) == 0 or len(queries) == 0:
             return _no_hits()
         distances = self.metric.distances(queries, self.embeddings, self.terms)
@@ -183,10 +183,10 @@ class _CompactEvent:
     def nbytes(self) -> int:
         return self.store.nbytes + self.attributes.nbytes
 
-    def search(self, queries: Matrix, tolerance: float) -> Hits:
+    def search(self, queries: Matrix, tolerance: float, thorough: bool = True) -> Hits:
         if len(self) == 0 or len(queries) == 0:
             return _no_hits()
-        candidates, vectors = self.store.candidates(queries, tolerance)
+        candidates, vectors = self.store.candidates(queries, tolerance, thorough=thorough)
         if len(candidates) == 0:
             return _no_hits()
         # the exact re-rank: every query against every candidate, in the metric's own float32 arithmetic
@@ -310,11 +310,11 @@ class NumpyVectorIndex:
             if isinstance(state, _CompactEvent) and behind >= RESAVE_AFTER:
                 self._save(event_id, revision, state)
 
-    def search(self, event_id: int, queries: Matrix, max_distance: float) -> Hits:
+    def search(self, event_id: int, queries: Matrix, max_distance: float, *, thorough: bool = True) -> Hits:
         with self._lock:
             held = self._held(event_id)
             self._events.move_to_end(event_id)
-        return held.faces.search(np.asarray(queries, np.float32), max_distance)
+        return held.faces.search(np.asarray(queries, np.float32), max_distance, thorough)
 
     def vectors(self, event_id: int, face_ids: Ids) -> Matrix:
         return self._held(event_id).faces.vectors(np.asarray(face_ids, np.int64))
