@@ -376,3 +376,29 @@ def test_every_pair_within_a_tolerance_is_within_the_compact_proxy_radius(
     squared = (((q[:, None, :] - f[None, :, :]) * w) ** 2).sum(axis=2)
     assert within.any()
     assert np.all(squared[within] <= proxy.radius(metric, tolerance))
+
+
+@pytest.mark.parametrize(
+    ("make_index", "fewer"),
+    [
+        pytest.param(NumpyVectorIndex, False, id="exact"),
+        pytest.param(lambda: NumpyVectorIndex(compact_from_faces=1), True, id="compact"),
+    ],
+)
+def test_a_search_that_need_not_be_thorough_finds_some_of_a_thorough_ones_pairs_and_nothing_else(
+    make_index: MakeIndex, fewer: bool
+) -> None:
+    rng = np.random.default_rng(4)
+    stored = embeddings(rng, FUSED, 4000, 24)  # 63 inverted lists when compact
+    index = make_index()
+    index.load(EVENT, 1, FUSED, faces(stored, [i // 2 for i in range(4000)]))
+    queries = stored[rng.choice(4000, 20, replace=False)]
+
+    def pairs(thorough: bool) -> set[tuple[int, int]]:
+        hits = index.search(EVENT, queries, 2.0, thorough=thorough)
+        return set(zip(hits.query.tolist(), hits.face_ids.tolist(), strict=True))
+
+    thorough, quick = pairs(True), pairs(False)
+    assert quick <= thorough
+    assert len(quick) >= 20  # each query finds at least itself
+    assert (len(quick) < len(thorough)) == fewer
