@@ -3,7 +3,9 @@ caught up from the revision saved, ignored when they no longer fit, deleted with
 
 from __future__ import annotations
 
+import os
 import stat
+import time
 from pathlib import Path
 
 import numpy as np
@@ -136,3 +138,18 @@ def test_small_events_are_not_saved(tmp_path: Path, stored: np.ndarray) -> None:
 
     assert not tmp_path.joinpath(str(EVENT)).exists()
     assert NumpyVectorIndex(saved=SavedFaces(tmp_path)).restore(EVENT, FUSED) is None
+
+
+def test_a_scratch_file_left_by_a_killed_writer_goes_at_the_next_save(
+    tmp_path: Path, stored: np.ndarray
+) -> None:
+    folder = tmp_path / str(EVENT)
+    folder.mkdir()
+    abandoned, writing = folder / ".123-1.faiss", folder / ".456-2.faiss"
+    abandoned.write_bytes(b"half a copy")
+    writing.write_bytes(b"a copy being written")
+    os.utime(abandoned, (time.time() - 7200, time.time() - 7200))
+
+    compact_index(tmp_path).load(EVENT, 3, FUSED, faces(stored, [0] * 300))
+
+    assert sorted(p.name for p in folder.iterdir()) == [writing.name, "3.faiss", "3.npz"]

@@ -31,6 +31,7 @@ from eventface.matching.index import Ids
 log = logging.getLogger(__name__)
 
 FORMAT = 1  # of the .npz beside the faiss file; a copy in any other format is rebuilt
+STALE_SCRATCH_S = 3600  # a copy takes seconds to write: a scratch file this old was abandoned
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class SavedFaces:
             faiss_tmp.unlink(missing_ok=True)
             npz_tmp.unlink(missing_ok=True)
         for old in folder.iterdir():
-            if old.stem != str(event.revision) and not old.name.startswith("."):
+            if old.stem != str(event.revision) and not _being_written(old):
                 old.unlink(missing_ok=True)
         log.info("event %s: index saved at revision %s in %.1f s", event_id, event.revision, _since(started))
 
@@ -133,6 +134,15 @@ class SavedFaces:
 def _private(path: Path) -> IO[bytes]:
     """`path` opened for writing, readable by this user only."""
     return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
+
+
+def _being_written(path: Path) -> bool:
+    """A scratch file another thread or process may still be writing; one left by a writer killed
+    mid-way (hundreds of MB of face data) goes at the next save."""
+    try:
+        return path.name.startswith(".") and time.time() - path.stat().st_mtime < STALE_SCRATCH_S
+    except FileNotFoundError:
+        return True  # gone already
 
 
 def _since(started: float) -> float:
