@@ -8,9 +8,12 @@ of people who each appear in many photos, calibrated to the fusion engine's real
 same person at ~0.9 (fused units; tolerance 1.075, some faces beyond it), two people at ~1.9, the
 nearest stranger ~1.4 (printed at the start). Guests are new faces of people with many photos,
 1-3 selfies each, searched with `match_faces` exactly as the product does (query expansion: up to
-64 extra queries). The reference is the exact float32 index; the measured index is the product's
+64 extra queries; the stranger guard: up to 256 matched faces searched for nearer strangers, in
+two searches). The reference is the exact float32 index; the measured index is the product's
 (`NumpyVectorIndex`: float16 codes in an IVF index from 50 000 faces, with an exact re-rank).
 Recall is the share of the photos the exact search finds that the product's finds too.
+Then the product index is saved as the web saves a big event's (matching/saved_faces.py) and read
+back by a new index, as the next process to search the event does: load vs build.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from __future__ import annotations
 import argparse
 import gc
 import multiprocessing
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import psutil
@@ -30,6 +35,7 @@ from eventface.faces.fusion_engine import EXPANSION_TOLERANCE, SFACE_DIM, TOLERA
 from eventface.matching.compact_faces import PROBED_LISTS
 from eventface.matching.expansion import match_faces
 from eventface.matching.numpy_index import NumpyVectorIndex
+from eventface.matching.saved_faces import SavedFaces
 
 HALF = SFACE_DIM
 FACES_PER_PHOTO = 3
@@ -198,6 +204,27 @@ def first_stage_gap(
     return f"{kept / max(wanted, 1):.4f} ({kept} of {wanted})", gap
 
 
+def saved_copy(faces: FaceMatrix, build_s: float) -> str:
+    """Build (saving), then read back in a new index, as the next process to search the event does."""
+    with tempfile.TemporaryDirectory(prefix="index_scale-") as root:
+        folder = Path(root)
+        product = NumpyVectorIndex(saved=SavedFaces(folder))
+        start = time.perf_counter()
+        product.load(EVENT, 1, FusionFaceEngine.metric, faces)
+        build_and_save_s = time.perf_counter() - start
+        size_mib = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
+        del product
+        gc.collect()
+        start = time.perf_counter()
+        restored = NumpyVectorIndex(saved=SavedFaces(folder)).restore(EVENT, FusionFaceEngine.metric)
+        load_s = time.perf_counter() - start
+        assert restored == 1, "the saved copy was not read back"
+    return (
+        f"saved copy: {size_mib:.0f} MiB on disk; build {build_s:.1f} s, build and save "
+        f"{build_and_save_s:.1f} s, read back (the next process's first search) {load_s:.2f} s"
+    )
+
+
 def run(n: int, guest_count: int, seed: int, probe_counts: list[int]) -> None:
     faces, person, crowd = event(n, seed)
     print(
@@ -232,6 +259,9 @@ def run(n: int, guest_count: int, seed: int, probe_counts: list[int]) -> None:
         del product
         gc.collect()
     print(row("exact float32 (reference)", n, exact_load_s, exact, exact_times) + " 1 | 1 | 0 |")
+    del exact
+    gc.collect()
+    print(saved_copy(faces, load_s))
     print(f"resident memory growth, product index: {resident_in_child(n, seed, exact=False)}")
     print(f"resident memory growth, exact index: {resident_in_child(n, seed, exact=True)}")
 

@@ -21,6 +21,7 @@ from eventface.faces.search_pool import EnginePool, ProcessEnginePool
 from eventface.mail.smtp import SmtpMailer
 from eventface.matching.index import VectorIndex
 from eventface.matching.numpy_index import NumpyVectorIndex
+from eventface.matching.saved_faces import SavedFaces
 from eventface.secret_box import SecretBox
 from eventface.secret_key import encryption_key
 from eventface.services.google_accounts import GoogleConnections
@@ -167,7 +168,10 @@ def build_runtime(settings: Settings, *, upgrade_db: bool = True) -> Runtime:
         settings,
         db,
         units,
-        NumpyVectorIndex(memory_budget_bytes=int(settings.index_memory_mb * 2**20)),
+        NumpyVectorIndex(
+            memory_budget_bytes=int(settings.index_memory_mb * 2**20),
+            saved=SavedFaces(settings.data_dir / "indexes"),  # big events' indexes, face data
+        ),
         thumbnails=ThumbnailStore(cache / str(THUMBNAIL_PX), THUMBNAIL_PX, settings.max_image_pixels),
         previews=ThumbnailStore(cache / str(PREVIEW_PX), PREVIEW_PX, settings.max_image_pixels),
         google=GoogleConnections(

@@ -13,6 +13,7 @@ import pytest
 from eventface.domain.distance import CosineMetric, EuclideanMetric, FusedMetric, Metric
 from eventface.domain.models import FaceMatrix
 from eventface.errors import NotFoundError
+from eventface.matching.compact_faces import Proxy
 from eventface.matching.numpy_index import NumpyVectorIndex
 
 EVENT = 1
@@ -350,3 +351,54 @@ def test_searches_during_updates_never_fail(make_index: MakeIndex, atol: float) 
     assert index.revision(EVENT) == 40
     found = index.search(EVENT, stored[:1], 1e-3)
     assert found.photo_ids.tolist() == []  # photo 0 left at revision 1 and face 1001 is a copy of row 1
+
+
+@METRICS
+@pytest.mark.parametrize("tolerance", [0.3, 0.9, 1.075, 1.3, 1.8])
+def test_every_pair_within_a_tolerance_is_within_the_compact_proxy_radius(
+    metric: Metric, reference: Reference, dim: int, tolerance: float
+) -> None:
+    # the compact index's candidates are the faces within this radius in its proxy space: a pair
+    # outside it would be missed whatever the lists probed
+    rng = np.random.default_rng(11)
+    q, others = embeddings(rng, metric, 40, dim), embeddings(rng, metric, 400, dim)
+    # faces from each query's own (distance 0) to a stranger's, by way of everything between
+    mix = rng.uniform(0.0, 1.0, (400, 1)).astype(np.float32)
+    f = (1 - mix) * q[rng.integers(0, 40, 400)] + mix * others
+    if isinstance(metric, FusedMetric):
+        f[:, : metric.split] /= np.linalg.norm(f[:, : metric.split], axis=1, keepdims=True)
+    elif isinstance(metric, CosineMetric):
+        f /= np.linalg.norm(f, axis=1, keepdims=True)
+    proxy = Proxy.of(metric, dim)
+    assert proxy is not None
+    within = reference(q, f) <= tolerance
+    w = proxy.weights.astype(np.float64)
+    squared = (((q[:, None, :] - f[None, :, :]) * w) ** 2).sum(axis=2)
+    assert within.any()
+    assert np.all(squared[within] <= proxy.radius(metric, tolerance))
+
+
+@pytest.mark.parametrize(
+    ("make_index", "fewer"),
+    [
+        pytest.param(NumpyVectorIndex, False, id="exact"),
+        pytest.param(lambda: NumpyVectorIndex(compact_from_faces=1), True, id="compact"),
+    ],
+)
+def test_a_search_that_need_not_be_thorough_finds_some_of_a_thorough_ones_pairs_and_nothing_else(
+    make_index: MakeIndex, fewer: bool
+) -> None:
+    rng = np.random.default_rng(4)
+    stored = embeddings(rng, FUSED, 4000, 24)  # 63 inverted lists when compact
+    index = make_index()
+    index.load(EVENT, 1, FUSED, faces(stored, [i // 2 for i in range(4000)]))
+    queries = stored[rng.choice(4000, 20, replace=False)]
+
+    def pairs(thorough: bool) -> set[tuple[int, int]]:
+        hits = index.search(EVENT, queries, 2.0, thorough=thorough)
+        return set(zip(hits.query.tolist(), hits.face_ids.tolist(), strict=True))
+
+    thorough, quick = pairs(True), pairs(False)
+    assert quick <= thorough
+    assert len(quick) >= 20  # each query finds at least itself
+    assert (len(quick) < len(thorough)) == fewer

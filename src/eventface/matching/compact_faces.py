@@ -23,6 +23,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import faiss
 import numpy as np
@@ -39,10 +40,17 @@ Ids = npt.NDArray[np.int64]
 # Recall against exact search and latency for several budgets: benchmarks/README.md.
 PROBED_LISTS = 768
 MIN_PROBES_PER_QUERY = 8
+# A search that need not be thorough (the stranger guard's: is any face nearer than the guest's?)
+# reads this many lists per query: from 8, a guest's search at a million faces read ~40% fewer
+# lists, with no photo kept or dropped otherwise than by the exact search (benchmarks/README.md)
+QUICK_PROBES_PER_QUERY = 3
 TRAINING_POINTS_PER_LIST = 32
 KMEANS_ITERATIONS = 8
 ADD_CHUNK = 65_536  # faces per call to faiss's add
 MARGIN = 1.02  # on the proxy radius: float16 codes move distances by ~1e-4, queries' norms by ~1e-3
+# The fused proxy is tightest for radii near this one: a guest's search reaches up to the
+# tolerance (1.075 for the fusion engine) and the stranger guard up to 0.25 beyond it
+FUSED_TIGHT_AT = 1.3
 
 
 @dataclass(frozen=True)
@@ -60,10 +68,12 @@ class Proxy:
             return Proxy(np.full(dim, math.sqrt(0.5), np.float32))
         if isinstance(metric, FusedMetric):
             # fused = a|ds|^2 + g|dd| with a = weight / (2 cosine_scale), g = (1 - weight) / euclidean_scale;
-            # proxy = a|ds|^2 + g^2|dd|^2 equals it at |dd| = 0 and at g|dd| = 1, and is at most
-            # max(t, t^2) on the whole of {fused <= t} (convex in |dd| between those two ends)
+            # proxy = a|ds|^2 + c g^2|dd|^2 is at most max(t, c t^2) on the whole of {fused <= t}
+            # (convex in |dd|, so greatest at |dd| = 0 or at a|ds|^2 = 0); c = 1/T makes that bound t
+            # for every t <= T, and the region it admits beyond {fused <= t} smallest near T (at
+            # c = 1, a search to 1.3 read ~7x more candidates than it kept: benchmarks/README.md)
             a = metric.weight / (2.0 * metric.cosine_scale)
-            g = (1.0 - metric.weight) / metric.euclidean_scale
+            g = (1.0 - metric.weight) / metric.euclidean_scale * math.sqrt(1.0 / FUSED_TIGHT_AT)
             s = metric.split
             return Proxy(np.concatenate([np.full(s, math.sqrt(a)), np.full(dim - s, g)]).astype(np.float32))
         return None
@@ -72,7 +82,7 @@ class Proxy:
         if isinstance(metric, EuclideanMetric):
             bound = tolerance * tolerance
         elif isinstance(metric, FusedMetric):
-            bound = max(tolerance, tolerance * tolerance)
+            bound = max(tolerance, tolerance * tolerance / FUSED_TIGHT_AT)
         else:
             bound = tolerance
         return bound * MARGIN + 1e-4
@@ -123,26 +133,50 @@ class CompactFaces:
         probed_lists: int = PROBED_LISTS,
     ) -> None:
         dim = embeddings.shape[1]
-        self.metric, self.proxy = metric, proxy
         # centred: float16 keeps ~11 bits of each value, so smaller values lose less
-        self.centre = embeddings.mean(axis=0, dtype=np.float64).astype(np.float32)
-        # one thread: on a busy machine OpenMP's spinning threads made a search 5-30x slower
-        # (benchmarks/README.md); concurrent guests' searches run side by side instead
-        faiss.omp_set_num_threads(1)
+        centre = embeddings.mean(axis=0, dtype=np.float64).astype(np.float32)
         lists = max(1, min(4096, int(math.sqrt(len(embeddings)))))
-        self._index = faiss.IndexIVFScalarQuantizer(
+        index = faiss.IndexIVFScalarQuantizer(
             faiss.IndexFlatL2(dim), dim, lists, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_L2
         )
-        self._index.by_residual = False  # codes are the vectors themselves: float16 needs no residual
-        self._index.cp.niter = KMEANS_ITERATIONS
-        self._index.cp.min_points_per_centroid = 1  # quiet: fewer training points is deliberate
-        self._probed_lists = probed_lists
+        index.by_residual = False  # codes are the vectors themselves: float16 needs no residual
+        index.cp.niter = KMEANS_ITERATIONS
+        index.cp.min_points_per_centroid = 1  # quiet: fewer training points is deliberate
+        self._hold(metric, proxy, centre, index, probed_lists)
         rng = np.random.default_rng(0)
         sample = rng.choice(len(embeddings), min(len(embeddings), lists * TRAINING_POINTS_PER_LIST), False)
         self._index.train(self._to_proxy(embeddings[np.sort(sample)]))
         self._fill(np.asarray(embeddings, np.float32), np.ascontiguousarray(face_ids, np.int64))
         # reconstruct and remove by id (faiss's bundled stubs lack the DirectMap enum)
         self._index.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
+
+    @classmethod
+    def read(
+        cls, path: Path, metric: Metric, proxy: Proxy, centre: Matrix, probed_lists: int = PROBED_LISTS
+    ) -> CompactFaces:
+        """An index `write` saved; RuntimeError if faiss cannot read it."""
+        index = faiss.read_index(str(path))
+        if not isinstance(index, faiss.IndexIVFScalarQuantizer) or index.d != len(centre):
+            raise RuntimeError(f"{path.name} does not hold a float16 IVF index of {len(centre)} dimensions")
+        store = cls.__new__(cls)
+        store._hold(metric, proxy, centre, index, probed_lists)
+        return store
+
+    def write(self, path: Path) -> None:
+        """The lists, their codes and ids, and the id table, as faiss stores an index: while an
+        update waits (it changes the lists in place)."""
+        with self._lock.reading():
+            faiss.write_index(self._index, str(path))
+
+    def _hold(
+        self, metric: Metric, proxy: Proxy, centre: Matrix, index: faiss.IndexIVFScalarQuantizer, probed: int
+    ) -> None:
+        self.metric, self.proxy, self.centre = metric, proxy, centre
+        # one thread: on a busy machine OpenMP's spinning threads made a search 5-30x slower
+        # (benchmarks/README.md); concurrent guests' searches run side by side instead
+        faiss.omp_set_num_threads(1)
+        self._index = index
+        self._probed_lists = probed
         self._lock = _ReadWriteLock()
 
     def _fill(self, embeddings: Matrix, face_ids: Ids) -> None:
@@ -204,11 +238,13 @@ class CompactFaces:
                 raise NotFoundError("some of these faces are no longer in the event's index") from exc
         return self._from_proxy(coded)
 
-    def candidates(self, queries: Matrix, tolerance: float) -> tuple[Ids, Matrix]:
+    def candidates(self, queries: Matrix, tolerance: float, *, thorough: bool = True) -> tuple[Ids, Matrix]:
         """Every face within `tolerance` of some query (but for what IVF probing misses), and more,
         with their decoded embeddings: read together, so no update comes in between."""
         radius = self.proxy.radius(self.metric, tolerance)
         per_query = max(MIN_PROBES_PER_QUERY, self._probed_lists // max(1, len(queries)))
+        if not thorough:
+            per_query = QUICK_PROBES_PER_QUERY
         params = faiss.SearchParametersIVF()  # per call: concurrent searches may differ
         params.nprobe = min(per_query, self._index.nlist)
         with self._lock.reading():

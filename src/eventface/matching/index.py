@@ -77,6 +77,11 @@ class VectorIndex(Protocol):
 
     def revision(self, event_id: int) -> int | None: ...
 
+    def restore(self, event_id: int, metric: Metric) -> int | None:
+        """Holds the event again from a copy saved on disk for this metric, if there is one (it may be
+        behind the database: catch it up from the revision returned). The revision now held, or None."""
+        ...
+
     def load(self, event_id: int, revision: int, metric: Metric, faces: FaceMatrix) -> None: ...
 
     def apply(
@@ -89,7 +94,11 @@ class VectorIndex(Protocol):
         since: int | None = None,
     ) -> None: ...
 
-    def search(self, event_id: int, queries: Matrix, max_distance: float) -> Hits: ...
+    def search(self, event_id: int, queries: Matrix, max_distance: float, *, thorough: bool = True) -> Hits:
+        """Every (query, face) pair within `max_distance`. `thorough=False` is for a caller that
+        can do with most of them at less cost (the stranger guard, looking for any nearer face): an
+        approximate index reads less of the event; an exact one ignores it."""
+        ...
 
     def every_face(self, event_id: int) -> EventFaces | None:
         """The event's faces with their exact float32 embeddings; None when the event is held
@@ -100,4 +109,6 @@ class VectorIndex(Protocol):
         """The stored embeddings of these faces, in the order given."""
         ...
 
-    def drop(self, event_id: int) -> None: ...
+    def drop(self, event_id: int) -> None:
+        """Forgets the event, and deletes any copy saved of it: the event is gone."""
+        ...

@@ -5,6 +5,10 @@ product: exact, and fast enough (benchmarks/README.md, "Big events"). From there
 float16 codes in an IVF index with an exact re-rank: about half the memory, and a search reads a
 few inverted lists instead of every face. Over the memory budget, the events searched least
 recently are dropped; the next search of one loads it again.
+
+With `saved`, a compact event is also kept on disk (saved_faces.py), at the revision it was built
+at and again every RESAVE_AFTER revisions after: the next process to search it, or this one after
+the event left memory, reads it back instead of building it.
 """
 
 from __future__ import annotations
@@ -21,10 +25,14 @@ from eventface.domain.models import FaceMatrix
 from eventface.errors import NotFoundError
 from eventface.matching.compact_faces import PROBED_LISTS, CompactFaces, compact
 from eventface.matching.index import EventFaces, Hits, Ids
+from eventface.matching.saved_faces import SavedEvent, SavedFaces
 
 log = logging.getLogger(__name__)
 
 COMPACT_FROM_FACES = 50_000  # an exact scan of 65 queries over 50 000 faces: ~0.1 s on two loaded cores
+# revisions (about one per photo indexed or removed) after which a saved copy is written again: a
+# copy far behind makes every process that reads it catch up with all those photos from the database
+RESAVE_AFTER = 1000
 
 
 @dataclass(frozen=True)
@@ -131,7 +139,7 @@ class _ExactFaces:
     def nbytes(self) -> int:
         return self.attributes.nbytes + self.embeddings.nbytes + self.terms.nbytes
 
-    def search(self, queries: Matrix, tolerance: float) -> Hits:
+    def search(self, queries: Matrix, tolerance: float, thorough: bool = True) -> Hits:
         if len(self) == 0 or len(queries) == 0:
             return _no_hits()
         distances = self.metric.distances(queries, self.embeddings, self.terms)
@@ -175,10 +183,10 @@ class _CompactEvent:
     def nbytes(self) -> int:
         return self.store.nbytes + self.attributes.nbytes
 
-    def search(self, queries: Matrix, tolerance: float) -> Hits:
+    def search(self, queries: Matrix, tolerance: float, thorough: bool = True) -> Hits:
         if len(self) == 0 or len(queries) == 0:
             return _no_hits()
-        candidates, vectors = self.store.candidates(queries, tolerance)
+        candidates, vectors = self.store.candidates(queries, tolerance, thorough=thorough)
         if len(candidates) == 0:
             return _no_hits()
         # the exact re-rank: every query against every candidate, in the metric's own float32 arithmetic
@@ -189,6 +197,16 @@ class _CompactEvent:
     def vectors(self, face_ids: Ids) -> Matrix:
         self.attributes.rows(face_ids)  # NotFoundError for a face not held
         return self.store.vectors(face_ids)
+
+    def saved(self, revision: int) -> SavedEvent:
+        a = self.attributes
+        return SavedEvent(revision, self.store, a.face_ids, a.photo_ids, a.heights, a.sharpness)
+
+    @staticmethod
+    def of_saved(saved: SavedEvent) -> _CompactEvent:
+        return _CompactEvent(
+            saved.store, _Attributes(saved.face_ids, saved.photo_ids, saved.heights, saved.sharpness)
+        )
 
     def changed(self, removed_photo_ids: Ids, added: FaceMatrix) -> _CompactEvent:
         attributes, gone = self.attributes.without_photos(removed_photo_ids)
@@ -213,26 +231,55 @@ class NumpyVectorIndex:
         self,
         *,
         memory_budget_bytes: int = 0,
-        compact_from_faces: int = COMPACT_FROM_FACES,
+        compact_from_faces: int | None = None,  # None: COMPACT_FROM_FACES
         probed_lists: int = PROBED_LISTS,
+        saved: SavedFaces | None = None,
     ) -> None:
         self._events: OrderedDict[int, _Held] = OrderedDict()  # least recently searched first
         self._lock = threading.Lock()  # the dict of events, briefly
         self._updating = threading.Lock()
         self._budget = memory_budget_bytes  # 0: no limit
-        self._compact_from = compact_from_faces
+        self._compact_from = COMPACT_FROM_FACES if compact_from_faces is None else compact_from_faces
         self._probed_lists = probed_lists
+        self._saved = saved
+        self._saved_at: dict[int, int] = {}  # revision of each event's copy on disk
 
     def revision(self, event_id: int) -> int | None:
         held = self._events.get(event_id)
         return held.revision if held else None
 
+    def restore(self, event_id: int, metric: Metric) -> int | None:
+        held = self._events.get(event_id)
+        if held is not None:
+            return held.revision
+        saved = self._saved.load(event_id, metric, self._probed_lists) if self._saved else None
+        if saved is None:
+            return None
+        self._saved_at[event_id] = saved.revision
+        self._hold(event_id, saved.revision, _CompactEvent.of_saved(saved))
+        return saved.revision
+
     def load(self, event_id: int, revision: int, metric: Metric, faces: FaceMatrix) -> None:
         state = self._faces(metric, faces)
+        self._hold(event_id, revision, state)
+        if isinstance(state, _CompactEvent):
+            self._save(event_id, revision, state)
+
+    def _hold(self, event_id: int, revision: int, state: _Faces) -> None:
         with self._lock:
             self._events[event_id] = _Held(revision, state)
             self._events.move_to_end(event_id)
             self._evict(keep=event_id)
+
+    def _save(self, event_id: int, revision: int, state: _CompactEvent) -> None:
+        if self._saved is None:
+            return
+        try:
+            self._saved.save(event_id, state.saved(revision))
+        except OSError:  # a full or read-only disk costs the next process a build, not this search
+            log.exception("event %s: could not save its index", event_id)
+            return
+        self._saved_at[event_id] = revision
 
     def apply(
         self,
@@ -254,15 +301,20 @@ class NumpyVectorIndex:
             else:
                 state = faces.changed(removed_photo_ids, added)
             with self._lock:
-                if self._events.get(event_id) is held:  # else dropped or loaded anew meanwhile
-                    self._events[event_id] = _Held(revision, state)
-                    self._evict(keep=event_id)
+                if self._events.get(event_id) is not held:  # dropped or loaded anew meanwhile
+                    return
+                self._events[event_id] = _Held(revision, state)
+                self._evict(keep=event_id)
+            # saved again when far behind, or first saved when it has just grown compact
+            behind = revision - self._saved_at.get(event_id, revision - RESAVE_AFTER)
+            if isinstance(state, _CompactEvent) and behind >= RESAVE_AFTER:
+                self._save(event_id, revision, state)
 
-    def search(self, event_id: int, queries: Matrix, max_distance: float) -> Hits:
+    def search(self, event_id: int, queries: Matrix, max_distance: float, *, thorough: bool = True) -> Hits:
         with self._lock:
             held = self._held(event_id)
             self._events.move_to_end(event_id)
-        return held.faces.search(np.asarray(queries, np.float32), max_distance)
+        return held.faces.search(np.asarray(queries, np.float32), max_distance, thorough)
 
     def vectors(self, event_id: int, face_ids: Ids) -> Matrix:
         return self._held(event_id).faces.vectors(np.asarray(face_ids, np.int64))
@@ -278,6 +330,9 @@ class NumpyVectorIndex:
     def drop(self, event_id: int) -> None:
         with self._lock:
             self._events.pop(event_id, None)
+        self._saved_at.pop(event_id, None)
+        if self._saved is not None:
+            self._saved.remove(event_id)
 
     @property
     def nbytes(self) -> int:

@@ -107,7 +107,8 @@ def _neighbours(
     """Per face: the distance to its nearest stranger within `reach` (+inf if none), and how
     many other matched faces are nearer to it than that stranger."""
     vectors: Matrix = index.vectors(event_id, face_ids)
-    around = index.search(event_id, vectors, reach)
+    # not thorough: a stranger a big event's index misses moves a margin, rarely a verdict (issue 12)
+    around = index.search(event_id, vectors, reach, thorough=False)
     stranger = ~np.isin(around.face_ids, matched)  # the face itself is matched: never its own stranger
     nearest = np.full(len(face_ids), np.inf)
     np.minimum.at(nearest, around.query[stranger], around.distances[stranger].astype(np.float64))

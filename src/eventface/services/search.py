@@ -137,10 +137,12 @@ def people_rule(engine: FaceEngine, tolerance: float) -> PeopleRule | None:
 
 def ensure_loaded(uow: UnitOfWork, index: VectorIndex, event_id: int, engine: FaceEngine) -> None:
     """Brings the event's index to the database's revision: loads the whole event when the index
-    does not hold it, else only the photos whose faces changed since the revision it holds (however
-    many processes made those changes)."""
+    does not hold it (nor has a copy saved), else only the photos whose faces changed since the
+    revision it holds (however many processes made those changes)."""
     revision = uow.events.faces_revision(event_id)
     held = index.revision(event_id)
+    if held is None:  # a big event's copy saved on disk spares building it (matching/saved_faces.py)
+        held = index.restore(event_id, engine.metric)
     if held == revision:
         return
     if held is None or held > revision:  # a revision ahead: a change this process made was rolled back
