@@ -20,7 +20,7 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from eventface.db.unit_of_work import UnitOfWork
@@ -57,7 +57,6 @@ GUEST_SCRIPT_STRINGS = (
     "Searching…",
     "Find my photos",
     "Please give your consent first.",
-    "Please add a selfie first.",
     "At most 3 selfies.",
     "This file is too large.",
     "photos found",
@@ -73,9 +72,22 @@ GUEST_SCRIPT_STRINGS = (
     "More photos of this person",
     "Photos of the person you chose",
     "Your photos",
-    "Remove",
     "Selfie",
     "Photo",
+    # issue 14: the steps of a search, the viewer, saving and sharing
+    "Preparing your selfie…",
+    "Uploading your selfie… {percent} %",
+    "Finding your face…",
+    "Loading your photos…",
+    "The connection was lost. Please try again.",
+    "{count} photos found",
+    "1 photo found",
+    "{count} hidden: show them",
+    "Sharing is not available here: the photo was saved instead.",
+    "Sent. The photographer will look at it.",
+    "Could not send it. Please try again.",
+    "Reporting is not available for this event.",
+    "Find more with another selfie",
 )
 
 
@@ -93,11 +105,15 @@ class PhotoOut(BaseModel):
     thumbnail_url: str
     preview_url: str
     download_url: str
+    web_url: str = Field(description="a phone-friendly JPEG (long side <= 2048 px), as a download")
     faces_url: str = Field(description="its faces, each with the URL of 'more photos of this person'")
 
 
 class MatchOut(PhotoOut):
     distance: float
+    focus: tuple[float, float] | None = Field(
+        None, description="the matched face's centre [x, y] in fractions of the photo: a crop's centre"
+    )
 
 
 class SearchOut(BaseModel):
@@ -158,13 +174,14 @@ def photo_out(
         thumbnail_url=f"{base}/thumb",
         preview_url=f"{base}/preview",
         download_url=f"{base}/download",
+        web_url=f"{base}/web",
         faces_url=f"/api/e/{event.slug}/p/{token}/faces",
     )
 
 
 def match_out(context: WebContext, event: Event, match: PhotoMatch) -> MatchOut:
     given = photo_out(context, event, match.photo_id, match.name)
-    return MatchOut(**given.model_dump(), distance=round(match.distance, 4))
+    return MatchOut(**given.model_dump(), distance=round(match.distance, 4), focus=match.focus)
 
 
 def zip_url(context: WebContext, event: Event, matches: list[PhotoMatch]) -> str | None:
@@ -214,6 +231,7 @@ def guest_page(
     cover = photo_out(context, event, cover_photo.id, cover_photo.name, browsed=True) if cover_photo else None
     gallery_event = event.visibility is EventVisibility.GALLERY
     browse = _gallery(uow, context, event, album, page) if gallery_event else None
+    page_url = context.guest_url(request, event.slug)
     return render(
         request,
         context,
@@ -222,6 +240,9 @@ def guest_page(
         photos=summary.photos,
         pending=summary.pending,
         cover_url=cover.preview_url if cover else None,
+        # the link's card in LINE and Facebook: their crawlers have no session, only this URL
+        page_url=page_url,
+        og_image=context.base_url(request) + cover.preview_url if cover else None,
         gallery=browse,
         max_selfies=MAX_SELFIES,
         max_selfie_mb=context.settings.max_selfie_mb,
@@ -352,6 +373,17 @@ def preview(slug: str, token: Token, context: Context, uow: Transaction) -> Resp
 
 
 @router.get(
+    "/e/{slug}/p/{token}/web",
+    response_class=Response,
+    responses=file_answer("A JPEG of at most 2048 px, as a download", "image/jpeg"),
+)
+def web_copy(slug: str, token: Token, context: Context, uow: Transaction) -> Response:
+    """The guest's "Save": a phone-friendly copy of the photo (its `web_url`), without metadata."""
+    event, photo = given_photo(uow, context, slug, token)
+    return photo_files.web_copy(context, event, photo)
+
+
+@router.get(
     "/e/{slug}/p/{token}/download",
     response_class=Response,
     responses={**file_answer("The original file", "image/*", "application/octet-stream"), **errors(503)},
@@ -375,6 +407,62 @@ def download_all(slug: str, token: Token, context: Context, uow: Transaction) ->
     if not photos:
         raise NotFoundError("none of these photos can be downloaded any more")
     return photo_files.zip_of(context, event, photos)
+
+
+class ZipIn(BaseModel):
+    photos: list[Annotated[str, Field(max_length=MAX_TOKEN_CHARS)]] = Field(
+        min_length=1, max_length=MAX_ZIP_PHOTOS, description="tokens of photo links a search gave"
+    )
+
+
+class ZipOut(BaseModel):
+    download_all_url: str
+
+
+@router.post("/api/e/{slug}/zip", response_model=ZipOut, responses=errors(422))
+def zip_link(slug: str, body: ZipIn, context: Context, uow: Transaction) -> ZipOut:
+    """A ZIP link for the photos the guest kept: several searches' results, less those they hid.
+
+    Takes only what searches handed out: a gallery's links (or a forged one) are a 404, so the
+    ZIP's signed list holds nothing the guest could not download one by one."""
+    event, caps = guest_event(uow, slug), context.capabilities
+    ids: list[int] = []
+    for token in body.photos:
+        given = caps.open_photo(event.id, token)
+        if given.browsed:
+            raise NotFoundError("no such photo in this event")
+        ids.append(given.id)
+    served = guest_access.served_photos(uow, event, list(dict.fromkeys(ids)))
+    if not served:
+        raise NotFoundError("none of these photos can be downloaded any more")
+    return ZipOut(
+        download_all_url=f"/e/{event.slug}/z/{caps.photos(event.id, (p.id for p in served))}/download"
+    )
+
+
+MANIFEST_ICONS = ((192, "/static/icon-192.png"), (512, "/static/icon-512.png"))
+
+
+@router.get("/e/{slug}/manifest.webmanifest", include_in_schema=False)
+def manifest(slug: str, request: Request, context: Context, uow: Transaction) -> JSONResponse:
+    """The web app manifest: "add to home screen" puts this event's page on the phone."""
+    event = guest_event(uow, slug)
+    start = f"/e/{event.slug}"
+    body = {
+        "name": event.name,
+        "short_name": event.name[:24],
+        "start_url": start,
+        "scope": start,
+        "id": start,
+        "display": "standalone",
+        "background_color": "#f6f7fb",
+        "theme_color": "#4f46e5",
+        "icons": [
+            {"src": src, "sizes": f"{px}x{px}", "type": "image/png", "purpose": "any maskable"}
+            for px, src in MANIFEST_ICONS
+        ],
+    }
+    return JSONResponse(body, media_type="application/manifest+json")
 
 
 @router.get("/api/e/{slug}/gallery", response_model=GalleryOut, responses=errors(422))
