@@ -13,7 +13,9 @@ document.addEventListener("DOMContentLoaded", () => {
   const maxSelfies = Number(form.dataset.maxSelfies);
   const maxBytes = Number(form.dataset.maxMb) * 1024 * 1024;
   const input = $("selfie-input");
-  const SELFIE_PX = 1600;  // plenty for a face; a 12 MP phone photo is ~10x the bytes
+  // a selfie's face is hundreds of pixels wide at this size; a 12 MP phone photo of 3.6 MB goes up
+  // as ~175 KB (1600 px: ~265 KB, 1.8 s more at 400 kbit/s; benchmarks/guest_phone.py)
+  const SELFIE_PX = 1280;
   const SELFIE_QUALITY = 0.85;
   const KEPT = `eventface:${slug}`;
   const HIDDEN = `eventface:${slug}:hidden`;  // "not me": kept on the device, across visits
@@ -101,8 +103,10 @@ document.addEventListener("DOMContentLoaded", () => {
     all.hidden = !result.zip || list.length === 0;
     all.href = result.zip || "#";
     $("back-to-mine").hidden = which !== "person" || !kept.mine;
-    $("find-more").hidden = which !== "mine" || result.used >= maxSelfies;
-    $("start-over").hidden = which !== "mine";
+    // with nothing found the big button above is the way to try again
+    const refused = result.matches.length === 0;
+    $("find-more").hidden = which !== "mine" || refused || result.used >= maxSelfies;
+    $("start-over").hidden = which !== "mine" || refused;
     const hiddenHere = which === "mine" ? result.matches.length - list.length : 0;
     $("show-hidden").hidden = hiddenHere === 0;
     $("show-hidden").textContent = t("{count} hidden: show them").replace("{count}", String(hiddenHere));
@@ -182,9 +186,8 @@ document.addEventListener("DOMContentLoaded", () => {
     $("find-more").disabled = false;
   }
 
-  // the selfie, upright (EXIF orientation applied) and at most SELFIE_PX, as a JPEG: a phone's
-  // 12 MP photo of 3-5 MB becomes ~300 KB. What the browser cannot decode (HEIC on most
-  // desktops) goes as it is: the server reads it.
+  // the selfie, upright (EXIF orientation applied) and at most SELFIE_PX, as a JPEG. What the
+  // browser cannot decode (HEIC on most desktops) goes as it is: the server reads it.
   async function shrink(file) {
     let bitmap;
     try {
