@@ -419,7 +419,7 @@ class ZipOut(BaseModel):
     download_all_url: str
 
 
-@router.post("/api/e/{slug}/zip", response_model=ZipOut, responses=errors(422))
+@router.post("/api/e/{slug}/zip", response_model=ZipOut, responses=errors(400, 422))
 def zip_link(slug: str, body: ZipIn, context: Context, uow: Transaction) -> ZipOut:
     """A ZIP link for the photos the guest kept: several searches' results, less those they hid.
 
