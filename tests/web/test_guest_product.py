@@ -243,3 +243,15 @@ def test_each_match_says_where_the_matched_face_is(guests: Guests) -> None:
     assert red["red.jpg"] == pytest.approx(centre(40, 40, 60), abs=0.01)
     assert red["pair.jpg"] == pytest.approx(centre(20, 30, 50), abs=0.01)
     assert green["pair.jpg"] == pytest.approx(centre(150, 100, 70), abs=0.01)
+
+
+def test_a_zip_request_over_its_size_cap_is_413_before_it_is_parsed(guests: Guests) -> None:
+    token = token_of(guests.given("red.jpg")["thumbnail_url"])
+    huge = '{"photos": ["' + token + '"], "padding": "' + "x" * 300_000 + '"}'
+
+    answer = guests.web.client.post(
+        f"/api/e/{guests.wedding.slug}/zip", content=huge, headers={"Content-Type": "application/json"}
+    )
+
+    assert answer.status_code == 413, answer.text
+    assert answer.json()["code"] == "too_large"
