@@ -34,7 +34,16 @@ from eventface.runtime import Runtime, build_runtime
 from eventface.secret_key import secret_key
 from eventface.services.sessions import SESSION_LIFETIME
 from eventface.settings import Settings
-from eventface.web import accounts_pages, admin, api, google, guest, pages, password_reset_pages
+from eventface.web import (
+    accounts_pages,
+    admin,
+    api,
+    google,
+    guest,
+    guest_keeping,
+    pages,
+    password_reset_pages,
+)
 from eventface.web.apidocs import add_api_docs
 from eventface.web.context import WebContext
 from eventface.web.errors import add_error_handlers
@@ -128,6 +137,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router)
     app.include_router(guest.router)
+    app.include_router(guest_keeping.router)  # issue 14: the ZIP of kept photos, the app manifest
     app.include_router(google.router)
     app.include_router(pages.router)
     app.include_router(accounts_pages.router)

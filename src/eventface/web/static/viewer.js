@@ -46,6 +46,8 @@ function createViewer({ t, slug, onFaceSearch, onNotMe }) {
     $("lightbox-download").setAttribute("download", photo.name);
     $("lightbox-not-me").hidden = !allowNotMe;
     say("");
+    // the next photo is fetched meanwhile: a swipe shows it at once
+    if (index + 1 < list.length) new Image().src = list[index + 1].preview_url;
     if (history.state && history.state.viewer !== undefined) {
       history.replaceState({ ...history.state, viewer: index }, "", `#photo-${index + 1}`);
     }
@@ -129,18 +131,27 @@ function createViewer({ t, slug, onFaceSearch, onNotMe }) {
   // swipe: pointer events, so a mouse drag works as a finger does; vertical moves stay scrolls
   let start = null;
   const stage = $("lightbox-stage");
+  const frame = $("lightbox-frame");  // the photo with its face boxes: they move together
   stage.addEventListener("pointerdown", (event) => {
     if (event.target.closest("button")) return;
     start = { x: event.clientX, y: event.clientY };
+    stage.setPointerCapture(event.pointerId);  // the end of a swipe that leaves the photo counts too
+  });
+  // the photo follows the finger sideways, so the guest sees the swipe take
+  stage.addEventListener("pointermove", (event) => {
+    if (!start) return;
+    const dx = event.clientX - start.x;
+    if (Math.abs(dx) > Math.abs(event.clientY - start.y)) frame.style.transform = `translateX(${dx}px)`;
   });
   stage.addEventListener("pointerup", (event) => {
     if (!start) return;
     const dx = event.clientX - start.x;
     const dy = event.clientY - start.y;
     start = null;
+    frame.style.transform = "";
     if (Math.abs(dx) > SWIPE_PX && Math.abs(dx) > Math.abs(dy)) step(dx < 0 ? 1 : -1);
   });
-  stage.addEventListener("pointercancel", () => { start = null; });
+  stage.addEventListener("pointercancel", () => { start = null; frame.style.transform = ""; });
 
   $("lightbox-close").addEventListener("click", () => dialog.close());
   $("lightbox-prev").addEventListener("click", () => step(-1));
