@@ -332,3 +332,35 @@ def test_the_guest_page_in_thai_on_a_desktop(
         expect(page.locator("#lightbox")).to_be_hidden()
         expect(page).not_to_have_url(re.compile(r"#photo-"))
         assert errors.errors == []
+
+
+# the phone's share sheet, stood in for: headless chromium on Linux has no Web Share
+FAKE_SHARE_SHEET = """(() => {
+  navigator.canShare = (data) => Boolean(data && data.files && data.files.length);
+  navigator.share = async (data) => {
+    window.shared = data.files.map((f) => ({ name: f.name, type: f.type, size: f.size }));
+  };
+})();"""
+
+
+def test_share_hands_the_photo_file_to_the_phones_share_sheet(
+    browser: Browser, guest_url: str, event_photos: EventPhotos
+) -> None:
+    context, page = new_page(browser, PHONE)
+    with context:
+        errors = ConsoleErrors(page)
+        page.add_init_script(FAKE_SHARE_SHEET)
+        page.goto(guest_url)
+        find_photos(page, [event_photos.selfie])
+        page.locator("#result-grid li button.thumb").first.tap()
+        page.wait_for_function("() => document.getElementById('lightbox-image').naturalWidth > 0")
+        screenshot(page, "guest-16-viewer-phone")
+
+        page.locator("#lightbox-share").tap()
+
+        page.wait_for_function("() => Array.isArray(window.shared)")
+        (shared,) = page.evaluate("() => window.shared")
+        assert shared["type"] == "image/jpeg" and shared["size"] > 10_000, shared
+        assert shared["name"] == re.sub(r"\.[^.]*$", ".jpg", result_names(page)[0])
+        expect(page.locator("#lightbox-status")).to_be_hidden()  # shared, not saved instead
+        assert errors.errors == []

@@ -112,7 +112,9 @@ function createViewer({ t, slug, onFaceSearch, onNotMe }) {
     const name = photo.name.replace(/\.[^.]*$/, "") + ".jpg";
     try {
       if (navigator.share && navigator.canShare) {
-        const response = await fetch(photo.web_url);
+        // the preview on the screen, from the browser's cache: a share must start within the
+        // tap's few seconds of user activation, which a 2048 px download on a slow link outlasts
+        const response = await fetch(photo.preview_url);
         if (!response.ok) throw new Error(String(response.status));
         const file = new File([await response.blob()], name, { type: "image/jpeg" });
         if (navigator.canShare({ files: [file] })) {
