@@ -35,6 +35,9 @@ from eventface.sources.local_folder import LocalFolderSource
 
 THUMBNAIL_PX = 480  # three columns on a phone at 3x pixel density
 PREVIEW_PX = 1600
+# the guest's "Save": a phone-friendly copy, made on the first request (issue 14), not at indexing
+WEB_COPY_PX = 2048
+WEB_COPY_QUALITY = 85
 
 
 def build_face_engine(settings: Settings, name: str) -> FaceEngine:
@@ -76,6 +79,7 @@ class Runtime:
     index: VectorIndex
     thumbnails: ThumbnailStore  # grid-sized, cached on disk
     previews: ThumbnailStore  # screen-sized, for the lightbox: originals are too heavy for phones
+    web_copies: ThumbnailStore  # what a guest saves to the phone: <= 2048 px, made on request
     google: GoogleConnections  # Drive clients for connected Google accounts
     passwords: Passwords  # argon2 hashing, a few at a time
     # guests' selfies are embedded here, on every core, never in this process (faces/search_pool.py)
@@ -114,7 +118,7 @@ class Runtime:
 
     def analyzer(self, name: str) -> Analyzer:
         # made while the photo is decoded anyway, not on the first guest's request (issue 12)
-        renditions = tuple(cache.max_side_px for cache in self.caches)
+        renditions = (self.thumbnails.max_side_px, self.previews.max_side_px)
         # EVENTFACE_WORKERS=1 asks for no extra process; otherwise even one core gets a worker
         # process, niced so that guests' searches go first (benchmarks/README.md, issue 12)
         if self.settings.workers == 1:
@@ -146,7 +150,8 @@ class Runtime:
 
     @property
     def caches(self) -> tuple[ThumbnailStore, ...]:
-        return (self.thumbnails, self.previews)
+        """Every cache of an event's photos (deleted with it); indexing fills the first two."""
+        return (self.thumbnails, self.previews, self.web_copies)
 
     def close(self) -> None:
         self.stopping.set()
@@ -174,6 +179,9 @@ def build_runtime(settings: Settings, *, upgrade_db: bool = True) -> Runtime:
         ),
         thumbnails=ThumbnailStore(cache / str(THUMBNAIL_PX), THUMBNAIL_PX, settings.max_image_pixels),
         previews=ThumbnailStore(cache / str(PREVIEW_PX), PREVIEW_PX, settings.max_image_pixels),
+        web_copies=ThumbnailStore(
+            cache / str(WEB_COPY_PX), WEB_COPY_PX, settings.max_image_pixels, quality=WEB_COPY_QUALITY
+        ),
         google=GoogleConnections(
             units, SecretBox(encryption_key(settings, _has_grants(units))), settings.drive_api_url
         ),

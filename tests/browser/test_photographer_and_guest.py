@@ -17,6 +17,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, Request, Route, expect
 
 from tests.browser.conftest import DESKTOP, PHONE, EventPhotos, Server, new_page, screenshot
+from tests.browser.guest_steps import choose_selfies, find_photos, result_names
 
 pytestmark = pytest.mark.slow  # the real face models on real photos
 
@@ -88,33 +89,6 @@ def guest_url(browser: Browser, server: Server, event_photos: EventPhotos) -> st
     return server.guest_url
 
 
-def add_selfie(page: Page, path: Path | None = None, *, name: str = "", data: bytes = b"") -> None:
-    before = page.locator("#previews li").count()
-    if path is not None:
-        page.locator("#selfie-input").set_input_files(path)
-    else:
-        page.locator("#selfie-input").set_input_files(
-            files=[{"name": name, "mimeType": "image/jpeg", "buffer": data}]
-        )
-    expect(page.locator("#previews li")).to_have_count(before + 1)
-
-
-def find_photos(page: Page, status: int = 200) -> None:
-    with page.expect_response(lambda r: r.url.endswith("/search") and r.request.method == "POST") as answer:
-        page.locator("#find-button").click()
-    assert answer.value.status == status, answer.value.text()
-    expect(page.locator("#results")).to_be_visible(timeout=SEARCH_TIMEOUT_MS)
-    expect(page.locator("#find-button")).to_be_enabled()
-
-
-def result_names(page: Page) -> list[str]:
-    links = page.locator("#result-grid li a.dl")
-    names = [links.nth(i).get_attribute("download") or "" for i in range(links.count())]
-    alts = page.locator("#result-grid li button.thumb img").evaluate_all("(imgs) => imgs.map((i) => i.alt)")
-    assert alts == names
-    return names
-
-
 def assert_found_exactly(page: Page, photos: EventPhotos) -> list[str]:
     expect(page.locator("#result-grid li")).to_have_count(len(photos.expected))
     names = result_names(page)
@@ -123,6 +97,7 @@ def assert_found_exactly(page: Page, photos: EventPhotos) -> list[str]:
     expect(page.locator("#no-results")).to_be_hidden()
     expect(page.locator("#selfie-notes li")).to_have_count(0)
     expect(page.locator("#download-all")).to_be_visible()
+    expect(page.locator("#search-panel")).to_be_hidden()  # folded away (issue 14)
     # thumbnails really load
     page.wait_for_function(
         "() => [...document.querySelectorAll('#result-grid img')]"
@@ -148,20 +123,21 @@ def test_photographer_indexes_and_guest_finds_and_downloads_on_desktop(
         expect(page.locator("#event-name")).to_have_text("Garden party")
         expect(page.locator("#results")).to_be_hidden()
         screenshot(page, "07-guest-desktop", full_page=True)
-        page.locator("#consent").check()
-        add_selfie(page, event_photos.selfie)
-        find_photos(page)
+        find_photos(page, [event_photos.selfie])
         names = assert_found_exactly(page, event_photos)
         screenshot(page, "08-results-desktop", full_page=True)
 
-        # one photo: the original file, byte for byte
+        # one photo: the original file, byte for byte (the viewer's "Original")
         first = page.locator("#result-grid li").first
+        first.locator("button.thumb").click()
         with page.expect_download() as one:
-            first.locator("a.dl").click()
+            page.locator("#lightbox-download").click()
         download = one.value
         assert download.failure() is None
         assert download.suggested_filename == names[0]
         assert Path(download.path()).read_bytes() == event_photos.originals[names[0]].read_bytes()
+        page.locator("#lightbox-close").click()
+        expect(page.locator("#lightbox")).to_be_hidden()
 
         # all of them, as one ZIP of the originals
         slug = guest_url.rsplit("/", 1)[1]
@@ -184,6 +160,7 @@ def test_photographer_indexes_and_guest_finds_and_downloads_on_desktop(
         first.locator("button.thumb").click()
         expect(page.locator("#lightbox")).to_be_visible()
         expect(page.locator("#lightbox-download")).to_have_attribute("download", names[0])
+        page.locator("#faces-toggle").click()
         expect(page.locator("#face-layer button").first).to_be_visible()
         page.wait_for_function("() => document.getElementById('lightbox-image').naturalWidth > 0")
         screenshot(page, "09-lightbox-desktop")
@@ -201,19 +178,17 @@ def test_guest_on_a_phone(browser: Browser, guest_url: str, event_photos: EventP
         screenshot(page, "10-guest-phone")
         screenshot(page, "11-guest-phone-full", full_page=True)
 
-        # no search without consent
-        add_selfie(page, event_photos.selfie)
-        expect(page.locator("#previews img")).to_have_attribute("alt", "Selfie 1")
+        # no search without consent: the sheet does not open the picker until the box is ticked
         page.locator("#find-button").click()
-        expect(page.locator("#form-error")).to_be_visible()
-        expect(page.locator("#form-error")).to_have_text("Please give your consent first.")
+        page.locator("#consent-continue").click()
+        expect(page.locator("#consent-error")).to_have_text("Please give your consent first.")
         expect(page.locator("#consent")).to_be_focused()
         expect(page.locator("#results")).to_be_hidden()
         assert searches == []
         screenshot(page, "12-guest-phone-no-consent")
+        page.locator("#consent-cancel").click()
 
-        page.locator("#consent").check()
-        find_photos(page)
+        find_photos(page, [event_photos.selfie])
         assert len(searches) == 1
         expect(page.locator("#form-error")).to_be_hidden()
         names = assert_found_exactly(page, event_photos)
@@ -229,6 +204,7 @@ def test_guest_on_a_phone(browser: Browser, guest_url: str, event_photos: EventP
         assert lightbox.evaluate("(d) => d.open") is True
         expect(page.locator("#lightbox-download")).to_have_attribute("download", names[0])
         expect(page.locator("#lightbox-prev")).to_be_disabled()
+        page.locator("#faces-toggle").tap()
         expect(page.locator("#face-layer button").first).to_be_visible()
         page.wait_for_function("() => document.getElementById('lightbox-image').naturalWidth > 0")
         screenshot(page, "15-lightbox-phone")
@@ -236,10 +212,10 @@ def test_guest_on_a_phone(browser: Browser, guest_url: str, event_photos: EventP
         expect(lightbox).to_be_hidden()
         assert lightbox.evaluate("(d) => d.open") is False
 
-        # the selfie can be taken back
-        page.locator("#previews li button").click()
-        expect(page.locator("#previews li")).to_have_count(0)
-        expect(page.locator("#selfie-label")).to_be_visible()
+        # start over: the results go, the button is back
+        page.locator("#start-over").click()
+        expect(page.locator("#results")).to_be_hidden()
+        expect(page.locator("#find-button")).to_be_visible()
 
 
 def test_guest_page_in_thai(browser: Browser, guest_url: str) -> None:
@@ -254,7 +230,8 @@ def test_guest_page_in_thai(browser: Browser, guest_url: str) -> None:
         screenshot(page, "16-guest-thai-phone", full_page=True)
 
         page.locator("#find-button").click()
-        expect(page.locator("#form-error")).to_have_text("กรุณาให้ความยินยอมก่อน")
+        page.locator("#consent-continue").click()
+        expect(page.locator("#consent-error")).to_have_text("กรุณาให้ความยินยอมก่อน")
 
         # the choice is remembered without the query parameter
         page.goto(guest_url)
@@ -290,9 +267,7 @@ def test_guest_page_waits_out_a_full_search_queue_and_retries_by_itself(
 
         page.route("**/api/e/*/search", full_queue_once)
         page.goto(guest_url)
-        page.locator("#consent").check()
-        add_selfie(page, event_photos.selfie)
-        page.locator("#find-button").click()
+        choose_selfies(page, [event_photos.selfie])
 
         waiting = page.locator("#search-wait")
         expect(waiting).to_have_text(
@@ -310,9 +285,7 @@ def test_guest_page_waits_out_a_full_search_queue_and_retries_by_itself(
     with context:
         page.route("**/api/e/*/search", lambda route: route.fulfill(status=503, headers={"Retry-After": "5"}))
         page.goto(f"{guest_url}?lang=th")
-        page.locator("#consent").check()
-        add_selfie(page, event_photos.selfie)
-        page.locator("#find-button").click()
+        choose_selfies(page, [event_photos.selfie])
         expect(page.locator("#search-wait")).to_have_text(
             re.compile(r"^มีแขกหลายคนกำลังค้นหาอยู่ในขณะนี้ ระบบจะลองใหม่ใน [1-6] วินาที…$")
         )
@@ -323,9 +296,8 @@ def test_guest_with_a_selfie_without_a_face_on_a_phone(browser: Browser, guest_u
     context, page = new_page(browser, PHONE)
     with context:
         page.goto(guest_url)
-        page.locator("#consent").check()
-        add_selfie(page, name="grey.jpg", data=grey_jpeg())
-        find_photos(page, status=422)  # no usable selfie: refused, with the reason for each
+        grey = {"name": "grey.jpg", "mimeType": "image/jpeg", "buffer": grey_jpeg()}
+        find_photos(page, [grey], status=422)  # no usable selfie: refused, with the reason for each
         expect(page.locator("#form-error")).to_have_text("None of your selfies could be used.")
         expect(page.locator("#no-results")).to_be_visible()
         expect(page.locator("#result-grid li")).to_have_count(0)
@@ -336,7 +308,7 @@ def test_guest_with_a_selfie_without_a_face_on_a_phone(browser: Browser, guest_u
         )
         screenshot(page, "18-no-face-phone", full_page=True)
         expect(page.locator("#download-all")).to_be_hidden()
-        expect(page.locator("#start-over")).to_be_hidden()
+        expect(page.locator("#find-button")).to_be_visible()  # to try another selfie at once
 
 
 def test_gallery_event_browsed_and_a_face_followed_on_a_phone(
@@ -372,6 +344,7 @@ def test_gallery_event_browsed_and_a_face_followed_on_a_phone(
         grid.first.locator("button.thumb").tap()
         expect(page.locator("#lightbox")).to_be_visible()
         page.wait_for_function("() => document.getElementById('lightbox-image').naturalWidth > 0")
+        page.locator("#faces-toggle").tap()
         face = page.locator("#face-layer button").first
         expect(face).to_be_visible()
         with page.expect_response(lambda r: r.url.endswith("/search")) as answer:

@@ -715,6 +715,19 @@ class FaceRepository:
             raise NotFoundError(f"no face {face_id} in this event")
         return np.frombuffer(data, dtype="<f4").astype(np.float32)
 
+    # guest results centred on the guest's face (issue 14)
+    def boxes(self, event_id: int, face_ids: Iterable[int]) -> dict[int, Box]:
+        """The boxes of those of `face_ids` that are faces of `event_id`, by face id."""
+        wanted = list(set(face_ids))
+        if not wanted:
+            return {}
+        rows = self.session.execute(
+            select(FaceRow.id, FaceRow.left, FaceRow.top, FaceRow.right, FaceRow.bottom).where(
+                FaceRow.event_id == event_id, FaceRow.id.in_(wanted)
+            )
+        )
+        return {row.id: Box(row.left, row.top, row.right, row.bottom) for row in rows}
+
 
 def _account(row: GoogleAccountRow) -> GoogleAccount:
     return GoogleAccount(

@@ -300,6 +300,8 @@ class MailSendRow(Base):
     # the event a notification confirmation was for (deleted with it); None for a password reset
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
 # --- issue 14, the photographer's side: brand, removal requests ---
 
 

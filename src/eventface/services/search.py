@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from eventface.db.unit_of_work import UnitOfWork
-from eventface.domain.models import DetectedFace
+from eventface.domain.models import Box, DetectedFace, Photo
 from eventface.errors import ImageError, ImageTooLargeError, NotFoundError, NoUsableSelfieError
 from eventface.faces.engine import FaceEngine
 from eventface.faces.images import SELFIE_FORMATS, PhotoImage
@@ -84,6 +84,9 @@ class PhotoMatch:
     distance: float
     margin: float | None = None  # to the nearest stranger: domain.models.Match
     expanded: bool = False
+    # the matched face's centre, as fractions of the photo's width and height: a thumbnail's
+    # crop is centred there (issue 14); None when the photo's size is not known
+    focus: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -231,6 +234,7 @@ def _ranked_photos(
             if attempt == INDEX_ATTEMPTS:
                 raise
     photos = uow.photos.get_many(m.photo_id for m in ranked)
+    boxes = uow.faces.boxes(event_id, (m.face_id for m in ranked))
     return [
         PhotoMatch(
             m.photo_id,
@@ -239,7 +243,17 @@ def _ranked_photos(
             m.distance,
             m.margin,
             m.expanded,
+            focus=_focus(boxes.get(m.face_id), photos[m.photo_id]),
         )
         for m in ranked
         if m.photo_id in photos and not photos[m.photo_id].hidden  # hidden from guests (issue 14)
     ]
+
+
+def _focus(box: Box | None, photo: Photo) -> tuple[float, float] | None:
+    if box is None or not photo.width or not photo.height:
+        return None
+    return (
+        round((box.left + box.right) / 2 / photo.width, 3),
+        round((box.top + box.bottom) / 2 / photo.height, 3),
+    )

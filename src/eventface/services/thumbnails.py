@@ -33,10 +33,11 @@ class ThumbnailStore:
     path finds a whole JPEG, also across processes sharing `root`.
     """
 
-    def __init__(self, root: Path, max_side_px: int, max_pixels: int) -> None:
+    def __init__(self, root: Path, max_side_px: int, max_pixels: int, *, quality: int = 80) -> None:
         self._root = root
         self._max_side_px = max_side_px
         self._max_pixels = max_pixels
+        self._quality = quality
         self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
 
     @property
@@ -61,7 +62,7 @@ class ThumbnailStore:
         # Only spares duplicate work within this process; the atomic replace keeps it correct anyway
         with self._locks[zlib.crc32(str(path).encode()) % _LOCK_STRIPES]:
             if not path.is_file():
-                data = thumbnail_jpeg(read(), self._max_side_px, self._max_pixels)
+                data = thumbnail_jpeg(read(), self._max_side_px, self._max_pixels, self._quality)
                 _write_atomically(path, data)
                 _remove_other_versions(path, photo_id)
         return path

@@ -41,6 +41,7 @@ from eventface.web import (  # issue 14 (photographer)
     branding_pages,
     google,
     guest,
+    guest_keeping,
     notify_pages,
     pages,
     password_reset_pages,
@@ -143,22 +144,29 @@ def create_app(
         # outermost, so that everything inside sees the client's address and scheme
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.include_router(api.router)
-    app.include_router(guest.router)
-    app.include_router(google.router)
-    app.include_router(pages.router)
-    app.include_router(accounts_pages.router)
-    app.include_router(password_reset_pages.router)
-    app.include_router(notify_pages.router)
-    app.include_router(admin.router)
-    # issue 14 (photographer): brand, cover, hidden photos and removal requests
-    app.include_router(branding_pages.router)
-    app.include_router(photo_removal.guest_router)
-    app.include_router(photo_removal.pages_router)
+    for router in ROUTERS:
+        app.include_router(router)
     if settings.api_docs:
         add_api_docs(app, __version__)
     add_error_handlers(app, context)
     return app
+
+
+# the app's routes, by module: the API, the guest's pages, the photographer's pages
+ROUTERS = (
+    api.router,
+    guest.router,
+    guest_keeping.router,  # the ZIP of kept photos, the app manifest
+    google.router,
+    pages.router,
+    accounts_pages.router,
+    password_reset_pages.router,
+    notify_pages.router,
+    admin.router,
+    branding_pages.router,  # brand, cover
+    photo_removal.guest_router,  # guests' removal requests...
+    photo_removal.pages_router,  # ...and the photographer's answers
+)
 
 
 async def _warm_up(ready: list[Future[Any]]) -> None:

@@ -58,7 +58,6 @@ GUEST_SCRIPT_STRINGS = (
     "Searching…",
     "Find my photos",
     "Please give your consent first.",
-    "Please add a selfie first.",
     "At most 3 selfies.",
     "This file is too large.",
     "{n} photos found",
@@ -74,9 +73,20 @@ GUEST_SCRIPT_STRINGS = (
     "More photos of this person",
     "Photos of the person you chose",
     "Your photos",
-    "Remove",
     "Selfie",
     "Photo",
+    # issue 14: the steps of a search, the viewer, saving and sharing
+    "Preparing your selfie…",
+    "Uploading your selfie… {percent} %",
+    "Finding your face…",
+    "Loading your photos…",
+    "The connection was lost. Please try again.",
+    "{count} hidden: show them",
+    "Sharing is not available here: the photo was saved instead.",
+    "Sent. The photographer will look at it.",
+    "Could not send it. Please try again.",
+    "Reporting is not available for this event.",
+    "Find more with another selfie",
 )
 
 
@@ -94,11 +104,15 @@ class PhotoOut(BaseModel):
     thumbnail_url: str
     preview_url: str
     download_url: str
+    web_url: str = Field(description="a phone-friendly JPEG (long side <= 2048 px), as a download")
     faces_url: str = Field(description="its faces, each with the URL of 'more photos of this person'")
 
 
 class MatchOut(PhotoOut):
     distance: float
+    focus: tuple[float, float] | None = Field(
+        None, description="the matched face's centre [x, y] in fractions of the photo: a crop's centre"
+    )
 
 
 class SearchOut(BaseModel):
@@ -159,13 +173,14 @@ def photo_out(
         thumbnail_url=f"{base}/thumb",
         preview_url=f"{base}/preview",
         download_url=f"{base}/download",
+        web_url=f"{base}/web",
         faces_url=f"/api/e/{event.slug}/p/{token}/faces",
     )
 
 
 def match_out(context: WebContext, event: Event, match: PhotoMatch) -> MatchOut:
     given = photo_out(context, event, match.photo_id, match.name)
-    return MatchOut(**given.model_dump(), distance=round(match.distance, 4))
+    return MatchOut(**given.model_dump(), distance=round(match.distance, 4), focus=match.focus)
 
 
 def zip_url(context: WebContext, event: Event, matches: list[PhotoMatch]) -> str | None:
@@ -266,6 +281,7 @@ def guest_page(
     elif cover_photo:  # a private event's chosen cover: one image (web/branding_pages.py), not its faces
         cover_url = f"/e/{event.slug}/cover.jpg?v={cover_photo.id}"
     browse = _gallery(uow, context, event, album, page) if gallery_event else None
+    page_url = context.guest_url(request, event.slug)
     return render(
         request,
         context,
@@ -274,6 +290,9 @@ def guest_page(
         photos=summary.photos,
         pending=summary.pending,
         cover_url=cover_url,
+        # the link's card in LINE and Facebook: their crawlers have no session, only this URL
+        page_url=page_url,
+        og_image=context.base_url(request) + cover_url if cover_url else None,
         gallery=browse,
         max_selfies=MAX_SELFIES,
         max_selfie_mb=context.settings.max_selfie_mb,
@@ -377,6 +396,17 @@ def thumbnail(slug: str, token: Token, context: Context, uow: Transaction) -> Re
 def preview(slug: str, token: Token, context: Context, uow: Transaction) -> Response:
     event, photo = given_photo(uow, context, slug, token)
     return photo_files.cached_image(context, context.runtime.previews, event, photo)
+
+
+@router.get(
+    "/e/{slug}/p/{token}/web",
+    response_class=Response,
+    responses=file_answer("A JPEG of at most 2048 px, as a download", "image/jpeg"),
+)
+def web_copy(slug: str, token: Token, context: Context, uow: Transaction) -> Response:
+    """The guest's "Save": a phone-friendly copy of the photo (its `web_url`), without metadata."""
+    event, photo = given_photo(uow, context, slug, token)
+    return photo_files.web_copy(context, event, photo)
 
 
 @router.get(

@@ -374,6 +374,39 @@ THAI: dict[str, str] = {
     "Pages": "หน้า",
     "Previous page": "หน้าก่อนหน้า",
     "Next page": "หน้าถัดไป",
+    # guest page as a photo product (issue 14): the steps, the viewer, saving, sharing, reporting
+    "Find your photos of this event with a selfie.": "ค้นหารูปของคุณในงานนี้ด้วยเซลฟี่",
+    "Your selfie is compared with this event's photos, then discarded: it is never stored.": (
+        "เซลฟี่ของคุณใช้เทียบกับรูปในงานนี้แล้วลบทิ้งทันที ไม่มีการจัดเก็บ"
+    ),
+    "Your selfie is compared with the faces in this event's photos, then discarded. It is never stored.": (
+        "เซลฟี่ของคุณใช้เทียบกับใบหน้าในรูปของงานนี้ แล้วลบทิ้งทันที ไม่มีการจัดเก็บ"
+    ),
+    "Read the full text": "อ่านข้อความฉบับเต็ม",
+    "Choose a selfie": "เลือกเซลฟี่",
+    "Preparing your selfie…": "กำลังเตรียมเซลฟี่ของคุณ…",
+    "Uploading your selfie… {percent} %": "กำลังอัปโหลดเซลฟี่… {percent} %",
+    "Finding your face…": "กำลังค้นหาใบหน้าของคุณ…",
+    "Loading your photos…": "กำลังโหลดรูปของคุณ…",
+    "The connection was lost. Please try again.": "การเชื่อมต่อขาดหาย กรุณาลองใหม่",
+    "{count} photos found": "พบ {count} รูป",
+    "1 photo found": "พบ 1 รูป",
+    "{count} hidden: show them": "ซ่อนไว้ {count} รูป: แสดงอีกครั้ง",
+    "Find more with another selfie": "ค้นหาเพิ่มด้วยเซลฟี่อีกรูป",
+    "Share": "แชร์",
+    "Original": "ไฟล์ต้นฉบับ",
+    "Not me": "ไม่ใช่ฉัน",
+    "Report": "แจ้งลบ",
+    "Sharing is not available here: the photo was saved instead.": "อุปกรณ์นี้แชร์ไม่ได้ จึงบันทึกรูปให้แทน",
+    "Ask to remove this photo": "ขอให้ลบรูปนี้",
+    "The photographer is told and decides. Say why if you like.": (
+        "ช่างภาพจะได้รับแจ้งและเป็นผู้ตัดสินใจ จะบอกเหตุผลด้วยก็ได้"
+    ),
+    "Reason (optional)": "เหตุผล (ไม่บังคับ)",
+    "Send": "ส่ง",
+    "Sent. The photographer will look at it.": "ส่งแล้ว ช่างภาพจะตรวจสอบคำขอของคุณ",
+    "Could not send it. Please try again.": "ส่งไม่สำเร็จ กรุณาลองใหม่",
+    "Reporting is not available for this event.": "งานนี้ยังไม่เปิดให้แจ้งลบรูป",
     # password reset by email
     "Forgot your password?": "ลืมรหัสผ่าน?",
     "Give your account's email: we send it a link to set a new password.": (

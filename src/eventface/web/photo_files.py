@@ -33,6 +33,15 @@ def cached_image(context: WebContext, store: ThumbnailStore, event: Event, photo
     return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": IMAGE_CACHE})
 
 
+def web_copy(context: WebContext, event: Event, photo: Photo) -> FileResponse:
+    """The guest's "Save": a JPEG of at most 2048 px (runtime.WEB_COPY_PX) as a download named
+    after the photo, made on the first request and cached like a preview (issue 14)."""
+    response = cached_image(context, context.runtime.web_copies, event, photo)
+    stem = safe_base_name(photo.name).rsplit(".", 1)[0] or "photo"
+    response.headers["Content-Disposition"] = attachment(f"{stem}.jpg")
+    return response
+
+
 def original(context: WebContext, event: Event, photo: Photo) -> Response:
     """The original file, byte for byte, as a download."""
     data = read_original(context, event, photo)

@@ -1,6 +1,7 @@
-// The guest page: consent, 1-3 selfies with previews, search, results, lightbox, "more of this person",
-// and a gallery event's photos. Every photo, face and ZIP URL is a signed link the server handed out.
-// Selfies go straight from the file input to the search request; nothing is kept in the browser either.
+// The guest page (issue 14): one button, a consent sheet, the selfie shrunk on the phone and sent
+// with its upload progress, the results (kept in this tab across reload, Back and the language
+// switch), "find more" with another selfie, "not me", and a gallery event's photos.
+// What is kept is what the server handed out (signed photo links): never a selfie.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -9,16 +10,17 @@ document.addEventListener("DOMContentLoaded", () => {
   const t = (text) => strings[text] || text;
   const form = $("search-form");
   const slug = form.dataset.slug;
-  // a gallery event's photos, rendered by the server: the same fields as a search's matches
-  const gallery = [...document.querySelectorAll("#gallery-grid button.thumb")].map((button) => ({
-    name: button.dataset.name,
-    preview_url: button.dataset.preview,
-    download_url: button.dataset.download,
-    faces_url: button.dataset.faces,
-  }));
   const maxSelfies = Number(form.dataset.maxSelfies);
   const maxBytes = Number(form.dataset.maxMb) * 1024 * 1024;
   const input = $("selfie-input");
+  // a selfie's face is hundreds of pixels wide at this size; a 12 MP phone photo of 3.6 MB goes up
+  // as ~175 KB (1600 px: ~265 KB, 1.8 s more at 400 kbit/s; benchmarks/guest_phone.py)
+  const SELFIE_PX = 1280;
+  const SELFIE_QUALITY = 0.85;
+  const KEPT = `eventface:${slug}`;
+  const HIDDEN = `eventface:${slug}:hidden`;  // "not me": kept on the device, across visits
+  const KEPT_MS = 20 * 3600 * 1000;  // photo links live 24 h (EVENTFACE_PHOTO_LINK_HOURS)
+  const EAGER = 6;  // the first row or two load at once, the rest as they scroll in
   const NOTES = {
     no_face: "No face found in this selfie: try one facing the camera, in good light.",
     many_faces: "More than one face in this selfie: the largest one was used.",
@@ -34,85 +36,85 @@ document.addEventListener("DOMContentLoaded", () => {
     unsupported_media_type: "This file could not be read as a photo.",
     timeout: "The request took too long. Please try again.",
   };
-  let selfies = [];  // File objects, in memory only
-  let matches = [];  // the search's results
-  let shown = [];  // what the lightbox steps through: the results or the gallery
-  let current = -1;
 
-  function showError(message) {
-    const box = $("form-error");
-    box.textContent = message || "";
-    box.hidden = !message;
+  // --- what this tab keeps ------------------------------------------------------------------------
+  // mine: the guest's own results {matches, selfies, zip, used}; person: "more photos of this person"
+  let kept = { mine: null, person: null, consented: false };
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(KEPT) || "null");
+    if (saved && Date.now() - saved.at < KEPT_MS) kept = saved;
+  } catch (_) { /* an old or altered value: start afresh */ }
+  let hidden = new Set();
+  try { hidden = new Set(JSON.parse(localStorage.getItem(HIDDEN) || "[]")); } catch (_) { /* as above */ }
+
+  function keep() {
+    try { sessionStorage.setItem(KEPT, JSON.stringify({ ...kept, at: Date.now() })); } catch (_) { /* full or off */ }
+  }
+  function keepHidden() {
+    try { localStorage.setItem(HIDDEN, JSON.stringify([...hidden])); } catch (_) { /* full or off */ }
   }
 
-  function renderPreviews() {
-    const list = $("previews");
-    for (const img of list.querySelectorAll("img")) URL.revokeObjectURL(img.src);
-    list.replaceChildren(...selfies.map((file, i) => {
-      const item = document.createElement("li");
-      const img = document.createElement("img");
-      img.src = URL.createObjectURL(file);
-      img.alt = `${t("Selfie")} ${i + 1}`;
-      const remove = document.createElement("button");
-      remove.type = "button";
-      remove.textContent = "✕";
-      remove.setAttribute("aria-label", `${t("Remove")} ${t("Selfie")} ${i + 1}`);
-      remove.addEventListener("click", () => { selfies.splice(i, 1); renderPreviews(); input.focus(); });
-      item.append(img, remove);
-      return item;
-    }));
-    $("selfie-label").hidden = selfies.length >= maxSelfies;
+  const viewer = createViewer({ t, slug, onFaceSearch: searchByFace, onNotMe: notMe });  // viewer.js
+
+  function view() {
+    return history.state && history.state.view === "person" && kept.person ? "person" : "mine";
   }
 
-  $("consent").addEventListener("change", () => $("consent-box").classList.remove("invalid"));
+  function visible(result, which) {
+    return which === "mine" ? result.matches.filter((m) => !hidden.has(m.photo_id)) : result.matches;
+  }
 
-  input.addEventListener("change", () => {
-    showError("");
-    for (const file of input.files) {
-      if (selfies.length >= maxSelfies) { showError(t("At most 3 selfies.")); break; }
-      if (file.size > maxBytes) { showError(t("This file is too large.")); continue; }
-      selfies.push(file);
-    }
-    input.value = "";  // the same file may be chosen again after removing it
-    renderPreviews();
-  });
-
-  function card(match, index) {
+  // --- the results ----------------------------------------------------------------------------
+  function card(photo, index, list, which) {
     const item = document.createElement("li");
     const open = document.createElement("button");
     open.type = "button";
     open.className = "thumb";
-    open.setAttribute("aria-label", `${t("Photo")} ${index + 1}: ${match.name}`);
+    open.setAttribute("aria-label", `${t("Photo")} ${index + 1}: ${photo.name}`);
     const img = document.createElement("img");
-    img.src = match.thumbnail_url;
-    img.alt = match.name;
-    img.loading = "lazy";
+    img.alt = photo.name;
+    img.decoding = "async";
+    if (index >= EAGER) img.loading = "lazy";
+    // two sizes: the grid's 480 px thumbnail, the 1600 px preview for wide, dense screens
+    img.sizes = "(min-width: 720px) 200px, 34vw";
+    img.srcset = `${photo.thumbnail_url} 480w, ${photo.preview_url} 1600w`;
+    img.src = photo.thumbnail_url;
+    if (photo.focus) img.style.objectPosition = `${photo.focus[0] * 100}% ${photo.focus[1] * 100}%`;
     open.append(img);
-    open.addEventListener("click", () => openLightbox(matches, index));
-    const download = document.createElement("a");
-    download.className = "button dl";
-    download.href = match.download_url;
-    download.setAttribute("download", match.name);
-    download.setAttribute("aria-label", `⬇ ${match.name}`);
-    download.textContent = "⬇";
-    item.append(open, download);
+    open.addEventListener("click", () => viewer.open(list, index, { notMe: which === "mine" }));
+    item.append(open);
     return item;
   }
 
-  function showResults(result, title) {
-    matches = result.matches;
-    $("results").hidden = false;
-    $("results-title").textContent = title;
-    $("results-count").textContent = I18N.count(t("{n} photos found"), matches.length);
-    $("result-grid").replaceChildren(...matches.map(card));
-    $("no-results").hidden = matches.length > 0;
+  function render({ focus = false } = {}) {
+    const which = view();
+    const result = which === "person" ? kept.person : kept.mine;
+    // the form folds away once there are photos (a refused selfie keeps it, to try another)
+    $("search-panel").hidden = Boolean(kept.mine && kept.mine.matches.length);
+    $("results").hidden = !result;
+    if (!result) return;
+    const list = visible(result, which);
+    $("results-title").textContent = which === "person" ? t("Photos of the person you chose") : t("Your photos");
+    $("results-count").textContent = I18N.count(t("{n} photos found"), list.length);
+    $("result-grid").replaceChildren(...list.map((photo, i) => card(photo, i, list, which)));
+    $("no-results").hidden = list.length > 0;
     const all = $("download-all");
-    all.hidden = !result.download_all_url;
-    all.href = result.download_all_url || "#";
-    showSelfieNotes(result.selfies);
-    // on a phone the results start below the fold: bring them up, then move focus for screen readers
-    $("results").scrollIntoView({ block: "start" });
-    $("results-title").focus({ preventScroll: true });
+    all.hidden = !result.zip || list.length === 0;
+    all.href = result.zip || "#";
+    $("back-to-mine").hidden = which !== "person" || !kept.mine;
+    // with nothing found the big button above is the way to try again
+    const refused = result.matches.length === 0;
+    $("find-more").hidden = which !== "mine" || refused || result.used >= maxSelfies;
+    $("start-over").hidden = which !== "mine" || refused;
+    const hiddenHere = which === "mine" ? result.matches.length - list.length : 0;
+    $("show-hidden").hidden = hiddenHere === 0;
+    $("show-hidden").textContent = t("{count} hidden: show them").replace("{count}", String(hiddenHere));
+    showSelfieNotes(which === "mine" ? result.selfies : []);
+    if (focus) {
+      // on a phone the results start below the hero: bring them up, and tell screen readers
+      $("results").scrollIntoView({ block: "start" });
+      $("results-title").focus({ preventScroll: true });
+    }
   }
 
   function showSelfieNotes(reports) {
@@ -125,22 +127,118 @@ document.addEventListener("DOMContentLoaded", () => {
       }));
   }
 
-  async function post(url, body) {
-    const response = await fetch(url, { method: "POST", body, headers: { Accept: "application/json" } });
-    const data = await response.json().catch(() => null);
-    if (!response.ok) {
-      const code = (data && data.code) || (response.status === 429 ? "rate_limited" : "");
-      const detail = data && typeof data.detail === "string" && data.detail;
-      // a code the page has no text of its own for: the shared text for it (static/i18n.js)
-      const text = ERRORS[code] ? t(ERRORS[code]) : code ? I18N.errorText(code, detail) : "";
-      const error = new Error(text || t("The search failed. Please try again."));
-      error.selfies = data && Array.isArray(data.selfies) ? data.selfies : null;  // why each selfie was refused
-      // the server's queue of searches is full: it says when to come back (web/limits.py)
-      const retryAfter = Number(response.headers.get("Retry-After"));
-      error.retryAfter = response.status === 503 && retryAfter > 0 ? retryAfter : 0;
-      throw error;
+  function tokenOf(photo) {
+    return photo.thumbnail_url.split("/")[4];  // /e/{slug}/p/{token}/thumb
+  }
+
+  // the ZIP of what the guest kept: several searches' photos, less the hidden ones
+  async function refreshZip() {
+    const mine = kept.mine;
+    const list = mine ? visible(mine, "mine") : [];
+    if (!mine || list.length === 0) return;
+    try {
+      const response = await fetch(`/api/e/${slug}/zip`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ photos: list.map(tokenOf) }),
+      });
+      if (!response.ok) return;
+      mine.zip = (await response.json()).download_all_url;
+      keep();
+      if (view() === "mine") render();
+    } catch (_) { /* offline: the single photos still download */ }
+  }
+
+  function notMe(photo) {
+    hidden.add(photo.photo_id);
+    keepHidden();
+    render();
+    refreshZip();
+  }
+
+  $("show-hidden").addEventListener("click", () => {
+    for (const m of kept.mine.matches) hidden.delete(m.photo_id);
+    keepHidden();
+    render();
+    refreshZip();
+  });
+
+  // --- the steps of a search ------------------------------------------------------------------------
+  function showError(message) {
+    $("form-error").textContent = message || "";
+    $("form-error").hidden = !message;
+  }
+
+  function step(text, percent) {
+    $("search-progress").hidden = false;
+    $("search-step").textContent = text;
+    $("search-bar").value = percent;
+  }
+
+  function endSteps() {
+    $("search-progress").hidden = true;
+    const selfie = $("search-selfie");
+    if (selfie.src) URL.revokeObjectURL(selfie.src);
+    selfie.removeAttribute("src");
+    selfie.hidden = true;
+    $("find-button").disabled = false;
+    $("find-more").disabled = false;
+  }
+
+  // the selfie, upright (EXIF orientation applied) and at most SELFIE_PX, as a JPEG. What the
+  // browser cannot decode (HEIC on most desktops) goes as it is: the server reads it.
+  async function shrink(file) {
+    let bitmap;
+    try {
+      bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
+    } catch (_) {
+      return file;
     }
-    return data;
+    const scale = Math.min(1, SELFIE_PX / Math.max(bitmap.width, bitmap.height));
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.round(bitmap.width * scale);
+    canvas.height = Math.round(bitmap.height * scale);
+    const context = canvas.getContext("2d");
+    context.imageSmoothingQuality = "high";
+    context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    bitmap.close();
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", SELFIE_QUALITY));
+    canvas.width = canvas.height = 0;  // gives the pixels back at once (phones hold few canvases)
+    return blob && blob.size < file.size ? blob : file;
+  }
+
+  function apiError(status, data, retryAfter) {
+    const code = (data && data.code) || (status === 429 ? "rate_limited" : "");
+    const detail = data && typeof data.detail === "string" && data.detail;
+    // a code the page has no text of its own for: the shared text for it (static/i18n.js)
+    const text = ERRORS[code] ? t(ERRORS[code]) : code ? I18N.errorText(code, detail) : "";
+    const error = new Error(text || t("The search failed. Please try again."));
+    error.selfies = data && Array.isArray(data.selfies) ? data.selfies : null;  // why each selfie was refused
+    // the server's queue of searches is full: it says when to come back (web/limits.py)
+    const seconds = Number(retryAfter);
+    error.retryAfter = status === 503 && seconds > 0 ? seconds : 0;
+    return error;
+  }
+
+  // XMLHttpRequest, not fetch: only it reports the upload's progress
+  function post(url, body, onUpload) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", url);
+      xhr.setRequestHeader("Accept", "application/json");
+      if (onUpload) {
+        xhr.upload.addEventListener("progress", (e) => { if (e.lengthComputable) onUpload(e.loaded / e.total); });
+        xhr.upload.addEventListener("load", () => onUpload(1));
+      }
+      xhr.addEventListener("load", () => {
+        let data = null;
+        try { data = JSON.parse(xhr.responseText); } catch (_) { /* not JSON */ }
+        if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+        else reject(apiError(xhr.status, data, xhr.getResponseHeader("Retry-After")));
+      });
+      xhr.addEventListener("error", () => reject(new Error(t("The connection was lost. Please try again."))));
+      xhr.send(body);
+    });
   }
 
   const MAX_WAITS = 30;  // a crowd's storm passes in minutes; after that the guest decides
@@ -163,10 +261,10 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
-  async function postPatiently(url, body) {
+  async function postPatiently(url, body, onUpload) {
     for (let waits = 0; ; waits += 1) {
       try {
-        return await post(url, body);
+        return await post(url, body, onUpload);
       } catch (error) {
         if (!error.retryAfter || waits >= MAX_WAITS) throw error;
         await waitToRetry(error.retryAfter);
@@ -174,99 +272,185 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   }
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (!$("consent").checked) {
-      showError(t("Please give your consent first."));
-      $("consent-box").classList.add("invalid");
-      $("consent").focus();
-      return;
+  // a later selfie's photos join the earlier ones', best match first
+  function merge(old, found, used) {
+    if (!old || old.matches.length === 0) return { matches: found.matches, selfies: found.selfies, zip: found.download_all_url, used };
+    const byId = new Map(old.matches.map((m) => [m.photo_id, m]));
+    for (const m of found.matches) {
+      const had = byId.get(m.photo_id);
+      if (!had || m.distance < had.distance) byId.set(m.photo_id, m);
     }
-    if (selfies.length === 0) { showError(t("Please add a selfie first.")); input.focus(); return; }
-    showError("");
-    const button = $("find-button");
-    button.disabled = true;
-    button.textContent = t("Searching…");
-    const body = new FormData();
-    body.append("consent", "true");
-    for (const file of selfies) body.append("selfies", file, file.name || "selfie.jpg");
-    try {
-      showResults(await postPatiently(`/api/e/${slug}/search`, body), t("Your photos"));
-      $("start-over").hidden = true;
-    } catch (error) {
-      showError(error.message);
-      // none of the selfies could be used: the empty results say why, selfie by selfie
-      if (error.selfies) showResults({ matches: [], selfies: error.selfies, download_all_url: null }, t("Your photos"));
-    } finally {
-      button.disabled = false;
-      button.textContent = t("Find my photos");
-    }
-  });
-
-  $("start-over").addEventListener("click", () => form.requestSubmit());
-
-  // lightbox
-  const dialog = $("lightbox");
-  const image = $("lightbox-image");
-
-  async function showFaces(match) {
-    const layer = $("face-layer");
-    layer.replaceChildren();
-    let faces = [];
-    try {
-      const response = await fetch(match.faces_url);
-      if (response.ok) faces = await response.json();
-    } catch (_) { return; }
-    if (shown[current] !== match) return;  // the guest moved on meanwhile
-    layer.replaceChildren(...faces.map((face) => {
-      const box = document.createElement("button");
-      box.type = "button";
-      box.style.left = `${face.left * 100}%`;
-      box.style.top = `${face.top * 100}%`;
-      box.style.width = `${face.width * 100}%`;
-      box.style.height = `${face.height * 100}%`;
-      box.setAttribute("aria-label", t("More photos of this person"));
-      box.title = t("More photos of this person");
-      box.addEventListener("click", () => searchByFace(face.search_url));
-      return box;
-    }));
+    return {
+      matches: [...byId.values()].sort((a, b) => a.distance - b.distance),
+      selfies: [...old.selfies, ...found.selfies],
+      zip: null,  // made for the union by refreshZip
+      used: old.used + used,
+    };
   }
 
-  function openLightbox(list, index) {
-    shown = list;
-    current = index;
-    const match = shown[index];
-    image.src = match.preview_url;
-    image.alt = match.name;
-    $("lightbox-download").href = match.download_url;
-    $("lightbox-download").setAttribute("download", match.name);
-    $("lightbox-prev").disabled = index === 0;
-    $("lightbox-next").disabled = index === shown.length - 1;
-    if (!dialog.open) dialog.showModal();
-    showFaces(match);
+  // the first result photo on the screen ends the steps (and is what benchmarks/guest_phone.py times)
+  function whenFirstShown() {
+    const first = $("result-grid").querySelector("img");
+    const done = () => { performance.mark("eventface:first-result"); endSteps(); };
+    if (!first || (first.complete && first.naturalWidth > 0)) { done(); return; }
+    first.addEventListener("load", done, { once: true });
+    first.addEventListener("error", endSteps, { once: true });
+  }
+
+  let searched = [];  // this visit's selfies, as sent (shrunk): for static/notify.js only
+
+  async function searchWith(files) {
+    performance.mark("eventface:selfie-chosen");
+    showError("");
+    const used = kept.mine ? kept.mine.used : 0;
+    const chosen = files.slice(0, Math.max(0, maxSelfies - used));
+    if (chosen.length < files.length) showError(t("At most 3 selfies."));
+    if (chosen.length === 0) return;
+    $("find-button").disabled = true;
+    $("find-more").disabled = true;
+    $("search-panel").hidden = false;
+    $("search-panel").scrollIntoView({ block: "nearest" });
+    step(t("Preparing your selfie…"), 3);
+    const selfies = await Promise.all(chosen.map(shrink));
+    if (selfies.some((s) => s.size > maxBytes)) {
+      endSteps();
+      showError(t("This file is too large."));
+      render();
+      return;
+    }
+    const preview = $("search-selfie");
+    preview.src = URL.createObjectURL(selfies[0]);
+    preview.hidden = false;
+    const body = new FormData();
+    body.append("consent", "true");
+    selfies.forEach((s, i) => body.append("selfies", s, `selfie-${i + 1}.jpg`));
+    const uploading = (done) => {
+      if (done < 1) {
+        step(t("Uploading your selfie… {percent} %").replace("{percent}", String(Math.round(done * 100))), 5 + 75 * done);
+      } else {
+        step(t("Finding your face…"), 85);
+      }
+    };
+    uploading(0);
+    try {
+      const found = await postPatiently(`/api/e/${slug}/search`, body, uploading);
+      step(t("Loading your photos…"), 95);
+      const first = !kept.mine || kept.mine.matches.length === 0;
+      kept.mine = merge(kept.mine, found, chosen.length);
+      // the offer of emails about new photos (static/notify.js) sends these again if asked;
+      // they live in this page's memory only, never in the tab's storage
+      searched = [...searched, ...selfies].slice(0, maxSelfies);
+      document.dispatchEvent(new CustomEvent("eventface:searched", { detail: { selfies: searched } }));
+      kept.person = null;
+      keep();
+      if (history.state && history.state.view === "person") history.replaceState(null, "", location.pathname + location.search);
+      render({ focus: true });
+      whenFirstShown();
+      if (!first) refreshZip();
+    } catch (error) {
+      endSteps();
+      showError(error.message);
+      // none of the selfies could be used: the empty results say why, selfie by selfie
+      if (error.selfies && !kept.mine) {
+        kept.mine = { matches: [], selfies: error.selfies, zip: null, used: 0 };
+        keep();
+        render({ focus: true });
+      } else {
+        render();
+      }
+      $("search-panel").hidden = false;  // the reason next to the button, to try again
+    }
   }
 
   async function searchByFace(url) {
-    dialog.close();
     try {
-      const result = await postPatiently(url, null);
-      showResults(result, t("Photos of the person you chose"));
-      $("start-over").hidden = selfies.length === 0;
+      const found = await postPatiently(url, null);
+      kept.person = { matches: found.matches, selfies: [], zip: found.download_all_url, used: 0 };
+      keep();
+      // the viewer turned its history entry into the person's (viewer.js); else one is added
+      if (!(history.state && history.state.view === "person")) history.pushState({ view: "person" }, "", "#person");
+      render({ focus: true });
     } catch (error) {
       showError(error.message);
+      $("search-panel").hidden = false;
     }
   }
 
-  $("lightbox-close").addEventListener("click", () => dialog.close());
-  $("lightbox-prev").addEventListener("click", () => current > 0 && openLightbox(shown, current - 1));
-  $("lightbox-next").addEventListener("click", () => current < shown.length - 1 && openLightbox(shown, current + 1));
-  dialog.addEventListener("keydown", (event) => {
-    if (event.key === "ArrowLeft" && current > 0) openLightbox(shown, current - 1);
-    if (event.key === "ArrowRight" && current < shown.length - 1) openLightbox(shown, current + 1);
+  // --- consent, then the picker ---------------------------------------------------------------------
+  const sheet = $("consent-sheet");
+  const consent = $("consent");
+
+  function pickSelfie() {
+    if (!kept.consented) {
+      $("consent-error").hidden = true;
+      consent.checked = false;
+      sheet.showModal();
+      return;
+    }
+    input.click();
+  }
+
+  $("find-button").addEventListener("click", pickSelfie);
+  $("find-more").addEventListener("click", pickSelfie);
+  $("consent-cancel").addEventListener("click", () => sheet.close());
+  consent.addEventListener("change", () => { $("consent-error").hidden = true; });
+  $("consent-continue").addEventListener("click", () => {
+    if (!consent.checked) {
+      $("consent-error").textContent = t("Please give your consent first.");
+      $("consent-error").hidden = false;
+      consent.focus();
+      return;
+    }
+    kept.consented = true;
+    keep();
+    sheet.close();
+    input.click();  // still within the guest's tap: the browser lets the picker open
   });
-  document.querySelectorAll("#gallery-grid button.thumb").forEach((button, index) => {
-    button.addEventListener("click", () => openLightbox(gallery, index));
+
+  // the search starts as soon as a selfie is chosen
+  input.addEventListener("change", () => {
+    const files = [...input.files];
+    input.value = "";  // the same file may be chosen again
+    if (files.length) searchWith(files);
   });
-  dialog.addEventListener("click", (event) => { if (event.target === dialog) dialog.close(); });
-  dialog.addEventListener("close", () => { image.removeAttribute("src"); $("face-layer").replaceChildren(); });
+
+  $("back-to-mine").addEventListener("click", () => {
+    if (history.state && history.state.view === "person") history.back();
+    else { kept.person = null; keep(); render(); }
+  });
+  $("start-over").addEventListener("click", () => {
+    kept = { mine: null, person: null, consented: kept.consented };
+    searched = [];
+    document.dispatchEvent(new CustomEvent("eventface:cleared"));
+    keep();
+    showError("");
+    history.replaceState(null, "", location.pathname + location.search);
+    render();
+    $("find-button").focus();
+  });
+  window.addEventListener("popstate", () => render());
+
+  // a gallery event's photos, rendered by the server: the same fields as a search's matches
+  const galleryButtons = [...document.querySelectorAll("#gallery-grid button.thumb")];
+  const gallery = galleryButtons.map((button) => ({
+    name: button.dataset.name,
+    thumbnail_url: button.dataset.thumb,
+    preview_url: button.dataset.preview,
+    web_url: button.dataset.web,
+    download_url: button.dataset.download,
+    faces_url: button.dataset.faces,
+  }));
+  galleryButtons.forEach((button, index) => button.addEventListener("click", () => viewer.open(gallery, index)));
+
+  // the guest's place, back after a reload or the language switch: results, and the open photo
+  render();
+  const photo = /^#photo-(\d+)$/.exec(location.hash);
+  const result = view() === "person" ? kept.person : kept.mine;
+  if (photo && result && history.state && history.state.viewer !== undefined) {
+    const list = visible(result, view());
+    const index = Number(photo[1]) - 1;
+    if (index >= 0 && index < list.length) viewer.open(list, index, { notMe: view() === "mine", fromHistory: true });
+  } else if (photo) {
+    history.replaceState(null, "", location.pathname + location.search);
+  }
 });
