@@ -48,7 +48,7 @@ GALLERY_PAGE_PHOTOS = 60
 MAX_PAGE = 100_000
 CONSENT_VALUES = frozenset({"true", "on", "1", "yes"})
 # selfie report codes that mean the face engine ran: such a request used up a search
-_SEARCHED_CODES = frozenset({"ok", "no_face", "many_faces"})
+_SEARCHED_CODES = frozenset({"ok", "no_face", "many_faces", "face_too_small", "face_blurry"})
 
 Token = Annotated[str, Path(max_length=MAX_TOKEN_CHARS, description="a signed link's token")]
 

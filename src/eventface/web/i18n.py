@@ -398,6 +398,13 @@ THAI: dict[str, str] = {
     "If it was not you, ignore this email: your password stays as it is.": (
         "หากไม่ใช่คุณ ไม่ต้องทำอะไร รหัสผ่านของคุณยังเหมือนเดิม"
     ),
+    # selfie quality (issue 11): services/search.py SELFIE_FAULTS, the codes face_too_small, face_blurry
+    "Your face is small in this selfie: one taken closer to the camera finds more of your photos.": (
+        "ใบหน้าในเซลฟี่นี้เล็ก เซลฟี่ที่ถ่ายใกล้กล้องมากขึ้นจะค้นพบรูปของคุณได้มากขึ้น"
+    ),
+    "This selfie is blurry: one held still, facing the camera, in more light finds more of your photos.": (
+        "เซลฟี่นี้เบลอ เซลฟี่ที่ถือกล้องนิ่ง หันหน้าเข้ากล้อง และมีแสงมากขึ้นจะค้นพบรูปของคุณได้มากขึ้น"
+    ),
 }
 
 
