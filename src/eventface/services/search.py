@@ -27,15 +27,16 @@ from eventface.matching.people import PeopleRule
 # an indexing run may swap an event's faces between a search's reads of the index: read again
 INDEX_ATTEMPTS = 3
 # What a selfie's face needs to be matched like a good one, per engine (benchmarks/README.md,
-# "Selfie quality", `benchmarks/crowd_selfies.py --degrade`): faces under 72 px return ~2 %
-# strangers' photos alone (good selfies ~1 %), and under 30 of sharpness they find almost nothing.
-# Sharpness is measured on YuNet's aligned chip, which the dlib engine does not make (its faces'
-# sharpness is 0): size only there.
-MIN_SELFIE_FACE_PX = 72.0
+# "Selfie quality", `benchmarks/crowd_selfies.py --degrade`, crowd seeds 1 and 2): alone, faces of
+# 48-72 px return 2-4 % strangers' photos (good selfies ~1 %), and beside a good selfie a small one
+# adds strangers' photos (P 0.987 -> 0.973-0.979); real selfies of 66-69 px did not, hence 64.
+# Under 30 of sharpness a face finds almost nothing. Sharpness is measured on YuNet's aligned
+# chip, which the dlib engine does not make (its faces' sharpness is 0): size only there.
+MIN_SELFIE_FACE_PX = 64.0
 MIN_SELFIE_SHARPNESS = 30.0
 # a search with poor selfies only: the tolerance and the people rule's join shrink by this
-# (the join 1.2 -> 1.05: precision of poor selfies alone 0.977 -> 0.989, as good ones, at about
-# half their recall; refusing them would find nothing)
+# (the join 1.2 -> 1.05: poor selfies alone P 0.979 -> 0.992 and 0.989 -> 0.999 on seeds 1 and 2,
+# at about half their recall; refusing them would find nothing)
 POOR_SELFIE_SCALE = 0.875
 SELFIE_CHECKS = {
     "fusion": SelfieCheck(min_face_px=MIN_SELFIE_FACE_PX, min_sharpness=MIN_SELFIE_SHARPNESS),
