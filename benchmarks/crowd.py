@@ -487,7 +487,7 @@ def product_rules(calibration: CrowdEvent, everyone: list[str]) -> list[Rule]:
     )
     checked = replace(
         people,
-        name=f"shipped: people groups, selfie faces < {search.MIN_SELFIE_FACE_PX:.0f} px only alone, strictly",
+        name=f"shipped: people groups, selfies < {search.MIN_SELFIE_FACE_PX:.0f} px only alone, strictly",
         selfie_check=True,
     )
     out = [checked, people, singletons, SHIPPED_GUARD, no_support]
