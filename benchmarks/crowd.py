@@ -42,7 +42,7 @@ from eventface.errors import ImageError
 from eventface.faces import fusion_engine
 from eventface.faces.images import SELFIE_FORMATS, PhotoImage
 from eventface.matching.expansion import MAX_EXPANSION_QUERIES, SUPPORT
-from eventface.matching.people import PeopleRule
+from eventface.matching.people import HUB_JOIN, HUB_WEIGHT, PeopleRule
 from eventface.runtime import build_runtime
 from eventface.services import search
 from eventface.services.search import largest
@@ -81,7 +81,8 @@ class Rule:
     confident: float = 0.9  # ... whose photo holds a face this close to the guest (the guest)
     strangers_only: bool = False  # rank_of_guest counts only the faces no query is within tolerance of
     guard: bool = False  # the product's match_faces with its "not nearer to a stranger" guard
-    people: tuple[float, float] | None = None  # match_faces with this people rule (link, join)
+    # match_faces with this people rule: (link, join) or (link, join, guard, hub weight, hub join)
+    people: tuple[float, ...] | None = None
     reach: float | None = None  # ... expansion faces' matches reach this far (None: tolerance)
     support: int = 0  # ... a face nearer to a stranger is kept among this many other matches
     # services/search.py's selfie check (face height only: the cache has no selfie sharpness):
@@ -352,7 +353,7 @@ def matched(
                 rule,
                 tolerance=rule.tolerance * scale,
                 expansion=None if rule.expansion is None else rule.expansion * scale,
-                people=None if rule.people is None else (rule.people[0], rule.people[1] * scale),
+                people=None if rule.people is None else _strict_people(rule.people, scale),
             )
             got.update(_returned(restricted(ce, crowd, alone, (0.0, math.inf)), strict))
         return got, truth(ix), refused
@@ -365,6 +366,13 @@ def matched(
         got = {i: got[i] | more[i] for i in got}
         refused = {i for i in refused if not small.selfies[i]}
     return got, truth(ix), refused
+
+
+def _strict_people(people: tuple[float, ...], scale: float) -> tuple[float, ...]:
+    """The people rule for poor selfies alone: the joins scaled, the grouping kept."""
+    rule = PeopleRule(*people)  # type: ignore[arg-type]
+    strict = replace(rule, join=rule.join * scale, hub_join=rule.hub_join * scale)
+    return (strict.link, strict.join, strict.guard, strict.hub_weight, strict.hub_join)
 
 
 def _returned(ix: IndexedEvent, rule: Rule) -> dict[str, set[str]]:
@@ -485,12 +493,18 @@ def product_rules(calibration: CrowdEvent, everyone: list[str]) -> list[Rule]:
         name="the guest joins single faces (people rule 0 / 1.2: while groups are built)",
         people=(0.0, fusion_engine.PEOPLE_RULE[1]),
     )
-    checked = replace(
+    people = replace(people, name="before: the guest joins the event's people groups (people rule 1.0 / 1.2)")
+    hubs = replace(
         people,
-        name=f"shipped: people groups, selfies < {search.MIN_SELFIE_FACE_PX:.0f} px only alone, strictly",
+        name="the guest joins the people groups, hubs corrected",
+        people=(*fusion_engine.PEOPLE_RULE, True, HUB_WEIGHT, HUB_JOIN),
+    )
+    shipped = replace(
+        hubs,
+        name=f"shipped: people, hubs corrected, selfies < {search.MIN_SELFIE_FACE_PX:.0f} px only alone",
         selfie_check=True,
     )
-    out = [checked, people, singletons, SHIPPED_GUARD, no_support]
+    out = [shipped, hubs, people, singletons, SHIPPED_GUARD, no_support]
     two_tier = replace(SHIPPED_GUARD, reach=fusion_engine.TOLERANCE)
     for template, what in (
         (no_support, "no support"),

@@ -172,6 +172,8 @@ def people_rule(engine: FaceEngine, tolerance: float) -> PeopleRule | None:
         return None
     scale = tolerance / engine.default_tolerance
     link, join = engine.people_rule
+    # (the hub correction, PeopleRule.hub_weight, is measured but not shipped: it costs the
+    # Western dev event a tenth of its recall, benchmarks/README.md "Hubs")
     return PeopleRule(link=link * scale, join=join * scale)
 
 
@@ -264,7 +266,7 @@ def _ranked_photos(
     tolerance = limits.tolerance * scale
     people = people_rule(engine, limits.tolerance) if limits.people else None
     if people is not None and strict:
-        people = replace(people, join=people.join * scale)
+        people = replace(people, join=people.join * scale, hub_join=people.hub_join * scale)
     for attempt in range(1, INDEX_ATTEMPTS + 1):
         ensure_loaded(uow, index, event_id, engine)
         try:
