@@ -493,16 +493,16 @@ def product_rules(calibration: CrowdEvent, everyone: list[str]) -> list[Rule]:
         name="the guest joins single faces (people rule 0 / 1.2: while groups are built)",
         people=(0.0, fusion_engine.PEOPLE_RULE[1]),
     )
-    people = replace(people, name="before: the guest joins the event's people groups (people rule 1.0 / 1.2)")
+    people = replace(people, name="the guest joins the event's people groups (people rule 1.0 / 1.2)")
+    shipped = replace(
+        people,
+        name=f"shipped: people groups, selfie faces < {search.MIN_SELFIE_FACE_PX:.0f} px only alone",
+        selfie_check=True,
+    )
     hubs = replace(
         people,
-        name="the guest joins the people groups, hubs corrected",
+        name="measured, not shipped: people groups, hubs corrected (PeopleRule.hub_weight)",
         people=(*fusion_engine.PEOPLE_RULE, True, HUB_WEIGHT, HUB_JOIN),
-    )
-    shipped = replace(
-        hubs,
-        name=f"shipped: people, hubs corrected, selfies < {search.MIN_SELFIE_FACE_PX:.0f} px only alone",
-        selfie_check=True,
     )
     out = [shipped, hubs, people, singletons, SHIPPED_GUARD, no_support]
     two_tier = replace(SHIPPED_GUARD, reach=fusion_engine.TOLERANCE)
