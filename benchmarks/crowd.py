@@ -42,11 +42,12 @@ from eventface.errors import ImageError
 from eventface.faces import fusion_engine
 from eventface.faces.images import SELFIE_FORMATS, PhotoImage
 from eventface.matching.expansion import MAX_EXPANSION_QUERIES, SUPPORT
-from eventface.matching.people import PeopleRule
+from eventface.matching.people import HUB_JOIN, HUB_WEIGHT, PeopleRule
 from eventface.runtime import build_runtime
+from eventface.services import search
 from eventface.services.search import largest
 from eventface.settings import Settings
-from events import CROWD_SETS, OUT, DevEvent, dev_event, precision_recall
+from events import CROWD_SETS, FACE_SETS, OUT, DevEvent, dev_event, precision_recall
 
 FACE_SET = "faces_crowd_asia"
 PHOTOS = 200
@@ -80,9 +81,13 @@ class Rule:
     confident: float = 0.9  # ... whose photo holds a face this close to the guest (the guest)
     strangers_only: bool = False  # rank_of_guest counts only the faces no query is within tolerance of
     guard: bool = False  # the product's match_faces with its "not nearer to a stranger" guard
-    people: tuple[float, float] | None = None  # match_faces with this people rule (link, join)
+    # match_faces with this people rule: (link, join) or (link, join, guard, hub weight, hub join)
+    people: tuple[float, ...] | None = None
     reach: float | None = None  # ... expansion faces' matches reach this far (None: tolerance)
     support: int = 0  # ... a face nearer to a stranger is kept among this many other matches
+    # services/search.py's selfie check (face height only: the cache has no selfie sharpness):
+    # poor selfies are left out beside a good one, and matched alone by the stricter rule
+    selfie_check: bool = False
 
     @property
     def face_level(self) -> bool:
@@ -338,6 +343,20 @@ def matched(
         people=PeopleRule(*rule.people) if rule.people else None,
     )
     refused = {i for i in got if not ix.selfies[i]}
+    if rule.selfie_check:
+        good = restricted(ce, crowd, guests, (search.MIN_SELFIE_FACE_PX, math.inf))
+        got = _returned(good, rule)
+        alone = [i for i in guests if not good.selfies[i] and ix.selfies[i]]
+        if alone:
+            scale = search.POOR_SELFIE_SCALE
+            strict = replace(
+                rule,
+                tolerance=rule.tolerance * scale,
+                expansion=None if rule.expansion is None else rule.expansion * scale,
+                people=None if rule.people is None else _strict_people(rule.people, scale),
+            )
+            got.update(_returned(restricted(ce, crowd, alone, (0.0, math.inf)), strict))
+        return got, truth(ix), refused
     if split > rule.min_selfie_px:
         small = restricted(ce, crowd, guests, (rule.min_selfie_px, split))
         t = rule.small_tolerance
@@ -347,6 +366,27 @@ def matched(
         got = {i: got[i] | more[i] for i in got}
         refused = {i for i in refused if not small.selfies[i]}
     return got, truth(ix), refused
+
+
+def _strict_people(people: tuple[float, ...], scale: float) -> tuple[float, ...]:
+    """The people rule for poor selfies alone: the joins scaled, the grouping kept."""
+    rule = PeopleRule(*people)  # type: ignore[arg-type]
+    strict = replace(rule, join=rule.join * scale, hub_join=rule.hub_join * scale)
+    return (strict.link, strict.join, strict.guard, strict.hub_weight, strict.hub_join)
+
+
+def _returned(ix: IndexedEvent, rule: Rule) -> dict[str, set[str]]:
+    return returned(
+        ix,
+        SHIPPED,
+        rule.tolerance,
+        averaged=False,
+        expansion=rule.expansion,
+        strangers=rule.guard,
+        expansion_reach=rule.reach,
+        support=rule.support,
+        people=PeopleRule(*rule.people) if rule.people else None,
+    )
 
 
 def score(ce: CrowdEvent, rule: Rule, crowd: Iterable[str], guests: Iterable[str]) -> dict[str, float]:
@@ -453,7 +493,18 @@ def product_rules(calibration: CrowdEvent, everyone: list[str]) -> list[Rule]:
         name="the guest joins single faces (people rule 0 / 1.2: while groups are built)",
         people=(0.0, fusion_engine.PEOPLE_RULE[1]),
     )
-    out = [people, singletons, SHIPPED_GUARD, no_support]
+    people = replace(people, name="the guest joins the event's people groups (people rule 1.0 / 1.2)")
+    shipped = replace(
+        people,
+        name=f"shipped: people groups, selfie faces < {search.MIN_SELFIE_FACE_PX:.0f} px only alone",
+        selfie_check=True,
+    )
+    hubs = replace(
+        people,
+        name="measured, not shipped: people groups, hubs corrected (PeopleRule.hub_weight)",
+        people=(*fusion_engine.PEOPLE_RULE, True, HUB_WEIGHT, HUB_JOIN),
+    )
+    out = [shipped, hubs, people, singletons, SHIPPED_GUARD, no_support]
     two_tier = replace(SHIPPED_GUARD, reach=fusion_engine.TOLERANCE)
     for template, what in (
         (no_support, "no support"),
@@ -566,6 +617,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--calibration-seed", type=int, default=2)
     parser.add_argument("--product", action="store_true", help="only the product's guarded rules")
+    parser.add_argument(
+        "--dev", action="store_true", help="the product's rules on the Western and East Asian dev events too"
+    )
     args = parser.parse_args()
     if not CROWD_SETS[FACE_SET].is_dir():
         sys.exit(f"skipped: {CROWD_SETS[FACE_SET]} is absent (the shared crowd face set is needed)")
@@ -574,9 +628,19 @@ def main() -> int:
     calibration = load(dev_event(FACE_SET, args.calibration_seed, PHOTOS))
     everyone = crowd_order(source_groups())
     if args.product:
-        product = report(scored, product_rules(calibration, everyone))
+        rules_used = product_rules(calibration, everyone)
+        product = report(scored, rules_used)
         (OUT / "crowd_product.json").write_text(json.dumps(product, indent=1))
         print_markdown(product)
+        if args.dev:
+            print()
+            for face_set in FACE_SETS:
+                ev = load(dev_event(face_set, args.seed))
+                guests = ev.indexed.event.queryable()
+                for row in product[:3]:
+                    rule = next(r for r in rules_used if r.name == row["rule"])
+                    scored_dev = json.dumps(score(ev, rule, guests, guests))
+                    print(f"{face_set} seed {args.seed}: {rule.name}: {scored_dev}")
         return 0
     rows = report(scored, rules(calibrated(calibration, everyone)) + calibrated_rules(calibration, everyone))
     errors = false_matches(scored, rules(fusion_engine.TOLERANCE)[0])

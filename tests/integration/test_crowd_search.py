@@ -8,6 +8,7 @@ The server runs with the defaults: the guest is matched to the event's people gr
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -182,3 +183,46 @@ def test_the_events_people_groups_are_kept_between_searches(crowd: CrowdEvent) -
     assert cache._entries[crowd.event.id] is kept  # not grouped anew for the second search
     assert held is not None and kept.groups is not None
     assert sorted(kept.groups.face_ids.tolist()) == held.faces.face_ids.tolist()
+
+
+def shrunk(selfie: search.Selfie, factor: float) -> search.Selfie:
+    """The selfie made smaller, as a far-away shot: its face shrinks with it."""
+    from PIL import Image, ImageOps  # noqa: PLC0415 - only this test makes images
+
+    with Image.open(io.BytesIO(selfie.data)) as im:
+        img = ImageOps.exif_transpose(im).convert("RGB")
+    img = img.resize((max(1, round(img.width * factor)), max(1, round(img.height * factor))))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=90)
+    return search.Selfie(f"small-{selfie.label}", out.getvalue())
+
+
+def test_a_small_selfie_is_told_what_to_change_and_shows_no_stranger(crowd: CrowdEvent) -> None:
+    guest = guests(crowd)[0]
+    selfie = crowd.selfies_of(guest)[0]
+    limit = crowd.rt.settings.max_selfie_pixels
+    (good,) = search.selfie_embeddings(crowd.engine, [selfie], limit)[1]
+    assert good.code in ("ok", "many_faces")
+    # shrink it until its face is found but under the check's size (a far-away shot)
+    for factor in (0.5, 0.35, 0.25, 0.18, 0.12):
+        small = shrunk(selfie, factor)
+        queries, reports = search.selfie_embeddings(crowd.engine, [small], limit)
+        if queries and reports[0].code == "face_too_small":
+            break
+    else:
+        pytest.fail("no shrunk copy of the selfie had a small face found in it")
+
+    with crowd.rt.transactions() as uow:
+        result = search.find_photos(
+            uow,
+            crowd.rt.index,
+            crowd.engine,
+            str(crowd.event.id),
+            [small],
+            crowd.rt.search_limits(crowd.engine),
+        )
+
+    (report,) = result.selfies
+    assert report.code == "face_too_small"
+    assert "closer" in (report.message or "")
+    assert {m.name for m in result.matches} <= crowd.photos_of(guest)  # matched strictly: no stranger

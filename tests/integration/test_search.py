@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from eventface.errors import NotFoundError, NoUsableSelfieError
+from eventface.faces.quality import SelfieCheck
 from eventface.runtime import Runtime, build_runtime
 from eventface.services import search
 from eventface.settings import Settings
@@ -85,6 +86,58 @@ def test_a_group_selfie_uses_its_largest_face(
     (report,) = result.selfies
     assert report.faces_found == 2
     assert report.message == "2 faces in this selfie: the largest one was used"
+
+
+def test_a_small_selfie_beside_a_good_one_is_reported_and_left_out(
+    runtime: Runtime, folder: Path, engine: ColourSquareEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = create_event(runtime, folder)
+    index_event(runtime, event, engine)
+    monkeypatch.setitem(search.SELFIE_CHECKS, engine.name, SelfieCheck(min_face_px=50))
+
+    result = search_squares(runtime, event, engine, [("red", (10, 10), 40)], [("green", (10, 10), 60)])
+
+    assert names(result) == {"green.jpg", "both.jpg"}  # the small red selfie found nothing
+    assert [s.code for s in result.selfies] == ["face_too_small", "ok"]
+    assert "closer" in (result.selfies[0].message or "")
+
+
+def test_a_small_selfie_alone_is_searched_with_a_stricter_rule(
+    runtime: Runtime, folder: Path, engine: ColourSquareEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = create_event(runtime, folder)
+    index_event(runtime, event, engine)
+    monkeypatch.setitem(search.SELFIE_CHECKS, engine.name, SelfieCheck(min_face_px=50))
+    seen: list[float] = []
+    real_match = search.match_faces
+
+    def spy(*args: object, tolerance: float, **kwargs: object) -> object:
+        seen.append(tolerance)
+        return real_match(*args, tolerance=tolerance, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(search, "match_faces", spy)
+
+    small = search_squares(runtime, event, engine, [("red", (10, 10), 40)])
+    good = search_squares(runtime, event, engine, [("red", (10, 10), 60)])
+
+    assert names(small) == names(good) == {"red.jpg", "both.jpg"}  # the same face, found strictly
+    assert [s.code for s in small.selfies] == ["face_too_small"]
+    assert seen == [engine.default_tolerance * search.POOR_SELFIE_SCALE, engine.default_tolerance]
+
+
+def test_a_blurry_selfie_is_reported_with_what_to_change(
+    runtime: Runtime, folder: Path, engine: ColourSquareEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = create_event(runtime, folder)
+    index_event(runtime, event, engine)
+    # the fake engine's faces all have sharpness 100
+    monkeypatch.setitem(search.SELFIE_CHECKS, engine.name, SelfieCheck(min_face_px=10, min_sharpness=101))
+
+    result = search_squares(runtime, event, engine, [("red", (10, 10), 60)])
+
+    (report,) = result.selfies
+    assert report.public()["code"] == "face_blurry"
+    assert "light" in (report.message or "")
 
 
 def test_an_unreadable_selfie_is_reported_and_the_others_still_search(

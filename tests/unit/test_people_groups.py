@@ -6,9 +6,10 @@ import math
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from eventface.domain.distance import CosineMetric, EuclideanMetric
-from eventface.matching.people import PeopleGroups, PeopleRule, group_faces, match_people
+from eventface.matching.people import HUB_NEIGHBOURS, PeopleGroups, PeopleRule, group_faces, match_people
 
 COSINE = CosineMetric()
 
@@ -173,3 +174,67 @@ def test_no_queries_or_no_faces_match_nothing() -> None:
 
     assert len(match_people(event_of([0], [1]), np.zeros((0, 2), np.float32), rule).face_ids) == 0
     assert len(match_people(PeopleGroups(COSINE, within(15), dim=2), selfie(0), rule).face_ids) == 0
+
+
+def brute_hub_means(ids: np.ndarray, photos: np.ndarray, vectors: np.ndarray, k: int) -> dict[int, float]:
+    """Each face's mean distance to its k nearest faces of other photos, from the full matrix."""
+    d = np.linalg.norm(vectors[:, None, :] - vectors[None, :, :], axis=2).astype(np.float64)
+    d[photos[:, None] == photos[None, :]] = np.inf
+    nearest = np.sort(d, axis=1)[:, :k]
+    return {int(i): float(row[np.isfinite(row)].mean()) for i, row in zip(ids, nearest, strict=True)}
+
+
+def test_each_face_keeps_its_nearest_neighbours_exactly_as_photos_come_and_go() -> None:
+    metric = EuclideanMetric()
+    ids, photos, vectors = crowd(5, photos=60)
+    groups = PeopleGroups(metric, 2.6, dim=16, neighbours=True)
+    for photo in np.random.default_rng(5).permutation(np.unique(photos)):
+        at = photos == photo
+        groups.add(ids[at], photos[at], vectors[at])
+    gone = np.array([2, 9, 10, 41], np.int64)
+    groups.remove(gone)
+
+    left = ~np.isin(photos, gone)
+    want = brute_hub_means(ids[left], photos[left], vectors[left], HUB_NEIGHBOURS)
+    got = groups.hub_means()
+    assert got is not None
+    assert len(want) > HUB_NEIGHBOURS  # every face has a full list to keep
+    for face, mean in zip(groups.face_ids.tolist(), got.tolist(), strict=True):
+        assert mean == pytest.approx(want[face], rel=1e-4)
+
+
+def test_the_hub_correction_shifts_each_distance_by_both_ends_crowdedness() -> None:
+    # with every face its own group and no guard, the guest joins faces closest first by the
+    # corrected distance d - w (mu_selfie + mu_face - 2 mu_event): checked against brute force
+    metric = EuclideanMetric()
+    ids, photos, vectors = crowd(11, photos=60)
+    groups = PeopleGroups(metric, 1e-6, dim=16, neighbours=True)  # no two faces merge
+    groups.add(ids, photos, vectors)
+    query = vectors[:1] + 0.1
+    mu = brute_hub_means(ids, photos, vectors, HUB_NEIGHBOURS)
+    mu_face = np.array([mu[int(i)] for i in groups.face_ids])
+    plain_d = np.linalg.norm(groups.embeddings - query, axis=1).astype(np.float64)
+    mu_query = np.sort(plain_d)[:HUB_NEIGHBOURS].mean()
+    corrected = plain_d - 0.5 * (mu_query + mu_face - 2 * mu_face.mean())
+    nearest = float(np.sort(corrected)[0])
+    rule = PeopleRule(link=1e-6, join=0.0, guard=False, hub_weight=0.5, hub_join=nearest + 1e-6)
+
+    accepted = match_people(groups, query, rule)
+
+    assert accepted.face_ids.tolist() == [int(groups.face_ids[np.argmin(corrected)])]
+    assert accepted.distances[0] == pytest.approx(
+        plain_d.min() if np.argmin(corrected) == np.argmin(plain_d) else plain_d[np.argmin(corrected)],
+        rel=1e-5,
+    )
+
+
+def test_without_neighbour_lists_the_plain_join_is_used() -> None:
+    # single faces (while an event's groups are built) keep no neighbours: no correction
+    groups = event_of([0, 5, 40], [1, 2, 3], link_degrees=1)
+    single = PeopleGroups.singletons(
+        COSINE, groups.face_ids, groups.photo_ids, groups.embeddings, groups.terms
+    )
+    rule = PeopleRule(link=within(1), join=within(10), hub_weight=0.5, hub_join=10.0)
+
+    assert single.hub_means() is None
+    assert match_people(single, selfie(2), rule).face_ids.tolist() == [0, 1]

@@ -97,7 +97,8 @@ def _match_people(
     held = index.every_face(event_id)
     if held is not None and len(held.faces) > PEOPLE_MAX_FACES:
         held = None
-    groups = PeopleCache.of(index).groups(event_id, held, rule.link) if rule.link > 0 else None
+    cache = PeopleCache.of(index)
+    groups = cache.groups(event_id, held, rule.link, rule.hub_weight > 0) if rule.link > 0 else None
     if held is None:  # (the cache has forgotten the event: nothing is kept for it)
         return None
     f = held.faces

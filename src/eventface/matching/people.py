@@ -14,6 +14,13 @@ the one grouping the whole event at once would give (`PeopleGroups`, tested agai
 
 A guest is matched to people by `match_people`: the guest joins the groups by the same
 average linkage, and faces nearer to a stranger than to the guest are dropped.
+
+Hubs (issue 11): in a crowd of look-alikes (one band's idols, same styling) some faces sit near
+everyone. With `PeopleRule.hub_weight`, the guest's distances are corrected for how crowded each
+face's neighbourhood is, as adaptive score normalisation and CSLS do: d - w (mu_a + mu_b - 2 mu),
+mu_x the mean distance from x to its HUB_NEIGHBOURS nearest faces of other photos, mu the event's
+mean of it. Each face keeps its nearest distances (`PeopleGroups.near`, kept exact as photos come
+and go); the grouping itself stays on the plain distance.
 """
 
 from __future__ import annotations
@@ -28,6 +35,13 @@ from eventface.domain.distance import Matrix, Metric
 Ids = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 BLOCK_ROWS = 1024  # rows of the face x face distances held at once when grouping a whole event
+# the neighbours whose mean distance measures how crowded a face's neighbourhood is (hubs, above),
+# and the correction's weight (0.5: CSLS's own); the neighbours and the fusion engine's join with
+# the correction were calibrated on crowd seed 2 (benchmarks/README.md, "Hubs"). Not shipped:
+# measured only (crowd P 0.987 -> 0.994 and R 0.835 -> 0.862, but Western R 1.000 -> 0.894).
+HUB_NEIGHBOURS = 20
+HUB_WEIGHT = 0.5
+HUB_JOIN = 1.21  # the fusion engine's join (its plain join: 1.2), fused-distance units
 
 
 def group_faces(face_ids: Ids, photo_ids: Ids, embeddings: Matrix, metric: Metric, link: float) -> Ids:
@@ -123,7 +137,7 @@ class PeopleGroups:
     docstring), so the groups always equal `group_faces` on the faces held.
     """
 
-    def __init__(self, metric: Metric, link: float, dim: int) -> None:
+    def __init__(self, metric: Metric, link: float, dim: int, *, neighbours: bool = False) -> None:
         self.metric = metric
         self.link = link
         self.face_ids: Ids = np.zeros(0, np.int64)
@@ -132,6 +146,11 @@ class PeopleGroups:
         self.labels: Ids = np.zeros(0, np.int64)  # per face: its group's id
         self.component: Ids = np.zeros(0, np.int64)  # per face: its component's smallest face id
         self.terms: Matrix = np.zeros(0, np.float32)  # the metric's per-face precomputation
+        # with `neighbours` (for the hub correction), per face: its HUB_NEIGHBOURS smallest distances
+        # to faces of other photos (ascending, inf where there are fewer) and those faces' ids (-1
+        # there); else None (they cost about as much again as the grouping)
+        self.near: Floats | None = np.zeros((0, HUB_NEIGHBOURS)) if neighbours else None
+        self.near_ids: Ids | None = np.zeros((0, HUB_NEIGHBOURS), np.int64) if neighbours else None
 
     def __len__(self) -> int:
         return len(self.face_ids)
@@ -149,6 +168,7 @@ class PeopleGroups:
         groups.terms = np.asarray(terms, np.float32)
         groups.labels = groups.face_ids.copy()
         groups.component = groups.face_ids.copy()
+        groups.near = groups.near_ids = None  # not measured: no hub correction (match_people)
         return groups
 
     def add(self, face_ids: Ids, photo_ids: Ids, embeddings: Matrix) -> None:
@@ -157,6 +177,7 @@ class PeopleGroups:
             return
         new = np.asarray(embeddings, np.float32)
         reached = np.zeros(len(self), bool)
+        old_count = len(self)
         if len(self):
             near = self.metric.distances(new, self.embeddings, self.terms)
             linked = (near <= self.link) & (np.asarray(photo_ids)[:, None] != self.photo_ids[None, :])
@@ -168,6 +189,7 @@ class PeopleGroups:
         self.labels = np.concatenate([self.labels, np.zeros(len(face_ids), np.int64)])
         self.component = np.concatenate([self.component, np.zeros(len(face_ids), np.int64)])
         self._regroup(np.concatenate([reached, np.ones(len(face_ids), bool)]))
+        self._add_neighbours(old_count)
 
     def remove(self, photo_ids: Ids) -> None:
         """Faces of these photos leave; the components they were in are grouped again."""
@@ -180,6 +202,57 @@ class PeopleGroups:
         self.embeddings, self.terms = self.embeddings[keep], self.terms[keep]
         self.labels, self.component = self.labels[keep], self.component[keep]
         self._regroup(touched[keep])
+        if self.near is not None and self.near_ids is not None:
+            self.near, self.near_ids = self.near[keep], self.near_ids[keep]  # copies: snapshots keep theirs
+            stale = np.isin(self.near_ids, self.face_ids, invert=True) & (self.near_ids >= 0)
+            self._measure_neighbours(np.flatnonzero(stale.any(axis=1)))
+
+    def hub_means(self, k: int = HUB_NEIGHBOURS) -> Floats | None:
+        """Per face: the mean distance to its k nearest faces of other photos (None if not kept)."""
+        if self.near is None:
+            return None
+        part = self.near[:, :k]
+        finite = np.isfinite(part)
+        counts = finite.sum(axis=1)
+        sums = np.where(finite, part, 0.0).sum(axis=1)
+        means = np.divide(sums, counts, out=np.full(len(part), np.nan), where=counts > 0)
+        fill = float(np.nanmean(means)) if np.isfinite(means).any() else 0.0
+        out: Floats = np.where(np.isnan(means), fill, means)  # a face alone: the event's mean
+        return out
+
+    def _add_neighbours(self, old_count: int) -> None:
+        """The nearest-neighbour lists after faces [old_count:] came in: the old faces take in
+        the new ones where nearer, the new ones are measured against everyone."""
+        if self.near is None or self.near_ids is None:
+            return
+        new_rows = np.arange(old_count, len(self))
+        near, near_ids = self.near, self.near_ids
+        if old_count:
+            d = self.metric.distances(
+                self.embeddings[new_rows], self.embeddings[:old_count], self.terms[:old_count]
+            )
+            d = np.where(self.photo_ids[new_rows][:, None] == self.photo_ids[None, :old_count], np.inf, d)
+            both = np.concatenate([near, d.T.astype(np.float64)], axis=1)
+            ids = np.concatenate(
+                [near_ids, np.broadcast_to(self.face_ids[new_rows], (old_count, len(new_rows)))], axis=1
+            )
+            near, near_ids = _smallest(both, ids)
+        self.near = np.vstack([near, np.full((len(new_rows), HUB_NEIGHBOURS), np.inf)])
+        self.near_ids = np.vstack([near_ids, np.full((len(new_rows), HUB_NEIGHBOURS), -1, np.int64)])
+        self._measure_neighbours(new_rows)
+
+    def _measure_neighbours(self, rows: Ids) -> None:
+        """These faces' nearest-neighbour lists, measured against every face held."""
+        if self.near is None or self.near_ids is None or len(rows) == 0:
+            return
+        near, near_ids = self.near.copy(), self.near_ids.copy()
+        for start in range(0, len(rows), BLOCK_ROWS):
+            at = rows[start : start + BLOCK_ROWS]
+            d = self.metric.distances(self.embeddings[at], self.embeddings, self.terms).astype(np.float64)
+            d[self.photo_ids[at][:, None] == self.photo_ids[None, :]] = np.inf  # cannot-link, itself
+            ids = np.broadcast_to(self.face_ids, d.shape)
+            near[at], near_ids[at] = _smallest(d, ids)
+        self.near, self.near_ids = near, near_ids
 
     def _regroup(self, mask: npt.NDArray[np.bool_]) -> None:
         rows = np.flatnonzero(mask)
@@ -195,6 +268,22 @@ class PeopleGroups:
             self.component[at] = self.face_ids[at].min()
 
 
+def _smallest(d: Floats, ids: Ids) -> tuple[Floats, Ids]:
+    """Per row, the HUB_NEIGHBOURS smallest distances (ascending, inf-padded) and their ids (-1)."""
+    k = HUB_NEIGHBOURS
+    if d.shape[1] < k:
+        pad = k - d.shape[1]
+        d = np.concatenate([d, np.full((len(d), pad), np.inf)], axis=1)
+        ids = np.concatenate([ids, np.full((len(ids), pad), -1, np.int64)], axis=1)
+    part = np.argpartition(d, k - 1, axis=1)[:, :k] if d.shape[1] > k else np.argsort(d, axis=1)
+    picked = np.take_along_axis(d, part, axis=1)
+    order = np.argsort(picked, axis=1, kind="stable")
+    cols = np.take_along_axis(part, order, axis=1)
+    out_d = np.take_along_axis(d, cols, axis=1)
+    out_ids = np.where(np.isfinite(out_d), np.take_along_axis(np.asarray(ids), cols, axis=1), -1)
+    return out_d, out_ids.astype(np.int64)
+
+
 @dataclass(frozen=True)
 class PeopleRule:
     """How a guest is matched to people groups (issue 11; numbers in benchmarks/README.md)."""
@@ -202,6 +291,10 @@ class PeopleRule:
     link: float  # grouping: two groups merge while their mean distance is within this
     join: float  # the guest joins groups while the mean distance to them is within this
     guard: bool = True  # drop a face that is nearer to a face not joined than to the guest
+    # hubs (module docstring): the guest's distances corrected by this weight, joining up to
+    # `hub_join` instead of `join`, where the groups keep their faces' neighbours (not `singletons`)
+    hub_weight: float = 0.0
+    hub_join: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -227,8 +320,19 @@ def match_people(groups: PeopleGroups, queries: Matrix, rule: PeopleRule) -> Acc
     if n == 0 or len(queries) == 0:
         return _accepted(groups, np.zeros(n, bool), np.zeros(n))
     metric = groups.metric
-    near = metric.distances(np.asarray(queries, np.float32), groups.embeddings, groups.terms)
-    d = near.min(axis=0).astype(np.float64)
+    near = metric.distances(np.asarray(queries, np.float32), groups.embeddings, groups.terms).astype(
+        np.float64
+    )
+    plain = near.min(axis=0)
+    hubs = groups.hub_means() if rule.hub_weight else None
+    join = rule.join
+    if hubs is not None:  # d - w (mu_guest + mu_face - 2 mu_event): see the module docstring
+        k = min(HUB_NEIGHBOURS, n)
+        mu_query = np.partition(near, k - 1, axis=1)[:, :k].mean(axis=1)
+        offset = rule.hub_weight * (hubs - float(hubs.mean()))
+        near = near - rule.hub_weight * (mu_query[:, None] - float(hubs.mean())) - offset[None, :]
+        join = rule.hub_join
+    d = near.min(axis=0)
     _, inverse, size = np.unique(groups.labels, return_inverse=True, return_counts=True)
     # per group h: the sum over the joined cluster's points of (weight x mean distance to h)
     total = np.bincount(inverse, weights=np.minimum(d, DISTANCE_CAP)) / size
@@ -238,11 +342,15 @@ def match_people(groups: PeopleGroups, queries: Matrix, rule: PeopleRule) -> Acc
     joined_faces: list[Ids] = []
     while True:
         h = int(np.argmin(np.where(joined, np.inf, total / mass)))
-        if joined[h] or not total[h] / mass <= rule.join:
+        if joined[h] or not total[h] / mass <= join:
             break
         members = np.flatnonzero(inverse == h)
-        between = metric.distances(groups.embeddings[members], groups.embeddings, groups.terms)
-        between = np.minimum(between.astype(np.float64), DISTANCE_CAP)
+        between = metric.distances(groups.embeddings[members], groups.embeddings, groups.terms).astype(
+            np.float64
+        )
+        if hubs is not None:
+            between = between - offset[members][:, None] - offset[None, :]
+        between = np.minimum(between, DISTANCE_CAP)
         same_photo = groups.photo_ids[members][:, None] == groups.photo_ids[None, :]
         sums = np.bincount(inverse, weights=between.sum(axis=0), minlength=len(size))
         mean = sums / (size * len(members))
@@ -257,7 +365,7 @@ def match_people(groups: PeopleGroups, queries: Matrix, rule: PeopleRule) -> Acc
         faces = np.concatenate(joined_faces)
         nearer = (np.vstack(rows) < d[faces][:, None]) & ~chosen[None, :]
         chosen[faces[nearer.any(axis=1)]] = False
-    return _accepted(groups, chosen, d)
+    return _accepted(groups, chosen, plain)
 
 
 def _accepted(groups: PeopleGroups, chosen: npt.NDArray[np.bool_], d: Floats) -> Accepted:

@@ -37,6 +37,7 @@ MAX_EVENTS = 32  # events whose groups are kept (an event's groups are ~its embe
 class _Entry:
     metric: Metric
     link: float
+    neighbours: bool  # the groups keep each face's nearest neighbours (PeopleGroups)
     groups: PeopleGroups | None = None  # None until first built
     lock: threading.Lock = field(default_factory=threading.Lock)  # held while `groups` changes
     builder: threading.Thread | None = None  # the background update running, if any
@@ -67,18 +68,21 @@ class PeopleCache:
         with _BY_INDEX_LOCK:
             _BY_INDEX[index] = cache
 
-    def groups(self, event_id: int, held: EventFaces | None, link: float) -> PeopleGroups | None:
+    def groups(
+        self, event_id: int, held: EventFaces | None, link: float, neighbours: bool = False
+    ) -> PeopleGroups | None:
         """The groups of exactly the faces in `held` (a snapshot: later changes do not touch
         it), or None while a background update of the event runs, or when the index does not
         hold the event exactly (then the event is forgotten)."""
         if held is None:
             self.forget(event_id)
             return None
-        entry = self._entry(event_id, held.metric, link)
+        entry = self._entry(event_id, held.metric, link, neighbours)
         with entry.lock:
             if entry.builder is not None:
                 return None
-            groups = entry.groups or PeopleGroups(held.metric, link, held.faces.embeddings.shape[1])
+            dim = held.faces.embeddings.shape[1]
+            groups = entry.groups or PeopleGroups(held.metric, link, dim, neighbours=neighbours)
             gone, new = _diff(groups, held)
             if int(gone.sum()) + len(new) > self.background_above:
                 entry.builder = threading.Thread(
@@ -105,11 +109,11 @@ class PeopleCache:
             builder.join(timeout)
         return not any(b.is_alive() for b in builders)
 
-    def _entry(self, event_id: int, metric: Metric, link: float) -> _Entry:
+    def _entry(self, event_id: int, metric: Metric, link: float, neighbours: bool) -> _Entry:
         with self._lock:
             entry = self._entries.get(event_id)
-            if entry is None or entry.link != link or entry.metric != metric:
-                entry = self._entries[event_id] = _Entry(metric, link)  # another rule: group anew
+            if entry is None or (entry.link, entry.metric, entry.neighbours) != (link, metric, neighbours):
+                entry = self._entries[event_id] = _Entry(metric, link, neighbours)  # another rule: group anew
             self._entries.move_to_end(event_id)
             while len(self._entries) > self.max_events:
                 self._entries.popitem(last=False)

@@ -3,11 +3,14 @@
 A selfie is read from its header first: one over the pixel limit, or not a JPEG, PNG, WebP or
 HEIC, is reported and never decoded. A search none of whose selfies can be used is refused
 (NoUsableSelfieError, with the report on each); one with at least one usable selfie goes on.
+A selfie whose face is too small or too blurry to be relied on (`SELFIE_CHECKS`) is not matched
+as if it were good (issue 11): its report tells the guest what to change, it is left out when
+the guest gave a good selfie too, and alone it is matched by a stricter rule (POOR_SELFIE_SCALE).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -16,12 +19,39 @@ from eventface.domain.models import Box, DetectedFace, Photo
 from eventface.errors import ImageError, ImageTooLargeError, NotFoundError, NoUsableSelfieError
 from eventface.faces.engine import FaceEngine
 from eventface.faces.images import SELFIE_FORMATS, PhotoImage
+from eventface.faces.quality import SelfieCheck
 from eventface.matching.expansion import match_faces
 from eventface.matching.index import VectorIndex
 from eventface.matching.people import PeopleRule
 
 # an indexing run may swap an event's faces between a search's reads of the index: read again
 INDEX_ATTEMPTS = 3
+# What a selfie's face needs to be matched like a good one, per engine (benchmarks/README.md,
+# "Selfie quality", `benchmarks/crowd_selfies.py --degrade`, crowd seeds 1 and 2): alone, faces of
+# 48-72 px return 2-4 % strangers' photos (good selfies ~1 %), and beside a good selfie a small one
+# adds strangers' photos (P 0.987 -> 0.973-0.979); real selfies of 66-69 px did not, hence 64.
+# Under 30 of sharpness a face finds almost nothing. Sharpness is measured on YuNet's aligned
+# chip, which the dlib engine does not make (its faces' sharpness is 0): size only there.
+MIN_SELFIE_FACE_PX = 64.0
+MIN_SELFIE_SHARPNESS = 30.0
+# a search with poor selfies only: the tolerance and the people rule's join shrink by this
+# (the join 1.2 -> 1.05: poor selfies alone P 0.979 -> 0.992 and 0.989 -> 0.999 on seeds 1 and 2,
+# at about half their recall; refusing them would find nothing)
+POOR_SELFIE_SCALE = 0.875
+SELFIE_CHECKS = {
+    "fusion": SelfieCheck(min_face_px=MIN_SELFIE_FACE_PX, min_sharpness=MIN_SELFIE_SHARPNESS),
+    "sface": SelfieCheck(min_face_px=MIN_SELFIE_FACE_PX, min_sharpness=MIN_SELFIE_SHARPNESS),
+    "dlib": SelfieCheck(min_face_px=MIN_SELFIE_FACE_PX),
+}
+# what the guest is told for each fault of SelfieCheck (web/i18n.py has the Thai)
+SELFIE_FAULTS = {
+    "face_too_small": (
+        "Your face is small in this selfie: one taken closer to the camera finds more of your photos."
+    ),
+    "face_blurry": (
+        "This selfie is blurry: one held still, facing the camera, in more light finds more of your photos."
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -36,14 +66,18 @@ class SelfieReport:
     faces_found: int
     error: str | None = None  # why this selfie could not be used
     too_large: bool = False  # refused from its header: more pixels than a selfie may have
+    fault: str | None = None  # its face is too poor to be relied on: a key of SELFIE_FAULTS
 
     @property
     def code(self) -> str:
-        """What the guest page translates: ok | no_face | many_faces | unreadable | too_large."""
+        """What the guest page translates: ok | no_face | many_faces | unreadable | too_large,
+        or a fault of the face (face_too_small | face_blurry)."""
         if self.error:
             return "too_large" if self.too_large else "unreadable"
         if self.faces_found == 0:
             return "no_face"
+        if self.fault:
+            return self.fault
         return "many_faces" if self.faces_found > 1 else "ok"
 
     @property
@@ -54,6 +88,8 @@ class SelfieReport:
     def message(self) -> str | None:
         if self.error:
             return self.error
+        if self.fault:
+            return SELFIE_FAULTS[self.fault]
         if self.faces_found == 0:
             return "no face found in this selfie: try one facing the camera, in good light"
         if self.faces_found > 1:
@@ -102,12 +138,14 @@ def largest(faces: list[DetectedFace]) -> DetectedFace:
 def selfie_embeddings(
     engine: FaceEngine, selfies: list[Selfie], max_pixels: int
 ) -> tuple[list[np.ndarray], list[SelfieReport]]:
-    """One query embedding per usable selfie (its largest face), and a report on each selfie.
+    """One query embedding per usable selfie (its largest face), and a report on each selfie
+    (with its fault, when the face fails the engine's SELFIE_CHECKS).
 
     The expensive half of a search, and the one that needs no database: the web runs it in a
     search worker (faces/search_pool.py) before it opens the search's transaction.
     """
     queries, reports = [], []
+    check = SELFIE_CHECKS.get(engine.name)
     for selfie in selfies:
         try:
             faces = engine.find_faces(PhotoImage(selfie.data, max_pixels, formats=SELFIE_FORMATS))
@@ -115,9 +153,11 @@ def selfie_embeddings(
             too_large = isinstance(exc, ImageTooLargeError)
             reports.append(SelfieReport(selfie.label, 0, str(exc), too_large=too_large))
             continue
-        reports.append(SelfieReport(selfie.label, len(faces)))
-        if faces:
-            queries.append(largest(faces).embedding)
+        face = largest(faces) if faces else None
+        fault = check.fault(face.box.height, face.sharpness) if face and check else None
+        reports.append(SelfieReport(selfie.label, len(faces), fault=fault))
+        if face:
+            queries.append(face.embedding)
     return queries, reports
 
 
@@ -135,6 +175,8 @@ def people_rule(engine: FaceEngine, tolerance: float) -> PeopleRule | None:
         return None
     scale = tolerance / engine.default_tolerance
     link, join = engine.people_rule
+    # (the hub correction, PeopleRule.hub_weight, is measured but not shipped: it costs the
+    # Western dev event a tenth of its recall, benchmarks/README.md "Hubs")
     return PeopleRule(link=link * scale, join=join * scale)
 
 
@@ -196,6 +238,7 @@ def match_selfies(
     limits: SearchLimits,
 ) -> SearchResult:
     """The photos that selfies already embedded (`selfie_embeddings`) find; `engine` only ranks.
+    Poor selfies (a fault) are left out beside a good one, and matched strictly alone.
 
     Raises NoUsableSelfieError, with each selfie's `public()` report, when no selfie has a face.
     """
@@ -204,7 +247,11 @@ def match_selfies(
             "none of the selfies could be used: see why for each one",
             [report.public() for report in reports],
         )
-    matches = _ranked_photos(uow, index, engine, event_id, np.vstack(queries), limits)
+    poor = [report.fault is not None for report in reports if report.usable]  # row-aligned with queries
+    good = [q for q, p in zip(queries, poor, strict=True) if not p]
+    strict = not good
+    chosen = np.vstack(queries if strict else good)
+    matches = _ranked_photos(uow, index, engine, event_id, chosen, limits, strict=strict)
     return SearchResult(matches, reports)
 
 
@@ -215,7 +262,16 @@ def _ranked_photos(
     event_id: int,
     queries: np.ndarray,
     limits: SearchLimits,
+    *,
+    strict: bool = False,
 ) -> list[PhotoMatch]:
+    """With `strict` (poor selfies only), the tolerance and the people rule's join are scaled by
+    POOR_SELFIE_SCALE; the grouping (the rule's link) stays, so the event's groups are shared."""
+    scale = POOR_SELFIE_SCALE if strict else 1.0
+    tolerance = limits.tolerance * scale
+    people = people_rule(engine, limits.tolerance) if limits.people else None
+    if people is not None and strict:
+        people = replace(people, join=people.join * scale, hub_join=people.hub_join * scale)
     for attempt in range(1, INDEX_ATTEMPTS + 1):
         ensure_loaded(uow, index, event_id, engine)
         try:
@@ -223,9 +279,9 @@ def _ranked_photos(
                 index,
                 event_id,
                 queries,
-                tolerance=limits.tolerance,
-                expansion_tolerance=expansion_limit(engine, limits.tolerance),
-                people=people_rule(engine, limits.tolerance) if limits.people else None,
+                tolerance=tolerance,
+                expansion_tolerance=expansion_limit(engine, tolerance),
+                people=people,
                 min_face_px=limits.min_face_px,
                 min_sharpness=limits.min_sharpness,
             )

@@ -49,7 +49,7 @@ GALLERY_PAGE_PHOTOS = 60
 MAX_PAGE = 100_000
 CONSENT_VALUES = frozenset({"true", "on", "1", "yes"})
 # selfie report codes that mean the face engine ran: such a request used up a search
-_SEARCHED_CODES = frozenset({"ok", "no_face", "many_faces"})
+_SEARCHED_CODES = frozenset({"ok", "no_face", "many_faces", "face_too_small", "face_blurry"})
 
 Token = Annotated[str, Path(max_length=MAX_TOKEN_CHARS, description="a signed link's token")]
 
@@ -63,6 +63,7 @@ GUEST_SCRIPT_STRINGS = (
     "{n} photos found",
     "No face found in this selfie: try one facing the camera, in good light.",
     "More than one face in this selfie: the largest one was used.",
+    *search_service.SELFIE_FAULTS.values(),
     "This file could not be read as a photo.",
     "Too many searches: please wait a minute and try again.",
     "None of your selfies could be used.",

@@ -604,6 +604,13 @@ THAI: dict[str, str] = {
     "the studio name may have at most 100 characters": "ชื่อสตูดิโอยาวได้ไม่เกิน 100 ตัวอักษร",
     "the cover must be an indexed photo that guests may see": "รูปปกต้องเป็นรูปที่สแกนแล้วและแขกมองเห็นได้",
     "Thank you. The photographer has been asked to remove this photo.": ("ขอบคุณ เราได้แจ้งช่างภาพให้นำรูปนี้ออกแล้ว"),
+    # selfie quality (issue 11): services/search.py SELFIE_FAULTS, the codes face_too_small, face_blurry
+    "Your face is small in this selfie: one taken closer to the camera finds more of your photos.": (
+        "ใบหน้าในเซลฟี่นี้เล็ก เซลฟี่ที่ถ่ายใกล้กล้องมากขึ้นจะค้นพบรูปของคุณได้มากขึ้น"
+    ),
+    "This selfie is blurry: one held still, facing the camera, in more light finds more of your photos.": (
+        "เซลฟี่นี้เบลอ เซลฟี่ที่ถือกล้องนิ่ง หันหน้าเข้ากล้อง และมีแสงมากขึ้นจะค้นพบรูปของคุณได้มากขึ้น"
+    ),
 }
 
 

@@ -26,6 +26,9 @@ document.addEventListener("DOMContentLoaded", () => {
     many_faces: "More than one face in this selfie: the largest one was used.",
     unreadable: "This file could not be read as a photo.",
     too_large: "This file is too large.",
+    // a face too poor to be relied on (services/search.py SELFIE_FAULTS): what to change
+    face_too_small: "Your face is small in this selfie: one taken closer to the camera finds more of your photos.",
+    face_blurry: "This selfie is blurry: one held still, facing the camera, in more light finds more of your photos.",
   };
   // what the page says for an error code of the API (web/errors.py), in the guest's language
   const ERRORS = {
