@@ -24,7 +24,7 @@ from eventface.matching.numpy_index import NumpyVectorIndex
 from eventface.secret_box import SecretBox
 from eventface.secret_key import encryption_key
 from eventface.services.google_accounts import GoogleConnections
-from eventface.services.ingest import Analyzer, EngineInfo
+from eventface.services.ingest import Analyzer, EngineInfo, Lease
 from eventface.services.passwords import Passwords
 from eventface.services.search import SearchLimits
 from eventface.services.thumbnails import ThumbnailStore
@@ -144,6 +144,11 @@ class Runtime:
             raise ValueError(f"unsupported photo source {event.source_kind}")
 
     @property
+    def lease(self) -> Lease:
+        """Indexing claims photos for this long, and stops waiting for other workers on close."""
+        return Lease(self.settings.index_lease_s, stopping=self.stopping)
+
+    @property
     def caches(self) -> tuple[ThumbnailStore, ...]:
         return (self.thumbnails, self.previews)
 
@@ -161,7 +166,8 @@ def build_runtime(settings: Settings, *, upgrade_db: bool = True) -> Runtime:
     db = make_engine(settings.db_url)
     if upgrade_db and not migrate.is_current(db):
         migrate.upgrade(db)
-    cache = settings.data_dir / "thumbnails"
+    # per machine by default; EVENTFACE_CACHE_DIR may point every machine at one shared path
+    cache = settings.cache_dir or settings.data_dir / "thumbnails"
     units = transactions(make_session_factory(db))
     return Runtime(
         settings,

@@ -175,6 +175,9 @@ class PhotoRow(Base):
     # the event's faces_revision when this photo's faces last changed (indexed, failed, removed):
     # an in-memory index at revision r catches up by reloading only photos stamped after r
     faces_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # scale-out (issue 15): the lease of the worker analysing this pending photo (db/claims.py)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claim_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     event: Mapped[EventRow] = relationship(back_populates="photos")
     faces: Mapped[list[FaceRow]] = relationship(

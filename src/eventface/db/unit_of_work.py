@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager, contextmanager
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from eventface.db.claims import PhotoClaims
 from eventface.db.repositories import (
     EventRepository,
     FaceRepository,
@@ -30,6 +31,7 @@ class UnitOfWork:
         self.invites = InviteRepository(session)
         self.google_accounts = GoogleAccountRepository(session)
         self.sync_runs = SyncRunRepository(session)
+        self.claims = PhotoClaims(session)  # scale-out (issue 15): leases on pending photos
 
 
 Transactions = Callable[[], AbstractContextManager[UnitOfWork]]

@@ -42,6 +42,12 @@ MAIL_RETRY_DELAY_S = 60
 # before then, and finds the models loaded (starting them took ~15 s of a 20 s sync on 2 cores)
 WARM_POOL_S = 10 * 60.0
 
+# at most this many jobs share one indexing run on a Redis queue (each claims photo after photo
+# until none is left, so more jobs than worker threads only end at once); issue 15
+MAX_SHARED_JOBS = 64
+
+ShareRun = Callable[[str, int], None]  # (task id, photos left for others): enqueues helper jobs
+
 
 class QueuedTask(Protocol):
     """A Huey task: calling it enqueues (or, with `huey.immediate`, runs) and returns a Result."""
@@ -102,13 +108,22 @@ class Tasks:
     scheduler: SyncScheduler  # started by the worker (jobs/worker.py)
     watcher: FolderWatcher  # started by the worker: only the process that runs syncs watches
     send_mail: QueuedTask  # (to, subject, text, html, language) -> "sent", retried while it fails
+    # scale-out (issue 15): work spread per photo across workers
+    continue_index: QueuedTask  # (task_id) -> IndexReport: joins a running index task
+    recover_indexing: QueuedTask  # () -> ids of tasks whose workers all died, resumed
+    periodic_recovery: QueuedTask  # periodic: recover_indexing every minute
 
 
-def index_event(rt: Runtime, task_id: str, analyzers: Callable[[str], Analyzer] | None = None) -> IndexReport:
+def index_event(
+    rt: Runtime,
+    task_id: str,
+    analyzers: Callable[[str], Analyzer] | None = None,
+    share: ShareRun | None = None,
+) -> IndexReport:
     """Runs an index task created by `ingest.create_task`; safe to run twice (a rerun is a no-op).
 
     `analyzers` gives the analyzer for an engine name (the worker's kept ones); the runtime's own
-    otherwise."""
+    otherwise. `share` enqueues jobs that index photos of the run beside this one."""
     with rt.transactions() as uow:
         event = uow.events.get(uow.tasks.get(task_id).event_id)
     with rt.source(event) as source:
@@ -120,7 +135,34 @@ def index_event(rt: Runtime, task_id: str, analyzers: Callable[[str], Analyzer] 
             rt.engine_info(event.engine),
             rt.index,
             caches=rt.caches,
+            lease=rt.lease,
+            share=share,
         )
+
+
+def continue_index(
+    rt: Runtime, task_id: str, analyzers: Callable[[str], Analyzer] | None = None
+) -> IndexReport:
+    """Indexes photos of a running task beside its other jobs, until none is left to claim."""
+    with rt.transactions() as uow:
+        event = uow.events.get(uow.tasks.get(task_id).event_id)
+    with rt.source(event) as source:
+        return ingest.continue_indexing(
+            rt.transactions,
+            task_id,
+            source,
+            (analyzers or rt.analyzer)(event.engine),
+            rt.engine_info(event.engine),
+            rt.index,
+            caches=rt.caches,
+            lease=rt.lease,
+        )
+
+
+def stalled_tasks(rt: Runtime) -> list[str]:
+    """Running index tasks whose every worker died, now this caller's to resume."""
+    with rt.transactions() as uow:
+        return ingest.stalled_tasks(uow, datetime.now(UTC), rt.lease)
 
 
 @dataclass(frozen=True)
@@ -140,6 +182,7 @@ def sync_event(
     *,
     when_due: bool = True,
     analyzers: Callable[[str], Analyzer] | None = None,
+    share: ShareRun | None = None,
 ) -> SyncOutcome:
     """One sync of an event under its lease. A failure is recorded on the event, not raised.
 
@@ -162,7 +205,7 @@ def sync_event(
     try:
         with rt.transactions() as uow:
             task = ingest.create_task(uow, str(event_id))
-        report = index_event(rt, task.task_id, analyzers)
+        report = index_event(rt, task.task_id, analyzers, share)
         error = None
         _log_sync(event_id, report)
     except ReconnectNeededError as exc:  # the account is marked; its events wait for a reconnect
@@ -236,12 +279,33 @@ def register_tasks(
 
     watcher = FolderWatcher(watched_folders, folders_changed)
 
+    def share_run(task_id: str, others: int) -> None:
+        for _ in range(min(others, MAX_SHARED_JOBS)):
+            queued_continue(task_id)
+
+    # on the embedded queue one process indexes, on its own pool of processes; on Redis, every
+    # worker that is free joins the run (issue 15)
+    share = share_run if settings.queue_url else None
+
     def index_event_task(task_id: str) -> IndexReport:
-        return index_event(holder.get(), task_id, holder.analyzer)
+        return index_event(holder.get(), task_id, holder.analyzer, share)
+
+    def continue_index_task(task_id: str) -> IndexReport:
+        return continue_index(holder.get(), task_id, holder.analyzer)
+
+    def recover_indexing_task() -> list[str]:
+        resumed = stalled_tasks(holder.get())
+        for task_id in resumed:
+            log.info("resuming an index task whose workers died", extra={"fields": {"task_id": task_id}})
+            queued_continue(task_id)
+        return resumed
 
     def sync_event_task(event_id: int, trigger: str = SyncTrigger.SCHEDULE.value) -> str:
         try:
-            return str(sync_event(holder.get(), event_id, SyncTrigger(trigger), analyzers=holder.analyzer))
+            outcome = sync_event(
+                holder.get(), event_id, SyncTrigger(trigger), analyzers=holder.analyzer, share=share
+            )
+            return str(outcome)
         finally:
             scheduler.wake()  # the event's next sync time moved
 
@@ -259,6 +323,11 @@ def register_tasks(
         return scheduler.run_pass()
 
     queued_index: QueuedTask = huey.task(name="index_event")(index_event_task)
+    queued_continue: QueuedTask = huey.task(name="index_photos")(continue_index_task)
+    queued_recovery: QueuedTask = huey.task(name="recover_indexing")(recover_indexing_task)
+    periodic_recovery: QueuedTask = huey.periodic_task(crontab(), name="recover_indexing_periodic")(
+        recover_indexing_task
+    )
     queued_sync: QueuedTask = huey.task(name="sync_event")(sync_event_task)
     queued_enqueue: QueuedTask = huey.task(name="enqueue_due_syncs")(enqueue_due_syncs)
     queued_channels: QueuedTask = huey.task(name="maintain_channels")(maintain_channels_task)
@@ -282,6 +351,9 @@ def register_tasks(
         scheduler,
         watcher,
         queued_mail,
+        queued_continue,
+        queued_recovery,
+        periodic_recovery,
     )
 
 
