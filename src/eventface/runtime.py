@@ -30,6 +30,7 @@ from eventface.services.search import SearchLimits
 from eventface.services.thumbnails import ThumbnailStore
 from eventface.settings import EngineName, Settings
 from eventface.sources.base import PhotoSource
+from eventface.sources.drive import DriveClient, DriveFolderSource
 from eventface.sources.local_folder import LocalFolderSource
 
 THUMBNAIL_PX = 480  # three columns on a phone at 3x pixel density
@@ -133,10 +134,13 @@ class Runtime:
         )
 
     @contextmanager
-    def source(self, event: Event) -> Iterator[PhotoSource]:
-        """The event's photo source, open for the block (a Drive source holds HTTP connections)."""
+    def source(self, event: Event, client: DriveClient | None = None) -> Iterator[PhotoSource]:
+        """The event's photo source, open for the block (a Drive source holds HTTP connections);
+        on `client`, a Drive event's account's client that a sync pass over the account holds."""
         if event.source_kind is SourceKind.LOCAL_FOLDER:
             yield LocalFolderSource(Path(event.source_uri))
+        elif event.source_kind is SourceKind.GOOGLE_DRIVE and client is not None:
+            yield DriveFolderSource(client, event.source_uri)
         elif event.source_kind is SourceKind.GOOGLE_DRIVE:
             with self.google.folder(event) as folder:
                 yield folder

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,8 +21,8 @@ from typing import Any, Protocol
 import redis
 from huey import Huey, crontab
 
-from eventface.domain.models import SyncTrigger
-from eventface.errors import MailError, ReconnectNeededError
+from eventface.domain.models import Event, SourceKind, SyncTrigger
+from eventface.errors import MailError, NotFoundError, ReconnectNeededError, SourceUnavailableError
 from eventface.faces.pool import ProcessPoolAnalyzer
 from eventface.jobs.leader import AlwaysLeader, Leadership, RedisLeadership
 from eventface.jobs.scheduler import MAX_SLEEP_S, Schedule, SyncScheduler
@@ -31,6 +32,7 @@ from eventface.services import drive_push, ingest, sync
 from eventface.services.folder_watch import FolderWatcher
 from eventface.services.ingest import Analyzer, IndexReport
 from eventface.settings import Settings
+from eventface.sources.drive import DriveClient
 
 log = logging.getLogger(__name__)
 
@@ -119,14 +121,16 @@ def index_event(
     task_id: str,
     analyzers: Callable[[str], Analyzer] | None = None,
     share: ShareRun | None = None,
+    client: DriveClient | None = None,
 ) -> IndexReport:
     """Runs an index task created by `ingest.create_task`; safe to run twice (a rerun is a no-op).
 
     `analyzers` gives the analyzer for an engine name (the worker's kept ones); the runtime's own
-    otherwise. `share` enqueues jobs that index photos of the run beside this one."""
+    otherwise. `share` enqueues jobs that index photos of the run beside this one; `client`, the
+    Drive client of the event's account when a pass over that account already has one open."""
     with rt.transactions() as uow:
         event = uow.events.get(uow.tasks.get(task_id).event_id)
-    with rt.source(event) as source:
+    with rt.source(event, client) as source:
         return ingest.run_indexing(
             rt.transactions,
             task_id,
@@ -170,6 +174,9 @@ class SyncOutcome:
     status: str  # "synced", "skipped" or "failed"
     reason: str | None = None  # why it skipped or failed
     report: IndexReport | None = None
+    # Google refused the grant: a pass on a shared client raises it through the client, which
+    # marks the account (services/google_accounts.py)
+    refusal: ReconnectNeededError | None = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         return self.status if self.reason is None else f"{self.status}: {self.reason}"
@@ -188,28 +195,49 @@ def sync_event(
 
     `when_due=False` (someone asked for this sync) takes the lease whatever the schedule says.
     """
+    run_id = _claim_sync(rt, event_id, trigger, when_due=when_due)
+    if isinstance(run_id, SyncOutcome):
+        return run_id
+    return _run_claimed_sync(rt, event_id, run_id, trigger, analyzers, share)
+
+
+def _claim_sync(rt: Runtime, event_id: int, trigger: SyncTrigger, *, when_due: bool) -> int | SyncOutcome:
+    """The sync run's id once the event's lease is taken, or why it was not."""
     now = datetime.now(UTC)
     with rt.transactions() as uow:
         claimed = sync.claim_sync(uow, event_id, now, when_due=when_due)
         run_id = uow.sync_runs.start(event_id, trigger, now) if claimed else None
-    if run_id is None:
-        with rt.transactions() as uow:
-            reason = sync.skip_reason(uow, event_id, now)
-        log.info(
-            "sync skipped", extra={"fields": {"event": event_id, "trigger": trigger.value, "reason": reason}}
-        )
-        return SyncOutcome("skipped", reason)
+    if run_id is not None:
+        return run_id
+    with rt.transactions() as uow:
+        reason = sync.skip_reason(uow, event_id, now)
+    log.info(
+        "sync skipped", extra={"fields": {"event": event_id, "trigger": trigger.value, "reason": reason}}
+    )
+    return SyncOutcome("skipped", reason)
+
+
+def _run_claimed_sync(
+    rt: Runtime,
+    event_id: int,
+    run_id: int,
+    trigger: SyncTrigger,
+    analyzers: Callable[[str], Analyzer] | None,
+    share: ShareRun | None,
+    client: DriveClient | None = None,
+) -> SyncOutcome:
     log.info("sync started", extra={"fields": {"event": event_id, "trigger": trigger.value}})
     error: str | None = "interrupted"
     report: IndexReport | None = None
+    refusal: ReconnectNeededError | None = None
     try:
         with rt.transactions() as uow:
             task = ingest.create_task(uow, str(event_id))
-        report = index_event(rt, task.task_id, analyzers, share)
+        report = index_event(rt, task.task_id, analyzers, share, client)
         error = None
         _log_sync(event_id, report)
     except ReconnectNeededError as exc:  # the account is marked; its events wait for a reconnect
-        error = f"reconnect needed: {exc}"
+        error, refusal = f"reconnect needed: {exc}", exc
         log.warning("sync failed", extra={"fields": {"event": event_id, "reason": error}})
     except Exception as exc:  # the top of a job: record it on the event and let the next sync retry
         error = str(exc) or type(exc).__name__
@@ -221,7 +249,64 @@ def sync_event(
             sync.record_run(uow, event_id, run_id, finished, report.sync if report else None, error)
     if error is None:
         return SyncOutcome("synced", report=report)
-    return SyncOutcome("failed", error, report)
+    return SyncOutcome("failed", error, report, refusal)
+
+
+def sync_account_events(
+    rt: Runtime,
+    event_id: int,
+    trigger: SyncTrigger = SyncTrigger.SCHEDULE,
+    *,
+    analyzers: Callable[[str], Analyzer] | None = None,
+    share: ShareRun | None = None,
+) -> SyncOutcome:
+    """The sync of a Drive event, and with it its account's other auto-synced events that are due
+    within half their interval, on one Drive client (issue 15).
+
+    Drive's changes feed is per account: the client answers a page token it was asked before from
+    memory, so the events of one account, synced together (and so sharing a page token from the
+    second pass on), cost one `changes.list` per pass, not one each. Synced early, an event's next
+    sync moves onto this one's grid: the account's events stay together. Anything but a Drive
+    event is synced alone, as `sync_event` does.
+    """
+    try:
+        with rt.transactions() as uow:
+            event: Event | None = uow.events.get(event_id)
+    except NotFoundError:
+        event = None  # sync_event says so in its log
+    account_id = event.google_account_id if event is not None else None
+    if event is None or event.source_kind is not SourceKind.GOOGLE_DRIVE or account_id is None:
+        return sync_event(rt, event_id, trigger, analyzers=analyzers, share=share)
+    run_id = _claim_sync(rt, event_id, trigger, when_due=True)
+    if isinstance(run_id, SyncOutcome):
+        return run_id
+    with rt.transactions() as uow:
+        due_soon = sync.account_events_due_soon(uow, account_id, datetime.now(UTC))
+    # their leases now, before any is synced: other workers' jobs for them skip instead of
+    # opening clients of their own
+    companions = [
+        (other, claimed)
+        for other in due_soon
+        if other != event_id
+        and not isinstance(claimed := _claim_sync(rt, other, trigger, when_due=False), SyncOutcome)
+    ]
+    outcome = SyncOutcome("failed", "interrupted")
+    try:
+        with ExitStack() as stack:
+            try:
+                client: DriveClient | None = stack.enter_context(rt.google.client(account_id))
+            except (ReconnectNeededError, SourceUnavailableError):  # each sync records it as usual
+                client = None
+            if client is not None:
+                client.remember_changes()
+            outcome = _run_claimed_sync(rt, event_id, run_id, trigger, analyzers, share, client)
+            others = [_run_claimed_sync(rt, e, r, trigger, analyzers, share, client) for e, r in companions]
+            refusal = next((o.refusal for o in (outcome, *others) if o.refusal is not None), None)
+            if refusal is not None and client is not None:
+                raise refusal
+    except ReconnectNeededError:
+        pass  # recorded on each event; the account is marked by the client it left
+    return outcome
 
 
 def _log_sync(event_id: int, report: IndexReport) -> None:
@@ -302,7 +387,7 @@ def register_tasks(
 
     def sync_event_task(event_id: int, trigger: str = SyncTrigger.SCHEDULE.value) -> str:
         try:
-            outcome = sync_event(
+            outcome = sync_account_events(
                 holder.get(), event_id, SyncTrigger(trigger), analyzers=holder.analyzer, share=share
             )
             return str(outcome)
