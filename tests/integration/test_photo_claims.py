@@ -8,18 +8,20 @@ tests/database/test_worker_killed_mid_photo.py.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from eventface.domain.models import Event, TaskStatus
+from eventface.errors import SourceUnavailableError
 from eventface.faces.images import PhotoImage
 from eventface.faces.pool import InlineAnalyzer
 from eventface.runtime import Runtime
 from eventface.services import ingest
 from eventface.services.ingest import EngineInfo, Lease
-from eventface.sources.base import SourceUpdate
+from eventface.sources.base import SourcePhoto, SourceUpdate
 from eventface.sources.local_folder import LocalFolderSource
 from tests.conftest import WritePhoto
 from tests.fakes.face_engine import ColourSquareEngine
@@ -172,3 +174,53 @@ def test_a_task_whose_workers_all_died_is_resumed_by_one_caller(runtime: Runtime
         assert ingest.stalled_tasks(uow, later, lease) == [task_id]
     with runtime.transactions() as uow:  # another worker looking at the same moment starts nothing
         assert ingest.stalled_tasks(uow, later, lease) == []
+
+
+def test_a_worker_that_cannot_see_the_folder_fails_its_job_and_removes_nothing(
+    runtime: Runtime, folder: Path
+) -> None:
+    engine = ColourSquareEngine()
+    event = create_event(runtime, folder)
+    task_id = plan(runtime, event)
+    hidden = folder.rename(folder.with_name("not-mounted-here"))  # as on a machine without the mount
+
+    with pytest.raises(SourceUnavailableError, match="photo folder not found"):
+        join(runtime, task_id, event, engine)
+
+    assert {s.status for s in photo_states(runtime, event).values()} == {"pending"}
+    with runtime.transactions() as uow:
+        assert uow.tasks.get(task_id).status is TaskStatus.RUNNING  # other workers go on with it
+        assert uow.claims.outlook(event.id, datetime.now(UTC)).next_expiry is None  # claims given back
+    hidden.rename(folder)
+    assert join(runtime, task_id, event, engine).indexed == PHOTOS
+
+
+class UnmountedAfterListing(LocalFolderSource):
+    """The folder is listed, then goes away (unmounted) before its photos are read."""
+
+    def list_photos(self) -> Iterator[SourcePhoto]:
+        listed = list(super().list_photos())
+        self.root.rename(self.root.with_name("unmounted"))
+        return iter(listed)
+
+
+def test_a_folder_lost_after_listing_fails_the_task_with_the_reason(runtime: Runtime, folder: Path) -> None:
+    engine = ColourSquareEngine()
+    event = create_event(runtime, folder)
+    with runtime.transactions() as uow:
+        task = ingest.create_task(uow, str(event.id))
+
+    with pytest.raises(SourceUnavailableError):
+        ingest.run_indexing(
+            runtime.transactions,
+            task.task_id,
+            UnmountedAfterListing(folder),
+            InlineAnalyzer(engine, runtime.settings.max_image_pixels),
+            EngineInfo(engine.name, engine.model),
+        )
+
+    with runtime.transactions() as uow:
+        failed = uow.tasks.get(task.task_id)
+    assert failed.status is TaskStatus.FAILED
+    assert failed.error is not None and "photo folder not found" in failed.error
+    assert {s.status for s in photo_states(runtime, event).values()} == {"pending"}

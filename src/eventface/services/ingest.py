@@ -25,7 +25,7 @@ import numpy as np
 
 from eventface.db.unit_of_work import Transactions, UnitOfWork
 from eventface.domain.models import IndexProgress, Photo, PhotoStatus, TaskStatus
-from eventface.errors import CursorExpiredError, InvalidInputError, PhotoGoneError
+from eventface.errors import CursorExpiredError, InvalidInputError, PhotoGoneError, SourceUnavailableError
 from eventface.faces.pool import AnalysisFailure, Outcome, PhotoAnalysis
 from eventface.matching.index import VectorIndex
 from eventface.processes import ShuttingDown
@@ -189,7 +189,7 @@ def run_indexing(
     if share is not None and total > 1:
         share(task_id, total - 1)  # this run takes photos too
     report = IndexReport(task_id=task_id, sync=sync)
-    run = _Run(task_id, event.id, total, lease or Lease(), uuid.uuid4().hex)
+    run = _Run(task_id, event.id, total, lease or Lease(), uuid.uuid4().hex, leads=True)
     _index_claimed(transactions, run, source, analyzer, engine, index, report, on_progress, caches)
     return report
 
@@ -242,6 +242,7 @@ class _Run:
     total: int
     lease: Lease
     token: str  # this run's name on the photos it claims
+    leads: bool = False  # the run that listed the source: its failure is the task's
     photos: dict[int, Photo] = field(default_factory=dict)  # claimed, not stored yet
 
 
@@ -270,6 +271,17 @@ def _index_claimed(
         log.info(
             "indexing stopped by shutdown; the next start resumes it",
             extra={"fields": {"task_id": run.task_id, "done": report.indexed + len(report.failed)}},
+        )
+        raise
+    except SourceUnavailableError as exc:
+        # the source cannot be read here (a folder not mounted on this worker machine): nothing is
+        # taken for removed; the run that listed it fails the task, a helper only its own job
+        if run.leads:
+            with transactions() as uow:
+                uow.tasks.finish(run.task_id, TaskStatus.FAILED, str(exc))
+        log.warning(
+            "indexing job failed: the source cannot be read here",
+            extra={"fields": {"task_id": run.task_id, "reason": str(exc)}},
         )
         raise
     except BaseException as exc:
