@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,9 @@ log = logging.getLogger(__name__)
 DEFAULT_LEASE_S = 60.0
 # a run with nothing left to claim looks this often whether other workers' photos got stored
 LEASE_POLL_S = 1.0
+RENEWALS_PER_LEASE = 4
+# photos a run that shares with nobody (the embedded mode, `eventface index`) claims at once
+SOLO_CLAIM_BATCH = 16
 
 
 class Analyzer(Protocol):
@@ -189,7 +193,9 @@ def run_indexing(
     if share is not None and total > 1:
         share(task_id, total - 1)  # this run takes photos too
     report = IndexReport(task_id=task_id, sync=sync)
-    run = _Run(task_id, event.id, total, lease or Lease(), uuid.uuid4().hex, leads=True)
+    # shared with other workers, a run claims one photo at a time; alone, a few per transaction
+    batch = 1 if share is not None else SOLO_CLAIM_BATCH
+    run = _Run(task_id, event.id, total, lease or Lease(), uuid.uuid4().hex, leads=True, batch=batch)
     _index_claimed(transactions, run, source, analyzer, engine, index, report, on_progress, caches)
     return report
 
@@ -243,7 +249,17 @@ class _Run:
     lease: Lease
     token: str  # this run's name on the photos it claims
     leads: bool = False  # the run that listed the source: its failure is the task's
+    batch: int = 1  # photos claimed per transaction
+    renewed_at: float = field(default_factory=time.monotonic)  # when its leases were last renewed
     photos: dict[int, Photo] = field(default_factory=dict)  # claimed, not stored yet
+
+    def renewal_due(self) -> bool:
+        """Leases are renewed a few times per lease, not for every photo: a statement saved."""
+        now = time.monotonic()
+        if now - self.renewed_at < self.lease.seconds / RENEWALS_PER_LEASE:
+            return False
+        self.renewed_at = now
+        return True
 
 
 def _index_claimed(
@@ -326,8 +342,9 @@ def _claim_and_read(
         with transactions() as uow:
             if not uow.claims.touch_task(run.task_id, now):
                 return  # the task ended (a newer run of the event took over): leave the rest to it
-            uow.claims.extend(run.token, now, run.lease.seconds)  # the photos in flight are alive too
-            claimed = uow.claims.claim(run.event_id, run.token, now, run.lease.seconds)
+            if run.renewal_due():
+                uow.claims.extend(run.token, now, run.lease.seconds)  # the photos in flight are alive too
+            claimed = uow.claims.claim(run.event_id, run.token, now, run.lease.seconds, limit=run.batch)
             photos = uow.photos.get_many(claimed)
         if not claimed:
             return
@@ -366,7 +383,8 @@ def _store(
                 # this worker was too slow: its lease ran out and another worker has the photo
                 log.warning("photo %s was taken over by another worker; result dropped", photo.id)
                 return
-            uow.claims.extend(run.token, datetime.now(UTC), run.lease.seconds)
+            if run.renewal_due():
+                uow.claims.extend(run.token, datetime.now(UTC), run.lease.seconds)
         if isinstance(outcome, AnalysisFailure):
             uow.photos.save_failure(photo.id, outcome.error)
             uow.tasks.advance(task_id, failed=True, faces=0)
