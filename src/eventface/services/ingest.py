@@ -5,10 +5,11 @@ progress, so a run killed at any moment loses at most the photos in flight: they
 pending, and the next run picks them up. A photo's faces are replaced, never appended, so no
 photo is ever indexed twice.
 
-Work is spread per photo (issue 15): a run claims one pending photo at a time under a lease
-(db/claims.py), so any number of runs, in any number of worker processes and machines, share
-one event; a worker killed mid-photo leaves a lease that runs out, and another run takes the
-photo over. The run that stores the event's last pending photo marks the task done.
+Work is spread per photo (issue 15): a run claims pending photos under a lease (db/claims.py),
+one at a time when it shares the event, so any number of runs, in any number of worker processes
+and machines, share one event; a worker killed mid-photo leaves a lease that runs out, and
+another run takes the photo over. The run that stores the event's last pending photo marks the
+task done.
 """
 
 from __future__ import annotations
@@ -157,8 +158,8 @@ def run_indexing(
     is asked only for what changed since the cursor stored with the event. The renditions the
     analyzer made of a photo go into `caches` (by their size) before the photo is committed.
 
-    The pending photos are claimed one at a time under `lease` (db/claims.py); `share(task, n)`,
-    when given, enqueues jobs that run `continue_indexing` on this task, so that other workers
+    The pending photos are claimed under `lease` (db/claims.py); `share(task, n)`, when given,
+    enqueues jobs that run `continue_indexing` on this task, so that other workers
     claim photos of the event too. The task is done when the event has no pending photo left,
     whichever run stores the last one.
 

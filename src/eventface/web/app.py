@@ -79,9 +79,7 @@ def create_app(
         google_oauth=google.oauth_client(settings),
         upload_slots=UploadSlots(settings.max_concurrent_uploads),
         # shared by every web process through Redis when the queue is there (issue 15)
-        search_queue=search_queue_for(
-            settings, engines.workers, lambda: runtime.search_engines.mean_run_s
-        ),
+        search_queue=search_queue_for(settings, engines.workers, lambda: runtime.search_engines.mean_run_s),
     )
 
     @asynccontextmanager
