@@ -25,12 +25,13 @@ from eventface.matching.saved_faces import SavedFaces
 from eventface.secret_box import SecretBox
 from eventface.secret_key import encryption_key
 from eventface.services.google_accounts import GoogleConnections
-from eventface.services.ingest import Analyzer, EngineInfo
+from eventface.services.ingest import Analyzer, EngineInfo, Lease
 from eventface.services.passwords import Passwords
 from eventface.services.search import SearchLimits
 from eventface.services.thumbnails import ThumbnailStore
 from eventface.settings import EngineName, Settings
 from eventface.sources.base import PhotoSource
+from eventface.sources.drive import DriveClient, DriveFolderSource
 from eventface.sources.local_folder import LocalFolderSource
 
 THUMBNAIL_PX = 480  # three columns on a phone at 3x pixel density
@@ -138,15 +139,23 @@ class Runtime:
         )
 
     @contextmanager
-    def source(self, event: Event) -> Iterator[PhotoSource]:
-        """The event's photo source, open for the block (a Drive source holds HTTP connections)."""
+    def source(self, event: Event, client: DriveClient | None = None) -> Iterator[PhotoSource]:
+        """The event's photo source, open for the block (a Drive source holds HTTP connections);
+        on `client`, a Drive event's account's client that a sync pass over the account holds."""
         if event.source_kind is SourceKind.LOCAL_FOLDER:
             yield LocalFolderSource(Path(event.source_uri))
+        elif event.source_kind is SourceKind.GOOGLE_DRIVE and client is not None:
+            yield DriveFolderSource(client, event.source_uri)
         elif event.source_kind is SourceKind.GOOGLE_DRIVE:
             with self.google.folder(event) as folder:
                 yield folder
         else:
             raise ValueError(f"unsupported photo source {event.source_kind}")
+
+    @property
+    def lease(self) -> Lease:
+        """Indexing claims photos for this long, and stops waiting for other workers on close."""
+        return Lease(self.settings.index_lease_s, stopping=self.stopping)
 
     @property
     def caches(self) -> tuple[ThumbnailStore, ...]:
@@ -167,7 +176,8 @@ def build_runtime(settings: Settings, *, upgrade_db: bool = True) -> Runtime:
     db = make_engine(settings.db_url)
     if upgrade_db and not migrate.is_current(db):
         migrate.upgrade(db)
-    cache = settings.data_dir / "thumbnails"
+    # per machine by default; EVENTFACE_CACHE_DIR may point every machine at one shared path
+    cache = settings.cache_dir or settings.data_dir / "thumbnails"
     units = transactions(make_session_factory(db))
     return Runtime(
         settings,

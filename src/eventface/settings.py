@@ -174,6 +174,12 @@ class Settings(BaseSettings):
     notify_digest_minutes: Annotated[float, Field(validation_alias=_env("NOTIFY_DIGEST_MINUTES"), ge=0)] = (
         15.0
     )
+    # Scale-out (issue 15). Seconds a photo claimed by an indexing worker stays its own without a
+    # sign of life from it; then another worker takes it over (a worker killed mid-photo).
+    index_lease_s: Annotated[float, Field(validation_alias=_env("INDEX_LEASE_S"), ge=1)] = 60.0
+    # Where thumbnails and previews are cached: per machine (the default, <data dir>/thumbnails)
+    # or a path every machine shares. Each machine makes what it lacks from the photo itself.
+    cache_dir: Annotated[Path | None, Field(validation_alias=_env("CACHE_DIR"))] = None
 
     def __init__(self, **values: Any) -> None:
         aliases: dict[str, Any] = {

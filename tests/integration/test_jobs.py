@@ -161,8 +161,10 @@ def test_the_scheduler_enqueues_a_sync_for_each_due_event_only(
 def test_channels_are_maintained_by_a_periodic_task_and_syncs_by_the_scheduler(
     huey: Huey, tasks: Tasks
 ) -> None:
-    periodic = sorted(task.name for task in huey.read_periodic(None))
-    assert periodic == ["maintain_channels_periodic", "notify_subscribers_periodic"]  # notify: issue 14
+    periodic = {task.name for task in huey.read_periodic(None)}
+    # subscribed guests' new photos (issue 14), index runs whose workers all died (issue 15)
+    expected = {"maintain_channels_periodic", "notify_subscribers_periodic", "recover_indexing_periodic"}
+    assert periodic == expected
     assert tasks.scheduler.next_at is None  # not started: the worker starts it (jobs/worker.py)
 
 

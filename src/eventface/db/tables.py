@@ -179,6 +179,9 @@ class PhotoRow(Base):
     faces_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # issue 14 (photographer): set while the photographer hides the photo from guests
     hidden_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # scale-out (issue 15): the lease of the worker analysing this pending photo (db/claims.py)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claim_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     event: Mapped[EventRow] = relationship(back_populates="photos")
     faces: Mapped[list[FaceRow]] = relationship(

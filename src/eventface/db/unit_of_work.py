@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager, contextmanager
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from eventface.db.claims import PhotoClaims
 from eventface.db.mail_sends import MailSendRepository
 from eventface.db.notifications import SubscriptionRepository
 from eventface.db.repositories import (
@@ -39,6 +40,7 @@ class UnitOfWork:
         # issue 14 (photographer)
         self.brands = BrandRepository(session)
         self.removal_requests = RemovalRequestRepository(session)
+        self.claims = PhotoClaims(session)  # scale-out (issue 15): leases on pending photos
 
 
 Transactions = Callable[[], AbstractContextManager[UnitOfWork]]

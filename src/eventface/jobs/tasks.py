@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,8 +21,8 @@ from typing import Any, Protocol
 import redis
 from huey import Huey, crontab
 
-from eventface.domain.models import SyncTrigger
-from eventface.errors import MailError, ReconnectNeededError
+from eventface.domain.models import Event, SourceKind, SyncTrigger
+from eventface.errors import MailError, NotFoundError, ReconnectNeededError, SourceUnavailableError
 from eventface.faces.pool import ProcessPoolAnalyzer
 from eventface.jobs.leader import AlwaysLeader, Leadership, RedisLeadership
 from eventface.jobs.scheduler import MAX_SLEEP_S, Schedule, SyncScheduler
@@ -34,6 +35,7 @@ from eventface.services.folder_watch import FolderWatcher
 from eventface.services.ingest import Analyzer, IndexReport
 from eventface.services.mail_caps import MailCaps
 from eventface.settings import Settings
+from eventface.sources.drive import DriveClient
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,12 @@ MAIL_RETRY_DELAY_S = 60
 # the indexing processes outlive a sync by this long: during a live event the next photo arrives
 # before then, and finds the models loaded (starting them took ~15 s of a 20 s sync on 2 cores)
 WARM_POOL_S = 10 * 60.0
+
+# at most this many jobs share one indexing run on a Redis queue (each claims photo after photo
+# until none is left, so more jobs than worker threads only end at once); issue 15
+MAX_SHARED_JOBS = 64
+
+ShareRun = Callable[[str, int], None]  # (task id, photos left for others): enqueues helper jobs
 
 
 class QueuedTask(Protocol):
@@ -107,16 +115,27 @@ class Tasks:
     send_mail: QueuedTask  # (to, subject, text, html, language[, headers]) -> "sent", retried while it fails
     notify: QueuedTask  # () -> new photos of subscribed guests matched, their digests mailed
     periodic_notify: QueuedTask  # periodic: notify every minute (digests fall due, subscriptions expire)
+    # scale-out (issue 15): work spread per photo across workers
+    continue_index: QueuedTask  # (task_id) -> IndexReport: joins a running index task
+    recover_indexing: QueuedTask  # () -> ids of tasks whose workers all died, resumed
+    periodic_recovery: QueuedTask  # periodic: recover_indexing every minute
 
 
-def index_event(rt: Runtime, task_id: str, analyzers: Callable[[str], Analyzer] | None = None) -> IndexReport:
+def index_event(
+    rt: Runtime,
+    task_id: str,
+    analyzers: Callable[[str], Analyzer] | None = None,
+    share: ShareRun | None = None,
+    client: DriveClient | None = None,
+) -> IndexReport:
     """Runs an index task created by `ingest.create_task`; safe to run twice (a rerun is a no-op).
 
     `analyzers` gives the analyzer for an engine name (the worker's kept ones); the runtime's own
-    otherwise."""
+    otherwise. `share` enqueues jobs that index photos of the run beside this one; `client`, the
+    Drive client of the event's account when a pass over that account already has one open."""
     with rt.transactions() as uow:
         event = uow.events.get(uow.tasks.get(task_id).event_id)
-    with rt.source(event) as source:
+    with rt.source(event, client) as source:
         return ingest.run_indexing(
             rt.transactions,
             task_id,
@@ -125,7 +144,34 @@ def index_event(rt: Runtime, task_id: str, analyzers: Callable[[str], Analyzer] 
             rt.engine_info(event.engine),
             rt.index,
             caches=rt.caches,
+            lease=rt.lease,
+            share=share,
         )
+
+
+def continue_index(
+    rt: Runtime, task_id: str, analyzers: Callable[[str], Analyzer] | None = None
+) -> IndexReport:
+    """Indexes photos of a running task beside its other jobs, until none is left to claim."""
+    with rt.transactions() as uow:
+        event = uow.events.get(uow.tasks.get(task_id).event_id)
+    with rt.source(event) as source:
+        return ingest.continue_indexing(
+            rt.transactions,
+            task_id,
+            source,
+            (analyzers or rt.analyzer)(event.engine),
+            rt.engine_info(event.engine),
+            rt.index,
+            caches=rt.caches,
+            lease=rt.lease,
+        )
+
+
+def stalled_tasks(rt: Runtime) -> list[str]:
+    """Running index tasks whose every worker died, now this caller's to resume."""
+    with rt.transactions() as uow:
+        return ingest.stalled_tasks(uow, datetime.now(UTC), rt.lease)
 
 
 @dataclass(frozen=True)
@@ -133,6 +179,9 @@ class SyncOutcome:
     status: str  # "synced", "skipped" or "failed"
     reason: str | None = None  # why it skipped or failed
     report: IndexReport | None = None
+    # Google refused the grant: a pass on a shared client raises it through the client, which
+    # marks the account (services/google_accounts.py)
+    refusal: ReconnectNeededError | None = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         return self.status if self.reason is None else f"{self.status}: {self.reason}"
@@ -145,33 +194,55 @@ def sync_event(
     *,
     when_due: bool = True,
     analyzers: Callable[[str], Analyzer] | None = None,
+    share: ShareRun | None = None,
 ) -> SyncOutcome:
     """One sync of an event under its lease. A failure is recorded on the event, not raised.
 
     `when_due=False` (someone asked for this sync) takes the lease whatever the schedule says.
     """
+    run_id = _claim_sync(rt, event_id, trigger, when_due=when_due)
+    if isinstance(run_id, SyncOutcome):
+        return run_id
+    return _run_claimed_sync(rt, event_id, run_id, trigger, analyzers, share)
+
+
+def _claim_sync(rt: Runtime, event_id: int, trigger: SyncTrigger, *, when_due: bool) -> int | SyncOutcome:
+    """The sync run's id once the event's lease is taken, or why it was not."""
     now = datetime.now(UTC)
     with rt.transactions() as uow:
         claimed = sync.claim_sync(uow, event_id, now, when_due=when_due)
         run_id = uow.sync_runs.start(event_id, trigger, now) if claimed else None
-    if run_id is None:
-        with rt.transactions() as uow:
-            reason = sync.skip_reason(uow, event_id, now)
-        log.info(
-            "sync skipped", extra={"fields": {"event": event_id, "trigger": trigger.value, "reason": reason}}
-        )
-        return SyncOutcome("skipped", reason)
+    if run_id is not None:
+        return run_id
+    with rt.transactions() as uow:
+        reason = sync.skip_reason(uow, event_id, now)
+    log.info(
+        "sync skipped", extra={"fields": {"event": event_id, "trigger": trigger.value, "reason": reason}}
+    )
+    return SyncOutcome("skipped", reason)
+
+
+def _run_claimed_sync(
+    rt: Runtime,
+    event_id: int,
+    run_id: int,
+    trigger: SyncTrigger,
+    analyzers: Callable[[str], Analyzer] | None,
+    share: ShareRun | None,
+    client: DriveClient | None = None,
+) -> SyncOutcome:
     log.info("sync started", extra={"fields": {"event": event_id, "trigger": trigger.value}})
     error: str | None = "interrupted"
     report: IndexReport | None = None
+    refusal: ReconnectNeededError | None = None
     try:
         with rt.transactions() as uow:
             task = ingest.create_task(uow, str(event_id))
-        report = index_event(rt, task.task_id, analyzers)
+        report = index_event(rt, task.task_id, analyzers, share, client)
         error = None
         _log_sync(event_id, report)
     except ReconnectNeededError as exc:  # the account is marked; its events wait for a reconnect
-        error = f"reconnect needed: {exc}"
+        error, refusal = f"reconnect needed: {exc}", exc
         log.warning("sync failed", extra={"fields": {"event": event_id, "reason": error}})
     except Exception as exc:  # the top of a job: record it on the event and let the next sync retry
         error = str(exc) or type(exc).__name__
@@ -183,7 +254,64 @@ def sync_event(
             sync.record_run(uow, event_id, run_id, finished, report.sync if report else None, error)
     if error is None:
         return SyncOutcome("synced", report=report)
-    return SyncOutcome("failed", error, report)
+    return SyncOutcome("failed", error, report, refusal)
+
+
+def sync_account_events(
+    rt: Runtime,
+    event_id: int,
+    trigger: SyncTrigger = SyncTrigger.SCHEDULE,
+    *,
+    analyzers: Callable[[str], Analyzer] | None = None,
+    share: ShareRun | None = None,
+) -> SyncOutcome:
+    """The sync of a Drive event, and with it its account's other auto-synced events that are due
+    within half their interval, on one Drive client (issue 15).
+
+    Drive's changes feed is per account: the client answers a page token it was asked before from
+    memory, so the events of one account, synced together (and so sharing a page token from the
+    second pass on), cost one `changes.list` per pass, not one each. Synced early, an event's next
+    sync moves onto this one's grid: the account's events stay together. Anything but a Drive
+    event is synced alone, as `sync_event` does.
+    """
+    try:
+        with rt.transactions() as uow:
+            event: Event | None = uow.events.get(event_id)
+    except NotFoundError:
+        event = None  # sync_event says so in its log
+    account_id = event.google_account_id if event is not None else None
+    if event is None or event.source_kind is not SourceKind.GOOGLE_DRIVE or account_id is None:
+        return sync_event(rt, event_id, trigger, analyzers=analyzers, share=share)
+    run_id = _claim_sync(rt, event_id, trigger, when_due=True)
+    if isinstance(run_id, SyncOutcome):
+        return run_id
+    with rt.transactions() as uow:
+        due_soon = sync.account_events_due_soon(uow, account_id, datetime.now(UTC))
+    # their leases now, before any is synced: other workers' jobs for them skip instead of
+    # opening clients of their own
+    companions = [
+        (other, claimed)
+        for other in due_soon
+        if other != event_id
+        and not isinstance(claimed := _claim_sync(rt, other, trigger, when_due=False), SyncOutcome)
+    ]
+    outcome = SyncOutcome("failed", "interrupted")
+    try:
+        with ExitStack() as stack:
+            try:
+                client: DriveClient | None = stack.enter_context(rt.google.client(account_id))
+            except (ReconnectNeededError, SourceUnavailableError):  # each sync records it as usual
+                client = None
+            if client is not None:
+                client.remember_changes()
+            outcome = _run_claimed_sync(rt, event_id, run_id, trigger, analyzers, share, client)
+            others = [_run_claimed_sync(rt, e, r, trigger, analyzers, share, client) for e, r in companions]
+            refusal = next((o.refusal for o in (outcome, *others) if o.refusal is not None), None)
+            if refusal is not None and client is not None:
+                raise refusal
+    except ReconnectNeededError:
+        pass  # recorded on each event; the account is marked by the client it left
+    return outcome
 
 
 def _log_sync(event_id: int, report: IndexReport) -> None:
@@ -248,15 +376,39 @@ def register_tasks(
 
     watcher = FolderWatcher(watched_folders, folders_changed)
 
+    def share_run(task_id: str, others: int) -> None:
+        for _ in range(min(others, MAX_SHARED_JOBS)):
+            queued_continue(task_id)
+
+    # on the embedded queue one process indexes, on its own pool of processes; on Redis, every
+    # worker that is free joins the run (issue 15)
+    share = share_run if settings.queue_url else None
+
     def index_event_task(task_id: str) -> IndexReport:
         try:
-            return index_event(holder.get(), task_id, holder.analyzer)
+            return index_event(holder.get(), task_id, holder.analyzer, share)
         finally:
             queued_notify()  # subscribed guests hear of their new photos now, not at the next minute
 
+    def continue_index_task(task_id: str) -> IndexReport:
+        try:
+            return continue_index(holder.get(), task_id, holder.analyzer)
+        finally:
+            queued_notify()
+
+    def recover_indexing_task() -> list[str]:
+        resumed = stalled_tasks(holder.get())
+        for task_id in resumed:
+            log.info("resuming an index task whose workers died", extra={"fields": {"task_id": task_id}})
+            queued_continue(task_id)
+        return resumed
+
     def sync_event_task(event_id: int, trigger: str = SyncTrigger.SCHEDULE.value) -> str:
         try:
-            return str(sync_event(holder.get(), event_id, SyncTrigger(trigger), analyzers=holder.analyzer))
+            outcome = sync_account_events(
+                holder.get(), event_id, SyncTrigger(trigger), analyzers=holder.analyzer, share=share
+            )
+            return str(outcome)
         finally:
             scheduler.wake()  # the event's next sync time moved
             queued_notify()
@@ -275,6 +427,11 @@ def register_tasks(
         return scheduler.run_pass()
 
     queued_index: QueuedTask = huey.task(name="index_event")(index_event_task)
+    queued_continue: QueuedTask = huey.task(name="index_photos")(continue_index_task)
+    queued_recovery: QueuedTask = huey.task(name="recover_indexing")(recover_indexing_task)
+    periodic_recovery: QueuedTask = huey.periodic_task(crontab(), name="recover_indexing_periodic")(
+        recover_indexing_task
+    )
     queued_sync: QueuedTask = huey.task(name="sync_event")(sync_event_task)
     queued_enqueue: QueuedTask = huey.task(name="enqueue_due_syncs")(enqueue_due_syncs)
     queued_channels: QueuedTask = huey.task(name="maintain_channels")(maintain_channels_task)
@@ -311,6 +468,9 @@ def register_tasks(
         queued_mail,
         queued_notify,
         periodic_notify,
+        queued_continue,
+        queued_recovery,
+        periodic_recovery,
     )
 
 

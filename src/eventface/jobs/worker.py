@@ -41,7 +41,10 @@ def start_worker(huey: Huey, tasks: Tasks, threads: int = WORKER_THREADS) -> InP
     """
     if tasks.runtime.settings.queue_url is None:
         release_sync_leases(tasks)
+        release_photo_claims(tasks)
         requeue_unfinished(tasks)
+    else:  # runs whose workers all died meanwhile (issue 15); every minute after this too
+        tasks.recover_indexing()
     consumer = InProcessConsumer(
         huey, workers=threads, worker_type="thread", periodic=True, max_delay=QUEUE_POLL_MAX_S
     )
@@ -85,6 +88,13 @@ def release_sync_leases(tasks: Tasks) -> int:
     if released:
         log.info("released the sync leases of a stopped process", extra={"fields": {"events": released}})
     return released
+
+
+def release_photo_claims(tasks: Tasks) -> int:
+    """Photos the last process was indexing when it died are free again at once, not when their
+    leases run out. Only for the embedded queue, where this process is the only worker."""
+    with tasks.runtime.get().transactions() as uow:
+        return uow.claims.release()
 
 
 def requeue_unfinished(tasks: Tasks) -> list[str]:

@@ -4,20 +4,30 @@ Every photo is committed in its own transaction together with its faces and the 
 progress, so a run killed at any moment loses at most the photos in flight: they are still
 pending, and the next run picks them up. A photo's faces are replaced, never appended, so no
 photo is ever indexed twice.
+
+Work is spread per photo (issue 15): a run claims pending photos under a lease (db/claims.py),
+one at a time when it shares the event, so any number of runs, in any number of worker processes
+and machines, share one event; a worker killed mid-photo leaves a lease that runs out, and
+another run takes the photo over. The run that stores the event's last pending photo marks the
+task done.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import numpy as np
 
 from eventface.db.unit_of_work import Transactions, UnitOfWork
 from eventface.domain.models import IndexProgress, Photo, PhotoStatus, TaskStatus
-from eventface.errors import CursorExpiredError, InvalidInputError, PhotoGoneError
+from eventface.errors import CursorExpiredError, InvalidInputError, PhotoGoneError, SourceUnavailableError
 from eventface.faces.pool import AnalysisFailure, Outcome, PhotoAnalysis
 from eventface.matching.index import VectorIndex
 from eventface.processes import ShuttingDown
@@ -25,6 +35,15 @@ from eventface.services.thumbnails import ThumbnailStore
 from eventface.sources.base import ChangeFeed, PhotoSource, SourceUpdate
 
 log = logging.getLogger(__name__)
+
+# a claimed photo is another worker's to take this long after its worker last showed life
+# (EVENTFACE_INDEX_LEASE_S); a big photo on a busy core takes seconds, not a minute
+DEFAULT_LEASE_S = 60.0
+# a run with nothing left to claim looks this often whether other workers' photos got stored
+LEASE_POLL_S = 1.0
+RENEWALS_PER_LEASE = 4
+# photos a run that shares with nobody (the embedded mode, `eventface index`) claims at once
+SOLO_CLAIM_BATCH = 16
 
 
 class Analyzer(Protocol):
@@ -128,6 +147,9 @@ def run_indexing(
     index: VectorIndex | None = None,
     on_progress: ProgressCallback | None = None,
     caches: Sequence[ThumbnailStore] = (),
+    *,
+    lease: Lease | None = None,
+    share: Callable[[str, int], None] | None = None,
 ) -> IndexReport:
     """Brings the event's index up to date with its source. Safe to run again at any time.
 
@@ -135,6 +157,11 @@ def run_indexing(
     listed: nothing is removed on the strength of an empty listing. A source with a change feed
     is asked only for what changed since the cursor stored with the event. The renditions the
     analyzer made of a photo go into `caches` (by their size) before the photo is committed.
+
+    The pending photos are claimed under `lease` (db/claims.py); `share(task, n)`, when given,
+    enqueues jobs that run `continue_indexing` on this task, so that other workers
+    claim photos of the event too. The task is done when the event has no pending photo left,
+    whichever run stores the last one.
 
     When the process stops (`ShuttingDown`) the task stays running, as if the process had been
     killed, so that the next start resumes it; any other interruption marks it interrupted.
@@ -158,44 +185,184 @@ def run_indexing(
             uow.events.set_source_cursor(event.id, update.cursor)
         # photos left by an engine switch (even an interrupted one) are indexed again
         uow.photos.requeue_other_engines(event.id, engine.name)
-        pending = uow.photos.pending(event.id)
-        uow.tasks.start(task_id, total=len(pending))
+        total = len(uow.photos.pending(event.id))
+        uow.tasks.start(task_id, total=total)
+        if share is None:
+            # a run that shares with nobody supersedes the runs before it (they stop claiming, as
+            # their tasks are interrupted): photos a killed `eventface index` held are free now
+            uow.claims.release(event_id=event.id)
+    if share is not None and total > 1:
+        share(task_id, total - 1)  # this run takes photos too
     report = IndexReport(task_id=task_id, sync=sync)
-    by_id = {p.id: p for p in pending}
+    # shared with other workers, a run claims one photo at a time; alone, a few per transaction
+    batch = 1 if share is not None else SOLO_CLAIM_BATCH
+    run = _Run(task_id, event.id, total, lease or Lease(), uuid.uuid4().hex, leads=True, batch=batch)
+    _index_claimed(transactions, run, source, analyzer, engine, index, report, on_progress, caches)
+    return report
+
+
+def continue_indexing(
+    transactions: Transactions,
+    task_id: str,
+    source: PhotoSource,
+    analyzer: Analyzer,
+    engine: EngineInfo,
+    index: VectorIndex | None = None,
+    caches: Sequence[ThumbnailStore] = (),
+    *,
+    lease: Lease | None = None,
+) -> IndexReport:
+    """Joins a running task started by `run_indexing`: claims and indexes its event's pending
+    photos until none is left. A task that is no longer running is left alone."""
+    with transactions() as uow:
+        task = uow.tasks.get(task_id)
+    report = IndexReport(task_id=task_id, sync=SyncResult(0, 0, 0, 0, full_rescan=False))
+    if task.status is not TaskStatus.RUNNING:
+        log.info("indexing job skipped", extra={"fields": {"task_id": task_id, "status": task.status.value}})
+        return report
+    run = _Run(task_id, task.event_id, task.total, lease or Lease(), uuid.uuid4().hex)
+    _index_claimed(transactions, run, source, analyzer, engine, index, report, None, caches)
+    return report
+
+
+def stalled_tasks(uow: UnitOfWork, now: datetime, lease: Lease) -> list[str]:
+    """Running tasks whose every worker died (no heartbeat for a lease, no live lease on their
+    pending photos) that this caller takes over: a job of `continue_indexing` each resumes them."""
+    quiet_since = now - timedelta(seconds=lease.seconds)
+    return uow.claims.adopt(uow.claims.stalled_tasks(now, quiet_since), now, quiet_since)
+
+
+@dataclass(frozen=True)
+class Lease:
+    """How long a claimed photo stays a worker's own without a sign of life from it, and how
+    often a run with nothing left to claim looks again while other workers hold photos."""
+
+    seconds: float = DEFAULT_LEASE_S
+    poll_s: float = LEASE_POLL_S
+    stopping: threading.Event | None = None  # set: the process is stopping (ShuttingDown)
+
+
+@dataclass
+class _Run:
+    task_id: str
+    event_id: int
+    total: int
+    lease: Lease
+    token: str  # this run's name on the photos it claims
+    leads: bool = False  # the run that listed the source: its failure is the task's
+    batch: int = 1  # photos claimed per transaction
+    renewed_at: float = field(default_factory=time.monotonic)  # when its leases were last renewed
+    photos: dict[int, Photo] = field(default_factory=dict)  # claimed, not stored yet
+
+    def renewal_due(self) -> bool:
+        """Leases are renewed a few times per lease, not for every photo: a statement saved."""
+        now = time.monotonic()
+        if now - self.renewed_at < self.lease.seconds / RENEWALS_PER_LEASE:
+            return False
+        self.renewed_at = now
+        return True
+
+
+def _index_claimed(
+    transactions: Transactions,
+    run: _Run,
+    source: PhotoSource,
+    analyzer: Analyzer,
+    engine: EngineInfo,
+    index: VectorIndex | None,
+    report: IndexReport,
+    on_progress: ProgressCallback | None,
+    caches: Sequence[ThumbnailStore],
+) -> None:
     try:
-        for photo_id, outcome in analyzer.analyze_many(_read_all(transactions, source, pending)):
-            _store(transactions, task_id, by_id[photo_id], outcome, engine, index, report, caches)
-            if on_progress:
-                on_progress(
-                    report.indexed + len(report.failed), len(pending), len(report.failed), report.faces
-                )
+        while True:
+            for photo_id, outcome in analyzer.analyze_many(_claim_and_read(transactions, run, source)):
+                photo = run.photos.pop(photo_id)
+                _store(transactions, run.task_id, photo, outcome, engine, index, report, caches, run)
+                if on_progress:
+                    done = report.indexed + len(report.failed)
+                    on_progress(done, run.total, len(report.failed), report.faces)
+            if _wait_for_others(transactions, run):
+                return
     except ShuttingDown:
         log.info(
             "indexing stopped by shutdown; the next start resumes it",
-            extra={"fields": {"task_id": task_id, "done": report.indexed + len(report.failed)}},
+            extra={"fields": {"task_id": run.task_id, "done": report.indexed + len(report.failed)}},
+        )
+        raise
+    except SourceUnavailableError as exc:
+        # the source cannot be read here (a folder not mounted on this worker machine): nothing is
+        # taken for removed; the run that listed it fails the task, a helper only its own job
+        if run.leads:
+            with transactions() as uow:
+                uow.tasks.finish(run.task_id, TaskStatus.FAILED, str(exc))
+        log.warning(
+            "indexing job failed: the source cannot be read here",
+            extra={"fields": {"task_id": run.task_id, "reason": str(exc)}},
         )
         raise
     except BaseException as exc:
         with transactions() as uow:
-            uow.tasks.finish(task_id, TaskStatus.INTERRUPTED, f"stopped: {type(exc).__name__}")
+            uow.tasks.finish(run.task_id, TaskStatus.INTERRUPTED, f"stopped: {type(exc).__name__}")
         raise
+    finally:
+        # photos this run claimed but did not store go back at once, not when the lease ends
+        with transactions() as uow:
+            uow.claims.release(run.token)
+
+
+def _wait_for_others(transactions: Transactions, run: _Run) -> bool:
+    """Nothing left to claim: True when the run is over (no pending photo left, or the task was
+    ended by someone else); otherwise waits until another worker's lease may have run out."""
+    now = datetime.now(UTC)
     with transactions() as uow:
-        uow.tasks.finish(task_id, TaskStatus.DONE)
-    return report
+        if uow.claims.finish_if_drained(run.task_id, run.event_id):
+            return True
+        if uow.tasks.get(run.task_id).status is not TaskStatus.RUNNING:
+            return True
+        outlook = uow.claims.outlook(run.event_id, now)
+    if outlook.pending == 0:
+        return True
+    # photos other workers hold: they store them, or die and their leases run out; then claim again
+    wait_s = run.lease.poll_s
+    if outlook.next_expiry is not None:
+        wait_s = min(wait_s, max(0.0, (outlook.next_expiry - now).total_seconds()) + 0.05)
+    stopping = run.lease.stopping or threading.Event()
+    if stopping.wait(wait_s):
+        raise ShuttingDown("the process is stopping")
+    return False
 
 
-def _read_all(
-    transactions: Transactions, source: PhotoSource, photos: list[Photo]
+def _claim_and_read(
+    transactions: Transactions, run: _Run, source: PhotoSource
 ) -> Iterator[tuple[int, bytes]]:
-    for photo in photos:
-        try:
-            yield photo.id, source.read(photo.source_file_id)
-        except PhotoGoneError as exc:
-            log.info("photo %s left the source before indexing: %s", photo.id, exc)
-            with transactions() as uow:
-                uow.photos.mark_removed([photo.id])
-                # a changed photo may still have its old faces in an index
-                uow.events.bump_faces_revision(photo.event_id, [photo.id])
+    """Claims the event's pending photos one at a time, as the analyzer asks for them: a photo
+    stays free for other workers until this one has room for it."""
+    while True:
+        now = datetime.now(UTC)
+        with transactions() as uow:
+            if not uow.claims.touch_task(run.task_id, now):
+                return  # the task ended (a newer run of the event took over): leave the rest to it
+            if run.renewal_due():
+                uow.claims.extend(run.token, now, run.lease.seconds)  # the photos in flight are alive too
+            claimed = uow.claims.claim(run.event_id, run.token, now, run.lease.seconds, limit=run.batch)
+            photos = uow.photos.get_many(claimed)
+        if not claimed:
+            return
+        for photo_id in claimed:
+            photo = photos[photo_id]
+            try:
+                data = source.read(photo.source_file_id)
+            except PhotoGoneError as exc:
+                log.info("photo %s left the source before indexing: %s", photo.id, exc)
+                with transactions() as uow:
+                    if uow.claims.settle(photo.id, run.token):
+                        uow.photos.mark_removed([photo.id])
+                        # a changed photo may still have its old faces in an index
+                        uow.events.bump_faces_revision(photo.event_id, [photo.id])
+                continue
+            run.photos[photo.id] = photo
+            yield photo.id, data
 
 
 def _store(
@@ -207,10 +374,18 @@ def _store(
     index: VectorIndex | None,
     report: IndexReport,
     caches: Sequence[ThumbnailStore] = (),
+    run: _Run | None = None,
 ) -> None:
     if not isinstance(outcome, AnalysisFailure):
         _cache_renditions(photo, outcome, caches)
     with transactions() as uow:
+        if run is not None:
+            if not uow.claims.settle(photo.id, run.token):
+                # this worker was too slow: its lease ran out and another worker has the photo
+                log.warning("photo %s was taken over by another worker; result dropped", photo.id)
+                return
+            if run.renewal_due():
+                uow.claims.extend(run.token, datetime.now(UTC), run.lease.seconds)
         if isinstance(outcome, AnalysisFailure):
             uow.photos.save_failure(photo.id, outcome.error)
             uow.tasks.advance(task_id, failed=True, faces=0)

@@ -173,6 +173,19 @@ def record_run(
     uow.sync_runs.prune(event_id, keep=KEPT_RUNS)
 
 
+def account_events_due_soon(uow: UnitOfWork, account_id: int, now: datetime) -> list[int]:
+    """The Google account's auto-synced events that are free and due within half their interval:
+    synced in one pass with the account's due one, they share its Drive changes call (issue 15)."""
+    soon = []
+    for event in uow.events.of_google_account(account_id, auto_sync_only=True):
+        state = uow.events.auto_sync(event.id)
+        if state.running_since is not None or state.next_sync_at is None or not state.interval_s:
+            continue
+        if state.next_sync_at - timedelta(seconds=state.interval_s / 2) <= now:
+            soon.append(event.id)
+    return soon
+
+
 def skip_reason(uow: UnitOfWork, event_id: int, now: datetime) -> str:
     """Why `claim_sync` refused the event, for the job's log."""
     try:

@@ -132,6 +132,13 @@ class DriveClient:
     def __init__(self, service: Any, num_retries: int = NUM_RETRIES) -> None:
         self.service = service
         self.num_retries = num_retries
+        self._changes: dict[str, ChangeList] | None = None  # see remember_changes
+
+    def remember_changes(self) -> None:
+        """From now on a page token asked again is answered from memory, as it was the first time:
+        the events of one account synced in one pass on this client share one changes.list
+        (issue 15). For a client that lives one pass: a later pass asks Drive again."""
+        self._changes = {}
 
     def call(self, request: Any, *, file_id: str | None = None, cursor: bool = False) -> Any:
         with vendor_errors(file_id=file_id, cursor=cursor):
@@ -155,8 +162,18 @@ class DriveClient:
         """Every change since `page_token`, paged until Drive hands out the next start token.
 
         A token Drive refuses raises `CursorExpiredError`. Changes that are not about a file (a
-        shared drive's own settings) are dropped.
+        shared drive's own settings) are dropped. A token this client was asked before is answered
+        as it was then (`remember_changes`): the changes up to the token it gave, which the next
+        pass goes on from.
         """
+        if self._changes is None:
+            return self._fetch_changes(page_token)
+        known = self._changes.get(page_token)
+        if known is None:
+            known = self._changes[page_token] = self._fetch_changes(page_token)
+        return known
+
+    def _fetch_changes(self, page_token: str) -> ChangeList:
         found: list[DriveChange] = []
         token = page_token
         while True:

@@ -54,12 +54,19 @@ class LocalFolderSource:
                 )
 
     def read(self, file_id: str) -> bytes:
+        """The file's bytes; PhotoGoneError when it left the folder, SourceUnavailableError when
+        the folder itself cannot be seen (not mounted on this worker machine, issue 15): then no
+        photo is taken for removed."""
         path = (self.root / file_id).resolve()
         if not path.is_relative_to(self._checked):
+            if not self.root.is_dir():
+                raise SourceUnavailableError(f"photo folder not found or not a folder: {self.root}")
             raise PhotoGoneError(f"{file_id} is outside the event folder")
         try:
             return path.read_bytes()
-        except FileNotFoundError as exc:
-            raise PhotoGoneError(f"{file_id} was removed") from exc
         except OSError as exc:
+            if not self.root.is_dir():
+                raise SourceUnavailableError(f"photo folder not found or not a folder: {self.root}") from exc
+            if isinstance(exc, FileNotFoundError):
+                raise PhotoGoneError(f"{file_id} was removed") from exc
             raise PhotoGoneError(f"{file_id} cannot be read: {exc.strerror}") from exc

@@ -51,8 +51,9 @@ from eventface.web.apidocs import add_api_docs
 from eventface.web.context import WebContext
 from eventface.web.errors import add_error_handlers
 from eventface.web.headers import AllowHeaderMiddleware, SecurityHeadersMiddleware, server_error_handler
-from eventface.web.limits import SearchQueue, UploadSlots
+from eventface.web.limits import UploadSlots
 from eventface.web.shared_limits import limits_for
+from eventface.web.shared_search_queue import search_queue_for
 from eventface.web.templating import make_templates
 
 log = logging.getLogger(__name__)
@@ -95,9 +96,8 @@ def create_app(
         signup_throttle=limits.signup,
         google_oauth=google.oauth_client(settings),
         upload_slots=UploadSlots(settings.max_concurrent_uploads),
-        search_queue=SearchQueue(
-            engines.workers, settings.search_queue, lambda: runtime.search_engines.mean_run_s
-        ),
+        # shared by every web process through Redis when the queue is there (issue 15)
+        search_queue=search_queue_for(settings, engines.workers, lambda: runtime.search_engines.mean_run_s),
     )
 
     @asynccontextmanager
