@@ -355,6 +355,7 @@ def register_tasks(
     process without it matches and purges subscriptions but leaves digests to one that has it.
     """
     holder = RuntimeHolder(settings, build)
+    queued_mail, queued_notify, periodic_notify = _mail_tasks(huey, holder, digest_mails)
 
     def read_schedule(now: datetime) -> Schedule:
         with holder.get().transactions() as uow:
@@ -365,16 +366,7 @@ def register_tasks(
 
     scheduler = SyncScheduler(read_schedule, enqueue_sync, leadership=leadership(settings))
 
-    def watched_folders() -> dict[int, Path]:
-        with holder.get().transactions() as uow:
-            return sync.watched_folders(uow)
-
-    def folders_changed(event_ids: set[int]) -> None:
-        with holder.get().transactions() as uow:
-            sync.sync_soon(uow, event_ids, datetime.now(UTC))
-        scheduler.request(event_ids, SyncTrigger.WATCH)
-
-    watcher = FolderWatcher(watched_folders, folders_changed)
+    watcher = _folder_watcher(holder, scheduler)
 
     def share_run(task_id: str, others: int) -> None:
         for _ in range(min(others, MAX_SHARED_JOBS)):
@@ -436,26 +428,10 @@ def register_tasks(
     queued_enqueue: QueuedTask = huey.task(name="enqueue_due_syncs")(enqueue_due_syncs)
     queued_channels: QueuedTask = huey.task(name="maintain_channels")(maintain_channels_task)
 
-    def send_mail_task(
-        to: str, subject: str, text: str, html: str, language: str, headers: tuple[tuple[str, str], ...] = ()
-    ) -> str:
-        return send_mail(holder.get(), Mail(to, subject, text, html, language, headers))
-
-    queued_mail: QueuedTask = huey.task(
-        name="send_mail", retries=MAIL_RETRIES, retry_delay=MAIL_RETRY_DELAY_S
-    )(send_mail_task)
     periodic: QueuedTask = huey.periodic_task(crontab(), name="maintain_channels_periodic")(
         maintain_channels_task
     )
 
-    # --- Email notifications (services/notifications.py): after every index run, and every minute
-    def notify_task() -> str:
-        return notify_subscribers(holder.get(), digest_sender(digest_mails, queued_mail))
-
-    queued_notify: QueuedTask = huey.task(name="notify_subscribers")(notify_task)
-    periodic_notify: QueuedTask = huey.periodic_task(crontab(), name="notify_subscribers_periodic")(
-        notify_task
-    )
     return Tasks(
         queued_index,
         queued_sync,
@@ -472,6 +448,46 @@ def register_tasks(
         queued_recovery,
         periodic_recovery,
     )
+
+
+def _folder_watcher(holder: RuntimeHolder, scheduler: SyncScheduler) -> FolderWatcher:
+    """Watches the auto-synced local folders; a change asks the scheduler for their syncs now."""
+
+    def watched_folders() -> dict[int, Path]:
+        with holder.get().transactions() as uow:
+            return sync.watched_folders(uow)
+
+    def folders_changed(event_ids: set[int]) -> None:
+        with holder.get().transactions() as uow:
+            sync.sync_soon(uow, event_ids, datetime.now(UTC))
+        scheduler.request(event_ids, SyncTrigger.WATCH)
+
+    return FolderWatcher(watched_folders, folders_changed)
+
+
+def _mail_tasks(
+    huey: Huey, holder: RuntimeHolder, digest_mails: DigestMails | None
+) -> tuple[QueuedTask, QueuedTask, QueuedTask]:
+    """send_mail (retried while it fails), and the email notifications (services/notifications.py):
+    notify_subscribers, queued after every index run, and its periodic pass every minute."""
+
+    def send_mail_task(
+        to: str, subject: str, text: str, html: str, language: str, headers: tuple[tuple[str, str], ...] = ()
+    ) -> str:
+        return send_mail(holder.get(), Mail(to, subject, text, html, language, headers))
+
+    queued_mail: QueuedTask = huey.task(
+        name="send_mail", retries=MAIL_RETRIES, retry_delay=MAIL_RETRY_DELAY_S
+    )(send_mail_task)
+
+    def notify_task() -> str:
+        return notify_subscribers(holder.get(), digest_sender(digest_mails, queued_mail))
+
+    queued_notify: QueuedTask = huey.task(name="notify_subscribers")(notify_task)
+    periodic_notify: QueuedTask = huey.periodic_task(crontab(), name="notify_subscribers_periodic")(
+        notify_task
+    )
+    return queued_mail, queued_notify, periodic_notify
 
 
 class DigestMails(Protocol):
