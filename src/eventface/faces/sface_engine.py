@@ -59,13 +59,22 @@ class SFaceEngine:
     people_rule: tuple[float, float] | None = None
 
     def __init__(
-        self, *, detect_max_side_px: int = 2000, min_score: float = 0.6, verifier: Verifier | None = None
+        self,
+        *,
+        detect_max_side_px: int = 2000,
+        min_score: float = 0.6,
+        verifier: Verifier | None = None,
+        yunet_side_px: int | None = None,
     ) -> None:
+        """`detect_max_side_px`: the photo is decoded this large, and faces aligned from it;
+        `yunet_side_px`: YuNet looks at a copy this large (None: the decoded pixels themselves)."""
         self.detect_max_side_px = detect_max_side_px
+        self.yunet_side_px = yunet_side_px or detect_max_side_px
         self.min_score = min_score
         self.verifier = verifier
         verified = "+verified" if verifier else ""
-        self.model = f"yunet-2023mar-int8bq{verified}+sface-2021dec-int8bq@{detect_max_side_px}"
+        yunet_at = f"@{self.yunet_side_px}" if self.yunet_side_px < detect_max_side_px else ""
+        self.model = f"yunet-2023mar-int8bq{yunet_at}{verified}+sface-2021dec-int8bq@{detect_max_side_px}"
         self._lock = threading.Lock()
         self._detector: Any = None
         self._recognizer: Any = None
@@ -111,8 +120,21 @@ class SFaceEngine:
         rows[:, :14] /= ratio
         return rows
 
+    def _yunet_rows(self, bgr: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+        """Every YuNet row, in `bgr`'s pixels, found on a copy `yunet_side_px` large."""
+        ratio = self.yunet_side_px / max(bgr.shape[:2])
+        if ratio >= 1:
+            return np.concatenate([*self._bands(bgr), self._coarse(bgr)])
+        height, width = bgr.shape[:2]
+        size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
+        small = np.asarray(cv2.resize(bgr, size, interpolation=cv2.INTER_AREA), np.uint8)
+        rows = np.concatenate([*self._bands(small), self._coarse(small)])
+        rows[:, [*_X_COLUMNS, 2]] *= width / size[0]
+        rows[:, [*_Y_COLUMNS, 3]] *= height / size[1]
+        return rows
+
     def detect(self, decoded: DecodedImage, bgr: npt.NDArray[np.uint8]) -> list[YuNetFace]:
-        rows = np.concatenate([*self._bands(bgr), self._coarse(bgr)])
+        rows = self._yunet_rows(bgr)
         if len(rows) == 0:
             return []
         keep = np.asarray(cv2.dnn.NMSBoxes(rows[:, :4].tolist(), rows[:, 14].tolist(), 0.0, NMS_THRESHOLD))
