@@ -11,7 +11,7 @@ import pytest
 
 from eventface.errors import ModelFileError
 from eventface.faces.dlib_engine import CHIP_PADDING, DlibEmbedder
-from eventface.faces.dlib_onnx import CHIP_PX, DlibResNetDnn, read_dlib_resnet
+from eventface.faces.dlib_onnx import CHIP_PX, MAX_BATCH, DlibResNetDnn, read_dlib_resnet
 from eventface.faces.images import PhotoImage
 from eventface.faces.model_files import DLIB_FIVE_POINT_FILE, DLIB_RESNET_FILE, dlib_model
 
@@ -60,15 +60,16 @@ def test_batched_descriptors_match_dlibs_own(faces: list[tuple[Any, Any]]) -> No
     assert float(np.linalg.norm(expected[0] - expected[1])) > 100 * MAX_ABS_DIFF
 
 
-def test_embedder_gives_one_descriptor_per_face_in_order(faces: list[tuple[Any, Any]]) -> None:
-    rgb, rect = faces[0]
+def test_embedder_gives_one_descriptor_per_face_in_order_past_one_batch(faces: list[tuple[Any, Any]]) -> None:
+    (rgb, rect), (_, other) = faces[0], faces[1]
     embedder = DlibEmbedder()
-    one = embedder.embed(rgb, rect)
+    one, two = embedder.embed(rgb, rect), embedder.embed(rgb, other)
+    rects = [rect] * MAX_BATCH + [other, rect]
 
-    several = embedder.embed_many(rgb, [rect, rect])
+    several = embedder.embed_many(rgb, rects)
 
-    assert several.shape == (2, 128)
-    np.testing.assert_allclose(several, [one, one], atol=1e-6)
+    assert several.shape == (MAX_BATCH + 2, 128)
+    np.testing.assert_allclose(several, [one] * MAX_BATCH + [two, one], atol=1e-5)
     assert embedder.embed_many(rgb, []).shape == (0, 128)
 
 

@@ -104,6 +104,11 @@ _worker_engine: FaceEngine | None = None
 def _init_worker(factory: EngineFactory, niceness: int) -> None:
     global _worker_engine  # noqa: PLW0603 - the per-process engine is the point of a worker
     become_worker(niceness)
+    import cv2  # noqa: PLC0415 - only worker processes set OpenCV's threads
+
+    # one worker per core already: OpenCV's own threads would only fight the other workers for
+    # the cores (YuNet took ~10 % more CPU with two threads; benchmarks/README.md)
+    cv2.setNumThreads(1)
     _worker_engine = factory()
 
 
