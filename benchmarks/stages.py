@@ -55,8 +55,7 @@ def profile_photo(engine: FusionFaceEngine, data: bytes, st: Stages) -> int:
     sface, dlib_part = engine._sface, engine._dlib
     image = st.run("header", lambda: PhotoImage(data, MAX_PIXELS))
     decoded = st.run("decode", lambda: image.decode(sface.detect_max_side_px))
-    bgr = st.run("to_bgr", lambda: np.ascontiguousarray(decoded.rgb[:, :, ::-1]))
-    rows = st.run("yunet", lambda: sface._yunet_rows(bgr))
+    rows = st.run("yunet", lambda: sface._yunet_rows(decoded.rgb))
     if len(rows):
         nms = cv2.dnn.NMSBoxes(rows[:, :4].tolist(), rows[:, 14].tolist(), 0.0, 0.3)
         rows = rows[np.asarray(nms, np.int64).reshape(-1)]
@@ -69,9 +68,9 @@ def profile_photo(engine: FusionFaceEngine, data: bytes, st: Stages) -> int:
         box = (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
         if row[14] < CONFIDENT_SCORE and not st.run("hog_verifier", lambda b=box: verify(decoded.rgb, b)):
             continue
-        chip = st.run("sface_align", lambda r=row: recognizer.alignCrop(bgr, r))
-        st.run("sface_feature", lambda c=chip: recognizer.feature(c))
-        st.run("sharpness", lambda c=chip: sharpness(c[:, :, ::-1]))
+        chip = st.run("sface_align", lambda r=row: recognizer.alignCrop(decoded.rgb, r))
+        st.run("sface_feature", lambda c=chip: recognizer.feature(np.ascontiguousarray(c[:, :, ::-1])))
+        st.run("sharpness", lambda c=chip: sharpness(c))
         rect = dlib_rect_for_yunet(*box)
         shape = st.run("dlib_5point", lambda r=rect: predictor(decoded.rgb, r))
         chips.append(st.run("dlib_chip", lambda s=shape: dlib.get_face_chip(decoded.rgb, s, 150, 0.25)))
@@ -92,11 +91,10 @@ def detection_recall(sizes: list[int], photos: int, face_sets: list[str]) -> dic
         for name, truth in sorted(event.truth["photos"].items())[:photos]:
             image = PhotoImage((event.path / name).read_bytes(), MAX_PIXELS)
             decoded = image.decode(2000)
-            bgr = np.ascontiguousarray(decoded.rgb[:, :, ::-1])
             count += 1
             for size, engine in engines.items():
                 started = time.process_time()
-                boxes = [f.box for f in engine.detect(decoded, bgr)]
+                boxes = [f.box for f in engine.detect(decoded)]
                 cpu[size] += time.process_time() - started
                 for face in truth["faces"]:
                     left, top, right, bottom = face["box"]

@@ -49,13 +49,12 @@ class FusionFaceEngine:
 
     def find_faces(self, image: PhotoImage) -> list[DetectedFace]:
         decoded = image.decode(self._sface.detect_max_side_px)
-        bgr = np.ascontiguousarray(decoded.rgb[:, :, ::-1])
-        faces = self._sface.detect(decoded, bgr)
+        faces = self._sface.detect(decoded)
         rects = [dlib_rect_for_yunet(*(float(v) for v in face.row[:4])) for face in faces]
         dlib_vectors = self._dlib.embed_many(decoded.rgb, rects)  # one batch: cheaper per face
         found = []
         for face, dlib_vector in zip(faces, dlib_vectors, strict=True):
-            sface, sharp = self._sface.embed(bgr, face)
+            sface, sharp = self._sface.embed(decoded.rgb, face)
             embedding = np.concatenate([sface, dlib_vector]).astype(np.float32)
             found.append(DetectedFace(box=face.box, score=face.score, embedding=embedding, sharpness=sharp))
         return found

@@ -120,21 +120,25 @@ class SFaceEngine:
         rows[:, :14] /= ratio
         return rows
 
-    def _yunet_rows(self, bgr: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-        """Every YuNet row, in `bgr`'s pixels, found on a copy `yunet_side_px` large."""
-        ratio = self.yunet_side_px / max(bgr.shape[:2])
-        if ratio >= 1:
-            return np.concatenate([*self._bands(bgr), self._coarse(bgr)])
-        height, width = bgr.shape[:2]
-        size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
-        small = np.asarray(cv2.resize(bgr, size, interpolation=cv2.INTER_AREA), np.uint8)
-        rows = np.concatenate([*self._bands(small), self._coarse(small)])
-        rows[:, [*_X_COLUMNS, 2]] *= width / size[0]
-        rows[:, [*_Y_COLUMNS, 3]] *= height / size[1]
+    def _yunet_rows(self, rgb: RGB) -> npt.NDArray[np.float32]:
+        """Every YuNet row, in `rgb`'s pixels, found on a BGR copy at most `yunet_side_px` large.
+
+        Only that copy is made BGR (what YuNet takes): the decoded pixels stay RGB, and the
+        chips aligned from them are swapped instead (112 px, not 2000).
+        """
+        height, width = rgb.shape[:2]
+        ratio = self.yunet_side_px / max(height, width)
+        size = (max(1, round(width * ratio)), max(1, round(height * ratio))) if ratio < 1 else (width, height)
+        small = rgb if ratio >= 1 else cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        bgr = np.asarray(cv2.cvtColor(small, cv2.COLOR_RGB2BGR), np.uint8)
+        rows = np.concatenate([*self._bands(bgr), self._coarse(bgr)])
+        if ratio < 1:
+            rows[:, [*_X_COLUMNS, 2]] *= width / size[0]
+            rows[:, [*_Y_COLUMNS, 3]] *= height / size[1]
         return rows
 
-    def detect(self, decoded: DecodedImage, bgr: npt.NDArray[np.uint8]) -> list[YuNetFace]:
-        rows = self._yunet_rows(bgr)
+    def detect(self, decoded: DecodedImage) -> list[YuNetFace]:
+        rows = self._yunet_rows(decoded.rgb)
         if len(rows) == 0:
             return []
         keep = np.asarray(cv2.dnn.NMSBoxes(rows[:, :4].tolist(), rows[:, 14].tolist(), 0.0, NMS_THRESHOLD))
@@ -154,18 +158,17 @@ class SFaceEngine:
             faces.append(YuNetFace(row=row, box=box, score=score))
         return faces
 
-    def embed(self, bgr: npt.NDArray[np.uint8], face: YuNetFace) -> tuple[npt.NDArray[np.float32], float]:
+    def embed(self, rgb: RGB, face: YuNetFace) -> tuple[npt.NDArray[np.float32], float]:
         """The L2-normalised SFace embedding and the aligned chip's sharpness."""
         _, recognizer = self._load()
-        chip = recognizer.alignCrop(bgr, face.row)
-        feature = recognizer.feature(chip).reshape(-1).astype(np.float32)
-        return feature / max(float(np.linalg.norm(feature)), 1e-12), sharpness(chip[:, :, ::-1])
+        chip = recognizer.alignCrop(rgb, face.row)  # a warp, channel by channel: RGB in, RGB out
+        feature = recognizer.feature(np.ascontiguousarray(chip[:, :, ::-1])).reshape(-1).astype(np.float32)
+        return feature / max(float(np.linalg.norm(feature)), 1e-12), sharpness(chip)
 
     def find_faces(self, image: PhotoImage) -> list[DetectedFace]:
         decoded = image.decode(self.detect_max_side_px)
-        bgr = np.ascontiguousarray(decoded.rgb[:, :, ::-1])
         found = []
-        for face in self.detect(decoded, bgr):
-            embedding, sharp = self.embed(bgr, face)
+        for face in self.detect(decoded):
+            embedding, sharp = self.embed(decoded.rgb, face)
             found.append(DetectedFace(box=face.box, score=face.score, embedding=embedding, sharpness=sharp))
         return found
