@@ -17,7 +17,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import cv2
 import dlib
@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from eventface.faces.dlib_engine import HogVerifier, dlib_rect_for_yunet
 from eventface.faces.fusion_engine import FusionFaceEngine
 from eventface.faces.images import PhotoImage
+from eventface.faces.model_files import DLIB_RESNET_FILE, dlib_model
 from eventface.faces.pool import analyze
 from eventface.faces.quality import sharpness
 from eventface.faces.sface_engine import CONFIDENT_SCORE, SFaceEngine
@@ -41,6 +42,14 @@ class Stages:
     def __init__(self) -> None:
         self.cpu_s: dict[str, float] = defaultdict(float)
         self.calls: dict[str, int] = defaultdict(int)
+        self.extra_cpu_s: dict[str, float] = defaultdict(float)  # not part of the pipeline
+        self.max_abs_diff = 0.0
+
+    def extra(self, stage: str, work: Callable[[], T]) -> T:
+        started = time.process_time()
+        result = work()
+        self.extra_cpu_s[stage] += time.process_time() - started
+        return result
 
     def run(self, stage: str, work: Callable[[], T]) -> T:
         started = time.process_time()
@@ -50,8 +59,10 @@ class Stages:
         return result
 
 
-def profile_photo(engine: FusionFaceEngine, data: bytes, st: Stages) -> int:
-    """The steps of FusionFaceEngine.find_faces and analyze(), each timed on its own."""
+def profile_photo(engine: FusionFaceEngine, data: bytes, st: Stages, dlib_own: Any = None) -> int:
+    """The steps of FusionFaceEngine.find_faces and analyze(), each timed on its own; with
+    `dlib_own` (dlib's face_recognition_model_v1) also dlib's own ResNet on the same faces, and
+    the largest difference between its descriptors and the converted network's."""
     sface, dlib_part = engine._sface, engine._dlib
     image = st.run("header", lambda: PhotoImage(data, MAX_PIXELS))
     decoded = st.run("decode", lambda: image.decode(sface.detect_max_side_px))
@@ -63,7 +74,7 @@ def profile_photo(engine: FusionFaceEngine, data: bytes, st: Stages) -> int:
     predictor, resnet = dlib_part._load()
     verify = sface.verifier
     assert verify is not None
-    chips = []
+    chips, shapes = [], []
     for row in rows:
         box = (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
         if row[14] < CONFIDENT_SCORE and not st.run("hog_verifier", lambda b=box: verify(decoded.rgb, b)):
@@ -74,15 +85,35 @@ def profile_photo(engine: FusionFaceEngine, data: bytes, st: Stages) -> int:
         rect = dlib_rect_for_yunet(*box)
         shape = st.run("dlib_5point", lambda r=rect: predictor(decoded.rgb, r))
         chips.append(st.run("dlib_chip", lambda s=shape: dlib.get_face_chip(decoded.rgb, s, 150, 0.25)))
-    st.run("dlib_resnet_batch", lambda: resnet.descriptors(chips))
+        shapes.append(shape)
+    ours = st.run("dlib_resnet_batch", lambda: resnet.descriptors(chips))
+    if dlib_own is not None:
+        theirs = [
+            st.extra(
+                "dlib_resnet_dlib_own", lambda s=s: dlib_own.compute_face_descriptor(decoded.rgb, s, 0, 0.25)
+            )
+            for s in shapes
+        ]
+        if theirs:
+            diff = float(np.abs(ours - np.asarray(theirs, np.float32)).max())
+            st.max_abs_diff = max(st.max_abs_diff, diff)
     st.run("renditions", lambda: image.jpeg_renditions((PREVIEW_PX, THUMBNAIL_PX)))
     return len(chips)
 
 
-def detection_recall(sizes: list[int], photos: int, face_sets: list[str]) -> dict[str, object]:
-    """YuNet (bands, coarse pass, HOG verifier) on copies of the 2000 px decode at each size, the
-    sizes interleaved photo by photo: CPU per photo and the share of pasted faces found by size."""
-    engines = {size: SFaceEngine(yunet_side_px=size, verifier=HogVerifier()) for size in sizes}
+def detection_recall(sizes: list[str], photos: int, face_sets: list[str]) -> dict[str, object]:
+    """YuNet (bands, coarse pass, HOG verifier) on copies of the 2000 px decode at each size
+    ("1600", or "1600:0.5" for a score threshold of 0.5), interleaved photo by photo: CPU per
+    photo, detections, and the share of pasted faces found, by face size."""
+    engines = {
+        size: SFaceEngine(
+            yunet_side_px=int(size.split(":")[0]),
+            min_score=float(size.split(":")[1]) if ":" in size else 0.6,
+            verifier=HogVerifier(),
+        )
+        for size in sizes
+    }
+    found = dict.fromkeys(sizes, 0)
     cpu = dict.fromkeys(sizes, 0.0)
     hits = {size: [[0, 0] for _ in SIZE_BUCKETS] for size in sizes}
     count = 0
@@ -96,6 +127,7 @@ def detection_recall(sizes: list[int], photos: int, face_sets: list[str]) -> dic
                 started = time.process_time()
                 boxes = [f.box for f in engine.detect(decoded)]
                 cpu[size] += time.process_time() - started
+                found[size] += len(boxes)
                 for face in truth["faces"]:
                     left, top, right, bottom = face["box"]
                     hit = any(
@@ -112,6 +144,7 @@ def detection_recall(sizes: list[int], photos: int, face_sets: list[str]) -> dic
         "by_yunet_side_px": {
             size: {
                 "cpu_ms_per_photo": round(1000 * cpu[size] / count, 1),
+                "detections": found[size],
                 "recall_by_face_px": {
                     f"{lo}-{hi - 1}": f"{a}/{b}"
                     for (lo, hi), (a, b) in zip(SIZE_BUCKETS, hits[size], strict=True)
@@ -129,8 +162,9 @@ def main() -> int:
     parser.add_argument("--photos", type=int, default=20)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--face-set", default="faces", choices=["faces", "faces_asia"])
+    parser.add_argument("--compare-dlib", action="store_true", help="also run dlib's own ResNet")
     parser.add_argument("--yunet-side", type=int, default=None, help="YuNet's input size (engine default)")
-    parser.add_argument("--detect-sizes", type=int, nargs="*", help="compare YuNet input sizes instead")
+    parser.add_argument("--detect-sizes", nargs="*", help="YuNet input sizes to compare (1600, 1600:0.5)")
     args = parser.parse_args()
     cv2.setNumThreads(args.threads)
     if args.detect_sizes:
@@ -141,8 +175,13 @@ def main() -> int:
     paths = sorted(dev_event(args.face_set).photos_dir.iterdir())[: args.photos]
     photos = [p.read_bytes() for p in paths]
     analyze(engine, photos[0], MAX_PIXELS)  # loads the models
+    assert engine._sface.verifier is not None
+    engine._sface.verifier(np.zeros((200, 200, 3), np.uint8), (50.0, 50.0, 100.0, 100.0))  # loads HOG
     st = Stages()
-    faces = sum(profile_photo(engine, data, st) for data in photos)
+    dlib_own = None
+    if args.compare_dlib:
+        dlib_own = dlib.face_recognition_model_v1(str(dlib_model(DLIB_RESNET_FILE)))
+    faces = sum(profile_photo(engine, data, st, dlib_own) for data in photos)
     whole = [Stages() for _ in range(1)]
     for data in photos:
         whole[0].run("analyze", lambda d=data: analyze(engine, d, MAX_PIXELS, (PREVIEW_PX, THUMBNAIL_PX)))
@@ -158,6 +197,10 @@ def main() -> int:
                     for k, v in sorted(st.cpu_s.items(), key=lambda kv: -kv[1])
                 },
                 "stage_calls": dict(st.calls),
+                "not_in_pipeline_cpu_ms_per_photo": {
+                    k: round(1000 * v / len(photos), 1) for k, v in st.extra_cpu_s.items()
+                },
+                "dlib_own_vs_converted_max_abs_diff": st.max_abs_diff if dlib_own else None,
                 "stages_total_cpu_ms_per_photo": round(1000 * total / len(photos), 1),
                 "analyze_cpu_ms_per_photo": round(1000 * whole[0].cpu_s["analyze"] / len(photos), 1),
             },
