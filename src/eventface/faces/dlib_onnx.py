@@ -41,23 +41,23 @@ class _Reader:
         self.data = data
         self.pos = 0
 
-    def int(self) -> int:
+    def integer(self) -> int:
         head = self.data[self.pos]
         size = head & 0x0F
         value = int.from_bytes(self.data[self.pos + 1 : self.pos + 1 + size], "little")
         self.pos += 1 + size
         return -value if head & 0x80 else value
 
-    def float(self) -> float:
-        mantissa = self.int()
-        return float(mantissa * 2.0 ** self.int())
+    def real(self) -> float:
+        mantissa = self.integer()
+        return float(mantissa * 2.0 ** self.integer())
 
     def tensor(self) -> F32:
-        if self.int() != 2:
+        if self.integer() != 2:
             raise ModelFileError("dlib tensor of an unknown version")
-        shape = [self.int() for _ in range(4)]
+        shape = [self.integer() for _ in range(4)]
         count = int(np.prod(shape))
-        values = np.frombuffer(self.data, "<f4", count, self.pos).astype(np.float32)
+        values = np.frombuffer(self.data, "<f4", count, self.pos)  # a view: the file is read once
         self.pos += 4 * count
         return values.reshape(shape)
 
@@ -69,12 +69,9 @@ class _Reader:
             raise ModelFileError(f"no {tag!r} layer where one was expected in the dlib model")
         self.pos = found + len(key)
 
-    def next_tag(self, tags: tuple[str, ...]) -> str:
-        """The first of `tags` to occur next (the reader is left after it)."""
-        found = [(self.data.find(bytes([1, len(t)]) + t.encode(), self.pos), t) for t in tags]
-        at, tag = min((f, t) for f, t in found if f >= 0)
-        self.pos = at + 2 + len(tag)
-        return tag
+    def find(self, tag: str) -> int:
+        """Where the next serialised string `tag` starts (-1: nowhere)."""
+        return self.data.find(bytes([1, len(tag)]) + tag.encode(), self.pos)
 
 
 @dataclass(frozen=True)
@@ -95,19 +92,22 @@ class DlibResNet:
 def read_dlib_resnet(path: Path) -> DlibResNet:
     reader = _Reader(path.read_bytes())
     reader.seek("input_rgb_image_sized")
-    mean = (reader.float(), reader.float(), reader.float())
-    if (reader.int(), reader.int()) != (CHIP_PX, CHIP_PX):
+    mean = (reader.real(), reader.real(), reader.real())
+    if (reader.integer(), reader.integer()) != (CHIP_PX, CHIP_PX):
         raise ModelFileError(f"{path} is not dlib's 150 px face-recognition ResNet")
     convs = []
-    while reader.next_tag(("con_4", "fc_2")) == "con_4":
+    fc_at = reader.find("fc_2")
+    while 0 <= reader.find("con_4") < fc_at:
+        reader.seek("con_4")
         params = reader.tensor().reshape(-1)
-        filters, size, _, stride, _, pad, _ = (reader.int() for _ in range(7))
+        filters, size, _, stride, _, pad, _ = (reader.integer() for _ in range(7))
         weight = params[:-filters].reshape(filters, -1, size, size)
         bias = params[-filters:]
         reader.seek("affine_")
         gamma, beta = np.split(reader.tensor().reshape(-1), 2)
         convs.append(Conv(weight * gamma[:, None, None, None], bias * gamma + beta, stride, pad))
-    outputs, inputs = reader.int(), reader.int()
+    reader.seek("fc_2")
+    outputs, inputs = reader.integer(), reader.integer()
     fc = reader.tensor().reshape(inputs, outputs)
     if len(convs) != len(_BLOCKS) * 2 + 1:
         raise ModelFileError(f"{path} has {len(convs)} convolutions, expected {len(_BLOCKS) * 2 + 1}")
@@ -159,10 +159,12 @@ def _node(op: str, inputs: list[str], output: str, **attrs: int | float | list[i
     return _field(1, body + b"".join(_field(5, _attr(k, v)) for k, v in attrs.items()))
 
 
-def _initializer(name: str, array: F32) -> bytes:
-    dims = b"".join(_field(1, d) for d in array.shape)
-    body = dims + _field(2, 1) + _field(8, name) + _field(9, np.ascontiguousarray(array, "<f4").tobytes())
-    return _field(5, body)
+def _initializer(name: str, array: F32) -> list[bytes | memoryview]:
+    """A graph's initializer field in pieces: the weights are not copied until the model is joined."""
+    raw = np.ascontiguousarray(array, "<f4").data.cast("B")
+    head = b"".join(_field(1, d) for d in array.shape) + _field(2, 1) + _field(8, name)
+    head += _varint(9 << 3 | 2) + _varint(len(raw))
+    return [_varint(5 << 3 | 2) + _varint(len(head) + len(raw)) + head, raw]
 
 
 def _value_info(number: int, name: str, dims: list[int | str]) -> bytes:
@@ -174,7 +176,7 @@ def _value_info(number: int, name: str, dims: list[int | str]) -> bytes:
 class _Graph:
     def __init__(self) -> None:
         self.nodes: list[bytes] = []
-        self.weights: list[bytes] = []
+        self.weights: list[bytes | memoryview] = []
         self.count = 0
 
     def add(self, op: str, inputs: list[str], **attrs: int | float | list[int]) -> str:
@@ -184,8 +186,8 @@ class _Graph:
         return output
 
     def weight(self, array: F32) -> str:
-        name = f"w{len(self.weights)}"
-        self.weights.append(_initializer(name, array))
+        name = f"w{len(self.weights) // 2}"
+        self.weights.extend(_initializer(name, array))
         return name
 
     def conv(self, x: str, conv: Conv, relu: bool) -> str:
@@ -226,10 +228,13 @@ def to_onnx(net: DlibResNet) -> bytes:
         side, channels = out_side, out_channels
     x = g.add("Flatten", [g.add("GlobalAveragePool", [x])], axis=1)
     x = g.add("MatMul", [x, g.weight(net.fc)])
-    graph = b"".join(g.nodes) + _field(2, "dlib_resnet_v1") + b"".join(g.weights)
-    graph += _value_info(11, "chips", ["N", 3, CHIP_PX, CHIP_PX]) + _value_info(12, x, ["N", 128])
+    head = b"".join(g.nodes) + _field(2, "dlib_resnet_v1")
+    tail = _value_info(11, "chips", ["N", 3, CHIP_PX, CHIP_PX]) + _value_info(12, x, ["N", 128])
+    graph_size = len(head) + sum(len(w) for w in g.weights) + len(tail)
     opset = _field(1, "") + _field(2, 9)
-    return _field(1, 4) + _field(2, "eventface") + _field(7, graph) + _field(8, opset)
+    model_head = _field(1, 4) + _field(2, "eventface") + _varint(7 << 3 | 2) + _varint(graph_size)
+    # one copy of the weights, made here: the model is ~22 MB and every load pays for its copies
+    return b"".join([model_head, head, *g.weights, tail, _field(8, opset)])
 
 
 def _padded(g: _Graph, x: str, channels: int, side: int, out_channels: int, out_side: int) -> str:
