@@ -48,9 +48,13 @@ MEASURE = (
 )
 
 
-def index_run(photos_dir: Path, workers: int) -> dict[str, float]:
+def index_run(photos_dir: Path, workers: int, source: Path | None = None) -> dict[str, object]:
+    """`eventface index` in a fresh data dir; `source`: another checkout's src/ (e.g. main's, from
+    `git archive`) imported instead of this one's, for a before/after comparison in one run."""
     with tempfile.TemporaryDirectory() as data_dir:
         env = {**os.environ, "EVENTFACE_WORKERS": str(workers)}
+        if source is not None:
+            env["PYTHONPATH"] = str(source)
         create = subprocess.run(
             [EVENTFACE, "events", "create", "bench", "--folder", str(photos_dir), "--data-dir", data_dir],
             capture_output=True,
@@ -74,6 +78,7 @@ def index_run(photos_dir: Path, workers: int) -> dict[str, float]:
             summary = uow.events.summaries()[0]
         rt.close()
     return {
+        "code": str(source) if source else "this checkout",
         "workers": workers,
         "photos": summary.photos,
         "faces": summary.faces,
@@ -173,6 +178,7 @@ def main() -> int:
         "--reuse-reference", action="store_true", help="take the last reference run's numbers"
     )
     parser.add_argument("--skip-search", action="store_true", help="indexing only")
+    parser.add_argument("--before-src", type=Path, help="also index with this src/ dir (e.g. main's)")
     parser.add_argument("--photos", type=int, default=0, help="the event's first N photos only (0: all)")
     args = parser.parse_args()
     event = dev_event(args.face_set)
@@ -180,15 +186,19 @@ def main() -> int:
     results: dict[str, object] = {"event": event.label, "engine": engine, "load_before": os.getloadavg()}
     with tempfile.TemporaryDirectory(dir=event.path.parent) as subset:
         photos_dir = first_photos(event.photos_dir, Path(subset), args.photos)
-        runs = [index_run(photos_dir, w) for w in args.workers]
+        runs = []
+        for w in args.workers:
+            if args.before_src:  # before and after back to back, under the same load
+                runs.append(index_run(photos_dir, w, args.before_src))
+            runs.append(index_run(photos_dir, w))
     results["indexing"] = runs
     if not args.skip_reference:
         ref = reference_run(event.path, reuse=args.reuse_reference, photos=args.photos)
         results["reference"] = ref
         for run in runs:
-            run["speedup_vs_reference"] = round(run["photos_per_s"] / ref["photos_per_s"], 1)
+            run["speedup_vs_reference"] = round(float(run["photos_per_s"]) / ref["photos_per_s"], 1)
             if "cpu_s_per_photo" in ref:
-                cpu_ratio = run["workers"] * ref["cpu_s_per_photo"] / run["cpu_s_per_photo"]
+                cpu_ratio = float(run["workers"]) * ref["cpu_s_per_photo"] / float(run["cpu_s_per_photo"])
                 run["cpu_speedup_vs_reference"] = round(cpu_ratio, 1)
     results["load_after"] = os.getloadavg()
     if not args.skip_search:
