@@ -71,7 +71,7 @@ def profile_photo(engine: FusionFaceEngine, data: bytes, st: Stages, dlib_own: A
         nms = cv2.dnn.NMSBoxes(rows[:, :4].tolist(), rows[:, 14].tolist(), 0.0, 0.3)
         rows = rows[np.asarray(nms, np.int64).reshape(-1)]
     _, recognizer = sface._load()
-    predictor, resnet = dlib_part._load()
+    predictor, resnet = dlib_part.load()
     verify = sface.verifier
     assert verify is not None
     chips, shapes = [], []

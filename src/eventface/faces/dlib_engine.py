@@ -41,7 +41,7 @@ class DlibEmbedder:
         self._predictor: Any = None
         self._resnet: DlibResNetDnn | None = None
 
-    def _load(self) -> tuple[Any, DlibResNetDnn]:
+    def load(self) -> tuple[Any, DlibResNetDnn]:
         with self._lock:
             if self._resnet is None:
                 self._predictor = dlib.shape_predictor(str(dlib_model(DLIB_FIVE_POINT_FILE)))
@@ -50,7 +50,7 @@ class DlibEmbedder:
 
     def embed_many(self, rgb: RGB, rects: list[Any]) -> npt.NDArray[np.float32]:
         """One descriptor per rectangle (a row each), all of a photo's faces in one batch."""
-        predictor, resnet = self._load()
+        predictor, resnet = self.load()
         chips = [dlib.get_face_chip(rgb, predictor(rgb, rect), CHIP_PX, CHIP_PADDING) for rect in rects]
         return resnet.descriptors(chips)
 

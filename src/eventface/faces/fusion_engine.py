@@ -48,6 +48,9 @@ class FusionFaceEngine:
         self.model = f"{self._sface.model}+dlib-resnet-v1"
 
     def find_faces(self, image: PhotoImage) -> list[DetectedFace]:
+        # the ResNet converts on loading (~90 MB for a moment): before YuNet's activations exist,
+        # not on top of them, or the conversion would set the process's peak memory
+        self._dlib.load()
         decoded = image.decode(self._sface.detect_max_side_px)
         faces = self._sface.detect(decoded)
         rects = [dlib_rect_for_yunet(*(float(v) for v in face.row[:4])) for face in faces]
