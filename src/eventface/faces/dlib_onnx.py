@@ -2,10 +2,10 @@
 
 dlib runs the network one face at a time on one core and holds the GIL throughout (~60 ms a
 face here); OpenCV runs the same weights on a whole photo's faces in one batched pass, several
-times cheaper (benchmarks/README.md, "Indexing, per core"). The weights are read from the
+times cheaper (benchmarks/README.md, "Indexing per core"). The weights are read from the
 `face-recognition-models` package already installed (public domain, dlib-models) and converted
 in memory when the model loads: nothing is downloaded, no converted file goes stale or needs a
-licence of its own. The descriptors match dlib's own to ~1e-5 (tests/integration/test_dlib_onnx.py).
+licence of its own. The descriptors match dlib's own to ~1e-6 (tests/integration/test_dlib_onnx.py).
 
 The .dat file is dlib's serialisation of `anet_type` from dlib's dnn_face_recognition_ex.cpp:
 a 7x7 convolution, max pooling, then residual blocks of two 3x3 convolutions (each followed by a
