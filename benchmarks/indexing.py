@@ -190,7 +190,9 @@ def main() -> int:
         for w in args.workers:
             if args.before_src:  # before and after back to back, under the same load
                 runs.append(index_run(photos_dir, w, args.before_src))
+                print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
             runs.append(index_run(photos_dir, w))
+            print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
     results["indexing"] = runs
     if not args.skip_reference:
         ref = reference_run(event.path, reuse=args.reuse_reference, photos=args.photos)
