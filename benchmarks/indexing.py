@@ -1,7 +1,7 @@
 """Indexing speed and memory, and search latency, with the product's default settings.
 
     python benchmarks/indexing.py [--face-set faces] [--workers 1 2] [--skip-reference | --reuse-reference]
-                                  [--skip-search] [--photos N]
+                                  [--skip-search] [--photos N] [--before-src DIR]
 
 1. Indexes the dev event (seed 1, 120 photos of 4000x3000) with `eventface index` in a fresh
    data dir, once per worker count: photos/s, faces/s, peak RSS of the largest process, and CPU
@@ -10,6 +10,8 @@
    throughput is also a ratio to it. On a loaded machine also read `cpu_speedup_vs_reference`:
    the reference's CPU seconds per photo over eventface's, times the worker count (what the
    ratio of throughputs would be on idle cores, whatever else runs meanwhile).
+   `--before-src DIR` also indexes with another checkout's src/ (`git archive main src | tar -x -C
+   DIR/..`), just before this one's, under the same load.
    `--photos N` runs both on the event's first N photos only (a loaded machine's reference run
    of all 120 takes most of an hour).
 3. Builds a 10 000-photo event with synthetic embeddings (30 000 faces) and times one selfie
