@@ -106,7 +106,7 @@ def _measure(event: object) -> list[dict[str, object]]:
                     )
                     faces = engine.find_faces(image)
                     decoded = image.decode(sface.detect_max_side_px)
-                    yunet = sface.detect(decoded, np.ascontiguousarray(decoded.rgb[:, :, ::-1]))
+                    yunet = sface.detect(decoded)
                 except ImageError:
                     continue
                 if not faces:

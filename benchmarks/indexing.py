@@ -1,13 +1,19 @@
 """Indexing speed and memory, and search latency, with the product's default settings.
 
     python benchmarks/indexing.py [--face-set faces] [--workers 1 2] [--skip-reference | --reuse-reference]
-                                  [--skip-search]
+                                  [--skip-search] [--photos N] [--before-src DIR]
 
 1. Indexes the dev event (seed 1, 120 photos of 4000x3000) with `eventface index` in a fresh
    data dir, once per worker count: photos/s, faces/s, peak RSS of the largest process, and CPU
    seconds per photo (all processes; what other load on the machine hardly changes).
 2. Runs the original system's approach (benchmarks/reference.py) on the same photos, so the
-   throughput is also a ratio to it.
+   throughput is also a ratio to it. On a loaded machine also read `cpu_speedup_vs_reference`:
+   the reference's CPU seconds per photo over eventface's, times the worker count (what the
+   ratio of throughputs would be on idle cores, whatever else runs meanwhile).
+   `--before-src DIR` also indexes with another checkout's src/ (`git archive main src | tar -x -C
+   DIR/..`), just before this one's, under the same load.
+   `--photos N` runs both on the event's first N photos only (a loaded machine's reference run
+   of all 120 takes most of an hour).
 3. Builds a 10 000-photo event with synthetic embeddings (30 000 faces) and times one selfie
    from upload bytes to ranked matches, and the vector search alone.
 """
@@ -44,9 +50,13 @@ MEASURE = (
 )
 
 
-def index_run(photos_dir: Path, workers: int) -> dict[str, float]:
+def index_run(photos_dir: Path, workers: int, source: Path | None = None) -> dict[str, object]:
+    """`eventface index` in a fresh data dir; `source`: another checkout's src/ (e.g. main's, from
+    `git archive`) imported instead of this one's, for a before/after comparison in one run."""
     with tempfile.TemporaryDirectory() as data_dir:
         env = {**os.environ, "EVENTFACE_WORKERS": str(workers)}
+        if source is not None:
+            env["PYTHONPATH"] = str(source)
         create = subprocess.run(
             [EVENTFACE, "events", "create", "bench", "--folder", str(photos_dir), "--data-dir", data_dir],
             capture_output=True,
@@ -70,6 +80,7 @@ def index_run(photos_dir: Path, workers: int) -> dict[str, float]:
             summary = uow.events.summaries()[0]
         rt.close()
     return {
+        "code": str(source) if source else "this checkout",
         "workers": workers,
         "photos": summary.photos,
         "faces": summary.faces,
@@ -82,13 +93,27 @@ def index_run(photos_dir: Path, workers: int) -> dict[str, float]:
     }
 
 
-def reference_run(event_dir: Path, *, reuse: bool) -> dict[str, float]:
+def first_photos(photos_dir: Path, folder: Path, count: int) -> Path:
+    """`photos_dir` itself, or a folder of its first `count` photos (the reference's order).
+
+    Hard links, not symlinks: a local-folder event reads nothing that resolves outside its folder.
+    """
+    if not count:
+        return photos_dir
+    for path in sorted(photos_dir.glob("*.jpg"))[:count]:
+        os.link(path, folder / path.name)
+    return folder
+
+
+def reference_run(event_dir: Path, *, reuse: bool, photos: int = 0) -> dict[str, float]:
     """The original approach in its own process (for its own peak RSS); cached for accuracy.py."""
-    cache = ROOT / "benchmarks" / "out" / f"reference_{event_dir.name}.json"
+    cache = (
+        ROOT / "benchmarks" / "out" / f"reference_{event_dir.name}{f'_first{photos}' if photos else ''}.json"
+    )
     if reuse and cache.is_file():
         return dict(json.loads(cache.read_text()), cached=True)
     out = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "reference.py"), str(event_dir)],
+        [sys.executable, str(ROOT / "benchmarks" / "reference.py"), str(event_dir), "--limit", str(photos)],
         capture_output=True,
         text=True,
         check=True,
@@ -155,17 +180,31 @@ def main() -> int:
         "--reuse-reference", action="store_true", help="take the last reference run's numbers"
     )
     parser.add_argument("--skip-search", action="store_true", help="indexing only")
+    parser.add_argument("--before-src", type=Path, help="also index with this src/ dir (e.g. main's)")
+    parser.add_argument("--photos", type=int, default=0, help="the event's first N photos only (0: all)")
     args = parser.parse_args()
     event = dev_event(args.face_set)
     engine = Settings().face_engine.value
-    results: dict[str, object] = {"event": event.label, "engine": engine}
-    runs = [index_run(event.photos_dir, w) for w in args.workers]
+    results: dict[str, object] = {"event": event.label, "engine": engine, "load_before": os.getloadavg()}
+    with tempfile.TemporaryDirectory(dir=event.path.parent) as subset:
+        photos_dir = first_photos(event.photos_dir, Path(subset), args.photos)
+        runs = []
+        for w in args.workers:
+            if args.before_src:  # before and after back to back, under the same load
+                runs.append(index_run(photos_dir, w, args.before_src))
+                print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
+            runs.append(index_run(photos_dir, w))
+            print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
     results["indexing"] = runs
     if not args.skip_reference:
-        ref = reference_run(event.path, reuse=args.reuse_reference)
+        ref = reference_run(event.path, reuse=args.reuse_reference, photos=args.photos)
         results["reference"] = ref
         for run in runs:
-            run["speedup_vs_reference"] = round(run["photos_per_s"] / ref["photos_per_s"], 1)
+            run["speedup_vs_reference"] = round(float(run["photos_per_s"]) / ref["photos_per_s"], 1)
+            if "cpu_s_per_photo" in ref:
+                cpu_ratio = float(run["workers"]) * ref["cpu_s_per_photo"] / float(run["cpu_s_per_photo"])
+                run["cpu_speedup_vs_reference"] = round(cpu_ratio, 1)
+    results["load_after"] = os.getloadavg()
     if not args.skip_search:
         selfie = event.selfies_of(event.queryable()[0])[0]
         results["search"] = search_latency(selfie, engine)

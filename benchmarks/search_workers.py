@@ -23,8 +23,6 @@ from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from eventface.faces.dlib_engine import dlib_rect_for_yunet
 from eventface.faces.engine import FaceEngine
 from eventface.faces.fusion_engine import FusionFaceEngine
@@ -50,13 +48,12 @@ def engine(name: str) -> FaceEngine:
 def fusion_stages(fusion: FusionFaceEngine) -> dict[str, Callable[[], object]]:
     sface, dlib = fusion._sface, fusion._dlib  # the stages of FusionFaceEngine.find_faces
     decoded = image().decode(sface.detect_max_side_px)
-    bgr = np.ascontiguousarray(decoded.rgb[:, :, ::-1])
-    face = sface.detect(decoded, bgr)[0]
+    face = sface.detect(decoded)[0]
     rect = dlib_rect_for_yunet(*(float(v) for v in face.row[:4]))
     return {
         "decode (Pillow, draft JPEG)": lambda: image().decode(sface.detect_max_side_px),
-        "detect (YuNet, OpenCV DNN)": lambda: sface.detect(decoded, bgr),
-        "embed (SFace, OpenCV DNN)": lambda: sface.embed(bgr, face),
+        "detect (YuNet, OpenCV DNN)": lambda: sface.detect(decoded),
+        "embed (SFace, OpenCV DNN)": lambda: sface.embed(decoded.rgb, face),
         "embed (dlib ResNet)": lambda: dlib.embed(decoded.rgb, rect),
         "whole find_faces": lambda: fusion.find_faces(image()),
     }

@@ -17,6 +17,7 @@ from eventface.db.unit_of_work import Transactions, transactions
 from eventface.domain.models import Event, SourceKind
 from eventface.faces.engine import FaceEngine, LockedFaceEngine
 from eventface.faces.pool import InlineAnalyzer, ProcessPoolAnalyzer
+from eventface.faces.recipe import EngineRecipe
 from eventface.faces.search_pool import EnginePool, ProcessEnginePool
 from eventface.mail.smtp import SmtpMailer
 from eventface.matching.index import VectorIndex
@@ -42,31 +43,20 @@ WEB_COPY_QUALITY = 85
 
 
 def build_face_engine(settings: Settings, name: str) -> FaceEngine:
-    # imported here so that a process using one engine never loads the other's native library
-    if name == EngineName.SFACE:
-        from eventface.faces.dlib_engine import HogVerifier  # noqa: PLC0415
-        from eventface.faces.sface_engine import SFaceEngine  # noqa: PLC0415
+    return engine_recipe(settings, name)()
 
-        return SFaceEngine(
-            detect_max_side_px=settings.detect_max_side_px,
-            min_score=settings.min_detection_score,
-            verifier=HogVerifier(),
-        )
-    if name == EngineName.DLIB:
-        from eventface.faces.dlib_engine import DlibFaceEngine  # noqa: PLC0415
 
-        return DlibFaceEngine(
-            detect_max_side_px=settings.detect_max_side_px,
-            upsample=settings.dlib_upsample,
-            detector=settings.dlib_detector.value,
-        )
-    if name == EngineName.FUSION:
-        from eventface.faces.fusion_engine import FusionFaceEngine  # noqa: PLC0415
-
-        return FusionFaceEngine(
-            detect_max_side_px=settings.detect_max_side_px, min_score=settings.min_detection_score
-        )
-    raise ValueError(f"unknown face engine {name!r}; choose one of {', '.join(EngineName)}")
+def engine_recipe(settings: Settings, name: str) -> EngineRecipe:
+    """The engine `name` as the settings configure it; picklable and light (faces/recipe.py)."""
+    if name not in set(EngineName):
+        raise ValueError(f"unknown face engine {name!r}; choose one of {', '.join(EngineName)}")
+    return EngineRecipe(
+        name=str(EngineName(name).value),
+        detect_max_side_px=settings.detect_max_side_px,
+        min_score=settings.min_detection_score,
+        dlib_upsample=settings.dlib_upsample,
+        dlib_detector=settings.dlib_detector.value,
+    )
 
 
 @dataclass
@@ -129,7 +119,7 @@ class Runtime:
                 stopping=self.stopping,
                 rendition_px=renditions,
             )
-        factory = functools.partial(build_face_engine, self.settings, name)
+        factory = engine_recipe(self.settings, name)  # a worker imports faces/ only, not this module
         return ProcessPoolAnalyzer(
             factory,
             self.settings.worker_count,

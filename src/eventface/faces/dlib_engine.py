@@ -16,6 +16,7 @@ from PIL import Image
 
 from eventface.domain.distance import EuclideanMetric
 from eventface.domain.models import Box, DetectedFace
+from eventface.faces.dlib_onnx import CHIP_PX, DlibResNetDnn
 from eventface.faces.images import RGB, DecodedImage, PhotoImage
 from eventface.faces.model_files import (
     DLIB_CNN_FILE,
@@ -28,25 +29,34 @@ CHIP_PADDING = 0.25  # dlib's own default for compute_face_descriptor
 
 
 class DlibEmbedder:
-    """5-point alignment and the 128-d ResNet descriptor for a given face box."""
+    """5-point alignment and the 128-d ResNet descriptor for given face boxes.
+
+    dlib aligns (its shape predictor and chip extraction, exactly as `compute_face_descriptor`
+    does); the ResNet runs on OpenCV, converted from the same weights (faces/dlib_onnx.py): the
+    same descriptors to ~1e-6, a photo's faces in one pass, ~8x less CPU, and the GIL released.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._predictor: Any = None
-        self._resnet: Any = None
+        self._resnet: DlibResNetDnn | None = None
 
-    def _load(self) -> tuple[Any, Any]:
+    def load(self) -> tuple[Any, DlibResNetDnn]:
         with self._lock:
             if self._resnet is None:
                 self._predictor = dlib.shape_predictor(str(dlib_model(DLIB_FIVE_POINT_FILE)))
-                self._resnet = dlib.face_recognition_model_v1(str(dlib_model(DLIB_RESNET_FILE)))
+                self._resnet = DlibResNetDnn(dlib_model(DLIB_RESNET_FILE))
             return self._predictor, self._resnet
 
+    def embed_many(self, rgb: RGB, rects: list[Any]) -> npt.NDArray[np.float32]:
+        """One descriptor per rectangle (a row each), all of a photo's faces in one batch."""
+        predictor, resnet = self.load()
+        chips = [dlib.get_face_chip(rgb, predictor(rgb, rect), CHIP_PX, CHIP_PADDING) for rect in rects]
+        return resnet.descriptors(chips)
+
     def embed(self, rgb: RGB, rect: Any) -> npt.NDArray[np.float32]:
-        predictor, resnet = self._load()
-        shape = predictor(rgb, rect)
-        descriptor = resnet.compute_face_descriptor(rgb, shape, 0, CHIP_PADDING)
-        return np.asarray(descriptor, dtype=np.float32)
+        vector: npt.NDArray[np.float32] = self.embed_many(rgb, [rect])[0]
+        return vector
 
 
 class DlibFaceEngine:
@@ -93,11 +103,10 @@ class DlibFaceEngine:
 
     def find_faces(self, image: PhotoImage) -> list[DetectedFace]:
         decoded = image.decode(self.detect_max_side_px)
+        kept = [(rect, score) for rect, score in self._detect(decoded) if score >= self.min_score]
+        embeddings = self._embedder.embed_many(decoded.rgb, [rect for rect, _ in kept])
         found = []
-        for rect, score in self._detect(decoded):
-            if score < self.min_score:
-                continue
-            embedding = self._embedder.embed(decoded.rgb, rect)
+        for (rect, score), embedding in zip(kept, embeddings, strict=True):
             inv = 1.0 / decoded.scale
             box = Box(
                 left=max(0, round(rect.left() * inv)),

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from eventface.domain.models import DetectedFace
@@ -104,6 +106,11 @@ _worker_engine: FaceEngine | None = None
 def _init_worker(factory: EngineFactory, niceness: int) -> None:
     global _worker_engine  # noqa: PLW0603 - the per-process engine is the point of a worker
     become_worker(niceness)
+    import cv2  # noqa: PLC0415 - only worker processes set OpenCV's threads
+
+    # one worker per core already: OpenCV's own threads would only fight the other workers for
+    # the cores (YuNet took ~10 % more CPU with two threads; benchmarks/README.md)
+    cv2.setNumThreads(1)
     _worker_engine = factory()
 
 
@@ -213,7 +220,7 @@ class ProcessPoolAnalyzer:
                     job = suspects.pop(0) if suspects else next(fresh, None)
                     if job is None:
                         break
-                    with stop_signals_blocked():  # submit() spawns the workers
+                    with stop_signals_blocked(), _main_script_hidden():  # submit() spawns the workers
                         future = pool.submit(_analyze_in_worker, job[1], self.max_pixels, self.rendition_px)
                     in_flight[future] = job
                 if not in_flight:
@@ -241,6 +248,26 @@ class ProcessPoolAnalyzer:
                 self._give_back(pool)
             else:
                 _kill_workers(pool)
+
+
+@contextmanager
+def _main_script_hidden() -> Iterator[None]:
+    """Spawned workers do not run the parent's main script (the `eventface` command) again.
+
+    multiprocessing's spawn re-runs the script as `__mp_main__` in every child unless `__main__`
+    has no `__file__`; for the console script that imported the whole CLI and web app into each
+    indexing worker (~100 MB resident each, issue 15). The workers' code lives in packages.
+    """
+    main = sys.modules["__main__"]
+    path = getattr(main, "__file__", None)
+    if path is None or getattr(main, "__spec__", None) is not None:
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
 
 
 def _kill_workers(pool: ProcessPoolExecutor) -> None:

@@ -59,13 +59,22 @@ class SFaceEngine:
     people_rule: tuple[float, float] | None = None
 
     def __init__(
-        self, *, detect_max_side_px: int = 2000, min_score: float = 0.6, verifier: Verifier | None = None
+        self,
+        *,
+        detect_max_side_px: int = 2000,
+        min_score: float = 0.6,
+        verifier: Verifier | None = None,
+        yunet_side_px: int | None = None,
     ) -> None:
+        """`detect_max_side_px`: the photo is decoded this large, and faces aligned from it;
+        `yunet_side_px`: YuNet looks at a copy this large (None: the decoded pixels themselves)."""
         self.detect_max_side_px = detect_max_side_px
+        self.yunet_side_px = yunet_side_px or detect_max_side_px
         self.min_score = min_score
         self.verifier = verifier
         verified = "+verified" if verifier else ""
-        self.model = f"yunet-2023mar-int8bq{verified}+sface-2021dec-int8bq@{detect_max_side_px}"
+        yunet_at = f"@{self.yunet_side_px}" if self.yunet_side_px < detect_max_side_px else ""
+        self.model = f"yunet-2023mar-int8bq{yunet_at}{verified}+sface-2021dec-int8bq@{detect_max_side_px}"
         self._lock = threading.Lock()
         self._detector: Any = None
         self._recognizer: Any = None
@@ -111,8 +120,25 @@ class SFaceEngine:
         rows[:, :14] /= ratio
         return rows
 
-    def detect(self, decoded: DecodedImage, bgr: npt.NDArray[np.uint8]) -> list[YuNetFace]:
+    def _yunet_rows(self, rgb: RGB) -> npt.NDArray[np.float32]:
+        """Every YuNet row, in `rgb`'s pixels, found on a BGR copy at most `yunet_side_px` large.
+
+        Only that copy is made BGR (what YuNet takes): the decoded pixels stay RGB, and the
+        chips aligned from them are swapped instead (112 px, not 2000).
+        """
+        height, width = rgb.shape[:2]
+        ratio = self.yunet_side_px / max(height, width)
+        size = (max(1, round(width * ratio)), max(1, round(height * ratio))) if ratio < 1 else (width, height)
+        small = rgb if ratio >= 1 else cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        bgr = np.asarray(cv2.cvtColor(small, cv2.COLOR_RGB2BGR), np.uint8)
         rows = np.concatenate([*self._bands(bgr), self._coarse(bgr)])
+        if ratio < 1:
+            rows[:, [*_X_COLUMNS, 2]] *= width / size[0]
+            rows[:, [*_Y_COLUMNS, 3]] *= height / size[1]
+        return rows
+
+    def detect(self, decoded: DecodedImage) -> list[YuNetFace]:
+        rows = self._yunet_rows(decoded.rgb)
         if len(rows) == 0:
             return []
         keep = np.asarray(cv2.dnn.NMSBoxes(rows[:, :4].tolist(), rows[:, 14].tolist(), 0.0, NMS_THRESHOLD))
@@ -132,18 +158,17 @@ class SFaceEngine:
             faces.append(YuNetFace(row=row, box=box, score=score))
         return faces
 
-    def embed(self, bgr: npt.NDArray[np.uint8], face: YuNetFace) -> tuple[npt.NDArray[np.float32], float]:
+    def embed(self, rgb: RGB, face: YuNetFace) -> tuple[npt.NDArray[np.float32], float]:
         """The L2-normalised SFace embedding and the aligned chip's sharpness."""
         _, recognizer = self._load()
-        chip = recognizer.alignCrop(bgr, face.row)
-        feature = recognizer.feature(chip).reshape(-1).astype(np.float32)
-        return feature / max(float(np.linalg.norm(feature)), 1e-12), sharpness(chip[:, :, ::-1])
+        chip = recognizer.alignCrop(rgb, face.row)  # a warp, channel by channel: RGB in, RGB out
+        feature = recognizer.feature(np.ascontiguousarray(chip[:, :, ::-1])).reshape(-1).astype(np.float32)
+        return feature / max(float(np.linalg.norm(feature)), 1e-12), sharpness(chip)
 
     def find_faces(self, image: PhotoImage) -> list[DetectedFace]:
         decoded = image.decode(self.detect_max_side_px)
-        bgr = np.ascontiguousarray(decoded.rgb[:, :, ::-1])
         found = []
-        for face in self.detect(decoded, bgr):
-            embedding, sharp = self.embed(bgr, face)
+        for face in self.detect(decoded):
+            embedding, sharp = self.embed(decoded.rgb, face)
             found.append(DetectedFace(box=face.box, score=face.score, embedding=embedding, sharpness=sharp))
         return found
