@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from eventface.db.tables import EventRow, NotifyMatchRow, NotifySubscriptionRow
 from eventface.domain.models import Event
 from eventface.jobs.tasks import digest_sender, notify_subscribers
+from eventface.services import branding
 from eventface.web import notify_pages
 from eventface.web.i18n import THAI
 from eventface.web.notify_pages import NotifyMails
@@ -174,6 +175,23 @@ def test_subscribe_confirm_get_a_digest_see_the_photos_and_unsubscribe(
     logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in ours)
     secrets = [GUEST, path.rsplit("/", 1)[1], photos_path.rsplit("/", 1)[1], "embedding"]
     assert [s for s in secrets if s in logged] == []
+
+
+def test_the_emails_carry_the_photographers_brand(party: Party) -> None:
+    with party.web.transaction() as uow:
+        branding.save_brand(uow, party.owner.id, "Nok Studio", "@nokstudio", "", "https://nok.example")
+    confirmed_subscriber(party, lang="th")
+    party.add_photo("red-2.jpg", "red")
+    confirmation, digest = party.messages()
+    for message in (confirmation, digest):
+        plain, html = body(message, "plain"), body(message, "html")
+        assert "ภาพโดย Nok Studio" in plain and "LINE: https://line.me/R/ti/p/@nokstudio" in plain
+        assert "<strong>Nok Studio</strong>" in html and 'href="https://nok.example"' in html
+    # a photographer with no brand: no empty footer
+    with party.web.transaction() as uow:
+        branding.save_brand(uow, party.owner.id, "", "", "", "")
+    party.add_photo("red-3.jpg", "red")
+    assert "ภาพโดย" not in body(digests(party)[-1], "plain")
 
 
 def test_a_strangers_new_photo_sends_nothing(party: Party) -> None:

@@ -38,10 +38,10 @@ from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 from eventface.db.notifications import NewFaces, Subscription
 from eventface.db.unit_of_work import UnitOfWork
 from eventface.domain.distance import Metric
-from eventface.domain.models import Event
+from eventface.domain.models import Brand, Event
 from eventface.errors import InvalidInputError, NotFoundError
 from eventface.secret_box import SecretBox
-from eventface.services import accounts, mail_caps
+from eventface.services import accounts, branding, mail_caps
 from eventface.services.mail_caps import MailCaps
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,7 @@ class Digest:
     event: Event
     new_photos: int
     manage_token: str  # opens the subscriber's photos and the unsubscribe
+    brand: Brand | None = None  # the photographer's, shown in the email as on the guest page
 
 
 @dataclass(frozen=True)
@@ -270,7 +271,8 @@ def take_due_digests(uow: UnitOfWork, links: NotifyLinks, digest: timedelta, now
         subscription = uow.subscriptions.get(subscription_id)
         if new_photos and subscription is not None:
             event = uow.events.get(subscription.event_id)
-            digests.append(Digest(subscription, event, new_photos, links.manage_token(subscription)))
+            brand = branding.brand_for_event(uow, event)
+            digests.append(Digest(subscription, event, new_photos, links.manage_token(subscription), brand))
     return digests
 
 

@@ -26,10 +26,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
-from eventface.domain.models import Event
+from eventface.domain.models import Brand, Event
 from eventface.jobs.tasks import notify_keys, notify_links
 from eventface.mail.smtp import Mail
-from eventface.services import accounts, guest_access, notifications
+from eventface.services import accounts, branding, guest_access, notifications
 from eventface.services.notifications import Digest, Pending
 from eventface.settings import Settings
 from eventface.web import guest
@@ -165,8 +165,9 @@ def _subscribe(context: WebContext, asked: notifications.Request) -> None:
             timedelta(days=context.settings.notify_retention_days),
             datetime.now(UTC),
         )
+        brand = branding.brand_for_event(uow, asked.event)
     if pending is not None:  # mailed once committed: a confirmation always has its subscription
-        _send(context, NotifyMails(context.templates).confirmation(pending, asked.event))
+        _send(context, NotifyMails(context.templates).confirmation(pending, asked.event, brand))
 
 
 def _send(context: WebContext, mail: Mail) -> None:
@@ -243,10 +244,15 @@ class NotifyMails:
     def __init__(self, templates: Jinja2Templates) -> None:
         self.templates = templates
 
-    def confirmation(self, pending: Pending, event: Event) -> Mail:
+    def confirmation(self, pending: Pending, event: Event, brand: Brand | None = None) -> Mail:
         subscription = pending.subscription
         link = f"{subscription.base_url}/e/{event.slug}/notify/confirm/{pending.confirm_token}"
-        values = {"event": event.name, "link": link, "days": notifications.CONFIRM_LINK_LIFETIME.days}
+        values = {
+            "event": event.name,
+            "link": link,
+            "days": notifications.CONFIRM_LINK_LIFETIME.days,
+            **_brand_values(brand, subscription.base_url, event),
+        }
         subject = translator(subscription.language)(CONFIRM_SUBJECT).format(event=_one_line(event.name))
         return self._mail("notify_confirm", subscription.email, subscription.language, subject, values)
 
@@ -258,6 +264,7 @@ class NotifyMails:
             "count": digest.new_photos,
             "link": base,
             "unsubscribe": f"{base}/unsubscribe",
+            **_brand_values(digest.brand, subscription.base_url, event),
         }
         subject = translator(subscription.language)(DIGEST_SUBJECT).format(event=_one_line(event.name))
         mail = self._mail("notify_digest", subscription.email, subscription.language, subject, values)
@@ -273,6 +280,15 @@ class NotifyMails:
         text = self.templates.get_template(f"mail/{name}.txt").render(values)
         html = self.templates.get_template(f"mail/{name}.html").render(values)
         return Mail(to, subject, text, html, lang)
+
+
+def _brand_values(brand: Brand | None, base_url: str, event: Event) -> dict[str, object]:
+    """The photographer's brand for templates/mail/_brand.*: their name, links and logo (the
+    guest page's own public logo URL), or nothing."""
+    if brand is None or brand.empty:
+        return {"brand": None}
+    logo = f"{base_url}/e/{event.slug}/logo.png?v={brand.logo_version}" if brand.logo_version else None
+    return {"brand": brand, "brand_logo": logo}
 
 
 def _one_line(text: str) -> str:
