@@ -25,8 +25,10 @@ def test_renditions_go_to_the_cache_dir_setting(tmp_path: Path, write_photo: Wri
     finally:
         rt.close()
 
-    assert sorted(p.name for p in shared.iterdir()) == sorted(str(c.max_side_px) for c in rt.caches)
-    assert all(any(p.is_file() for p in (shared / str(c.max_side_px)).rglob("*")) for c in rt.caches)
+    # indexing makes the thumbnail and the preview; the 2048 px copy to save is made when asked
+    made = (rt.thumbnails, rt.previews)
+    assert sorted(p.name for p in shared.iterdir()) == sorted(str(c.max_side_px) for c in made)
+    assert all(any(p.is_file() for p in (shared / str(c.max_side_px)).rglob("*")) for c in made)
     assert not (settings.data_dir / "thumbnails").exists()
 
 
