@@ -246,6 +246,9 @@ def test_the_photo_list_shows_each_photos_state(
     assert web.client.get(red_thumb).status_code == 401  # the photographer's own, not a guest link
     page = web.client.get(f"/api/event/{wedding.id}/photos?offset=1&limit=2", headers=alice.auth).json()
     assert [p["name"] for p in page] == [p["name"] for p in photos[1:3]]
+    # an offset no event reaches is refused, not a 500 (SQLite's integers end at 2**63)
+    huge = web.client.get(f"/api/event/{wedding.id}/photos?offset={2**70}", headers=alice.auth)
+    assert huge.status_code == 422, huge.text
 
 
 def test_deleting_an_event_removes_its_faces_and_thumbnails(

@@ -10,7 +10,7 @@ import datetime as dt
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, HTTPException, Request
+from fastapi import APIRouter, Body, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
 
@@ -239,6 +239,9 @@ def latest_task(context: WebContext, event_id: int) -> TaskOut | None:
     return task_out(task, [FailureOut(photo_id=p.id, name=p.name, error=p.error) for p in failed])
 
 
+MAX_PHOTO_OFFSET = 10_000_000  # far past any event's photos
+
+
 @router.get("/events", response_model=list[EventOut])
 def list_events(request: Request, context: Context, user: ApiUser) -> list[EventOut]:
     with context.runtime.transactions() as uow:
@@ -308,7 +311,12 @@ def delete_event(event_id: Id, context: Context, user: ApiUser) -> MessageOut:
 
 @router.get("/event/{event_id}/photos", response_model=list[PhotoOut], responses=errors(404, 422))
 def list_photos(
-    event_id: Id, context: Context, user: ApiUser, offset: int = 0, limit: int = 100
+    event_id: Id,
+    context: Context,
+    user: ApiUser,
+    # bounded: an offset past SQLite's 64-bit integers was a 500 (OverflowError), not a 422
+    offset: Annotated[int, Query(le=MAX_PHOTO_OFFSET)] = 0,
+    limit: int = 100,
 ) -> list[PhotoOut]:
     event = owned(context, user.id, event_id)
     with context.runtime.transactions() as uow:
