@@ -8,7 +8,7 @@ answers on the event page: hide the photo (guests stop getting it at once) or di
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -60,23 +60,20 @@ def request_removal(
 CsrfField = Annotated[str, Form(alias="csrf_token")]
 
 
-@pages_router.post("/events/{event_id}/photos/{photo_id}/hide")
-def hide_photo(
-    event_id: Id, photo_id: Id, request: Request, context: Context, user: PageUser, csrf: CsrfField
+@pages_router.post("/events/{event_id}/photos/{photo_id}/{action}")
+def hide_or_show_photo(
+    event_id: Id,
+    photo_id: Id,
+    action: Literal["hide", "show"],
+    request: Request,
+    context: Context,
+    user: PageUser,
+    csrf: CsrfField,
 ) -> RedirectResponse:
+    """Hides the photo from guests, or shows it to them again (the event page's buttons)."""
     check_csrf(request, csrf)
     with context.runtime.transactions() as uow:
-        photo_removal.set_hidden(uow, user.id, event_id, photo_id, hidden=True)
-    return _back(request, event_id, f"photo-{photo_id}")
-
-
-@pages_router.post("/events/{event_id}/photos/{photo_id}/show")
-def show_photo(
-    event_id: Id, photo_id: Id, request: Request, context: Context, user: PageUser, csrf: CsrfField
-) -> RedirectResponse:
-    check_csrf(request, csrf)
-    with context.runtime.transactions() as uow:
-        photo_removal.set_hidden(uow, user.id, event_id, photo_id, hidden=False)
+        photo_removal.set_hidden(uow, user.id, event_id, photo_id, hidden=action == "hide")
     return _back(request, event_id, f"photo-{photo_id}")
 
 
