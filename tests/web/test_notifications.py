@@ -229,6 +229,24 @@ def test_one_digest_per_window_lists_every_photo_of_it(party_for: Any) -> None:
     assert "2 new photos of you at Garden party" in body(digest, "plain")
 
 
+def test_a_photo_the_photographer_hid_is_not_counted_in_a_digest(party_for: Any) -> None:
+    party: Party = party_for(notify_digest_minutes=15)
+    confirmed_subscriber(party)
+    party.add_photo("red-1.jpg", "red")
+    party.add_photo("red-2.jpg", "red")
+    with party.web.transaction() as uow:
+        hidden = next(p for p in uow.photos.in_event(party.event.id, limit=100) if p.name == "red-2.jpg")
+    hid = party.web.client.patch(
+        f"/api/event/{party.event.id}/photos/{hidden.id}", json={"hidden": True}, headers=party.owner.auth
+    )
+    assert hid.status_code == 200, hid.text
+
+    send = digest_sender(NotifyMails(party.web.context.templates), party.web.context.tasks.send_mail)
+    notify_subscribers(party.web.runtime, send, datetime.now(UTC) + timedelta(minutes=16))
+    (digest,) = digests(party)
+    assert "1 new photo of you at Garden party" in body(digest, "plain")
+
+
 # --- refusals and caps --------------------------------------------------------------------------
 
 

@@ -228,7 +228,12 @@ class SubscriptionRepository:
         """Marks the subscription's unsent photos sent; how many (0: another pass took them)."""
         result = self.session.execute(
             update(NotifyMatchRow)
-            .where(NotifyMatchRow.subscription_id == subscription_id, NotifyMatchRow.sent_at.is_(None))
+            .where(
+                NotifyMatchRow.subscription_id == subscription_id,
+                NotifyMatchRow.sent_at.is_(None),
+                # a photo the photographer hid is not news (shown again, it goes in a later digest)
+                NotifyMatchRow.photo_id.in_(select(PhotoRow.id).where(PhotoRow.hidden_at.is_(None))),
+            )
             .values(sent_at=now)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
