@@ -245,6 +245,21 @@ def test_each_match_says_where_the_matched_face_is(guests: Guests) -> None:
     assert green["pair.jpg"] == pytest.approx(centre(150, 100, 70), abs=0.01)
 
 
+def test_a_gallery_crops_each_thumbnail_around_its_largest_face(guests: Guests) -> None:
+    """pair.jpg holds red (50 px) and green (70 px): browsing, its crop centres on the larger."""
+    web, slug = guests.web, guests.wedding.slug
+    _make_gallery(web, guests.wedding.id)
+
+    focus = {p["name"]: p["focus"] for p in web.client.get(f"/api/e/{slug}/gallery").json()["photos"]}
+    page = web.client.get(f"/e/{slug}").text
+
+    assert focus["pair.jpg"] == pytest.approx([(150 + 35) / 320, (100 + 35) / 240], abs=0.01)
+    assert focus["red.jpg"] == pytest.approx([(40 + 30) / 320, (40 + 30) / 240], abs=0.01)
+    # the server-rendered gallery hands the same centre to the page's script
+    x, y = focus["pair.jpg"]
+    assert f'data-focus="{x},{y}"' in page
+
+
 def test_a_zip_request_over_its_size_cap_is_413_before_it_is_parsed(guests: Guests) -> None:
     token = token_of(guests.given("red.jpg")["thumbnail_url"])
     huge = '{"photos": ["' + token + '"], "padding": "' + "x" * 300_000 + '"}'

@@ -716,6 +716,26 @@ class FaceRepository:
         return np.frombuffer(data, dtype="<f4").astype(np.float32)
 
     # guest results centred on the guest's face (issue 14)
+    def largest_boxes(self, event_id: int, photo_ids: Iterable[int]) -> dict[int, Box]:
+        """Each of `photo_ids`' largest face box, by photo id (a photo with no face has none)."""
+        wanted = list(set(photo_ids))
+        if not wanted:
+            return {}
+        rows = self.session.execute(
+            select(FaceRow.photo_id, FaceRow.left, FaceRow.top, FaceRow.right, FaceRow.bottom).where(
+                FaceRow.event_id == event_id, FaceRow.photo_id.in_(wanted)
+            )
+        )
+        largest: dict[int, Box] = {}
+        for row in rows:
+            box = Box(row.left, row.top, row.right, row.bottom)
+            if (
+                row.photo_id not in largest
+                or box.width * box.height > largest[row.photo_id].width * largest[row.photo_id].height
+            ):
+                largest[row.photo_id] = box
+        return largest
+
     def boxes(self, event_id: int, face_ids: Iterable[int]) -> dict[int, Box]:
         """The boxes of those of `face_ids` that are faces of `event_id`, by face id."""
         wanted = list(set(face_ids))

@@ -20,6 +20,7 @@ from eventface.db.unit_of_work import UnitOfWork
 from eventface.domain.models import Event, EventVisibility, Photo, PhotoStatus
 from eventface.errors import InvalidInputError, NotFoundError
 from eventface.services.events import owned_event
+from eventface.services.search import face_focus
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class GalleryPage:
     photos: list[Photo]
     page: int
     has_next: bool
+    focus: dict[int, tuple[float, float]]  # by photo id: its thumbnail's crop centre (face_focus)
 
 
 def check_still_open(event: Event, *, browsed: bool) -> None:
@@ -103,13 +105,17 @@ def gallery_page(uow: UnitOfWork, event: Event, album: str | None, page: int, pe
         raise NotFoundError("no such album in this event")
     photos = uow.photos.indexed_page(event.id, album, limit=per_page + 1, offset=(page - 1) * per_page)
     albums = [Album(name, n) for name, n in counts.items() if name is not None]
+    shown = photos[:per_page]
+    boxes = uow.faces.largest_boxes(event.id, [p.id for p in shown])
     return GalleryPage(
         albums=sorted(albums, key=lambda a: (a.name.casefold(), a.name)),
         total=sum(counts.values()),
         album=album,
-        photos=photos[:per_page],
+        photos=shown,
         page=page,
         has_next=len(photos) > per_page,
+        # thumbnails are cropped around the photo's main (largest) face
+        focus={p.id: f for p in shown if (f := face_focus(boxes.get(p.id), p)) is not None},
     )
 
 

@@ -299,14 +299,16 @@ def _ranked_photos(
             m.distance,
             m.margin,
             m.expanded,
-            focus=_focus(boxes.get(m.face_id), photos[m.photo_id]),
+            focus=face_focus(boxes.get(m.face_id), photos[m.photo_id]),
         )
         for m in ranked
         if m.photo_id in photos and not photos[m.photo_id].hidden  # hidden from guests (issue 14)
     ]
 
 
-def _focus(box: Box | None, photo: Photo) -> tuple[float, float] | None:
+def face_focus(box: Box | None, photo: Photo) -> tuple[float, float] | None:
+    """The face's centre in fractions of the photo's width and height: where a thumbnail's crop
+    is centred (guest pages), or None without a face."""
     if box is None or not photo.width or not photo.height:
         return None
     return (

@@ -107,13 +107,15 @@ class PhotoOut(BaseModel):
     download_url: str
     web_url: str = Field(description="a phone-friendly JPEG (long side <= 2048 px), as a download")
     faces_url: str = Field(description="its faces, each with the URL of 'more photos of this person'")
+    focus: tuple[float, float] | None = Field(
+        default=None,
+        description="where a thumbnail's crop is centred, [x, y] in fractions of the photo: the matched "
+        "face in a search, the largest face in a gallery",
+    )
 
 
 class MatchOut(PhotoOut):
     distance: float
-    focus: tuple[float, float] | None = Field(
-        None, description="the matched face's centre [x, y] in fractions of the photo: a crop's centre"
-    )
 
 
 class SearchOut(BaseModel):
@@ -181,7 +183,7 @@ def photo_out(
 
 def match_out(context: WebContext, event: Event, match: PhotoMatch) -> MatchOut:
     given = photo_out(context, event, match.photo_id, match.name)
-    return MatchOut(**given.model_dump(), distance=round(match.distance, 4), focus=match.focus)
+    return MatchOut(**(given.model_dump() | {"focus": match.focus}), distance=round(match.distance, 4))
 
 
 def zip_url(context: WebContext, event: Event, matches: list[PhotoMatch]) -> str | None:
@@ -465,7 +467,12 @@ def _gallery(
         album=found.album,
         page=found.page,
         next_page=found.page + 1 if found.has_next else None,
-        photos=[photo_out(context, event, p.id, p.name, browsed=True) for p in found.photos],
+        photos=[
+            photo_out(context, event, p.id, p.name, browsed=True).model_copy(
+                update={"focus": found.focus.get(p.id)}
+            )
+            for p in found.photos
+        ],
     )
 
 

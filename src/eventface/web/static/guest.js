@@ -442,7 +442,13 @@ document.addEventListener("DOMContentLoaded", () => {
     web_url: button.dataset.web,
     download_url: button.dataset.download,
     faces_url: button.dataset.faces,
+    focus: button.dataset.focus ? button.dataset.focus.split(",").map(Number) : null,
   }));
+  // cropped around the photo's main face, as a search's results are around the guest's
+  galleryButtons.forEach((button, index) => {
+    const focus = gallery[index].focus;
+    if (focus) button.querySelector("img").style.objectPosition = `${focus[0] * 100}% ${focus[1] * 100}%`;
+  });
   galleryButtons.forEach((button, index) => button.addEventListener("click", () => viewer.open(gallery, index)));
 
   // the guest's place, back after a reload or the language switch: results, and the open photo
