@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import ColumnElement, and_, case, delete, func, inspect, or_, select, true, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from eventface.db.tables import (
     BrandRow,
@@ -718,35 +718,33 @@ class FaceRepository:
     # guest results centred on the guest's face (issue 14)
     def largest_boxes(self, event_id: int, photo_ids: Iterable[int]) -> dict[int, Box]:
         """Each of `photo_ids`' largest face box, by photo id (a photo with no face has none)."""
-        wanted = list(set(photo_ids))
-        if not wanted:
-            return {}
-        rows = self.session.execute(
-            select(FaceRow.photo_id, FaceRow.left, FaceRow.top, FaceRow.right, FaceRow.bottom).where(
-                FaceRow.event_id == event_id, FaceRow.photo_id.in_(wanted)
-            )
-        )
         largest: dict[int, Box] = {}
-        for row in rows:
-            box = Box(row.left, row.top, row.right, row.bottom)
+        for _, photo_id, box in self._boxes(event_id, FaceRow.photo_id, photo_ids):
             if (
-                row.photo_id not in largest
-                or box.width * box.height > largest[row.photo_id].width * largest[row.photo_id].height
+                photo_id not in largest
+                or box.width * box.height > largest[photo_id].width * largest[photo_id].height
             ):
-                largest[row.photo_id] = box
+                largest[photo_id] = box
         return largest
 
     def boxes(self, event_id: int, face_ids: Iterable[int]) -> dict[int, Box]:
         """The boxes of those of `face_ids` that are faces of `event_id`, by face id."""
-        wanted = list(set(face_ids))
-        if not wanted:
-            return {}
+        return {face_id: box for face_id, _, box in self._boxes(event_id, FaceRow.id, face_ids)}
+
+    def _boxes(
+        self, event_id: int, column: InstrumentedAttribute[int], wanted: Iterable[int]
+    ) -> Iterator[tuple[int, int, Box]]:
+        """(face id, photo id, box) of the event's faces whose `column` is one of `wanted`."""
+        ids = list(set(wanted))
+        if not ids:
+            return
         rows = self.session.execute(
-            select(FaceRow.id, FaceRow.left, FaceRow.top, FaceRow.right, FaceRow.bottom).where(
-                FaceRow.event_id == event_id, FaceRow.id.in_(wanted)
-            )
+            select(
+                FaceRow.id, FaceRow.photo_id, FaceRow.left, FaceRow.top, FaceRow.right, FaceRow.bottom
+            ).where(FaceRow.event_id == event_id, column.in_(ids))
         )
-        return {row.id: Box(row.left, row.top, row.right, row.bottom) for row in rows}
+        for row in rows:
+            yield row.id, row.photo_id, Box(row.left, row.top, row.right, row.bottom)
 
 
 def _account(row: GoogleAccountRow) -> GoogleAccount:

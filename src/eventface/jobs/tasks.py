@@ -15,6 +15,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -133,30 +134,29 @@ def index_event(
     `analyzers` gives the analyzer for an engine name (the worker's kept ones); the runtime's own
     otherwise. `share` enqueues jobs that index photos of the run beside this one; `client`, the
     Drive client of the event's account when a pass over that account already has one open."""
-    with rt.transactions() as uow:
-        event = uow.events.get(uow.tasks.get(task_id).event_id)
-    with rt.source(event, client) as source:
-        return ingest.run_indexing(
-            rt.transactions,
-            task_id,
-            source,
-            (analyzers or rt.analyzer)(event.engine),
-            rt.engine_info(event.engine),
-            rt.index,
-            caches=rt.caches,
-            lease=rt.lease,
-            share=share,
-        )
+    return _on_source(rt, task_id, analyzers, partial(ingest.run_indexing, share=share), client)
 
 
 def continue_index(
     rt: Runtime, task_id: str, analyzers: Callable[[str], Analyzer] | None = None
 ) -> IndexReport:
     """Indexes photos of a running task beside its other jobs, until none is left to claim."""
+    return _on_source(rt, task_id, analyzers, ingest.continue_indexing)
+
+
+def _on_source(
+    rt: Runtime,
+    task_id: str,
+    analyzers: Callable[[str], Analyzer] | None,
+    run: Callable[..., IndexReport],
+    client: DriveClient | None = None,
+) -> IndexReport:
+    """`run` (ingest's run_indexing or continue_indexing) on the task's event's source, with the
+    runtime's index, renditions and lease."""
     with rt.transactions() as uow:
         event = uow.events.get(uow.tasks.get(task_id).event_id)
-    with rt.source(event) as source:
-        return ingest.continue_indexing(
+    with rt.source(event, client) as source:
+        return run(
             rt.transactions,
             task_id,
             source,
