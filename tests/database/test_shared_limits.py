@@ -15,7 +15,12 @@ import redis
 from eventface.errors import RateLimitedError
 from eventface.settings import Settings
 from eventface.web.ratelimit import RateLimiter
-from eventface.web.shared_limits import RedisLoginThrottle, RedisRateLimiter, limits_for
+from eventface.web.shared_limits import (
+    REMOVAL_REQUESTS_PER_HOUR,
+    RedisLoginThrottle,
+    RedisRateLimiter,
+    limits_for,
+)
 from tests.harness.services import RedisServer
 
 WINDOW_S = 60.0
@@ -106,3 +111,17 @@ def test_the_limits_live_in_redis_when_the_queue_does(redis_server: RedisServer,
 
     assert isinstance(shared.search, RedisRateLimiter) and isinstance(shared.login, RedisLoginThrottle)
     assert isinstance(alone.search, RateLimiter)
+
+
+def test_removal_requests_are_counted_once_for_all_web_processes(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    # two web processes behind one proxy: a guest gets the hourly allowance once, not once per process
+    settings = Settings(data_dir=tmp_path, queue_url=redis_server.fresh_url())
+    one, two = limits_for(settings).removal, limits_for(settings).removal
+
+    answers = [(one if i % 2 else two).check("203.0.113.7") for i in range(REMOVAL_REQUESTS_PER_HOUR + 1)]
+
+    assert answers[:-1] == [None] * REMOVAL_REQUESTS_PER_HOUR
+    assert answers[-1] is not None and answers[-1] > 3000  # the hour's window, not the search's minute
+    assert one.check("198.51.100.9") is None  # another guest is not held back

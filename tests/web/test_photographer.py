@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from eventface.domain.models import SyncRun, SyncTrigger
-from eventface.web.context import REMOVAL_REQUESTS_PER_HOUR
 from eventface.web.pages import QuietSyncs, fold_quiet_runs
+from eventface.web.shared_limits import REMOVAL_REQUESTS_PER_HOUR
 from tests.conftest import WritePhoto
 from tests.security import test_guest_capabilities as capabilities_tests
 from tests.security.test_guest_capabilities import (

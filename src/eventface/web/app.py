@@ -94,6 +94,7 @@ def create_app(
         search_limiter=limits.search,
         login_throttle=limits.login,
         signup_throttle=limits.signup,
+        removal_limiter=limits.removal,
         google_oauth=google.oauth_client(settings),
         upload_slots=UploadSlots(settings.max_concurrent_uploads),
         # shared by every web process through Redis when the queue is there (issue 15)

@@ -20,10 +20,8 @@ from eventface.settings import Settings
 from eventface.sources.google_oauth import OAuthClient
 from eventface.web.capabilities import Capabilities
 from eventface.web.limits import SearchQueue, UploadSlots
-from eventface.web.ratelimit import Limiter, RateLimiter
+from eventface.web.ratelimit import Limiter
 from eventface.web.throttle import LoginThrottle, Throttle
-
-REMOVAL_REQUESTS_PER_HOUR = 10
 
 
 @dataclass
@@ -34,6 +32,8 @@ class WebContext:
     tasks: Tasks
     templates: Jinja2Templates
     search_limiter: Limiter
+    # guests' "remove my photo" requests, per client (web/photo_removal.py)
+    removal_limiter: Limiter
     google_oauth: OAuthClient | None  # None: Google Drive is not configured on this server
     upload_slots: UploadSlots  # selfie uploads being received (web/limits.py)
     search_queue: SearchQueue  # searches on the search workers, and those waiting for one
@@ -41,8 +41,6 @@ class WebContext:
     # (in Redis, shared by every web process, when the queue is: web/shared_limits.py)
     login_throttle: Throttle = field(default_factory=LoginThrottle)
     signup_throttle: Throttle = field(default_factory=LoginThrottle)
-    # issue 14 (photographer): guests' "remove my photo" requests, per client (web/photo_removal.py)
-    removal_limiter: Limiter = field(default_factory=lambda: RateLimiter(REMOVAL_REQUESTS_PER_HOUR, 3600.0))
     # signs the guest links a search hands out (web/capabilities.py)
     capabilities: Capabilities = field(init=False)
 

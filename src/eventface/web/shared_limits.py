@@ -1,4 +1,5 @@
-"""The search rate limit and the sign-in/sign-up throttles in Redis, shared by every web process.
+"""The search and removal-request rate limits and the sign-in/sign-up throttles in Redis,
+shared by every web process.
 
 With several web processes behind one proxy (`QUEUE_URL=redis://...`), per-process counts would
 give a client N times the limit. The rules are those of web/ratelimit.py and web/throttle.py;
@@ -22,6 +23,10 @@ from eventface.web.ratelimit import Limiter, RateLimiter
 from eventface.web.throttle import TOO_MANY, Attempt, LoginThrottle, Throttle
 
 PREFIX = "eventface:limits:"
+
+# guests' "remove my photo" requests per client (web/photo_removal.py): enough for a guest to
+# report every photo they are in at a small event, too few to flood a photographer's list
+REMOVAL_REQUESTS_PER_HOUR = 10
 
 # KEYS[1] window; ARGV: limit, window in ms, member. Returns -1 if counted, else ms to wait.
 _HIT = """
@@ -70,17 +75,24 @@ class Limits:
     search: Limiter  # guest searches per client
     login: Throttle  # password guesses
     signup: Throttle  # account creations
+    removal: Limiter  # guests' photo removal requests per client
 
 
 def limits_for(settings: Settings) -> Limits:
     """In this process's memory, or in Redis when the job queue is there (several web processes)."""
     if settings.queue_url is None:  # settings accept only a Redis URL there
-        return Limits(RateLimiter(settings.search_rate_limit), LoginThrottle(), LoginThrottle())
+        return Limits(
+            RateLimiter(settings.search_rate_limit),
+            LoginThrottle(),
+            LoginThrottle(),
+            RateLimiter(REMOVAL_REQUESTS_PER_HOUR, 3600.0),
+        )
     client = redis.Redis.from_url(settings.queue_url)
     return Limits(
         RedisRateLimiter(client, settings.search_rate_limit),
         RedisLoginThrottle(client, "login"),
         RedisLoginThrottle(client, "signup"),
+        RedisRateLimiter(client, REMOVAL_REQUESTS_PER_HOUR, 3600.0, name="removal"),
     )
 
 
