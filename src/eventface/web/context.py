@@ -19,6 +19,7 @@ from eventface.secret_key import secret_key
 from eventface.settings import Settings
 from eventface.sources.google_oauth import OAuthClient
 from eventface.web.capabilities import Capabilities
+from eventface.web.event_hints import EventHints
 from eventface.web.limits import SearchQueue, UploadSlots
 from eventface.web.ratelimit import Limiter, RateLimiter
 from eventface.web.throttle import LoginThrottle, Throttle
@@ -43,6 +44,8 @@ class WebContext:
     signup_throttle: Throttle = field(default_factory=LoginThrottle)
     # issue 14 (photographer): guests' "remove my photo" requests, per client (web/photo_removal.py)
     removal_limiter: Limiter = field(default_factory=lambda: RateLimiter(REMOVAL_REQUESTS_PER_HOUR, 3600.0))
+    # the events guest links named lately: a search picks its face engine before any transaction
+    event_hints: EventHints = field(default_factory=EventHints)
     # signs the guest links a search hands out (web/capabilities.py)
     capabilities: Capabilities = field(init=False)
 
