@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from huey import signals
+from huey.api import Task
 from sqlalchemy import Engine, event
 
 from eventface.domain.models import DetectedFace
@@ -191,6 +193,66 @@ def test_a_zip_streams_after_its_transaction_committed(guests: Guests, counter: 
     assert first[:2] == b"PK" and rest
     assert held == (0, 0)
     assert counter.begun == 1
+
+
+class Enqueued:
+    """What the database held each time a job was enqueued (the worker may run it at once)."""
+
+    def __init__(self, web: Web, counter: TransactionCounter) -> None:
+        self.counter = counter
+        self.seen: list[tuple[str, int, int]] = []  # (task, transactions open, begun until then)
+        self.huey = web.context.huey
+        self.huey.signal(signals.SIGNAL_ENQUEUED)(self._enqueued)
+
+    def _enqueued(self, _signal: str, task: Task, *_args: Any) -> None:
+        self.seen.append((task.name, self.counter.open, self.counter.begun))
+
+    def close(self) -> None:
+        self.huey.disconnect_signal(self._enqueued)
+
+
+def test_a_request_commits_what_its_jobs_read_once_before_enqueueing_them(
+    guests: Guests, counter: TransactionCounter
+) -> None:
+    web, wedding = guests.web, guests.wedding
+    auth = {"Authorization": f"Bearer {_token(web)}"}
+    csrf = web.login(ALICE)
+    folder = guests.wedding_folder
+    requests: dict[str, Callable[[], Any]] = {
+        "API: index": lambda: web.client.post(f"/api/event/{wedding.id}/index", headers=auth),
+        "API: new event, indexed": lambda: web.client.post(
+            "/api/events", headers=auth, json={"name": "Again", "folder": str(folder), "index": True}
+        ),
+        "API: auto-sync on": lambda: web.client.post(
+            f"/api/event/{wedding.id}/auto-sync/enable", headers=auth, json={"interval_minutes": 5}
+        ),
+        "API: auto-sync off": lambda: web.client.post(
+            f"/api/event/{wedding.id}/auto-sync/disable", headers=auth
+        ),
+        "page: index": lambda: web.client.post(
+            f"/events/{wedding.id}/index", data={"csrf_token": csrf}, follow_redirects=False
+        ),
+        "page: new event": lambda: web.client.post(
+            "/events",
+            data={"csrf_token": csrf, "name": "Third", "folder": str(folder)},
+            follow_redirects=False,
+        ),
+    }
+    enqueued = Enqueued(web, counter)
+    try:
+        firsts = {}
+        for name, request in requests.items():
+            enqueued.seen.clear()
+            counter.during(request)
+            assert enqueued.seen, f"{name} enqueued nothing"
+            _, open_then, begun_until_then = enqueued.seen[0]
+            assert all(open_now == 0 for _, open_now, _ in enqueued.seen), (name, enqueued.seen)
+            firsts[name] = (open_then, begun_until_then)
+    finally:
+        enqueued.close()
+
+    # one transaction, committed, before the first job (whose own transactions come after)
+    assert firsts == dict.fromkeys(requests, (0, 1)), firsts
 
 
 def _token(web: Web) -> str:
