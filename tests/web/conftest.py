@@ -90,9 +90,13 @@ class Web:
             return create_fake_event(uow, name, folder, owner.id, self.settings.data_dir)
 
     def index(self, owner: Photographer, event: Event) -> dict[str, Any]:
+        """Indexes the event (inside the request: the queue is immediate); its finished task."""
         response = self.client.post(f"/api/event/{event.id}/index", headers=owner.auth)
         assert response.status_code == 202, response.text
-        task: dict[str, Any] = response.json()
+        queued = response.json()
+        assert queued["status"] == "queued", queued  # answered as committed, before its job ran
+        done = self.client.get(f"/api/task/{queued['task_id']}", headers=owner.auth)
+        task: dict[str, Any] = done.json()
         assert task["status"] == "done", task
         return task
 

@@ -310,6 +310,7 @@ def test_a_logo_that_is_not_an_image_or_too_big_is_refused(web: Web, alice: Phot
     assert save_brand(web, csrf, b"\0" * (3 * 1024 * 1024)).status_code == 413
     with web.transaction() as uow:
         assert uow.brands.logo(alice.id) is None
+        assert uow.brands.get(alice.id) is None  # nor the name sent with a refused logo
 
 
 def test_the_brand_goes_with_the_account(web: Web, alice: Photographer) -> None:

@@ -170,7 +170,8 @@ def test_a_photo_removed_during_a_search_never_fails_the_search(
     (guests.wedding_folder / "red.jpg").unlink()  # and its owner re-indexes: red.jpg leaves the event
     reindexed = web.client.post(f"/api/event/{guests.wedding.id}/index", headers=api_auth(web, ALICE))
     assert reindexed.status_code == 202, reindexed.text
-    assert reindexed.json()["status"] == "done"
+    task = web.client.get(f"/api/task/{reindexed.json()['task_id']}", headers=api_auth(web, ALICE))
+    assert task.json()["status"] == "done"
     engine.gate.set()
 
     response = answered(held)

@@ -24,6 +24,9 @@ from eventface.db.users import InviteRepository, SessionRepository, UserReposito
 
 
 class UnitOfWork:
+    """A transaction and the repositories that share it: it begins with the first statement (a
+    unit never used costs nothing) and commits when its block ends (`transactions`)."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
         self.events = EventRepository(session)
@@ -42,6 +45,18 @@ class UnitOfWork:
         self.removal_requests = RemovalRequestRepository(session)
         self.claims = PhotoClaims(session)  # scale-out (issue 15): leases on pending photos
 
+    def commit(self) -> None:
+        """Commits what the unit wrote so far and gives its connection back to the pool; the unit
+        goes on, its next statement beginning a new transaction. A request calls it before
+        enqueueing a job that reads what it wrote (the worker may run it at once, on another
+        connection) and before slow work that needs no database (reading a photo, asking Drive)."""
+        if self.session.in_transaction():
+            self.session.commit()
+
+    def rollback(self) -> None:
+        """Undoes what the unit wrote so far (a service that refused after writing); the unit goes on."""
+        self.session.rollback()
+
 
 Transactions = Callable[[], AbstractContextManager[UnitOfWork]]
 
@@ -51,7 +66,13 @@ def transactions(factory: sessionmaker[Session]) -> Transactions:
 
     @contextmanager
     def unit() -> Iterator[UnitOfWork]:
-        with factory() as session, session.begin():
-            yield UnitOfWork(session)
+        with factory() as session:
+            uow = UnitOfWork(session)
+            try:
+                yield uow
+            except BaseException:
+                session.rollback()
+                raise
+            uow.commit()
 
     return unit

@@ -195,16 +195,46 @@ def create_drive_event(
     The link and the folder are checked at Drive before anything is saved: a wrong link, a
     file, or a folder the account cannot read is an InvalidInputError saying which.
     """
+    plan = plan_drive_event(connections, name, link, owner_id=owner_id, account_email=account_email)
+    with connections.transactions() as uow:
+        return add_drive_event(uow, plan, engine, owner_id=owner_id, event_date=event_date)
+
+
+@dataclass(frozen=True)
+class DriveEventPlan:
+    """A Drive event checked at Drive and not saved yet (`add_drive_event` saves it)."""
+
+    name: str
+    account_id: int
+    folder_id: str
+
+
+def plan_drive_event(
+    connections: GoogleConnections, name: str, link: str, *, owner_id: int, account_email: str | None = None
+) -> DriveEventPlan:
+    """`create_drive_event`'s checks: the name, the link, the account, then the folder at Drive,
+    with no transaction open while Drive answers (a web request saves it in its own)."""
     name = _event_name(name)
     folder = drive_links.folder_id(link)
     with connections.transactions() as uow:
         account = account_for_event(uow, owner_id, account_email)
     with connections.client(account.id) as client:
         DriveFolderSource(client, folder).check_folder()
-    with connections.transactions() as uow:
-        return uow.events.add(
-            name, SourceKind.GOOGLE_DRIVE, folder, engine, owner_id, event_date, google_account_id=account.id
-        )
+    return DriveEventPlan(name, account.id, folder)
+
+
+def add_drive_event(
+    uow: UnitOfWork, plan: DriveEventPlan, engine: str, *, owner_id: int, event_date: date | None = None
+) -> Event:
+    return uow.events.add(
+        plan.name,
+        SourceKind.GOOGLE_DRIVE,
+        plan.folder_id,
+        engine,
+        owner_id,
+        event_date,
+        google_account_id=plan.account_id,
+    )
 
 
 def _event_name(name: str) -> str:

@@ -23,7 +23,7 @@ from eventface.errors import (
 )
 from eventface.services import accounts, invites
 from eventface.web.auth import PageUser, check_csrf, local_path, sign_in, sign_out
-from eventface.web.context import Context, WebContext
+from eventface.web.context import Context, Transaction, WebContext
 from eventface.web.errors import retry_after, status_of
 from eventface.web.i18n import language, translator
 from eventface.web.ratelimit import client_key
@@ -88,7 +88,7 @@ def refused(
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(
-    request: Request, context: Context, next: str | None = None, reset: bool = False
+    request: Request, context: Context, uow: Transaction, next: str | None = None, reset: bool = False
 ) -> HTMLResponse:
     notice = translator(language(request))(PASSWORD_RESET) if reset else None
     return render(
@@ -96,7 +96,7 @@ def login_page(
         context,
         "login.html",
         next=local_path(next),
-        signup_link=_signup_open(context),
+        signup_link=invites.signup_open(uow, context.settings.signup),
         notice=notice,
         reset_link=context.runtime.mailer is not None,
     )
@@ -106,6 +106,7 @@ def login_page(
 def login(
     request: Request,
     context: Context,
+    uow: Transaction,
     csrf: CsrfField,
     email: Annotated[str, Form()],
     password: Annotated[str, Form()],
@@ -118,30 +119,23 @@ def login(
     except RateLimitedError as exc:
         return refused(request, context, "login.html", exc, email=email, next=local_path(next))
     try:
-        with context.runtime.transactions() as uow:
-            user = accounts.authenticate(uow, email, password, context.runtime.passwords)
+        user = accounts.authenticate(uow, email, password, context.runtime.passwords)
     except (AuthenticationError, ServerBusyError) as exc:
         if isinstance(exc, ServerBusyError):
             throttle.succeeded(attempt)  # not a guess: the password was never checked
         return refused(request, context, "login.html", exc, email=email, next=local_path(next))
     throttle.succeeded(attempt)
-    sign_in(request, context, user)
+    sign_in(request, uow, user)
     return see_other(local_path(next))
 
 
-def _signup_open(context: WebContext) -> bool:
-    with context.runtime.transactions() as uow:
-        return invites.signup_open(uow, context.settings.signup)
-
-
 @router.get("/signup", response_class=HTMLResponse)
-def signup_page(request: Request, context: Context, invite: str = "") -> HTMLResponse:
+def signup_page(request: Request, context: Context, uow: Transaction, invite: str = "") -> HTMLResponse:
     """The form when sign-up is open (or the invite is good); else why it is not."""
     policy = context.settings.signup
-    with context.runtime.transactions() as uow:
-        first = uow.users.count() == 0
-        is_open = invites.signup_open(uow, policy)
-        invited = invites.invited_email(uow, policy, invite, datetime.now(UTC)) if invite else None
+    first = uow.users.count() == 0
+    is_open = invites.signup_open(uow, policy)
+    invited = invites.invited_email(uow, policy, invite, datetime.now(UTC)) if invite else None
     if invite and invited is None:
         closed_because = invites.BAD_INVITE
     elif not invite and not is_open:
@@ -165,6 +159,7 @@ def signup_page(request: Request, context: Context, invite: str = "") -> HTMLRes
 def signup(
     request: Request,
     context: Context,
+    uow: Transaction,
     csrf: CsrfField,
     email: Annotated[str, Form()],
     password: Annotated[str, Form()],
@@ -175,26 +170,26 @@ def signup(
     try:
         # every sign-up attempt counts (none is taken back): accounts are not made in bulk
         context.signup_throttle.begin(_account(email), _client(request))
-        with context.runtime.transactions() as uow:
-            user = invites.sign_up(
-                uow,
-                context.runtime.passwords,
-                context.settings.signup,
-                email,
-                password,
-                invite=invite or None,
-                now=datetime.now(UTC),
-            )
+        user = invites.sign_up(
+            uow,
+            context.runtime.passwords,
+            context.settings.signup,
+            email,
+            password,
+            invite=invite or None,
+            now=datetime.now(UTC),
+        )
     except (InvalidInputError, PermissionDeniedError, RateLimitedError, ServerBusyError) as exc:
+        uow.rollback()  # an invite used before the refusal stays unused
         return refused(request, context, "signup.html", exc, **form)
-    sign_in(request, context, user)
+    sign_in(request, uow, user)
     return see_other("/events")
 
 
 @router.post("/logout")
-def logout(request: Request, context: Context, csrf: CsrfField) -> RedirectResponse:
+def logout(request: Request, uow: Transaction, csrf: CsrfField) -> RedirectResponse:
     check_csrf(request, csrf)
-    sign_out(request, context)
+    sign_out(request, uow)
     return see_other("/login")
 
 
@@ -209,6 +204,7 @@ def change_password(
     request: Request,
     context: Context,
     user: PageUser,
+    uow: Transaction,
     csrf: CsrfField,
     current: Annotated[str, Form()],
     password: Annotated[str, Form()],
@@ -219,12 +215,12 @@ def change_password(
     throttle = context.login_throttle
     try:
         attempt = throttle.begin(_account(user.email), _client(request))
-        with context.runtime.transactions() as uow:
-            accounts.change_password(uow, user, current, password, context.runtime.passwords)
+        accounts.change_password(uow, user, current, password, context.runtime.passwords)
     except (AuthenticationError, InvalidInputError, RateLimitedError, ServerBusyError) as exc:
+        uow.rollback()
         if not isinstance(exc, AuthenticationError | RateLimitedError):
             throttle.succeeded(attempt)  # the current password was right, or never checked
         return refused(request, context, "password.html", exc)
     throttle.succeeded(attempt)
-    sign_in(request, context, user)
+    sign_in(request, uow, user)
     return see_other("/account/password?done=1")

@@ -18,7 +18,7 @@ from eventface.errors import InvalidInputError, NotFoundError
 from eventface.services import accounts, invites
 from eventface.settings import SignupPolicy
 from eventface.web.auth import AdminUser, check_csrf, sign_in
-from eventface.web.context import Context, WebContext
+from eventface.web.context import Context, Transaction, WebContext
 from eventface.web.i18n import language, translator
 from eventface.web.params import Id
 from eventface.web.templating import render
@@ -41,6 +41,7 @@ PAGE_MESSAGES = (*NOTICES.values(), INVITES_CLOSED)
 def _users_page(
     request: Request,
     context: WebContext,
+    uow: UnitOfWork,
     admin: User,
     *,
     status_code: int = 200,
@@ -49,8 +50,7 @@ def _users_page(
     invite_link: str | None = None,
     invite_email: str = "",
 ) -> HTMLResponse:
-    with context.runtime.transactions() as uow:
-        users = accounts.list_users(uow)
+    users = accounts.list_users(uow)
     t = translator(language(request))
     return render(
         request,
@@ -68,23 +68,30 @@ def _users_page(
 
 
 @router.get("/users", response_class=HTMLResponse)
-def users_page(request: Request, context: Context, admin: AdminUser, done: str = "") -> HTMLResponse:
-    return _users_page(request, context, admin, notice=NOTICES.get(done))
+def users_page(
+    request: Request, context: Context, admin: AdminUser, uow: Transaction, done: str = ""
+) -> HTMLResponse:
+    return _users_page(request, context, uow, admin, notice=NOTICES.get(done))
 
 
 @router.post("/users/invite", response_class=HTMLResponse)
 def invite(
-    request: Request, context: Context, admin: AdminUser, csrf: CsrfField, email: Annotated[str, Form()]
+    request: Request,
+    context: Context,
+    admin: AdminUser,
+    uow: Transaction,
+    csrf: CsrfField,
+    email: Annotated[str, Form()],
 ) -> HTMLResponse:
     check_csrf(request, csrf)
     try:
-        with context.runtime.transactions() as uow:
-            token = invites.create_invite(uow, context.settings.signup, email, admin.id, datetime.now(UTC))
+        token = invites.create_invite(uow, context.settings.signup, email, admin.id, datetime.now(UTC))
     except InvalidInputError as exc:
-        return _users_page(request, context, admin, status_code=422, error=str(exc), invite_email=email)
+        uow.rollback()
+        return _users_page(request, context, uow, admin, status_code=422, error=str(exc), invite_email=email)
     link = context.base_url(request) + invites.INVITE_PATH + token
     return _users_page(
-        request, context, admin, invite_link=link, invite_email=accounts.normalize_email(email)
+        request, context, uow, admin, invite_link=link, invite_email=accounts.normalize_email(email)
     )
 
 
@@ -95,17 +102,18 @@ def act(
     request: Request,
     context: Context,
     admin: AdminUser,
+    uow: Transaction,
     csrf: CsrfField,
     password: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf)
     try:
-        with context.runtime.transactions() as uow:
-            _apply(uow, context, action, user_id, password)
+        _apply(uow, context, action, user_id, password)
     except InvalidInputError as exc:
-        return _users_page(request, context, admin, status_code=422, error=str(exc))
+        uow.rollback()
+        return _users_page(request, context, uow, admin, status_code=422, error=str(exc))
     if action == "password" and user_id == admin.id:
-        sign_in(request, context, admin)  # a new password ended every session, this one too: start afresh
+        sign_in(request, uow, admin)  # a new password ended every session, this one too: start afresh
     return RedirectResponse(f"{PAGE}?done={action}", status_code=303)
 
 

@@ -15,13 +15,14 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
 
 from eventface.db.repositories import EventSummary
+from eventface.db.unit_of_work import UnitOfWork
 from eventface.domain.models import Event, EventVisibility, IndexProgress, Photo, TaskStatus
 from eventface.errors import NotFoundError
 from eventface.services import events as event_service
 from eventface.services import guest_access, ingest, photo_removal, sync
 from eventface.web import photo_files
 from eventface.web.auth import ApiUser
-from eventface.web.context import Context, WebContext
+from eventface.web.context import Context, Transaction, WebContext
 from eventface.web.openapi import PHOTOGRAPHER_AUTH, errors, file_answer
 from eventface.web.params import Id
 
@@ -188,10 +189,8 @@ def task_out(task: IndexProgress, failures: list[FailureOut] | None = None) -> T
     )
 
 
-def event_out(context: WebContext, request: Request, event_id: int) -> EventOut:
-    with context.runtime.transactions() as uow:
-        summary = uow.events.summary(event_id)
-    return summary_out(context, request, summary)
+def event_out(context: WebContext, request: Request, uow: UnitOfWork, event_id: int) -> EventOut:
+    return summary_out(context, request, uow.events.summary(event_id))
 
 
 def summary_out(context: WebContext, request: Request, summary: EventSummary) -> EventOut:
@@ -213,29 +212,29 @@ def summary_out(context: WebContext, request: Request, summary: EventSummary) ->
     )
 
 
-def owned(context: WebContext, user_id: int, event_id: int) -> Event:
-    with context.runtime.transactions() as uow:
-        return event_service.owned_event(uow, user_id, event_id)
+def owned(uow: UnitOfWork, user_id: int, event_id: int) -> Event:
+    return event_service.owned_event(uow, user_id, event_id)
 
 
-def start_indexing(context: WebContext, event: Event) -> tuple[IndexProgress, bool]:
-    """The event's index run: the one already queued or running, else a new one. True if new."""
-    with context.runtime.transactions() as uow:
-        latest = uow.tasks.latest(event.id)
-        if latest is not None and latest.status in {TaskStatus.QUEUED, TaskStatus.RUNNING}:
-            return latest, False
-        task = ingest.create_task(uow, str(event.id))
+def start_indexing(context: WebContext, uow: UnitOfWork, event: Event) -> tuple[IndexProgress, bool]:
+    """The event's index run: the one already queued or running, else a new one. True if new.
+
+    Commits the request's unit of work: a new run is in the database before its job is enqueued
+    (the worker may start it at once, on another connection); it is answered as it was queued."""
+    latest = uow.tasks.latest(event.id)
+    if latest is not None and latest.status in {TaskStatus.QUEUED, TaskStatus.RUNNING}:
+        return latest, False
+    task = ingest.create_task(uow, str(event.id))
+    uow.commit()
     context.tasks.index_event(task.task_id)
-    with context.runtime.transactions() as uow:
-        return uow.tasks.get(task.task_id), True
+    return task, True
 
 
-def latest_task(context: WebContext, event_id: int) -> TaskOut | None:
-    with context.runtime.transactions() as uow:
-        task = uow.tasks.latest(event_id)
-        failed = uow.photos.failed(event_id)[:MAX_FAILURES_LISTED] if task else []
+def latest_task(uow: UnitOfWork, event_id: int) -> TaskOut | None:
+    task = uow.tasks.latest(event_id)
     if task is None:
         return None
+    failed = uow.photos.failed(event_id)[:MAX_FAILURES_LISTED]
     return task_out(task, [FailureOut(photo_id=p.id, name=p.name, error=p.error) for p in failed])
 
 
@@ -243,84 +242,82 @@ MAX_PHOTO_OFFSET = 10_000_000  # far past any event's photos
 
 
 @router.get("/events", response_model=list[EventOut])
-def list_events(request: Request, context: Context, user: ApiUser) -> list[EventOut]:
-    with context.runtime.transactions() as uow:
-        summaries = event_service.list_events(uow, owner_id=user.id)
+def list_events(request: Request, context: Context, user: ApiUser, uow: Transaction) -> list[EventOut]:
+    summaries = event_service.list_events(uow, owner_id=user.id)
     return [summary_out(context, request, s) for s in summaries]
 
 
 @router.post("/events", response_model=EventOut, status_code=201, responses=errors(400, 404, 422, 503))
-def create_event(body: EventIn, request: Request, context: Context, user: ApiUser) -> EventOut:
+def create_event(
+    body: EventIn, request: Request, context: Context, user: ApiUser, uow: Transaction
+) -> EventOut:
     if (body.folder is None) == (body.drive_folder is None):
         raise HTTPException(422, "give either folder or drive_folder")
     engine = context.settings.face_engine.value
     if body.drive_folder is not None:
-        event = event_service.create_drive_event(
+        uow.commit()  # no transaction stays open while Drive answers...
+        plan = event_service.plan_drive_event(
             context.runtime.google,
             body.name,
             body.drive_folder,
-            engine,
             owner_id=user.id,
             account_email=body.google_account,
-            event_date=body.date,
-        )
+        )  # ...and the event is saved in the next one
+        event = event_service.add_drive_event(uow, plan, engine, owner_id=user.id, event_date=body.date)
     else:
         settings = context.settings
         policy = event_service.FolderPolicy.within(settings.data_dir, settings.photo_root_dirs)
-        with context.runtime.transactions() as uow:
-            event = event_service.create_event(
-                uow,
-                body.name,
-                body.folder or "",
-                engine,
-                policy=policy,
-                owner_id=user.id,
-                event_date=body.date,
-            )
+        event = event_service.create_event(
+            uow,
+            body.name,
+            body.folder or "",
+            engine,
+            policy=policy,
+            owner_id=user.id,
+            event_date=body.date,
+        )
+    created = event_out(context, request, uow, event.id)
     if body.index:
-        start_indexing(context, event)
-    return event_out(context, request, event.id)
+        start_indexing(context, uow, event)
+    return created
 
 
 @router.get("/event/{event_id}", response_model=EventOut, responses=errors(404))
-def get_event(event_id: Id, request: Request, context: Context, user: ApiUser) -> EventOut:
-    owned(context, user.id, event_id)
-    return event_out(context, request, event_id)
+def get_event(event_id: Id, request: Request, context: Context, user: ApiUser, uow: Transaction) -> EventOut:
+    owned(uow, user.id, event_id)
+    return event_out(context, request, uow, event_id)
 
 
 @router.patch("/event/{event_id}", response_model=EventOut, responses=errors(400, 404, 422))
 def update_event(
-    event_id: Id, body: EventPatch, request: Request, context: Context, user: ApiUser
+    event_id: Id, body: EventPatch, request: Request, context: Context, user: ApiUser, uow: Transaction
 ) -> EventOut:
     """Changes what guests with the event's link may see (`visibility`)."""
-    owned(context, user.id, event_id)
+    owned(uow, user.id, event_id)
     if body.visibility is not None:
-        with context.runtime.transactions() as uow:
-            guest_access.set_visibility(uow, user.id, event_id, body.visibility)
-    return event_out(context, request, event_id)
+        guest_access.set_visibility(uow, user.id, event_id, body.visibility)
+    return event_out(context, request, uow, event_id)
 
 
 @router.delete("/event/{event_id}", response_model=MessageOut, responses=errors(404))
-def delete_event(event_id: Id, context: Context, user: ApiUser) -> MessageOut:
-    owned(context, user.id, event_id)
+def delete_event(event_id: Id, context: Context, user: ApiUser, uow: Transaction) -> MessageOut:
+    owned(uow, user.id, event_id)
     rt = context.runtime
-    with rt.transactions() as uow:
-        event_service.delete_event(uow, rt.index, str(event_id), rt.caches)
+    event_service.delete_event(uow, rt.index, str(event_id), rt.caches)
     return MessageOut(message="Event deleted")
 
 
 @router.get("/event/{event_id}/photos", response_model=list[PhotoOut], responses=errors(404, 422))
 def list_photos(
     event_id: Id,
-    context: Context,
     user: ApiUser,
+    uow: Transaction,
     # bounded: an offset past SQLite's 64-bit integers was a 500 (OverflowError), not a 422
     offset: Annotated[int, Query(le=MAX_PHOTO_OFFSET)] = 0,
     limit: int = 100,
 ) -> list[PhotoOut]:
-    event = owned(context, user.id, event_id)
-    with context.runtime.transactions() as uow:
-        photos = uow.photos.in_event(event_id, limit=max(1, min(limit, 1000)), offset=max(0, offset))
+    event = owned(uow, user.id, event_id)
+    photos = uow.photos.in_event(event_id, limit=max(1, min(limit, 1000)), offset=max(0, offset))
     return [
         PhotoOut(
             id=p.id,
@@ -336,25 +333,23 @@ def list_photos(
 
 
 @router.patch("/event/{event_id}/photos/{photo_id}", response_model=MessageOut, responses=errors(404, 422))
-def update_photo(event_id: Id, photo_id: Id, body: PhotoPatch, context: Context, user: ApiUser) -> MessageOut:
+def update_photo(event_id: Id, photo_id: Id, body: PhotoPatch, user: ApiUser, uow: Transaction) -> MessageOut:
     """Hides the photo from guests (`{"hidden": true}`), or shows it again."""
-    with context.runtime.transactions() as uow:
-        photo_removal.set_hidden(uow, user.id, event_id, photo_id, hidden=body.hidden)
+    photo_removal.set_hidden(uow, user.id, event_id, photo_id, hidden=body.hidden)
     return MessageOut(message="Photo hidden from guests" if body.hidden else "Photo shown to guests")
 
 
 @router.get("/event/{event_id}/progress", response_model=ProgressOut, responses=errors(404))
-def event_progress(event_id: Id, context: Context, user: ApiUser) -> ProgressOut:
+def event_progress(event_id: Id, user: ApiUser, uow: Transaction) -> ProgressOut:
     """The event's totals and its latest index run, never a 404 for an event not indexed yet."""
-    owned(context, user.id, event_id)
-    with context.runtime.transactions() as uow:
-        summary = uow.events.summary(event_id)
+    owned(uow, user.id, event_id)
+    summary = uow.events.summary(event_id)
     return ProgressOut(
         photos=summary.photos,
         faces=summary.faces,
         pending=summary.pending,
         failed=summary.failed,
-        task=latest_task(context, event_id),
+        task=latest_task(uow, event_id),
     )
 
 
@@ -364,21 +359,28 @@ _THUMBNAIL = {**file_answer("A JPEG", "image/jpeg"), **errors(404, 503)}
 # The photographer's own photos, by id, with the session or API token: any photo still at the
 # source (pending ones too), re-encoded as a JPEG, never the file as it is. Guests use their links.
 @router.get("/event/{event_id}/photos/{photo_id}/thumb", response_class=FileResponse, responses=_THUMBNAIL)
-def photo_thumbnail(event_id: Id, photo_id: Id, context: Context, user: ApiUser) -> FileResponse:
-    event, photo = _owned_photo(context, user.id, event_id, photo_id)
+def photo_thumbnail(
+    event_id: Id, photo_id: Id, context: Context, user: ApiUser, uow: Transaction
+) -> FileResponse:
+    event, photo = _owned_photo(uow, user.id, event_id, photo_id)
     return photo_files.cached_image(context, context.runtime.thumbnails, event, photo)
 
 
 @router.get("/event/{event_id}/photos/{photo_id}/preview", response_class=FileResponse, responses=_THUMBNAIL)
-def photo_preview(event_id: Id, photo_id: Id, context: Context, user: ApiUser) -> FileResponse:
-    event, photo = _owned_photo(context, user.id, event_id, photo_id)
+def photo_preview(
+    event_id: Id, photo_id: Id, context: Context, user: ApiUser, uow: Transaction
+) -> FileResponse:
+    event, photo = _owned_photo(uow, user.id, event_id, photo_id)
     return photo_files.cached_image(context, context.runtime.previews, event, photo)
 
 
-def _owned_photo(context: WebContext, user_id: int, event_id: int, photo_id: int) -> tuple[Event, Photo]:
-    event = owned(context, user_id, event_id)
-    with context.runtime.transactions() as uow:
-        return event, uow.photos.in_event_by_id(event.id, photo_id)
+def _owned_photo(uow: UnitOfWork, user_id: int, event_id: int, photo_id: int) -> tuple[Event, Photo]:
+    """The photo, the unit of work committed: its file is read (or a thumbnail made) with no
+    transaction open."""
+    event = owned(uow, user_id, event_id)
+    photo = uow.photos.in_event_by_id(event.id, photo_id)
+    uow.commit()
+    return event, photo
 
 
 @router.post(
@@ -387,31 +389,31 @@ def _owned_photo(context: WebContext, user_id: int, event_id: int, photo_id: int
     status_code=202,
     responses={200: {"model": TaskOut, "description": "The run already going"}, **errors(404)},
 )
-def index_event(event_id: Id, context: Context, user: ApiUser) -> JSONResponse:
-    """Starts indexing (new, changed and removed photos); returns the run already going if there is one."""
-    task, new = start_indexing(context, owned(context, user.id, event_id))
+def index_event(event_id: Id, context: Context, user: ApiUser, uow: Transaction) -> JSONResponse:
+    """Starts indexing (new, changed and removed photos); returns the run already going if there
+    is one. A new run is answered as it was queued: follow it with `GET /api/task/{task_id}`."""
+    task, new = start_indexing(context, uow, owned(uow, user.id, event_id))
     return JSONResponse(task_out(task).model_dump(mode="json"), status_code=202 if new else 200)
 
 
 @router.get("/event/{event_id}/task", response_model=TaskOut, responses=errors(404))
-def event_task(event_id: Id, context: Context, user: ApiUser) -> TaskOut:
-    owned(context, user.id, event_id)
-    task = latest_task(context, event_id)
+def event_task(event_id: Id, user: ApiUser, uow: Transaction) -> TaskOut:
+    owned(uow, user.id, event_id)
+    task = latest_task(uow, event_id)
     if task is None:
         raise HTTPException(404, "this event has not been indexed yet")
     return task
 
 
 @router.get("/task/{task_id}", response_model=TaskOut, responses=errors(404))
-def get_task(task_id: str, context: Context, user: ApiUser) -> TaskOut:
-    with context.runtime.transactions() as uow:
-        try:
-            task = uow.tasks.get(task_id)
-        except NotFoundError:
-            task = None
+def get_task(task_id: str, user: ApiUser, uow: Transaction) -> TaskOut:
+    try:
+        task = uow.tasks.get(task_id)
+    except NotFoundError:
+        task = None
     if task is None:
         raise HTTPException(404, f"no task {task_id}")
-    owned(context, user.id, task.event_id)
+    owned(uow, user.id, task.event_id)
     return task_out(task)
 
 
@@ -419,16 +421,20 @@ def get_task(task_id: str, context: Context, user: ApiUser) -> TaskOut:
     "/event/{event_id}/auto-sync/enable", response_model=AutoSyncEnabledOut, responses=errors(400, 404, 422)
 )
 def enable_auto_sync(
-    event_id: Id, context: Context, user: ApiUser, body: Annotated[AutoSyncRequest | None, Body()] = None
+    event_id: Id,
+    context: Context,
+    user: ApiUser,
+    uow: Transaction,
+    body: Annotated[AutoSyncRequest | None, Body()] = None,
 ) -> AutoSyncEnabledOut:
-    owned(context, user.id, event_id)
-    with context.runtime.transactions() as uow:
-        minutes = sync.enable_auto_sync(
-            uow,
-            str(event_id),
-            body.interval_minutes if body else None,
-            context.settings.auto_sync_interval,
-        )
+    owned(uow, user.id, event_id)
+    minutes = sync.enable_auto_sync(
+        uow,
+        str(event_id),
+        body.interval_minutes if body else None,
+        context.settings.auto_sync_interval,
+    )
+    uow.commit()  # before the jobs below read it
     # the first sync is due now: ask the scheduler at once instead of waiting for its next pass
     context.tasks.enqueue_due_syncs()
     context.tasks.maintain_channels()  # a Drive account may now want push notifications
@@ -436,19 +442,18 @@ def enable_auto_sync(
 
 
 @router.post("/event/{event_id}/auto-sync/disable", response_model=MessageOut, responses=errors(404))
-def disable_auto_sync(event_id: Id, context: Context, user: ApiUser) -> MessageOut:
-    owned(context, user.id, event_id)
-    with context.runtime.transactions() as uow:
-        sync.disable_auto_sync(uow, str(event_id))
+def disable_auto_sync(event_id: Id, context: Context, user: ApiUser, uow: Transaction) -> MessageOut:
+    owned(uow, user.id, event_id)
+    sync.disable_auto_sync(uow, str(event_id))
+    uow.commit()  # before the job below reads it
     context.tasks.maintain_channels()  # its account may no longer need a push channel
     return MessageOut(message="Auto-sync disabled")
 
 
 @router.get("/event/{event_id}/auto-sync/status", response_model=AutoSyncStatusOut, responses=errors(404))
-def auto_sync_status(event_id: Id, context: Context, user: ApiUser) -> AutoSyncStatusOut:
-    owned(context, user.id, event_id)
-    with context.runtime.transactions() as uow:
-        status = sync.auto_sync_status(uow, str(event_id))
+def auto_sync_status(event_id: Id, user: ApiUser, uow: Transaction) -> AutoSyncStatusOut:
+    owned(uow, user.id, event_id)
+    status = sync.auto_sync_status(uow, str(event_id))
     fields = vars(status) | {
         "interval_minutes": None if status.interval_minutes is None else _minutes(status.interval_minutes)
     }

@@ -17,10 +17,11 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from eventface.db.unit_of_work import UnitOfWork
 from eventface.domain.models import User
 from eventface.errors import AuthenticationError, NotFoundError
 from eventface.services import accounts, sessions
-from eventface.web.context import Context, WebContext
+from eventface.web.context import Transaction
 
 SESSION_KEY = "session"
 SESSION_CSRF = "csrf"
@@ -58,29 +59,28 @@ def check_csrf(request: Request, supplied: str | None) -> None:
         raise HTTPException(403, "CSRF token missing or wrong: reload the page and try again")
 
 
-def sign_in(request: Request, context: WebContext, user: User) -> None:
+def sign_in(request: Request, uow: UnitOfWork, user: User) -> None:
     # a fresh session (and CSRF token) at login, so a session fixed before login is worthless
-    with context.runtime.transactions() as uow:
-        key = sessions.start_session(uow, user, datetime.now(UTC))
+    key = sessions.start_session(uow, user, datetime.now(UTC))
     request.session.clear()
     request.session[SESSION_KEY] = key
     csrf_token(request)
 
 
-def sign_out(request: Request, context: WebContext) -> None:
+def sign_out(request: Request, uow: UnitOfWork) -> None:
     key = request.session.get(SESSION_KEY)
     if isinstance(key, str):
-        with context.runtime.transactions() as uow:
-            sessions.end_session(uow, key)
+        sessions.end_session(uow, key)
     request.session.clear()
 
 
-def session_user(request: Request, context: Context) -> User | None:
+# Each of these takes the request's unit of work (`Transaction`): FastAPI hands the same one to
+# the handler, so the user is looked up in the transaction the handler goes on with.
+def session_user(request: Request, uow: Transaction) -> User | None:
     key = request.session.get(SESSION_KEY)
     if not isinstance(key, str):
         return None
-    with context.runtime.transactions() as uow:
-        user = sessions.session_user(uow, key, datetime.now(UTC))
+    user = sessions.session_user(uow, key, datetime.now(UTC))
     if user is None:  # signed out elsewhere, expired, password changed, or the account disabled
         request.session.clear()
     return user
@@ -91,16 +91,15 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def api_user(request: Request, context: Context) -> User:
+def api_user(request: Request, uow: Transaction) -> User:
     """The photographer behind an API call: Bearer token, else session (+ CSRF header); else 401."""
     token = _bearer(request)
     if token is not None:
         try:
-            with context.runtime.transactions() as uow:
-                return accounts.user_for_token(uow, token)
+            return accounts.user_for_token(uow, token)
         except AuthenticationError as exc:
             raise _unauthorized(str(exc)) from exc
-    user = session_user(request, context)
+    user = session_user(request, uow)
     if user is None:
         raise _unauthorized("sign in, or send a personal API token as 'Authorization: Bearer <token>'")
     if request.method not in SAFE_METHODS:
@@ -108,16 +107,16 @@ def api_user(request: Request, context: Context) -> User:
     return user
 
 
-def page_user(request: Request, context: Context) -> User:
-    user = session_user(request, context)
+def page_user(request: Request, uow: Transaction) -> User:
+    user = session_user(request, uow)
     if user is None:
         raise LoginRequiredError(request.url.path)
     return user
 
 
-def admin_user(request: Request, context: Context) -> User:
+def admin_user(request: Request, uow: Transaction) -> User:
     """A signed-in admin; anyone else is told the page does not exist."""
-    user = page_user(request, context)
+    user = page_user(request, uow)
     if not user.is_admin:
         raise NotFoundError("not found")
     return user

@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from eventface.db.unit_of_work import UnitOfWork
 from eventface.domain.models import Brand, User
 from eventface.errors import InvalidInputError, NotFoundError, PayloadTooLargeError
 from eventface.services import branding, guest_access
@@ -43,8 +45,11 @@ def brand_page(request: Request, context: Context, user: PageUser, uow: Transact
 
 
 @router.post("/brand", response_model=None)
-async def save_brand(request: Request, context: Context, user: PageUser) -> Response:
+async def save_brand(request: Request, context: Context, user: PageUser, uow: Transaction) -> Response:
     """The brand form: texts and, optionally, a new logo (multipart) or `remove_logo`."""
+    # the photographer was looked up: no transaction stays open while the form uploads, and the
+    # brand is saved in a second one
+    await run_in_threadpool(uow.commit)
     length = request.headers.get("content-length")
     if length is None or not length.isdigit() or int(length) > MAX_FORM_BYTES:
         raise PayloadTooLargeError(branding.LOGO_TOO_BIG)
@@ -55,24 +60,25 @@ async def save_brand(request: Request, context: Context, user: PageUser) -> Resp
     data = await logo.read(branding.MAX_LOGO_BYTES + 1) if isinstance(logo, UploadFile) else b""
     await form.close()
     try:
-        with context.runtime.transactions() as uow:
-            branding.save_brand(
-                uow, user.id, fields["name"], fields["line"], fields["instagram"], fields["website"]
-            )
-            if data:
-                branding.save_logo(uow, user.id, data)
-            elif form.get("remove_logo"):
-                branding.remove_logo(uow, user.id)
+        await run_in_threadpool(_save_brand, uow, user, fields, data, bool(form.get("remove_logo")))
     except InvalidInputError as exc:
+        uow.rollback()  # the texts saved before a refused logo are not kept either
         typed = Brand(user.id, fields["name"], fields["line"], fields["instagram"], fields["website"])
-        with context.runtime.transactions() as uow:
-            logo_version = branding.brand_of(uow, user.id).logo_version
+        logo_version = (await run_in_threadpool(branding.brand_of, uow, user.id)).logo_version
         shown = Brand(
             typed.owner_id, typed.name, typed.line_url, typed.instagram_url, typed.website_url, logo_version
         )
         message = translator(language(request))(str(exc))
         return _form(request, context, user, shown, error=message[:1].upper() + message[1:], status_code=422)
     return RedirectResponse("/brand?saved=1", status_code=303)
+
+
+def _save_brand(uow: UnitOfWork, user: User, fields: dict[str, str], logo: bytes, remove_logo: bool) -> None:
+    branding.save_brand(uow, user.id, fields["name"], fields["line"], fields["instagram"], fields["website"])
+    if logo:
+        branding.save_logo(uow, user.id, logo)
+    elif remove_logo:
+        branding.remove_logo(uow, user.id)
 
 
 @router.get("/brand/logo.png")
@@ -102,6 +108,7 @@ def event_cover(slug: str, context: Context, uow: Transaction) -> Response:
     photo = guest_access.cover(uow, event)
     if photo is None:
         raise NotFoundError("this event has no cover")
+    uow.commit()  # its preview may have to be made: not with a transaction open
     answer = photo_files.cached_image(context, context.runtime.previews, event, photo)
     answer.headers["Cache-Control"] = "public, max-age=300"
     return answer
@@ -111,16 +118,15 @@ def event_cover(slug: str, context: Context, uow: Transaction) -> Response:
 def choose_cover(
     event_id: Id,
     request: Request,
-    context: Context,
     user: PageUser,
+    uow: Transaction,
     csrf: Annotated[str, Form(alias="csrf_token")],
     photo_id: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
     """The guest page's cover: one of the event's photos, or "" for the default (the first photo)."""
     check_csrf(request, csrf)
     chosen = int(photo_id) if photo_id.isdigit() else None
-    with context.runtime.transactions() as uow:
-        guest_access.choose_cover(uow, user.id, event_id, chosen)
+    guest_access.choose_cover(uow, user.id, event_id, chosen)
     return RedirectResponse(f"/events/{event_id}#branding", status_code=303)
 
 

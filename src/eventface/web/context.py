@@ -19,6 +19,7 @@ from eventface.secret_key import secret_key
 from eventface.settings import Settings
 from eventface.sources.google_oauth import OAuthClient
 from eventface.web.capabilities import Capabilities
+from eventface.web.event_hints import EventHints
 from eventface.web.limits import SearchQueue, UploadSlots
 from eventface.web.ratelimit import Limiter
 from eventface.web.throttle import LoginThrottle, Throttle
@@ -41,6 +42,8 @@ class WebContext:
     # (in Redis, shared by every web process, when the queue is: web/shared_limits.py)
     login_throttle: Throttle = field(default_factory=LoginThrottle)
     signup_throttle: Throttle = field(default_factory=LoginThrottle)
+    # the events guest links named lately: a search picks its face engine before any transaction
+    event_hints: EventHints = field(default_factory=EventHints)
     # signs the guest links a search hands out (web/capabilities.py)
     capabilities: Capabilities = field(init=False)
 

@@ -29,7 +29,7 @@ from eventface.settings import Settings
 from eventface.sources import google_oauth
 from eventface.sources.google_oauth import OAuthClient
 from eventface.web.auth import PageUser, check_csrf, local_path
-from eventface.web.context import Context, WebContext
+from eventface.web.context import Context, Transaction, WebContext
 from eventface.web.params import Id
 
 log = logging.getLogger(__name__)
@@ -75,10 +75,14 @@ def callback(
     request: Request,
     context: Context,
     user: PageUser,
+    uow: Transaction,
     state: str = "",
     code: str | None = None,
     error: str | None = None,
 ) -> RedirectResponse:
+    # Google is asked next, with no transaction open; the grant is saved in one of its own
+    # (services/google_accounts.py)
+    uow.commit()
     flow = request.session.pop(SESSION_FLOW, None)
     if context.google_oauth is None or not isinstance(flow, dict):
         return _back("/events", google_error="failed")
@@ -108,9 +112,11 @@ def disconnect(
     request: Request,
     context: Context,
     user: PageUser,
+    uow: Transaction,
     csrf: Annotated[str, Form(alias="csrf_token")],
 ) -> RedirectResponse:
     check_csrf(request, csrf)
+    uow.commit()  # as above: Google is asked to revoke the grant with no transaction open
     google_accounts.disconnect(context.runtime.google, user.id, account_id)
     return _back("/events", google="disconnected")
 
@@ -119,6 +125,7 @@ def disconnect(
 @router.post(drive_push.WEBHOOK_PATH, status_code=200, include_in_schema=False)
 def drive_notification(
     context: Context,
+    uow: Transaction,
     channel_id: Annotated[str, Header(alias="X-Goog-Channel-ID")] = "",
     channel_token: Annotated[str, Header(alias="X-Goog-Channel-Token")] = "",
     resource_state: Annotated[str, Header(alias="X-Goog-Resource-State")] = "",
@@ -128,15 +135,15 @@ def drive_notification(
     if not channel_id or not resource_state:
         raise HTTPException(400, "not a Drive notification")
     try:
-        with context.runtime.transactions() as uow:
-            event_ids = drive_push.notified_events(
-                uow, channel_id, channel_token, resource_state, datetime.now(UTC)
-            )
+        event_ids = drive_push.notified_events(
+            uow, channel_id, channel_token, resource_state, datetime.now(UTC)
+        )
     except NotFoundError as exc:
         raise HTTPException(404, "unknown channel") from exc
     except AuthenticationError as exc:
         log.warning("a Drive notification with a wrong channel token was refused")
         raise HTTPException(403, "wrong channel token") from exc
+    uow.commit()  # the events made due are in the database before their syncs may run
     for event_id in event_ids:
         context.tasks.sync_event(event_id, SyncTrigger.PUSH.value)
     return Response(status_code=200)

@@ -6,9 +6,11 @@ its faces or a ZIP only through the signed, expiring links a search or the galle
 the same 404, and only indexed photos are served (services/guest_access.py). Selfies are parsed
 into memory (never a temporary file), searched, and dropped; nothing of them is logged.
 
-Each request is one transaction (`Transaction`), except a selfie search: its faces are found on
-a search worker (faces/search_pool.py) while no transaction is open, between a short one that
-finds the event and one that matches and ranks.
+Each request is one transaction (`Transaction`), a selfie search too: its faces are found on a
+search worker (faces/search_pool.py) while no transaction is open, with the engine of the event
+as web/event_hints.py last saw it, and matched and ranked in the transaction after (the first
+search of an event this process has not seen finds it in a short transaction of its own first).
+Photo files are read, and their copies made, once the request's transaction has committed.
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ from pydantic import BaseModel, Field
 
 from eventface.db.unit_of_work import UnitOfWork
 from eventface.domain.models import Event, EventVisibility, Photo
-from eventface.errors import ConsentRequiredError, NotFoundError, NoUsableSelfieError, RateLimitedError
+from eventface.errors import (
+    ConsentRequiredError,
+    NotFoundError,
+    NoUsableSelfieError,
+    RateLimitedError,
+    ServerBusyError,
+)
 from eventface.services import branding, guest_access
 from eventface.services import search as search_service
 from eventface.services.search import PhotoMatch, SearchResult, Selfie, SelfieReport
@@ -165,6 +173,46 @@ def given_photo(uow: UnitOfWork, context: WebContext, slug: str, token: str) -> 
     return event, guest_access.served_photo(uow, event, given.id, browsed=given.browsed)
 
 
+def given_file(uow: UnitOfWork, context: WebContext, slug: str, token: str) -> tuple[Event, Photo]:
+    """`given_photo`, the unit of work committed: the file is read (or a copy made) with no
+    transaction open."""
+    found = given_photo(uow, context, slug, token)
+    uow.commit()
+    return found
+
+
+async def event_to_search(context: WebContext, uow: UnitOfWork, slug: str) -> Event:
+    """The event a selfie search (or subscription) embeds for, known before any transaction if
+    a page of it was served lately; else looked up in a short transaction, committed before the
+    face engine runs. `event_still` checks it again once the faces are found."""
+    event = context.event_hints.get(slug)
+    if event is None:
+        event = await run_in_threadpool(_look_up_event, context, uow, slug)
+    return event
+
+
+def _look_up_event(context: WebContext, uow: UnitOfWork, slug: str) -> Event:
+    event = guest_event(uow, slug)
+    uow.commit()
+    context.event_hints.remember(event)
+    return event
+
+
+def event_still(context: WebContext, uow: UnitOfWork, embedded_for: Event) -> Event:
+    """The event as it is now, if the selfies embedded for `embedded_for` still fit it (the same
+    event, the same face engine); a 404 if it is gone, a retry if it changed meanwhile."""
+    try:
+        event = guest_event(uow, embedded_for.slug)
+    except NotFoundError:
+        context.event_hints.forget(embedded_for.slug)
+        raise
+    if (event.id, event.engine) != (embedded_for.id, embedded_for.engine):
+        context.event_hints.forget(embedded_for.slug)
+        raise ServerBusyError("the event changed during the search: please search again", 1.0)
+    context.event_hints.remember(event)
+    return event
+
+
 def photo_out(
     context: WebContext, event: Event, photo_id: int, name: str, *, browsed: bool = False
 ) -> PhotoOut:
@@ -275,6 +323,7 @@ def guest_page(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> HTMLResponse:
     event = guest_event(uow, slug)
+    context.event_hints.remember(event)  # the search that follows knows its engine before any transaction
     summary = uow.events.summary(event.id)
     cover_photo = guest_access.cover(uow, event)
     gallery_event = event.visibility is EventVisibility.GALLERY
@@ -336,15 +385,15 @@ SEARCH_BODY = {
     openapi_extra=SEARCH_BODY,
     responses=errors(400, 408, 413, 415, 422, 429, 503),
 )
-async def search(slug: str, request: Request, context: Context) -> SearchOut:
+async def search(slug: str, request: Request, context: Context, uow: Transaction) -> SearchOut:
     """Finds the guest's photos: multipart with 1-3 `selfies` files and `consent=true`.
 
     422 `no_usable_selfie` (with a report per selfie) when no selfie can be used; 503 `busy`,
     with `Retry-After`, when the queue of searches is full or too many are uploading at once.
     """
-    event = await run_in_threadpool(_find_event, context, slug)
+    event = await event_to_search(context, uow, slug)
     embedded = await embed_selfies(request, context, event)
-    result = await run_in_threadpool(_match, context, event, embedded.queries, embedded.reports)
+    event, result = await run_in_threadpool(_match, context, uow, event, embedded.queries, embedded.reports)
     return search_out(context, event, result.matches, [selfie_out(r) for r in result.selfies])
 
 
@@ -391,13 +440,13 @@ def photo_faces(slug: str, token: Token, context: Context, uow: Transaction) -> 
 
 @router.get("/e/{slug}/p/{token}/thumb", include_in_schema=False)
 def thumbnail(slug: str, token: Token, context: Context, uow: Transaction) -> Response:
-    event, photo = given_photo(uow, context, slug, token)
+    event, photo = given_file(uow, context, slug, token)
     return photo_files.cached_image(context, context.runtime.thumbnails, event, photo)
 
 
 @router.get("/e/{slug}/p/{token}/preview", include_in_schema=False)
 def preview(slug: str, token: Token, context: Context, uow: Transaction) -> Response:
-    event, photo = given_photo(uow, context, slug, token)
+    event, photo = given_file(uow, context, slug, token)
     return photo_files.cached_image(context, context.runtime.previews, event, photo)
 
 
@@ -408,7 +457,7 @@ def preview(slug: str, token: Token, context: Context, uow: Transaction) -> Resp
 )
 def web_copy(slug: str, token: Token, context: Context, uow: Transaction) -> Response:
     """The guest's "Save": a phone-friendly copy of the photo (its `web_url`), without metadata."""
-    event, photo = given_photo(uow, context, slug, token)
+    event, photo = given_file(uow, context, slug, token)
     return photo_files.web_copy(context, event, photo)
 
 
@@ -419,7 +468,7 @@ def web_copy(slug: str, token: Token, context: Context, uow: Transaction) -> Res
 )
 def download(slug: str, token: Token, context: Context, uow: Transaction) -> Response:
     """The original file, byte for byte (a link from a search or the gallery)."""
-    event, photo = given_photo(uow, context, slug, token)
+    event, photo = given_file(uow, context, slug, token)
     return photo_files.original(context, event, photo)
 
 
@@ -476,20 +525,18 @@ def _gallery(
     )
 
 
-def _find_event(context: WebContext, slug: str) -> Event:
-    with context.runtime.transactions() as uow:
-        return guest_event(uow, slug)
-
-
 def _match(
-    context: WebContext, event: Event, queries: list[np.ndarray], reports: list[SelfieReport]
-) -> SearchResult:
+    context: WebContext,
+    uow: UnitOfWork,
+    embedded_for: Event,
+    queries: list[np.ndarray],
+    reports: list[SelfieReport],
+) -> tuple[Event, SearchResult]:
+    event = event_still(context, uow, embedded_for)
     rt = context.runtime
     engine = rt.face_engine(event.engine)  # ranks with its metric: its models stay unloaded here
-    with rt.transactions() as uow:
-        return search_service.match_selfies(
-            uow, rt.index, engine, event.id, queries, reports, rt.search_limits(engine)
-        )
+    limits = rt.search_limits(engine)
+    return event, search_service.match_selfies(uow, rt.index, engine, event.id, queries, reports, limits)
 
 
 def _rate_limit(request: Request, context: WebContext) -> str:

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
+from eventface.db.unit_of_work import UnitOfWork
 from eventface.errors import NotFoundError, PayloadTooLargeError
 from eventface.services import guest_access
 from eventface.web.context import Context, Transaction, WebContext
@@ -46,7 +47,7 @@ ZIP_BODY = {
 @router.post(
     "/api/e/{slug}/zip", response_model=ZipOut, openapi_extra=ZIP_BODY, responses=errors(400, 413, 422)
 )
-async def zip_link(slug: str, request: Request, context: Context) -> ZipOut:
+async def zip_link(slug: str, request: Request, context: Context, uow: Transaction) -> ZipOut:
     """A ZIP link for the photos the guest kept: several searches' results, less those they hid.
 
     Takes only what searches handed out: a gallery's links (or a forged one) are a 404, so the
@@ -61,20 +62,19 @@ async def zip_link(slug: str, request: Request, context: Context) -> ZipOut:
             for p in exc.errors(include_url=False)
         ]
         raise RequestValidationError(problems) from exc
-    return await run_in_threadpool(_zip_link, context, slug, body.photos)
+    return await run_in_threadpool(_zip_link, context, uow, slug, body.photos)
 
 
-def _zip_link(context: WebContext, slug: str, tokens: list[str]) -> ZipOut:
+def _zip_link(context: WebContext, uow: UnitOfWork, slug: str, tokens: list[str]) -> ZipOut:
     caps = context.capabilities
-    with context.runtime.transactions() as uow:
-        event = guest_event(uow, slug)
-        ids: list[int] = []
-        for token in tokens:
-            given = caps.open_photo(event.id, token)
-            if given.browsed:
-                raise NotFoundError("no such photo in this event")
-            ids.append(given.id)
-        served = guest_access.served_photos(uow, event, list(dict.fromkeys(ids)))
+    event = guest_event(uow, slug)
+    ids: list[int] = []
+    for token in tokens:
+        given = caps.open_photo(event.id, token)
+        if given.browsed:
+            raise NotFoundError("no such photo in this event")
+        ids.append(given.id)
+    served = guest_access.served_photos(uow, event, list(dict.fromkeys(ids)))
     if not served:
         raise NotFoundError("none of these photos can be downloaded any more")
     token = caps.photos(event.id, (p.id for p in served))

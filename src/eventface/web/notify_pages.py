@@ -16,6 +16,7 @@ Every path carries the event's slug and a long token: the request log cuts both 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -26,6 +27,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
+from eventface.db.unit_of_work import UnitOfWork
 from eventface.domain.models import Brand, Event
 from eventface.jobs.tasks import notify_keys, notify_links
 from eventface.mail.smtp import Mail
@@ -35,7 +37,7 @@ from eventface.settings import Settings
 from eventface.web import guest
 from eventface.web.accounts_pages import CsrfField
 from eventface.web.auth import check_csrf
-from eventface.web.context import Context, WebContext
+from eventface.web.context import Context, Transaction, WebContext
 from eventface.web.i18n import LANGUAGES, language, translator
 from eventface.web.openapi import errors
 from eventface.web.templating import render
@@ -132,7 +134,7 @@ def _mail_on(context: WebContext) -> None:
     openapi_extra=SUBSCRIBE_BODY,
     responses=errors(400, 408, 413, 415, 422, 429, 503),
 )
-async def subscribe(slug: str, request: Request, context: Context) -> SubscribeOut:
+async def subscribe(slug: str, request: Request, context: Context, uow: Transaction) -> SubscribeOut:
     """Email me new photos of me: multipart with 1-3 `selfies`, `consent=true` and `email`.
 
     Only the selfies' face embeddings are kept, until the subscription expires. A confirmation
@@ -141,31 +143,28 @@ async def subscribe(slug: str, request: Request, context: Context) -> SubscribeO
     retention) or `no_usable_selfie`; 429 and 503 as a search.
     """
     _mail_on(context)
-    event = await run_in_threadpool(_find_event, context, slug)
+    event = await guest.event_to_search(context, uow, slug)  # as a search: no transaction while embedding
     embedded = await guest.embed_selfies(request, context, event)
     chosen = embedded.fields.get("language", "")
     lang = chosen if chosen in LANGUAGES else language(request)
     email, base_url = embedded.fields.get("email", ""), context.base_url(request)
     asked = notifications.Request(event, email, lang, event.engine, embedded.queries, base_url)
-    await run_in_threadpool(_subscribe, context, asked)
+    await run_in_threadpool(_subscribe, context, uow, asked)
     return SubscribeOut(status="pending", message=translator(lang)(CHECK_YOUR_MAIL))
 
 
-def _find_event(context: WebContext, slug: str) -> Event:
-    with context.runtime.transactions() as uow:
-        return guest.guest_event(uow, slug)
-
-
-def _subscribe(context: WebContext, asked: notifications.Request) -> None:
-    with context.runtime.transactions() as uow:
-        pending = notifications.subscribe(
-            uow,
-            notify_keys(context.runtime),
-            asked,
-            timedelta(days=context.settings.notify_retention_days),
-            datetime.now(UTC),
-        )
-        brand = branding.brand_for_event(uow, asked.event)
+def _subscribe(context: WebContext, uow: UnitOfWork, asked: notifications.Request) -> None:
+    event = guest.event_still(context, uow, asked.event)
+    asked = dataclasses.replace(asked, event=event)
+    pending = notifications.subscribe(
+        uow,
+        notify_keys(context.runtime),
+        asked,
+        timedelta(days=context.settings.notify_retention_days),
+        datetime.now(UTC),
+    )
+    brand = branding.brand_for_event(uow, event)
+    uow.commit()
     if pending is not None:  # mailed once committed: a confirmation always has its subscription
         _send(context, NotifyMails(context.templates).confirmation(pending, asked.event, brand))
 
@@ -175,12 +174,13 @@ def _send(context: WebContext, mail: Mail) -> None:
 
 
 @router.get("/e/{slug}/notify/confirm/{token}", response_class=HTMLResponse, include_in_schema=False)
-def confirm_page(slug: str, token: NotifyToken, request: Request, context: Context) -> HTMLResponse:
+def confirm_page(
+    slug: str, token: NotifyToken, request: Request, context: Context, uow: Transaction
+) -> HTMLResponse:
     """A button that confirms; opening the link confirms nothing (mail scanners open links)."""
     _mail_on(context)
-    with context.runtime.transactions() as uow:
-        event = guest.guest_event(uow, slug)
-        subscription = notify_links(context.settings).open_confirm(uow, event, token)
+    event = guest.guest_event(uow, slug)
+    subscription = notify_links(context.settings).open_confirm(uow, event, token)
     return render(
         request, context, "notify_confirm.html", event=event, done=subscription.confirmed, token=token
     )
@@ -188,25 +188,25 @@ def confirm_page(slug: str, token: NotifyToken, request: Request, context: Conte
 
 @router.post("/e/{slug}/notify/confirm/{token}", response_class=HTMLResponse, include_in_schema=False)
 def confirm(
-    slug: str, token: NotifyToken, request: Request, context: Context, csrf: CsrfField
+    slug: str, token: NotifyToken, request: Request, context: Context, uow: Transaction, csrf: CsrfField
 ) -> HTMLResponse:
     check_csrf(request, csrf)
     _mail_on(context)
     links = notify_links(context.settings)
-    with context.runtime.transactions() as uow:
-        event = guest.guest_event(uow, slug)
-        subscription = notifications.confirm(uow, links, event, token, datetime.now(UTC))
+    event = guest.guest_event(uow, slug)
+    subscription = notifications.confirm(uow, links, event, token, datetime.now(UTC))
     photos_url = f"/e/{event.slug}/notify/{links.manage_token(subscription)}"
     return render(request, context, "notify_confirm.html", event=event, done=True, photos_url=photos_url)
 
 
 @router.get("/e/{slug}/notify/{token}", response_class=HTMLResponse, include_in_schema=False)
-def photos_page(slug: str, token: NotifyToken, request: Request, context: Context) -> HTMLResponse:
+def photos_page(
+    slug: str, token: NotifyToken, request: Request, context: Context, uow: Transaction
+) -> HTMLResponse:
     """The photos found for a subscriber: no selfie needed, the link is the key."""
-    with context.runtime.transactions() as uow:
-        event = guest.guest_event(uow, slug)
-        photo_ids = notifications.subscriber_photo_ids(uow, notify_links(context.settings), event, token)
-        photos = guest_access.served_photos(uow, event, photo_ids)
+    event = guest.guest_event(uow, slug)
+    photo_ids = notifications.subscriber_photo_ids(uow, notify_links(context.settings), event, token)
+    photos = guest_access.served_photos(uow, event, photo_ids)
     given = [guest.photo_out(context, event, p.id, p.name) for p in photos]
     zip_token = context.capabilities.photos(event.id, (p.id for p in photos)) if photos else None
     return render(
@@ -221,19 +221,21 @@ def photos_page(slug: str, token: NotifyToken, request: Request, context: Contex
 
 
 @router.get("/e/{slug}/notify/{token}/unsubscribe", response_class=HTMLResponse, include_in_schema=False)
-def unsubscribe_page(slug: str, token: NotifyToken, request: Request, context: Context) -> HTMLResponse:
-    with context.runtime.transactions() as uow:
-        event = guest.guest_event(uow, slug)
-        notify_links(context.settings).open_manage(uow, event, token)
+def unsubscribe_page(
+    slug: str, token: NotifyToken, request: Request, context: Context, uow: Transaction
+) -> HTMLResponse:
+    event = guest.guest_event(uow, slug)
+    notify_links(context.settings).open_manage(uow, event, token)
     return render(request, context, "notify_unsubscribe.html", event=event, done=False, token=token)
 
 
 @router.post("/e/{slug}/notify/{token}/unsubscribe", response_class=HTMLResponse, include_in_schema=False)
-def unsubscribe(slug: str, token: NotifyToken, request: Request, context: Context) -> HTMLResponse:
+def unsubscribe(
+    slug: str, token: NotifyToken, request: Request, context: Context, uow: Transaction
+) -> HTMLResponse:
     """One click (RFC 8058), from the page's button or the mail client: the embeddings go at once."""
-    with context.runtime.transactions() as uow:
-        event = guest.guest_event(uow, slug)
-        notifications.unsubscribe(uow, notify_links(context.settings), event, token)
+    event = guest.guest_event(uow, slug)
+    notifications.unsubscribe(uow, notify_links(context.settings), event, token)
     return render(request, context, "notify_unsubscribe.html", event=event, done=True, token="")
 
 

@@ -44,7 +44,7 @@ from eventface.web import photo_files
 from eventface.web.api import latest_task, owned, start_indexing
 from eventface.web.auth import OptionalUser, PageUser, check_csrf
 from eventface.web.branding_pages import logo_url
-from eventface.web.context import Context, WebContext
+from eventface.web.context import Context, Transaction, WebContext
 from eventface.web.i18n import language, translator
 from eventface.web.params import Id
 from eventface.web.templating import render
@@ -164,25 +164,25 @@ def dashboard(
     request: Request,
     context: Context,
     user: PageUser,
+    uow: Transaction,
     google: str | None = None,
     google_error: str | None = None,
 ) -> HTMLResponse:
-    with context.runtime.transactions() as uow:
-        summaries = event_service.list_events(uow, owner_id=user.id)
-        panel = _google_panel(context, uow, user, google, google_error)
-        ids = [s.event.id for s in summaries]
-        activity = uow.sync_runs.activity(ids, datetime.now(UTC) - ACTIVITY_WINDOW) if ids else {}
-        removals = uow.removal_requests.open_counts(ids) if ids else {}
-        rows = [
-            EventRow(
-                s,
-                uow.tasks.latest(s.event.id),
-                uow.events.auto_sync(s.event.id),
-                activity.get(s.event.id),
-                uow.events.google_account_state(s.event.id) is AccountStatus.RECONNECT_NEEDED,
-            )
-            for s in summaries
-        ]
+    summaries = event_service.list_events(uow, owner_id=user.id)
+    panel = _google_panel(context, uow, user, google, google_error)
+    ids = [s.event.id for s in summaries]
+    activity = uow.sync_runs.activity(ids, datetime.now(UTC) - ACTIVITY_WINDOW) if ids else {}
+    removals = uow.removal_requests.open_counts(ids) if ids else {}
+    rows = [
+        EventRow(
+            s,
+            uow.tasks.latest(s.event.id),
+            uow.events.auto_sync(s.event.id),
+            activity.get(s.event.id),
+            uow.events.google_account_state(s.event.id) is AccountStatus.RECONNECT_NEEDED,
+        )
+        for s in summaries
+    ]
     return render(
         request, context, "dashboard.html", user=user, rows=rows, google=panel, removal_requests=removals
     )
@@ -193,11 +193,11 @@ def new_event_page(
     request: Request,
     context: Context,
     user: PageUser,
+    uow: Transaction,
     google: str | None = None,
     google_error: str | None = None,
 ) -> HTMLResponse:
-    with context.runtime.transactions() as uow:
-        panel = _google_panel(context, uow, user, google, google_error)
+    panel = _google_panel(context, uow, user, google, google_error)
     # back from connecting Google Drive on this form: the photographer was choosing Drive
     source = SourceKind.GOOGLE_DRIVE if google or google_error else SourceKind.LOCAL_FOLDER
     form = NewEventForm(event_date=date.today().isoformat(), source=source.value)
@@ -235,6 +235,7 @@ def create_event(
     request: Request,
     context: Context,
     user: PageUser,
+    uow: Transaction,
     csrf: CsrfField,
     name: Annotated[str, Form()],
     event_date: Annotated[str, Form()] = "",
@@ -246,63 +247,66 @@ def create_event(
     check_csrf(request, csrf)
     form = NewEventForm(name, event_date, source, folder, drive_link, google_account)
     try:
-        event = _create_event(context, user, form)
+        event = _create_event(context, uow, user, form)
     except (InvalidInputError, NotFoundError, SourceUnavailableError, ValueError) as exc:
-        message, status = _refusal(context, user, exc)
-        return _new_event_form_again(request, context, user, form, message, status)
+        message, status = _refusal(uow, user, exc)
+        return _new_event_form_again(request, context, uow, user, form, message, status)
     # a new event is indexed at once: the photographer's next step is the guest link, not a button
-    start_indexing(context, event)
+    start_indexing(context, uow, event)
     return _see_other(f"/events/{event.id}")
 
 
-def _create_event(context: WebContext, user: User, form: NewEventForm) -> Event:
+def _create_event(context: WebContext, uow: UnitOfWork, user: User, form: NewEventForm) -> Event:
     when = date.fromisoformat(form.event_date) if form.event_date.strip() else None
     engine = context.settings.face_engine.value
     if form.source == SourceKind.GOOGLE_DRIVE.value:
-        return event_service.create_drive_event(
+        uow.commit()  # no transaction stays open while Drive is asked (in transactions of its own)...
+        plan = event_service.plan_drive_event(
             context.runtime.google,
             form.name,
             form.drive_link,
-            engine,
             owner_id=user.id,
             account_email=form.google_account.strip() or None,
-            event_date=when,
-        )
+        )  # ...and the event is saved in the next one
+        return event_service.add_drive_event(uow, plan, engine, owner_id=user.id, event_date=when)
     if form.source != SourceKind.LOCAL_FOLDER.value:
         raise InvalidInputError(f"unknown photo source: {form.source!r}")
-    with context.runtime.transactions() as uow:
-        return event_service.create_event(
-            uow,
-            form.name,
-            form.folder,
-            engine,
-            policy=_folder_policy(context),
-            owner_id=user.id,
-            event_date=when,
-        )
+    return event_service.create_event(
+        uow,
+        form.name,
+        form.folder,
+        engine,
+        policy=_folder_policy(context),
+        owner_id=user.id,
+        event_date=when,
+    )
 
 
-def _refusal(context: WebContext, user: User, exc: Exception) -> tuple[str, int]:
+def _refusal(uow: UnitOfWork, user: User, exc: Exception) -> tuple[str, int]:
     """Why the event was not created, as the photographer should read it, and the status code."""
     if isinstance(exc, ReconnectNeededError):
         return ACCOUNT_REFUSED, 422
     if isinstance(exc, SourceUnavailableError):  # Drive cannot be reached: try again later
         return str(exc), 503
     if isinstance(exc, NotFoundError):  # no Google account connected, or not the one named
-        with context.runtime.transactions() as uow:
-            has_accounts = bool(uow.google_accounts.of_owner(user.id))
+        has_accounts = bool(uow.google_accounts.of_owner(user.id))
         return (CHOOSE_ACCOUNT if has_accounts else NO_ACCOUNT), 422
     code = exc.code if isinstance(exc, EventfaceError) else ""
     return INPUT_ERROR_TEXTS.get(code, str(exc)), 422
 
 
 def _new_event_form_again(
-    request: Request, context: WebContext, user: User, form: NewEventForm, message: str, status_code: int
+    request: Request,
+    context: WebContext,
+    uow: UnitOfWork,
+    user: User,
+    form: NewEventForm,
+    message: str,
+    status_code: int,
 ) -> HTMLResponse:
     """The form with what was typed and why it was refused, in the page's language."""
     text = translator(language(request))(message)
-    with context.runtime.transactions() as uow:
-        panel = _google_panel(context, uow, user)
+    panel = _google_panel(context, uow, user)
     return render(
         request,
         context,
@@ -318,19 +322,23 @@ def _new_event_form_again(
 
 @router.get("/events/{event_id}", response_class=HTMLResponse)
 def event_page(
-    event_id: Id, request: Request, context: Context, user: PageUser, page: Annotated[int, Query(ge=1)] = 1
+    event_id: Id,
+    request: Request,
+    context: Context,
+    user: PageUser,
+    uow: Transaction,
+    page: Annotated[int, Query(ge=1)] = 1,
 ) -> HTMLResponse:
-    event = owned(context, user.id, event_id)
+    event = owned(uow, user.id, event_id)
     guest_url = context.guest_url(request, event.slug)
-    with context.runtime.transactions() as uow:
-        summary = uow.events.summary(event.id)
-        photos = uow.photos.in_event(event.id, limit=PHOTOS_PER_PAGE + 1, offset=(page - 1) * PHOTOS_PER_PAGE)
-        auto_sync = sync.auto_sync_status(uow, str(event.id))
-        runs = uow.sync_runs.recent(event.id, SYNC_RUNS_READ)
-        panel = _google_panel(context, uow, user)
-        brand = branding.brand_for_event(uow, event)
-        cover = guest_access.cover(uow, event)
-        requests = photo_removal.open_requests(uow, event.id)
+    summary = uow.events.summary(event.id)
+    photos = uow.photos.in_event(event.id, limit=PHOTOS_PER_PAGE + 1, offset=(page - 1) * PHOTOS_PER_PAGE)
+    auto_sync = sync.auto_sync_status(uow, str(event.id))
+    runs = uow.sync_runs.recent(event.id, SYNC_RUNS_READ)
+    panel = _google_panel(context, uow, user)
+    brand = branding.brand_for_event(uow, event)
+    cover = guest_access.cover(uow, event)
+    requests = photo_removal.open_requests(uow, event.id)
     return render(
         request,
         context,
@@ -341,7 +349,7 @@ def event_page(
         photos=photos[:PHOTOS_PER_PAGE],
         next_page=page + 1 if len(photos) > PHOTOS_PER_PAGE else None,
         page=page,
-        task=latest_task(context, event.id),
+        task=latest_task(uow, event.id),
         auto_sync=auto_sync,
         sync_items=fold_quiet_runs(runs)[:SYNC_RUNS_SHOWN],
         drive=_drive_view(event, panel, reconnect_needed=auto_sync.reconnect_needed),
@@ -416,10 +424,10 @@ def _drive_view(event: Event, panel: GooglePanel, *, reconnect_needed: bool) -> 
 
 @router.post("/events/{event_id}/index")
 def index_event(
-    event_id: Id, request: Request, context: Context, user: PageUser, csrf: CsrfField
+    event_id: Id, request: Request, context: Context, user: PageUser, uow: Transaction, csrf: CsrfField
 ) -> Response:
     check_csrf(request, csrf)
-    start_indexing(context, owned(context, user.id, event_id))
+    start_indexing(context, uow, owned(uow, user.id, event_id))
     return _see_other(f"/events/{event_id}")
 
 
@@ -427,15 +435,14 @@ def index_event(
 def set_visibility(
     event_id: Id,
     request: Request,
-    context: Context,
     user: PageUser,
+    uow: Transaction,
     csrf: CsrfField,
     visibility: Annotated[EventVisibility, Form()],
 ) -> Response:
     """The photographer chooses what guests with the link see: their search's photos, or a gallery."""
     check_csrf(request, csrf)
-    with context.runtime.transactions() as uow:
-        guest_access.set_visibility(uow, user.id, event_id, visibility)
+    guest_access.set_visibility(uow, user.id, event_id, visibility)
     return _see_other(f"/events/{event_id}#visibility")
 
 
@@ -445,23 +452,25 @@ def delete_event(
     request: Request,
     context: Context,
     user: PageUser,
+    uow: Transaction,
     csrf: CsrfField,
     confirm_name: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf)
-    event = owned(context, user.id, event_id)
+    event = owned(uow, user.id, event_id)
     if confirm_name.strip() != event.name:
         raise HTTPException(422, "The name you typed does not match the event name.")
     rt = context.runtime
-    with rt.transactions() as uow:
-        event_service.delete_event(uow, rt.index, str(event.id), rt.caches)
+    event_service.delete_event(uow, rt.index, str(event.id), rt.caches)
     return _see_other("/events")
 
 
 @router.get("/events/{event_id}/qr.{kind}")
-def qr_code(event_id: Id, kind: str, request: Request, context: Context, user: PageUser) -> Response:
+def qr_code(
+    event_id: Id, kind: str, request: Request, context: Context, user: PageUser, uow: Transaction
+) -> Response:
     """The guest link as a QR code to print: SVG (any size) or a 1200 px PNG."""
-    event = owned(context, user.id, event_id)
+    event = owned(uow, user.id, event_id)
     qr = _qr(context.guest_url(request, event.slug))
     out = io.BytesIO()
     if kind == "svg":
@@ -480,15 +489,17 @@ def qr_code(event_id: Id, kind: str, request: Request, context: Context, user: P
 
 
 @router.get("/events/{event_id}/card.{kind}")
-def qr_card_file(event_id: Id, kind: str, request: Request, context: Context, user: PageUser) -> Response:
+def qr_card_file(
+    event_id: Id, kind: str, request: Request, context: Context, user: PageUser, uow: Transaction
+) -> Response:
     """The printable A6 QR card (issue 14): PDF to print, or a 300 dpi PNG."""
     if kind not in {"pdf", "png"}:
         raise HTTPException(404, "QR cards come as .pdf or .png")
     sheet = request.query_params.get("sheet") == "a4" and kind == "pdf"  # four cards on A4
-    event = owned(context, user.id, event_id)
-    with context.runtime.transactions() as uow:
-        cover = guest_access.cover(uow, event)
-        brand = branding.brand_for_event(uow, event)
+    event = owned(uow, user.id, event_id)
+    cover = guest_access.cover(uow, event)
+    brand = branding.brand_for_event(uow, event)
+    uow.commit()  # the cover's preview may have to be made: not with a transaction open
     content = qr_card.CardContent(
         event_name=event.name,
         guest_url=context.guest_url(request, event.slug),

@@ -21,7 +21,7 @@ from eventface.services.mail_caps import MailCaps
 from eventface.services.password_reset import ResetLinks
 from eventface.web.accounts_pages import CsrfField, refused, see_other
 from eventface.web.auth import check_csrf
-from eventface.web.context import Context, WebContext
+from eventface.web.context import Context, Transaction, WebContext
 from eventface.web.i18n import language, translator
 from eventface.web.ratelimit import client_key
 from eventface.web.templating import render
@@ -47,7 +47,7 @@ def forgot_page(request: Request, context: Context) -> HTMLResponse:
 
 @router.post("/password/forgot", response_class=HTMLResponse)
 def forgot(
-    request: Request, context: Context, csrf: CsrfField, email: Annotated[str, Form()]
+    request: Request, context: Context, uow: Transaction, csrf: CsrfField, email: Annotated[str, Form()]
 ) -> HTMLResponse:
     check_csrf(request, csrf)
     links = _links(context)
@@ -58,10 +58,8 @@ def forgot(
         context.signup_throttle.begin(f"reset\n{accounts.normalize_email(email)[:320]}", client)
     except RateLimitedError as exc:
         return refused(request, context, "password_forgot.html", exc, email=email)
-    with context.runtime.transactions() as uow:
-        found = links.token_to_mail(
-            uow, email[:320], MailCaps(secret_key(context.settings)), datetime.now(UTC)
-        )
+    found = links.token_to_mail(uow, email[:320], MailCaps(secret_key(context.settings)), datetime.now(UTC))
+    uow.commit()  # the link works once its token is saved: before the mail job may send it
     if found is not None:
         user, token = found
         lang = language(request)
@@ -75,12 +73,11 @@ def forgot(
 
 
 @router.get("/password/reset/{token}", response_class=HTMLResponse)
-def reset_page(request: Request, context: Context, token: str) -> HTMLResponse:
+def reset_page(request: Request, context: Context, uow: Transaction, token: str) -> HTMLResponse:
     """The new-password form; opening the link changes nothing (mail scanners open links too)."""
     links = _links(context)
     try:
-        with context.runtime.transactions() as uow:
-            links.user_for(uow, token)
+        links.user_for(uow, token)
     except InvalidInputError as exc:
         return refused(request, context, "password_reset.html", exc, token="")
     return render(request, context, "password_reset.html", token=token)
@@ -88,14 +85,19 @@ def reset_page(request: Request, context: Context, token: str) -> HTMLResponse:
 
 @router.post("/password/reset/{token}", response_model=None)
 def reset(
-    request: Request, context: Context, token: str, csrf: CsrfField, password: Annotated[str, Form()]
+    request: Request,
+    context: Context,
+    uow: Transaction,
+    token: str,
+    csrf: CsrfField,
+    password: Annotated[str, Form()],
 ) -> Response:
     check_csrf(request, csrf)
     links = _links(context)
     try:
-        with context.runtime.transactions() as uow:
-            links.reset(uow, token, password, context.runtime.passwords)
+        links.reset(uow, token, password, context.runtime.passwords)
     except (InvalidInputError, ServerBusyError) as exc:
+        uow.rollback()
         still_valid = exc.code != "reset_link_invalid"
         return refused(request, context, "password_reset.html", exc, token=token if still_valid else "")
     return see_other("/login?reset=1")

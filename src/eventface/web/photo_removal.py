@@ -66,14 +66,13 @@ def hide_or_show_photo(
     photo_id: Id,
     action: Literal["hide", "show"],
     request: Request,
-    context: Context,
     user: PageUser,
+    uow: Transaction,
     csrf: CsrfField,
 ) -> RedirectResponse:
     """Hides the photo from guests, or shows it to them again (the event page's buttons)."""
     check_csrf(request, csrf)
-    with context.runtime.transactions() as uow:
-        photo_removal.set_hidden(uow, user.id, event_id, photo_id, hidden=action == "hide")
+    photo_removal.set_hidden(uow, user.id, event_id, photo_id, hidden=action == "hide")
     return _back(request, event_id, f"photo-{photo_id}")
 
 
@@ -83,16 +82,15 @@ def answer_request(
     request_id: Id,
     action: str,
     request: Request,
-    context: Context,
     user: PageUser,
+    uow: Transaction,
     csrf: CsrfField,
 ) -> RedirectResponse:
     """One click on the event page: `hide` the photo the request is about, or `dismiss` the request."""
     check_csrf(request, csrf)
     if action not in {"hide", "dismiss"}:
         return RedirectResponse(f"/events/{event_id}", status_code=303)
-    with context.runtime.transactions() as uow:
-        photo_removal.answer_request(uow, user.id, event_id, request_id, hide=action == "hide")
+    photo_removal.answer_request(uow, user.id, event_id, request_id, hide=action == "hide")
     return _back(request, event_id, "removal-requests")
 
 
