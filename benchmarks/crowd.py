@@ -42,10 +42,10 @@ from eventface.errors import ImageError
 from eventface.faces import fusion_engine
 from eventface.faces.images import SELFIE_FORMATS, PhotoImage
 from eventface.matching.expansion import MAX_EXPANSION_QUERIES, SUPPORT
-from eventface.matching.people import HUB_JOIN, HUB_WEIGHT, PeopleRule
+from eventface.matching.people import PeopleRule
 from eventface.runtime import build_runtime
 from eventface.services import search
-from eventface.services.search import largest
+from eventface.services.search import largest, people_rule_of
 from eventface.settings import Settings
 from events import CROWD_SETS, FACE_SETS, OUT, DevEvent, dev_event, precision_recall
 
@@ -81,8 +81,7 @@ class Rule:
     confident: float = 0.9  # ... whose photo holds a face this close to the guest (the guest)
     strangers_only: bool = False  # rank_of_guest counts only the faces no query is within tolerance of
     guard: bool = False  # the product's match_faces with its "not nearer to a stranger" guard
-    # match_faces with this people rule: (link, join) or (link, join, guard, hub weight, hub join)
-    people: tuple[float, ...] | None = None
+    people: PeopleRule | None = None  # match_faces with this people rule
     reach: float | None = None  # ... expansion faces' matches reach this far (None: tolerance)
     support: int = 0  # ... a face nearer to a stranger is kept among this many other matches
     # services/search.py's selfie check (face height only: the cache has no selfie sharpness):
@@ -340,7 +339,7 @@ def matched(
         strangers=rule.guard,
         expansion_reach=rule.reach,
         support=rule.support,
-        people=PeopleRule(*rule.people) if rule.people else None,
+        people=rule.people,
     )
     refused = {i for i in got if not ix.selfies[i]}
     if rule.selfie_check:
@@ -368,11 +367,9 @@ def matched(
     return got, truth(ix), refused
 
 
-def _strict_people(people: tuple[float, ...], scale: float) -> tuple[float, ...]:
+def _strict_people(rule: PeopleRule, scale: float) -> PeopleRule:
     """The people rule for poor selfies alone: the joins scaled, the grouping kept."""
-    rule = PeopleRule(*people)  # type: ignore[arg-type]
-    strict = replace(rule, join=rule.join * scale, hub_join=rule.hub_join * scale)
-    return (strict.link, strict.join, strict.guard, strict.hub_weight, strict.hub_join)
+    return replace(rule, join=rule.join * scale, crowd_join=rule.crowd_join * scale)
 
 
 def _returned(ix: IndexedEvent, rule: Rule) -> dict[str, set[str]]:
@@ -385,7 +382,7 @@ def _returned(ix: IndexedEvent, rule: Rule) -> dict[str, set[str]]:
         strangers=rule.guard,
         expansion_reach=rule.reach,
         support=rule.support,
-        people=PeopleRule(*rule.people) if rule.people else None,
+        people=rule.people,
     )
 
 
@@ -477,34 +474,50 @@ SHIPPED_GUARD = Rule(
 )
 
 
-def product_rules(calibration: CrowdEvent, everyone: list[str]) -> list[Rule]:
-    """The shipped guard, its support switched off, and three tolerances calibrated on the
-    other seed: with and without support, and with expansion faces' matches reaching 1.075."""
-    no_support = replace(
-        SHIPPED_GUARD, name="1.075 + expansion, not nearer to a stranger, no support", support=0
-    )
+SHIPPED_PEOPLE = people_rule_of(fusion_engine.PEOPLE_RULE)
+PLAIN_PEOPLE = replace(SHIPPED_PEOPLE, hub_weight=0.0)  # the same, with no hub correction in a crowd
+
+
+def people_rules(crowd_join: float | None = None) -> list[Rule]:
+    """The shipped rule (the guest joins people groups, corrected for hubs in a crowd), the same
+    without the correction, with no selfie check, and joining single faces. With `crowd_join`,
+    the shipped rule joins up to it in a crowd."""
+    corrected = SHIPPED_PEOPLE if crowd_join is None else replace(SHIPPED_PEOPLE, crowd_join=crowd_join)
     people = replace(
         SHIPPED_GUARD,
-        name="shipped: the guest joins the event's people groups (people rule 1.0 / 1.2)",
-        people=fusion_engine.PEOPLE_RULE,
+        name="the guest joins the event's people groups (people rule 1.0 / 1.2), no hub correction",
+        people=PLAIN_PEOPLE,
     )
     singletons = replace(
         people,
         name="the guest joins single faces (people rule 0 / 1.2: while groups are built)",
-        people=(0.0, fusion_engine.PEOPLE_RULE[1]),
+        people=replace(PLAIN_PEOPLE, link=0.0),
     )
-    people = replace(people, name="the guest joins the event's people groups (people rule 1.0 / 1.2)")
     shipped = replace(
         people,
-        name=f"shipped: people groups, selfie faces < {search.MIN_SELFIE_FACE_PX:.0f} px only alone",
+        name=(
+            f"shipped: people groups, hubs corrected in a crowd (join {corrected.crowd_join:.3f}), "
+            f"selfie faces < {search.MIN_SELFIE_FACE_PX:.0f} px only alone"
+        ),
+        people=corrected,
         selfie_check=True,
     )
-    hubs = replace(
-        people,
-        name="measured, not shipped: people groups, hubs corrected (PeopleRule.hub_weight)",
-        people=(*fusion_engine.PEOPLE_RULE, True, HUB_WEIGHT, HUB_JOIN),
+    plain = replace(
+        shipped,
+        name=f"people groups, no hub correction, selfie faces < {search.MIN_SELFIE_FACE_PX:.0f} px alone",
+        people=PLAIN_PEOPLE,
     )
-    out = [shipped, hubs, people, singletons, SHIPPED_GUARD, no_support]
+    return [shipped, plain, people, singletons]
+
+
+def product_rules(calibration: CrowdEvent, everyone: list[str]) -> list[Rule]:
+    """The people rules, the shipped guard, its support switched off, and three tolerances
+    calibrated on the other seed: with and without support, and with expansion faces' matches
+    reaching 1.075."""
+    no_support = replace(
+        SHIPPED_GUARD, name="1.075 + expansion, not nearer to a stranger, no support", support=0
+    )
+    out = [*people_rules(), SHIPPED_GUARD, no_support]
     two_tier = replace(SHIPPED_GUARD, reach=fusion_engine.TOLERANCE)
     for template, what in (
         (no_support, "no support"),
@@ -620,6 +633,12 @@ def main() -> int:
     parser.add_argument(
         "--dev", action="store_true", help="the product's rules on the Western and East Asian dev events too"
     )
+    parser.add_argument(
+        "--crowd-join",
+        type=float,
+        nargs="+",
+        help="calibration: the shipped rule at each of these crowd joins, scored on the calibration seed",
+    )
     args = parser.parse_args()
     if not CROWD_SETS[FACE_SET].is_dir():
         sys.exit(f"skipped: {CROWD_SETS[FACE_SET]} is absent (the shared crowd face set is needed)")
@@ -627,6 +646,12 @@ def main() -> int:
     scored = load(dev_event(FACE_SET, args.seed, PHOTOS))
     calibration = load(dev_event(FACE_SET, args.calibration_seed, PHOTOS))
     everyone = crowd_order(source_groups())
+    if args.crowd_join:
+        for join in args.crowd_join:
+            rule = people_rules(join)[0]
+            scored_join = json.dumps(score(calibration, rule, everyone, everyone))
+            print(f"seed {args.calibration_seed}: crowd join {join}: {scored_join}")
+        return 0
     if args.product:
         rules_used = product_rules(calibration, everyone)
         product = report(scored, rules_used)

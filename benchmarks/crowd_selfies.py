@@ -41,9 +41,8 @@ from eventface.errors import ImageError
 from eventface.faces import fusion_engine
 from eventface.faces.images import SELFIE_FORMATS, PhotoImage
 from eventface.matching.expansion import SUPPORT, match_faces
-from eventface.matching.people import PeopleRule
 from eventface.runtime import build_runtime
-from eventface.services.search import largest
+from eventface.services.search import largest, people_rule_of
 from eventface.settings import Settings
 from events import OUT, dev_event
 
@@ -65,7 +64,7 @@ PRODUCT_RULE = Rule(
     fusion_engine.EXPANSION_TOLERANCE,
     guard=True,
     support=SUPPORT,
-    people=fusion_engine.PEOPLE_RULE,
+    people=people_rule_of(fusion_engine.PEOPLE_RULE),
 )
 
 
@@ -313,7 +312,7 @@ def degraded_results(ce: CrowdEvent, rows: list[dict[str, object]], rule: Rule) 
             expansion_tolerance=rule.expansion,
             strangers=rule.guard,
             support=rule.support,
-            people=PeopleRule(*rule.people) if rule.people else None,
+            people=rule.people,
         )
         got = {names[m.photo_id] for m in found}
         out.append((len(got & want), len(got), len(want)))

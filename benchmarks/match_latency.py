@@ -28,6 +28,7 @@ from eventface.matching.expansion import PEOPLE_MAX_FACES, match_faces
 from eventface.matching.numpy_index import NumpyVectorIndex
 from eventface.matching.people import PeopleRule
 from eventface.matching.people_cache import PeopleCache
+from eventface.services.search import people_rule_of
 
 METRIC = fusion_engine.FusionFaceEngine.metric
 DLIB_SPREAD = 0.3  # dlib descriptors of different people lie ~0.6-0.9 apart, rarely closer
@@ -67,7 +68,7 @@ def main() -> int:
     for planted in (30, 300, args.photos // 5):  # a guest, a busy guest, the bride
         index = event(args.photos, planted, guest[0], rng)
         row: dict[str, object] = {"photos": args.photos, "guest_photos": planted}
-        grouped = PeopleRule(*fusion_engine.PEOPLE_RULE)
+        grouped = people_rule_of(fusion_engine.PEOPLE_RULE)
         modes: list[tuple[str, bool, PeopleRule | None]] = [
             ("no guard", False, None),
             ("guard", True, None),

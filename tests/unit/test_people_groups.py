@@ -176,56 +176,102 @@ def test_no_queries_or_no_faces_match_nothing() -> None:
     assert len(match_people(PeopleGroups(COSINE, within(15), dim=2), selfie(0), rule).face_ids) == 0
 
 
-def brute_hub_means(ids: np.ndarray, photos: np.ndarray, vectors: np.ndarray, k: int) -> dict[int, float]:
-    """Each face's mean distance to its k nearest faces of other photos, from the full matrix."""
+def brute_hub_means(
+    ids: np.ndarray, photos: np.ndarray, vectors: np.ndarray, labels: np.ndarray, k: int
+) -> dict[int, float]:
+    """Each face's mean distance to its k nearest faces of other photos and other groups, from
+    the full matrix."""
     d = np.linalg.norm(vectors[:, None, :] - vectors[None, :, :], axis=2).astype(np.float64)
     d[photos[:, None] == photos[None, :]] = np.inf
+    d[labels[:, None] == labels[None, :]] = np.inf
     nearest = np.sort(d, axis=1)[:, :k]
     return {int(i): float(row[np.isfinite(row)].mean()) for i, row in zip(ids, nearest, strict=True)}
 
 
+def test_a_face_s_crowdedness_leaves_out_its_own_group() -> None:
+    # the guest's four photos (0-3 degrees) are one group: their neighbours are the other people
+    groups = PeopleGroups(COSINE, within(15), dim=2, neighbours=True)
+    angles = [0, 1, 2, 3, 90, 91, 180]
+    groups.add(
+        np.arange(7, dtype=np.int64), np.arange(1, 8, dtype=np.int64), np.array([unit(a) for a in angles])
+    )
+
+    means = groups.hub_means()
+
+    assert groups.labels.tolist() == [0, 0, 0, 0, 4, 4, 6]
+    assert means is not None
+    assert means[0] == pytest.approx(np.mean([within(90), within(91), within(180)]), rel=1e-5)
+    assert means[4] == pytest.approx(np.mean([within(d) for d in (90, 89, 88, 87, 90)]), rel=1e-5)
+
+
 def test_each_face_keeps_its_nearest_neighbours_exactly_as_photos_come_and_go() -> None:
     metric = EuclideanMetric()
-    ids, photos, vectors = crowd(5, photos=60)
-    groups = PeopleGroups(metric, 2.6, dim=16, neighbours=True)
-    for photo in np.random.default_rng(5).permutation(np.unique(photos)):
-        at = photos == photo
-        groups.add(ids[at], photos[at], vectors[at])
-    gone = np.array([2, 9, 10, 41], np.int64)
-    groups.remove(gone)
+    for seed in (5, 6):
+        ids, photos, vectors = crowd(seed, photos=60)
+        groups = PeopleGroups(metric, 2.6, dim=16, neighbours=True)
+        for photo in np.random.default_rng(seed).permutation(np.unique(photos)):
+            at = photos == photo
+            groups.add(ids[at], photos[at], vectors[at])
+        gone = np.array([2, 9, 10, 41], np.int64)
+        groups.remove(gone)
 
-    left = ~np.isin(photos, gone)
-    want = brute_hub_means(ids[left], photos[left], vectors[left], HUB_NEIGHBOURS)
-    got = groups.hub_means()
-    assert got is not None
-    assert len(want) > HUB_NEIGHBOURS  # every face has a full list to keep
-    for face, mean in zip(groups.face_ids.tolist(), got.tolist(), strict=True):
-        assert mean == pytest.approx(want[face], rel=1e-4)
+        left = ~np.isin(photos, gone)
+        labels = group_faces(ids[left], photos[left], vectors[left], metric, 2.6)
+        want = brute_hub_means(ids[left], photos[left], vectors[left], labels, HUB_NEIGHBOURS)
+        everyone = brute_hub_means(ids[left], photos[left], vectors[left], ids[left], HUB_NEIGHBOURS)
+        got = groups.hub_means()
+        assert got is not None
+        assert groups.people() >= 5  # groups of several faces, whose own faces are left out
+        assert want != pytest.approx(everyone, rel=1e-3)
+        for face, mean in zip(groups.face_ids.tolist(), got.tolist(), strict=True):
+            assert mean == pytest.approx(want[face], rel=1e-4)
 
 
-def test_the_hub_correction_shifts_each_distance_by_both_ends_crowdedness() -> None:
-    # with every face its own group and no guard, the guest joins faces closest first by the
-    # corrected distance d - w (mu_selfie + mu_face - 2 mu_event): checked against brute force
+def hub_event() -> tuple[PeopleGroups, np.ndarray, np.ndarray]:
+    """A crowd with no two faces grouped, the guest's selfie, and each face's corrected distance
+    d - w (mu_face - mu_event) by brute force."""
     metric = EuclideanMetric()
     ids, photos, vectors = crowd(11, photos=60)
     groups = PeopleGroups(metric, 1e-6, dim=16, neighbours=True)  # no two faces merge
     groups.add(ids, photos, vectors)
     query = vectors[:1] + 0.1
-    mu = brute_hub_means(ids, photos, vectors, HUB_NEIGHBOURS)
+    mu = brute_hub_means(ids, photos, vectors, ids, HUB_NEIGHBOURS)
     mu_face = np.array([mu[int(i)] for i in groups.face_ids])
     plain_d = np.linalg.norm(groups.embeddings - query, axis=1).astype(np.float64)
-    mu_query = np.sort(plain_d)[:HUB_NEIGHBOURS].mean()
-    corrected = plain_d - 0.5 * (mu_query + mu_face - 2 * mu_face.mean())
+    return groups, query, plain_d - 0.5 * (mu_face - mu_face.mean())
+
+
+def test_the_hub_correction_shifts_each_distance_by_the_event_face_s_crowdedness_only() -> None:
+    # with every face its own group and no guard, the guest joins faces closest first by the
+    # corrected distance: checked against brute force
+    groups, query, corrected = hub_event()
     nearest = float(np.sort(corrected)[0])
-    rule = PeopleRule(link=1e-6, join=0.0, guard=False, hub_weight=0.5, hub_join=nearest + 1e-6)
+    rule = PeopleRule(
+        link=1e-6, join=0.0, guard=False, hub_weight=0.5, crowd_join=nearest + 1e-6, crowd_people=0
+    )
 
     accepted = match_people(groups, query, rule)
 
     assert accepted.face_ids.tolist() == [int(groups.face_ids[np.argmin(corrected)])]
-    assert accepted.distances[0] == pytest.approx(
-        plain_d.min() if np.argmin(corrected) == np.argmin(plain_d) else plain_d[np.argmin(corrected)],
-        rel=1e-5,
+
+
+def test_the_hub_correction_applies_from_crowd_people_groups_only() -> None:
+    groups, query, corrected = hub_event()
+    rule = PeopleRule(
+        link=1e-6, join=0.0, guard=False, hub_weight=0.5, crowd_join=float(np.sort(corrected)[0]) + 1e-6
     )
+    crowd_of = lambda n: replace(rule, crowd_people=n)  # noqa: E731
+
+    assert groups.people() == 0  # every face alone
+    assert len(match_people(groups, query, crowd_of(0)).face_ids) == 1
+    assert len(match_people(groups, query, crowd_of(1)).face_ids) == 0  # the plain join: 0
+
+
+def test_a_crowd_is_counted_in_groups_of_two_faces_or_more() -> None:
+    groups = event_of([0, 1, 2, 90, 91, 180], [1, 2, 3, 4, 5, 6])
+
+    assert groups.people() == 2
+    assert groups.people(min_faces=3) == 1
 
 
 def test_without_neighbour_lists_the_plain_join_is_used() -> None:
@@ -234,7 +280,7 @@ def test_without_neighbour_lists_the_plain_join_is_used() -> None:
     single = PeopleGroups.singletons(
         COSINE, groups.face_ids, groups.photo_ids, groups.embeddings, groups.terms
     )
-    rule = PeopleRule(link=within(1), join=within(10), hub_weight=0.5, hub_join=10.0)
+    rule = PeopleRule(link=within(1), join=within(10), hub_weight=0.5, crowd_join=10.0, crowd_people=0)
 
     assert single.hub_means() is None
     assert match_people(single, selfie(2), rule).face_ids.tolist() == [0, 1]

@@ -24,8 +24,9 @@ TOLERANCE = 1.075  # fused distance, per selfie with query expansion
 EXPANSION_TOLERANCE = 0.9775  # 0.85 x the fused per-selfie threshold without expansion (1.15)
 # the guest joining the event's faces by average linkage (matching/people.py), calibrated on the
 # crowd event of seed 2 (benchmarks/people.py): faces within 1.0 are one person, the guest joins
-# while the mean distance stays within 1.2
-PEOPLE_RULE = (1.0, 1.2)
+# while the mean distance stays within 1.2; in a crowd (matching/people.py, CROWD_PEOPLE), with
+# the distances corrected for hubs, within 1.23 (calibrated on crowd seed 2 by benchmarks/crowd.py)
+PEOPLE_RULE = (1.0, 1.2, 1.23)
 
 
 class FusionFaceEngine:
@@ -33,7 +34,7 @@ class FusionFaceEngine:
     metric = FusedMetric(split=SFACE_DIM, cosine_scale=SFACE_SCALE, euclidean_scale=DLIB_SCALE, weight=0.5)
     default_tolerance = TOLERANCE
     expansion_tolerance: float | None = EXPANSION_TOLERANCE
-    people_rule: tuple[float, float] | None = PEOPLE_RULE
+    people_rule: tuple[float, float, float] | None = PEOPLE_RULE
 
     def __init__(
         self, *, detect_max_side_px: int = 2000, min_score: float = 0.6, yunet_side_px: int | None = None

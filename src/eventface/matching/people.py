@@ -16,11 +16,17 @@ A guest is matched to people by `match_people`: the guest joins the groups by th
 average linkage, and faces nearer to a stranger than to the guest are dropped.
 
 Hubs (issue 11): in a crowd of look-alikes (one band's idols, same styling) some faces sit near
-everyone. With `PeopleRule.hub_weight`, the guest's distances are corrected for how crowded each
-face's neighbourhood is, as adaptive score normalisation and CSLS do: d - w (mu_a + mu_b - 2 mu),
-mu_x the mean distance from x to its HUB_NEIGHBOURS nearest faces of other photos, mu the event's
-mean of it. Each face keeps its nearest distances (`PeopleGroups.near`, kept exact as photos come
-and go); the grouping itself stays on the plain distance.
+everyone. With `PeopleRule.hub_weight`, in a crowd (at least `crowd_people` groups of two faces or
+more), distances are corrected for how crowded each event face's neighbourhood is, as adaptive
+score normalisation and CSLS do, on the event faces' side only: d - w (mu_f - mu), mu_f the mean
+distance from face f to its HUB_NEIGHBOURS nearest faces of other photos and of other groups than
+f's own (a guest's many photos of themselves do not make their neighbourhood look crowded), mu
+the event's mean of it; the guest then joins up to `crowd_join`. The selfie's own crowdedness is
+not used: a selfie is not an event face, and its term cost recall on small events. Each face
+keeps its nearest distances (`PeopleGroups.near`, kept exact as photos come and go and groups
+change); the grouping itself stays on the plain distance. Smaller events keep the plain rule:
+the correction's gain is in the crowd, its cost (a guest's look-alike neighbours read as hubs)
+on events of few people (benchmarks/README.md, "Issue 11, third round").
 """
 
 from __future__ import annotations
@@ -36,12 +42,13 @@ Ids = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
 BLOCK_ROWS = 1024  # rows of the face x face distances held at once when grouping a whole event
 # the neighbours whose mean distance measures how crowded a face's neighbourhood is (hubs, above),
-# and the correction's weight (0.5: CSLS's own); the neighbours and the fusion engine's join with
-# the correction were calibrated on crowd seed 2 (benchmarks/README.md, "Hubs"). Not shipped:
-# measured only (crowd P 0.987 -> 0.994 and R 0.835 -> 0.862, but Western R 1.000 -> 0.894).
+# and the correction's weight (0.5: CSLS's own); the engines' joins with the correction were
+# calibrated on crowd seed 2 (benchmarks/README.md, "Issue 11, third round").
 HUB_NEIGHBOURS = 20
 HUB_WEIGHT = 0.5
-HUB_JOIN = 1.21  # the fusion engine's join (its plain join: 1.2), fused-distance units
+# the correction applies from this many groups of two faces or more: crowd events of 64 guests
+# have 107-120, the dev events 21-31 (whose numbers the correction would lower)
+CROWD_PEOPLE = 40
 
 
 def group_faces(face_ids: Ids, photo_ids: Ids, embeddings: Matrix, metric: Metric, link: float) -> Ids:
@@ -186,10 +193,11 @@ class PeopleGroups:
         self.photo_ids = np.concatenate([self.photo_ids, np.asarray(photo_ids, np.int64)])
         self.embeddings = np.vstack([self.embeddings, new])
         self.terms = np.concatenate([self.terms, self.metric.face_terms(new)]).astype(np.float32)
-        self.labels = np.concatenate([self.labels, np.zeros(len(face_ids), np.int64)])
+        # (a new face's label before grouping: unique, so its group counts as changed)
+        self.labels = np.concatenate([self.labels, -1 - np.arange(len(face_ids), dtype=np.int64)])
         self.component = np.concatenate([self.component, np.zeros(len(face_ids), np.int64)])
-        self._regroup(np.concatenate([reached, np.ones(len(face_ids), bool)]))
-        self._add_neighbours(old_count)
+        changed = self._regroup(np.concatenate([reached, np.ones(len(face_ids), bool)]))
+        self._add_neighbours(old_count, changed[changed < old_count])
 
     def remove(self, photo_ids: Ids) -> None:
         """Faces of these photos leave; the components they were in are grouped again."""
@@ -201,14 +209,20 @@ class PeopleGroups:
         self.face_ids, self.photo_ids = self.face_ids[keep], self.photo_ids[keep]
         self.embeddings, self.terms = self.embeddings[keep], self.terms[keep]
         self.labels, self.component = self.labels[keep], self.component[keep]
-        self._regroup(touched[keep])
+        changed = self._regroup(touched[keep])
         if self.near is not None and self.near_ids is not None:
             self.near, self.near_ids = self.near[keep], self.near_ids[keep]  # copies: snapshots keep theirs
             stale = np.isin(self.near_ids, self.face_ids, invert=True) & (self.near_ids >= 0)
-            self._measure_neighbours(np.flatnonzero(stale.any(axis=1)))
+            self._measure_neighbours(np.union1d(np.flatnonzero(stale.any(axis=1)), changed))
+
+    def people(self, min_faces: int = 2) -> int:
+        """How many groups have at least `min_faces` faces."""
+        _, size = np.unique(self.labels, return_counts=True)
+        return int((size >= min_faces).sum())
 
     def hub_means(self, k: int = HUB_NEIGHBOURS) -> Floats | None:
-        """Per face: the mean distance to its k nearest faces of other photos (None if not kept)."""
+        """Per face: the mean distance to its k nearest faces of other photos and other groups
+        (None if not kept)."""
         if self.near is None:
             return None
         part = self.near[:, :k]
@@ -220,9 +234,11 @@ class PeopleGroups:
         out: Floats = np.where(np.isnan(means), fill, means)  # a face alone: the event's mean
         return out
 
-    def _add_neighbours(self, old_count: int) -> None:
+    def _add_neighbours(self, old_count: int, changed: Ids) -> None:
         """The nearest-neighbour lists after faces [old_count:] came in: the old faces take in
-        the new ones where nearer, the new ones are measured against everyone."""
+        the new ones of other groups where nearer, the new ones and the old ones whose group
+        changed (`changed`: its faces are no longer the ones left out) are measured against
+        everyone."""
         if self.near is None or self.near_ids is None:
             return
         new_rows = np.arange(old_count, len(self))
@@ -231,7 +247,10 @@ class PeopleGroups:
             d = self.metric.distances(
                 self.embeddings[new_rows], self.embeddings[:old_count], self.terms[:old_count]
             )
-            d = np.where(self.photo_ids[new_rows][:, None] == self.photo_ids[None, :old_count], np.inf, d)
+            mine = (self.photo_ids[new_rows][:, None] == self.photo_ids[None, :old_count]) | (
+                self.labels[new_rows][:, None] == self.labels[None, :old_count]
+            )
+            d = np.where(mine, np.inf, d)
             both = np.concatenate([near, d.T.astype(np.float64)], axis=1)
             ids = np.concatenate(
                 [near_ids, np.broadcast_to(self.face_ids[new_rows], (old_count, len(new_rows)))], axis=1
@@ -239,10 +258,11 @@ class PeopleGroups:
             near, near_ids = _smallest(both, ids)
         self.near = np.vstack([near, np.full((len(new_rows), HUB_NEIGHBOURS), np.inf)])
         self.near_ids = np.vstack([near_ids, np.full((len(new_rows), HUB_NEIGHBOURS), -1, np.int64)])
-        self._measure_neighbours(new_rows)
+        self._measure_neighbours(np.concatenate([changed, new_rows]))
 
     def _measure_neighbours(self, rows: Ids) -> None:
-        """These faces' nearest-neighbour lists, measured against every face held."""
+        """These faces' nearest-neighbour lists, measured against every face held (but those of
+        their own photo and their own group)."""
         if self.near is None or self.near_ids is None or len(rows) == 0:
             return
         near, near_ids = self.near.copy(), self.near_ids.copy()
@@ -250,14 +270,17 @@ class PeopleGroups:
             at = rows[start : start + BLOCK_ROWS]
             d = self.metric.distances(self.embeddings[at], self.embeddings, self.terms).astype(np.float64)
             d[self.photo_ids[at][:, None] == self.photo_ids[None, :]] = np.inf  # cannot-link, itself
+            d[self.labels[at][:, None] == self.labels[None, :]] = np.inf  # their own group
             ids = np.broadcast_to(self.face_ids, d.shape)
             near[at], near_ids[at] = _smallest(d, ids)
         self.near, self.near_ids = near, near_ids
 
-    def _regroup(self, mask: npt.NDArray[np.bool_]) -> None:
+    def _regroup(self, mask: npt.NDArray[np.bool_]) -> Ids:
+        """Groups these rows again; returns the rows whose group's faces changed."""
         rows = np.flatnonzero(mask)
         if len(rows) == 0:
-            return
+            return rows
+        before = self.labels[rows].copy()
         ids, photos, vectors = self.face_ids[rows], self.photo_ids[rows], self.embeddings[rows]
         order = np.argsort(ids, kind="stable")
         for members in _components(photos[order], vectors[order], self.metric, self.link):
@@ -266,6 +289,18 @@ class PeopleGroups:
             local = average_linkage(between, self.photo_ids[at], self.link)
             self.labels[at] = _named(local, self.face_ids[at])
             self.component[at] = self.face_ids[at].min()
+        return rows[_changed_groups(before, self.labels[rows])]
+
+
+def _changed_groups(before: Ids, after: Ids) -> npt.NDArray[np.bool_]:
+    """Per face, whether its group's faces differ between two labellings of the same faces
+    (a group renamed but with the same faces has not changed)."""
+    _, old, old_size = np.unique(before, return_inverse=True, return_counts=True)
+    _, new, new_size = np.unique(after, return_inverse=True, return_counts=True)
+    _, both, both_size = np.unique(old * len(new_size) + new, return_inverse=True, return_counts=True)
+    same = (both_size[both] == old_size[old]) & (both_size[both] == new_size[new])
+    out: npt.NDArray[np.bool_] = ~same
+    return out
 
 
 def _smallest(d: Floats, ids: Ids) -> tuple[Floats, Ids]:
@@ -291,10 +326,16 @@ class PeopleRule:
     link: float  # grouping: two groups merge while their mean distance is within this
     join: float  # the guest joins groups while the mean distance to them is within this
     guard: bool = True  # drop a face that is nearer to a face not joined than to the guest
-    # hubs (module docstring): the guest's distances corrected by this weight, joining up to
-    # `hub_join` instead of `join`, where the groups keep their faces' neighbours (not `singletons`)
+    # hubs (module docstring): in an event of at least `crowd_people` groups of two faces or more,
+    # the guest's distances are corrected by this weight, joining up to `crowd_join` instead of
+    # `join`, where the groups keep their faces' neighbours (not `singletons`)
     hub_weight: float = 0.0
-    hub_join: float = 0.0
+    crowd_join: float = 0.0
+    crowd_people: int = CROWD_PEOPLE
+
+    def corrects(self, groups: PeopleGroups) -> bool:
+        """Whether the hub correction applies to these groups (a crowd, neighbours kept)."""
+        return bool(self.hub_weight) and groups.near is not None and groups.people() >= self.crowd_people
 
 
 @dataclass(frozen=True)
@@ -324,14 +365,12 @@ def match_people(groups: PeopleGroups, queries: Matrix, rule: PeopleRule) -> Acc
         np.float64
     )
     plain = near.min(axis=0)
-    hubs = groups.hub_means() if rule.hub_weight else None
+    hubs = groups.hub_means() if rule.corrects(groups) else None
     join = rule.join
-    if hubs is not None:  # d - w (mu_guest + mu_face - 2 mu_event): see the module docstring
-        k = min(HUB_NEIGHBOURS, n)
-        mu_query = np.partition(near, k - 1, axis=1)[:, :k].mean(axis=1)
+    if hubs is not None:  # d - w (mu_face - mu_event): see the module docstring
         offset = rule.hub_weight * (hubs - float(hubs.mean()))
-        near = near - rule.hub_weight * (mu_query[:, None] - float(hubs.mean())) - offset[None, :]
-        join = rule.hub_join
+        near = near - offset[None, :]
+        join = rule.crowd_join
     d = near.min(axis=0)
     _, inverse, size = np.unique(groups.labels, return_inverse=True, return_counts=True)
     # per group h: the sum over the joined cluster's points of (weight x mean distance to h)

@@ -22,7 +22,7 @@ from eventface.faces.images import SELFIE_FORMATS, PhotoImage
 from eventface.faces.quality import SelfieCheck
 from eventface.matching.expansion import match_faces
 from eventface.matching.index import VectorIndex
-from eventface.matching.people import PeopleRule
+from eventface.matching.people import HUB_WEIGHT, PeopleRule
 
 # an indexing run may swap an event's faces between a search's reads of the index: read again
 INDEX_ATTEMPTS = 3
@@ -174,10 +174,19 @@ def people_rule(engine: FaceEngine, tolerance: float) -> PeopleRule | None:
     if engine.people_rule is None:
         return None
     scale = tolerance / engine.default_tolerance
-    link, join = engine.people_rule
-    # (the hub correction, PeopleRule.hub_weight, is measured but not shipped: it costs the
-    # Western dev event a tenth of its recall, benchmarks/README.md "Hubs")
-    return PeopleRule(link=link * scale, join=join * scale)
+    return people_rule_of(engine.people_rule, scale)
+
+
+def people_rule_of(rule: tuple[float, float, float], scale: float = 1.0) -> PeopleRule:
+    """An engine's (link, join, crowd join) as a PeopleRule, its distances scaled: in a crowd
+    the hub correction applies, with the crowd join (matching/people.py)."""
+    link, join, crowd_join = rule
+    return PeopleRule(
+        link=link * scale,
+        join=join * scale,
+        hub_weight=HUB_WEIGHT if crowd_join else 0.0,
+        crowd_join=crowd_join * scale,
+    )
 
 
 def ensure_loaded(uow: UnitOfWork, index: VectorIndex, event_id: int, engine: FaceEngine) -> None:
@@ -271,7 +280,7 @@ def _ranked_photos(
     tolerance = limits.tolerance * scale
     people = people_rule(engine, limits.tolerance) if limits.people else None
     if people is not None and strict:
-        people = replace(people, join=people.join * scale, hub_join=people.hub_join * scale)
+        people = replace(people, join=people.join * scale, crowd_join=people.crowd_join * scale)
     for attempt in range(1, INDEX_ATTEMPTS + 1):
         ensure_loaded(uow, index, event_id, engine)
         try:
