@@ -1,12 +1,18 @@
-"""People groups at 10 000 photos: 30 000 faces grouped at once, and one guest's match_people.
+"""People groups at scale: 30 000 faces grouped at once and one guest's match_people; with
+`--incremental`, what keeping each face's neighbours for the hub correction costs.
 
-    python benchmarks/people_scale.py
+    python benchmarks/people_scale.py                   # 10 000 photos, grouped at once
+    python benchmarks/people_scale.py --incremental     # 1 000 and 2 000 photos, photo by photo
 
 The faces are the crowd event's 540 real faces (benchmarks/out/crowd, seed 1), each copied
-~55 times with small noise, 3 per photo: a worst case for grouping, every person becoming
-~470 near-identical faces in one component.
+with small noise, 3 per photo: a worst case for grouping, every person becoming many
+near-identical faces in one component. `--incremental` builds the groups with the neighbour
+lists (what an event gets when its engine's rule corrects hubs in a crowd) and times, in CPU
+time of this process, the whole build at once and then adding and removing one photo at a time.
 """
 
+import argparse
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -15,24 +21,71 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from crowd import SHIPPED, load
+from crowd import SHIPPED, SHIPPED_PEOPLE, load
 from eventface.matching.people import PeopleGroups, PeopleRule, group_faces, match_people
 from events import dev_event
 
-if __name__ == "__main__":
+
+def copies(photos: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, photo ids, embeddings) of `photos` x 3 noisy copies of the crowd's faces, and the
+    selfies of irene."""
     ix = load(dev_event("faces_crowd_asia", 1, 200)).indexed
-    rng = np.random.default_rng(0)
-    base = ix.embeddings[rng.integers(0, len(ix.embeddings), 30000)]
+    rng = np.random.default_rng(seed)
+    n = 3 * photos
+    base = ix.embeddings[rng.integers(0, len(ix.embeddings), n)]
     emb = (base + rng.normal(scale=0.02, size=base.shape)).astype(np.float32)
     emb[:, :128] /= np.linalg.norm(emb[:, :128], axis=1, keepdims=True)
-    photos = np.arange(30000) // 3
-    ids = np.arange(30000, dtype=np.int64)
+    return np.arange(n, dtype=np.int64), np.arange(n) // 3, emb, np.vstack(ix.selfies["irene"])
+
+
+def at_once(photos: int) -> None:
+    ids, photo_ids, emb, q = copies(photos)
     t = time.monotonic()
-    lab = group_faces(ids, photos, emb, SHIPPED.metric, 1.0)
+    lab = group_faces(ids, photo_ids, emb, SHIPPED.metric, 1.0)
     print("batch 30k s", round(time.monotonic() - t, 1), "groups", len(np.unique(lab)))
     g = PeopleGroups(SHIPPED.metric, 1.0, 256)
-    g.add(ids, photos, emb)
-    q = np.vstack(ix.selfies["irene"])
+    g.add(ids, photo_ids, emb)
     t = time.monotonic()
     a = match_people(g, q, PeopleRule(1.0, 1.2))
     print("search 30k ms", round(1000 * (time.monotonic() - t)), len(a.face_ids))
+
+
+def incremental(photos: int, steps: int = 20) -> None:
+    ids, photo_ids, emb, q = copies(photos)
+    last = photo_ids >= photos - steps
+    g = PeopleGroups(SHIPPED.metric, SHIPPED_PEOPLE.link, 256, neighbours=True)
+    cpu = time.process_time()
+    g.add(ids[~last], photo_ids[~last], emb[~last])
+    build = time.process_time() - cpu
+    adds, removes = [], []
+    for photo in range(photos - steps, photos):
+        at = photo_ids == photo
+        cpu = time.process_time()
+        g.add(ids[at], photo_ids[at], emb[at])
+        adds.append(time.process_time() - cpu)
+    for photo in range(photos - steps, photos):
+        cpu = time.process_time()
+        g.remove(np.array([photo], np.int64))
+        removes.append(time.process_time() - cpu)
+    cpu = time.process_time()
+    got = match_people(g, q, SHIPPED_PEOPLE)
+    search = time.process_time() - cpu
+    print(
+        f"{photos} photos ({len(ids)} faces, {g.people()} groups of 2+): "
+        f"build {build:.2f} s CPU, add a photo {1000 * statistics.median(adds):.1f} ms, "
+        f"remove a photo {1000 * statistics.median(removes):.1f} ms (median CPU), "
+        f"search {1000 * search:.0f} ms CPU, {len(got.face_ids)} faces"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--incremental", action="store_true")
+    args = parser.parse_args()
+    if args.incremental:
+        for n in (1000, 2000):
+            incremental(n)
+    else:
+        at_once(10_000)

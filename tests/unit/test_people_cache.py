@@ -16,7 +16,7 @@ from eventface.matching import expansion
 from eventface.matching.expansion import match_faces
 from eventface.matching.index import EventFaces
 from eventface.matching.numpy_index import NumpyVectorIndex
-from eventface.matching.people import PeopleGroups, PeopleRule, group_faces
+from eventface.matching.people import HUB_NEIGHBOURS, PeopleGroups, PeopleRule, group_faces
 from eventface.matching.people_cache import PeopleCache
 
 METRIC = CosineMetric()
@@ -69,6 +69,40 @@ def test_the_groups_follow_added_and_removed_photos_exactly_as_grouping_the_even
         added = faces(next_face, next_photo, 4, rng)
         revision, next_face, next_photo = revision + 1, next_face + 8, next_photo + 4
         index.apply(EVENT, revision, removed, added)
+
+
+def brute_hub_means(held: EventFaces) -> dict[int, float]:
+    """Each face's mean distance to its HUB_NEIGHBOURS nearest faces of other photos and other
+    groups, grouping the event at once."""
+    f = held.faces
+    grouped = group_faces(f.face_ids, f.photo_ids, f.embeddings, METRIC, LINK)
+    d = METRIC.pairwise(f.embeddings, f.embeddings).astype(np.float64)
+    d[(f.photo_ids[:, None] == f.photo_ids[None, :]) | (grouped[:, None] == grouped[None, :])] = np.inf
+    nearest = np.sort(d, axis=1)[:, :HUB_NEIGHBOURS]
+    return {int(i): float(row[np.isfinite(row)].mean()) for i, row in zip(f.face_ids, nearest, strict=True)}
+
+
+def test_the_neighbours_for_the_hub_correction_follow_photos_exactly_and_snapshots_keep_theirs() -> None:
+    rng = np.random.default_rng(3)
+    index = NumpyVectorIndex()
+    index.load(EVENT, 1, METRIC, faces(0, 0, 40, rng))
+    cache = PeopleCache()
+    revision, next_face, next_photo = 1, 80, 40
+    handed_out: list[tuple[PeopleGroups, np.ndarray]] = []
+    for step in range(8):
+        groups = cache.groups(EVENT, held(index), LINK, neighbours=True)
+        assert groups is not None
+        means = groups.hub_means()
+        assert means is not None
+        want = brute_hub_means(held(index))
+        assert means.tolist() == pytest.approx([want[i] for i in groups.face_ids.tolist()], rel=1e-4), step
+        handed_out.append((groups, means.copy()))
+        removed = rng.choice(np.unique(held(index).faces.photo_ids), size=3, replace=False)
+        added = faces(next_face, next_photo, 4, rng)
+        revision, next_face, next_photo = revision + 1, next_face + 8, next_photo + 4
+        index.apply(EVENT, revision, removed, added)
+    for groups, means in handed_out:
+        assert np.array_equal(groups.hub_means(), means)
 
 
 def test_a_photo_analysed_again_leaves_with_its_old_faces_and_comes_back_with_its_new_ones() -> None:
