@@ -79,7 +79,8 @@ def main() -> int:
             if people is grouped and 3 * args.photos <= PEOPLE_MAX_FACES:
                 cache = PeopleCache.of(index)
                 start = time.perf_counter()
-                cache.groups(1, index.every_face(1), grouped.link, grouped.hub_weight > 0)  # starts the background build
+                # starts the background build (with the neighbours the hub correction reads)
+                cache.groups(1, index.every_face(1), grouped.link, grouped.hub_weight > 0)
                 cache.wait(3600)
                 row["groups_built_s"] = round(time.perf_counter() - start, 2)
             times, cpu, found = [], [], 0
