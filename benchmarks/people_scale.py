@@ -50,10 +50,10 @@ def at_once(photos: int) -> None:
     print("search 30k ms", round(1000 * (time.monotonic() - t)), len(a.face_ids))
 
 
-def incremental(photos: int, steps: int = 20) -> None:
+def incremental(photos: int, neighbours: bool, steps: int = 20) -> None:
     ids, photo_ids, emb, q = copies(photos)
     last = photo_ids >= photos - steps
-    g = PeopleGroups(SHIPPED.metric, SHIPPED_PEOPLE.link, 256, neighbours=True)
+    g = PeopleGroups(SHIPPED.metric, SHIPPED_PEOPLE.link, 256, neighbours=neighbours)
     cpu = time.process_time()
     g.add(ids[~last], photo_ids[~last], emb[~last])
     build = time.process_time() - cpu
@@ -71,7 +71,7 @@ def incremental(photos: int, steps: int = 20) -> None:
     got = match_people(g, q, SHIPPED_PEOPLE)
     search = time.process_time() - cpu
     print(
-        f"{photos} photos ({len(ids)} faces, {g.people()} groups of 2+): "
+        f"{photos} photos ({len(ids)} faces, {g.people()} groups of 2+), neighbours {neighbours}: "
         f"build {build:.2f} s CPU, add a photo {1000 * statistics.median(adds):.1f} ms, "
         f"remove a photo {1000 * statistics.median(removes):.1f} ms (median CPU), "
         f"search {1000 * search:.0f} ms CPU, {len(got.face_ids)} faces"
@@ -86,6 +86,7 @@ if __name__ == "__main__":
     args = parser.parse_args()
     if args.incremental:
         for n in (1000, 2000):
-            incremental(n)
+            for neighbours in (False, True):  # what the neighbour lists add to the grouping
+                incremental(n, neighbours)
     else:
         at_once(10_000)

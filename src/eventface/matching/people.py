@@ -193,11 +193,10 @@ class PeopleGroups:
         self.photo_ids = np.concatenate([self.photo_ids, np.asarray(photo_ids, np.int64)])
         self.embeddings = np.vstack([self.embeddings, new])
         self.terms = np.concatenate([self.terms, self.metric.face_terms(new)]).astype(np.float32)
-        # (a new face's label before grouping: unique, so its group counts as changed)
-        self.labels = np.concatenate([self.labels, -1 - np.arange(len(face_ids), dtype=np.int64)])
+        self.labels = np.concatenate([self.labels, np.zeros(len(face_ids), np.int64)])
         self.component = np.concatenate([self.component, np.zeros(len(face_ids), np.int64)])
-        changed = self._regroup(np.concatenate([reached, np.ones(len(face_ids), bool)]))
-        self._add_neighbours(old_count, changed[changed < old_count])
+        changed = self._regroup(np.concatenate([reached, np.ones(len(face_ids), bool)]), old_count)
+        self._add_neighbours(old_count, changed)
 
     def remove(self, photo_ids: Ids) -> None:
         """Faces of these photos leave; the components they were in are grouped again."""
@@ -209,7 +208,7 @@ class PeopleGroups:
         self.face_ids, self.photo_ids = self.face_ids[keep], self.photo_ids[keep]
         self.embeddings, self.terms = self.embeddings[keep], self.terms[keep]
         self.labels, self.component = self.labels[keep], self.component[keep]
-        changed = self._regroup(touched[keep])
+        changed = self._regroup(touched[keep], len(self))
         if self.near is not None and self.near_ids is not None:
             self.near, self.near_ids = self.near[keep], self.near_ids[keep]  # copies: snapshots keep theirs
             stale = np.isin(self.near_ids, self.face_ids, invert=True) & (self.near_ids >= 0)
@@ -237,28 +236,23 @@ class PeopleGroups:
     def _add_neighbours(self, old_count: int, changed: Ids) -> None:
         """The nearest-neighbour lists after faces [old_count:] came in: the old faces take in
         the new ones of other groups where nearer, the new ones and the old ones whose group
-        changed (`changed`: its faces are no longer the ones left out) are measured against
-        everyone."""
+        changed (`changed`: other old faces are left out now) are measured against everyone."""
         if self.near is None or self.near_ids is None:
             return
         new_rows = np.arange(old_count, len(self))
+        # the new faces against everyone, once: their own lists, and the old faces' take-in
+        d = self._neighbour_distances(new_rows)
         near, near_ids = self.near, self.near_ids
         if old_count:
-            d = self.metric.distances(
-                self.embeddings[new_rows], self.embeddings[:old_count], self.terms[:old_count]
-            )
-            mine = (self.photo_ids[new_rows][:, None] == self.photo_ids[None, :old_count]) | (
-                self.labels[new_rows][:, None] == self.labels[None, :old_count]
-            )
-            d = np.where(mine, np.inf, d)
-            both = np.concatenate([near, d.T.astype(np.float64)], axis=1)
+            both = np.concatenate([near, d[:, :old_count].T], axis=1)
             ids = np.concatenate(
                 [near_ids, np.broadcast_to(self.face_ids[new_rows], (old_count, len(new_rows)))], axis=1
             )
             near, near_ids = _smallest(both, ids)
-        self.near = np.vstack([near, np.full((len(new_rows), HUB_NEIGHBOURS), np.inf)])
-        self.near_ids = np.vstack([near_ids, np.full((len(new_rows), HUB_NEIGHBOURS), -1, np.int64)])
-        self._measure_neighbours(np.concatenate([changed, new_rows]))
+        new_near, new_ids = _smallest(d, np.broadcast_to(self.face_ids, d.shape))
+        self.near = np.vstack([near, new_near])
+        self.near_ids = np.vstack([near_ids, new_ids])
+        self._measure_neighbours(changed)
 
     def _measure_neighbours(self, rows: Ids) -> None:
         """These faces' nearest-neighbour lists, measured against every face held (but those of
@@ -268,15 +262,21 @@ class PeopleGroups:
         near, near_ids = self.near.copy(), self.near_ids.copy()
         for start in range(0, len(rows), BLOCK_ROWS):
             at = rows[start : start + BLOCK_ROWS]
-            d = self.metric.distances(self.embeddings[at], self.embeddings, self.terms).astype(np.float64)
-            d[self.photo_ids[at][:, None] == self.photo_ids[None, :]] = np.inf  # cannot-link, itself
-            d[self.labels[at][:, None] == self.labels[None, :]] = np.inf  # their own group
-            ids = np.broadcast_to(self.face_ids, d.shape)
-            near[at], near_ids[at] = _smallest(d, ids)
+            d = self._neighbour_distances(at)
+            near[at], near_ids[at] = _smallest(d, np.broadcast_to(self.face_ids, d.shape))
         self.near, self.near_ids = near, near_ids
 
-    def _regroup(self, mask: npt.NDArray[np.bool_]) -> Ids:
-        """Groups these rows again; returns the rows whose group's faces changed."""
+    def _neighbour_distances(self, rows: Ids) -> Floats:
+        """These faces x every face held, inf for faces of their own photo or group."""
+        d = self.metric.distances(self.embeddings[rows], self.embeddings, self.terms).astype(np.float64)
+        d[self.photo_ids[rows][:, None] == self.photo_ids[None, :]] = np.inf  # cannot-link, itself
+        d[self.labels[rows][:, None] == self.labels[None, :]] = np.inf  # their own group
+        return d
+
+    def _regroup(self, mask: npt.NDArray[np.bool_], old_count: int) -> Ids:
+        """Groups these rows again; returns the rows below `old_count` whose group's faces below
+        `old_count` changed. (A group that only took in new faces keeps its faces' neighbour
+        lists: the new faces were in none of them, and are left out where they join.)"""
         rows = np.flatnonzero(mask)
         if len(rows) == 0:
             return rows
@@ -289,7 +289,8 @@ class PeopleGroups:
             local = average_linkage(between, self.photo_ids[at], self.link)
             self.labels[at] = _named(local, self.face_ids[at])
             self.component[at] = self.face_ids[at].min()
-        return rows[_changed_groups(before, self.labels[rows])]
+        old = rows < old_count
+        return rows[old][_changed_groups(before[old], self.labels[rows][old])]
 
 
 def _changed_groups(before: Ids, after: Ids) -> npt.NDArray[np.bool_]:
