@@ -25,8 +25,9 @@ EXPANSION_TOLERANCE = 0.9775  # 0.85 x the fused per-selfie threshold without ex
 # the guest joining the event's faces by average linkage (matching/people.py), calibrated on the
 # crowd event of seed 2 (benchmarks/people.py): faces within 1.0 are one person, the guest joins
 # while the mean distance stays within 1.2; in a crowd (matching/people.py, CROWD_PEOPLE), with
-# the distances corrected for hubs, within 1.23 (calibrated on crowd seed 2 by benchmarks/crowd.py)
-PEOPLE_RULE = (1.0, 1.2, 1.23)
+# the distances corrected for hubs, within 1.27: the loosest meeting issue 11's precision targets
+# on crowd seed 2 (`benchmarks/crowd.py --crowd-join`; benchmarks/README.md "Issue 11, third round")
+PEOPLE_RULE = (1.0, 1.2, 1.27)
 
 
 class FusionFaceEngine:
