@@ -42,7 +42,7 @@ from eventface.errors import ImageError
 from eventface.faces import fusion_engine
 from eventface.faces.images import SELFIE_FORMATS, PhotoImage
 from eventface.matching.expansion import MAX_EXPANSION_QUERIES, SUPPORT
-from eventface.matching.people import PeopleRule
+from eventface.matching.people import PeopleRule, group_faces
 from eventface.runtime import build_runtime
 from eventface.services import search
 from eventface.services.search import largest, people_rule_of
@@ -478,6 +478,15 @@ SHIPPED_PEOPLE = people_rule_of(fusion_engine.PEOPLE_RULE)
 PLAIN_PEOPLE = replace(SHIPPED_PEOPLE, hub_weight=0.0)  # the same, with no hub correction in a crowd
 
 
+def groups_of_two(ix: IndexedEvent) -> int:
+    """The event's people groups of two faces or more: the correction applies from CROWD_PEOPLE."""
+    photos = {name: k for k, name in enumerate(ix.photo_names)}
+    photo_ids = np.array([photos[n] for n in ix.names], np.int64)
+    ids = np.arange(len(ix.names), dtype=np.int64)
+    labels = group_faces(ids, photo_ids, ix.embeddings, SHIPPED.metric, SHIPPED_PEOPLE.link)
+    return int((np.unique(labels, return_counts=True)[1] >= 2).sum())
+
+
 def people_rules(crowd_join: float | None = None) -> list[Rule]:
     """The shipped rule (the guest joins people groups, corrected for hubs in a crowd), the same
     without the correction, with no selfie check, and joining single faces. With `crowd_join`,
@@ -657,11 +666,14 @@ def main() -> int:
         product = report(scored, rules_used)
         (OUT / "crowd_product.json").write_text(json.dumps(product, indent=1))
         print_markdown(product)
+        for seed, ce in ((args.seed, scored), (args.calibration_seed, calibration)):
+            print(f"\ncrowd seed {seed}: {groups_of_two(ce.indexed)} people groups of 2+ faces")
         if args.dev:
             print()
             for face_set in FACE_SETS:
                 ev = load(dev_event(face_set, args.seed))
                 guests = ev.indexed.event.queryable()
+                print(f"{face_set} seed {args.seed}: {groups_of_two(ev.indexed)} people groups of 2+ faces")
                 for row in product[:3]:
                     rule = next(r for r in rules_used if r.name == row["rule"])
                     scored_dev = json.dumps(score(ev, rule, guests, guests))
