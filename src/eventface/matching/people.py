@@ -21,12 +21,11 @@ more), distances are corrected for how crowded each event face's neighbourhood i
 score normalisation and CSLS do, on the event faces' side only: d - w (mu_f - mu), mu_f the mean
 distance from face f to its HUB_NEIGHBOURS nearest faces of other photos and of other groups than
 f's own (a guest's many photos of themselves do not make their neighbourhood look crowded), mu
-the event's mean of it; the guest then joins up to `crowd_join`. The selfie's own crowdedness is
-not used: a selfie is not an event face, and its term cost recall on small events. Each face
+the event's mean of it; the guest then joins up to `crowd_join`. No selfie-side term. Each face
 keeps its nearest distances (`PeopleGroups.near`, kept exact as photos come and go and groups
 change); the grouping itself stays on the plain distance. Smaller events keep the plain rule:
-the correction's gain is in the crowd, its cost (a guest's look-alike neighbours read as hubs)
-on events of few people (benchmarks/README.md, "Issue 11, third round").
+the correction's gain is in the crowd, while on the Western dev event (second round) it cost a
+tenth of the recall (benchmarks/README.md, "Issue 11, third round").
 """
 
 from __future__ import annotations
@@ -46,8 +45,8 @@ BLOCK_ROWS = 1024  # rows of the face x face distances held at once when groupin
 # calibrated on crowd seed 2 (benchmarks/README.md, "Issue 11, third round").
 HUB_NEIGHBOURS = 20
 HUB_WEIGHT = 0.5
-# the correction applies from this many groups of two faces or more: crowd events of 64 guests
-# have 107-120, the dev events 21-31 (whose numbers the correction would lower)
+# the correction applies from this many groups of two faces or more: the crowd events of 64
+# guests have 118-120 (seeds 1, 2), the dev events 21 and 31 (they keep the plain rule)
 CROWD_PEOPLE = 40
 
 
