@@ -9,8 +9,10 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from eventface.faces import yunet_onnx
 from eventface.faces.images import PhotoImage
 from eventface.faces.model_files import YUNET_FILE, opencv_zoo_model
+from eventface.faces.sface_engine import SFaceEngine
 from eventface.faces.yunet_onnx import YuNetOnnx, decode, runnable_model, suppress
 
 pytest.importorskip("onnxruntime")
@@ -90,3 +92,20 @@ def test_suppress_keeps_the_best_of_overlapping_boxes() -> None:
     rows[:, 14] = [0.7, 0.95, 0.8]
     kept = suppress(rows, SCORE, NMS, TOP_K)
     assert kept[:, 14].tolist() == pytest.approx([0.95, 0.8])
+
+
+def test_engine_finds_the_same_faces_with_or_without_onnxruntime(
+    faces_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine's whole detection (bands, coarse pass, NMS) on onnxruntime and on the OpenCV fallback."""
+    decoded = PhotoImage((faces_dir / "groups" / "dlib_bald_guys.jpg").read_bytes(), 10**8).decode(2000)
+    with_onnx = SFaceEngine()
+    found = with_onnx.detect(decoded)
+    assert isinstance(with_onnx._load()[0], YuNetOnnx)
+    monkeypatch.setattr(yunet_onnx, "available", lambda: False)
+    fallback = SFaceEngine()
+    expected = fallback.detect(decoded)
+    assert not isinstance(fallback._load()[0], YuNetOnnx)
+    assert len(found) >= 10
+    assert [f.box for f in found] == [f.box for f in expected]
+    np.testing.assert_allclose([f.row for f in found], [f.row for f in expected], atol=MAX_PX_DIFF)
