@@ -1,11 +1,13 @@
 """Where a photo's indexing CPU goes, stage by stage, for the default (fusion) engine.
 
-    python benchmarks/stages.py [--photos 20] [--threads 1] [--face-set faces]
+    python benchmarks/stages.py [--photos 20] [--threads 1] [--face-set faces] [--compare-yunet]
 
 Runs the fusion engine's steps one by one on dev-event photos (4000x3000), in this process, and
 sums each stage's CPU time (`time.process_time`: every thread of the process, so OpenCV's own
 threads count; wall time on the shared machine says more about the other load than about us).
-`--threads` is what `cv2.setNumThreads` gets (an indexing worker process sets 1).
+`--threads` is what `cv2.setNumThreads` gets, and onnxruntime's intra-op threads (an indexing
+worker process sets 1). `--compare-yunet` also runs YuNet, and `analyze()` as a whole, with
+OpenCV's FaceDetectorYN (the fallback when onnxruntime is absent) on the same photos, interleaved.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import dlib
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from eventface.faces import yunet_onnx
 from eventface.faces.dlib_engine import HogVerifier, dlib_rect_for_yunet
 from eventface.faces.fusion_engine import FusionFaceEngine
 from eventface.faces.images import PhotoImage
@@ -44,6 +47,10 @@ class Stages:
         self.calls: dict[str, int] = defaultdict(int)
         self.extra_cpu_s: dict[str, float] = defaultdict(float)  # not part of the pipeline
         self.max_abs_diff = 0.0
+        self.yunet_rows = [0, 0]  # onnxruntime's, OpenCV's
+        self.yunet_count_mismatches = 0
+        self.yunet_max_px_diff = 0.0
+        self.yunet_max_score_diff = 0.0
 
     def extra(self, stage: str, work: Callable[[], T]) -> T:
         started = time.process_time()
@@ -59,14 +66,47 @@ class Stages:
         return result
 
 
-def profile_photo(engine: FusionFaceEngine, data: bytes, st: Stages, dlib_own: Any = None) -> int:
+def opencv_yunet_engine() -> FusionFaceEngine:
+    """The fusion engine as it runs without onnxruntime: YuNet on OpenCV's FaceDetectorYN."""
+    available = yunet_onnx.available
+    yunet_onnx.available = lambda: False  # type: ignore[assignment]
+    try:
+        engine = FusionFaceEngine()
+        engine._sface._load()
+    finally:
+        yunet_onnx.available = available  # type: ignore[assignment]
+    assert not isinstance(engine._sface._load()[0], yunet_onnx.YuNetOnnx)
+    return engine
+
+
+def profile_photo(
+    engine: FusionFaceEngine,
+    data: bytes,
+    st: Stages,
+    dlib_own: Any = None,
+    opencv_yunet: FusionFaceEngine | None = None,
+) -> int:
     """The steps of FusionFaceEngine.find_faces and analyze(), each timed on its own; with
     `dlib_own` (dlib's face_recognition_model_v1) also dlib's own ResNet on the same faces, and
-    the largest difference between its descriptors and the converted network's."""
+    the largest difference between its descriptors and the converted network's; with
+    `opencv_yunet` also YuNet on OpenCV, and the largest difference between the two's rows."""
     sface, dlib_part = engine._sface, engine._dlib
     image = st.run("header", lambda: PhotoImage(data, MAX_PIXELS))
     decoded = st.run("decode", lambda: image.decode(sface.detect_max_side_px))
     rows = st.run("yunet", lambda: sface._yunet_rows(decoded.rgb))
+    if opencv_yunet is not None:
+        theirs = st.extra("yunet_opencv", lambda: opencv_yunet._sface._yunet_rows(decoded.rgb))
+        st.yunet_rows[0] += len(rows)
+        st.yunet_rows[1] += len(theirs)
+        if len(rows) == len(theirs) and len(rows):
+            st.yunet_max_px_diff = max(
+                st.yunet_max_px_diff, float(np.abs(rows[:, :14] - theirs[:, :14]).max())
+            )
+            st.yunet_max_score_diff = max(
+                st.yunet_max_score_diff, float(np.abs(rows[:, 14] - theirs[:, 14]).max())
+            )
+        elif len(rows) != len(theirs):
+            st.yunet_count_mismatches += 1
     if len(rows):
         nms = cv2.dnn.NMSBoxes(rows[:, :4].tolist(), rows[:, 14].tolist(), 0.0, 0.3)
         rows = rows[np.asarray(nms, np.int64).reshape(-1)]
@@ -164,9 +204,11 @@ def main() -> int:
     parser.add_argument("--face-set", default="faces", choices=["faces", "faces_asia"])
     parser.add_argument("--compare-dlib", action="store_true", help="also run dlib's own ResNet")
     parser.add_argument("--yunet-side", type=int, default=None, help="YuNet's input size (engine default)")
+    parser.add_argument("--compare-yunet", action="store_true", help="also run YuNet on OpenCV (A/B)")
     parser.add_argument("--detect-sizes", nargs="*", help="YuNet input sizes to compare (1600, 1600:0.5)")
     args = parser.parse_args()
     cv2.setNumThreads(args.threads)
+    yunet_onnx.set_intra_op_threads(args.threads)
     if args.detect_sizes:
         report = detection_recall(args.detect_sizes, args.photos, ["faces", "faces_asia"])
         print(json.dumps(report, indent=1))
@@ -181,10 +223,17 @@ def main() -> int:
     dlib_own = None
     if args.compare_dlib:
         dlib_own = dlib.face_recognition_model_v1(str(dlib_model(DLIB_RESNET_FILE)))
-    faces = sum(profile_photo(engine, data, st, dlib_own) for data in photos)
-    whole = [Stages() for _ in range(1)]
+    opencv_yunet = None
+    if args.compare_yunet:
+        opencv_yunet = opencv_yunet_engine()
+        analyze(opencv_yunet, photos[0], MAX_PIXELS)
+    faces = sum(profile_photo(engine, data, st, dlib_own, opencv_yunet) for data in photos)
+    whole = Stages()
+    renditions = (PREVIEW_PX, THUMBNAIL_PX)
     for data in photos:
-        whole[0].run("analyze", lambda d=data: analyze(engine, d, MAX_PIXELS, (PREVIEW_PX, THUMBNAIL_PX)))
+        whole.run("analyze", lambda d=data: analyze(engine, d, MAX_PIXELS, renditions))
+        if opencv_yunet is not None:
+            whole.run("analyze_opencv_yunet", lambda d=data: analyze(opencv_yunet, d, MAX_PIXELS, renditions))
     total = sum(st.cpu_s.values())
     print(
         json.dumps(
@@ -202,7 +251,18 @@ def main() -> int:
                 },
                 "dlib_own_vs_converted_max_abs_diff": st.max_abs_diff if dlib_own else None,
                 "stages_total_cpu_ms_per_photo": round(1000 * total / len(photos), 1),
-                "analyze_cpu_ms_per_photo": round(1000 * whole[0].cpu_s["analyze"] / len(photos), 1),
+                "analyze_cpu_ms_per_photo": round(1000 * whole.cpu_s["analyze"] / len(photos), 1),
+                "yunet_onnxruntime_vs_opencv": {
+                    "analyze_cpu_ms_per_photo_opencv_yunet": round(
+                        1000 * whole.cpu_s["analyze_opencv_yunet"] / len(photos), 1
+                    ),
+                    "rows": st.yunet_rows,
+                    "photos_with_other_counts": st.yunet_count_mismatches,
+                    "max_px_diff": st.yunet_max_px_diff,
+                    "max_score_diff": st.yunet_max_score_diff,
+                }
+                if opencv_yunet is not None
+                else None,
             },
             indent=1,
         )
