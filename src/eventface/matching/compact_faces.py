@@ -44,6 +44,12 @@ MIN_PROBES_PER_QUERY = 8
 # reads this many lists per query: from 8, a guest's search at a million faces read ~40% fewer
 # lists, with no photo kept or dropped otherwise than by the exact search (benchmarks/README.md)
 QUICK_PROBES_PER_QUERY = 3
+# From this many queries (the expansion of a guest with many photos: up to 64 faces of one person,
+# each found by many of the others too) each reads only MIN_PROBES_PER_QUERY lists: at a million
+# faces, 8 instead of 12 cut a guest's CPU time by ~18% with the same photos found. With fewer
+# queries each face has fewer others to be found by: they share PROBED_LISTS (reading 384 in all,
+# guests with 10-20 expansion queries lost photos). benchmarks/README.md, "Big events".
+MANY_QUERIES = 48
 TRAINING_POINTS_PER_LIST = 32
 KMEANS_ITERATIONS = 8
 ADD_CHUNK = 65_536  # faces per call to faiss's add
@@ -249,6 +255,8 @@ class CompactFaces:
             tolerance = min(tolerance, float(np.max(limits)))  # no query reads further than its own
         radius = self.proxy.radius(self.metric, tolerance)
         per_query = max(MIN_PROBES_PER_QUERY, self._probed_lists // max(1, len(queries)))
+        if len(queries) >= MANY_QUERIES:
+            per_query = MIN_PROBES_PER_QUERY
         if not thorough:
             per_query = QUICK_PROBES_PER_QUERY
         params = faiss.SearchParametersIVF()  # per call: concurrent searches may differ
