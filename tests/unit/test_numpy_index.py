@@ -402,3 +402,38 @@ def test_a_search_that_need_not_be_thorough_finds_some_of_a_thorough_ones_pairs_
     assert quick <= thorough
     assert len(quick) >= 20  # each query finds at least itself
     assert (len(quick) < len(thorough)) == fewer
+
+
+@KINDS
+@METRICS
+def test_per_query_limits_return_exactly_each_querys_pairs_within_its_own_limit(
+    metric: Metric, reference: Reference, dim: int, make_index: MakeIndex, atol: float
+) -> None:
+    rng = np.random.default_rng(12)
+    stored, queries = embeddings(rng, metric, 200, dim), embeddings(rng, metric, 6, dim)
+    expected = reference(queries, stored)
+    max_distance = float(np.quantile(expected, 0.6))
+    # from a query that reaches almost nothing to one reaching past max_distance (held to it)
+    limits = np.quantile(expected, [0.05, 0.2, 0.3, 0.45, 0.55, 0.9], axis=1).diagonal().astype(np.float32)
+    index = make_index()
+    index.load(EVENT, 1, metric, faces(stored, list(range(200))))
+
+    found = index.search(EVENT, queries, max_distance, limits=limits)
+
+    reach = np.minimum(limits, max_distance)[:, None]
+    clear = np.abs(expected - reach) > atol  # float16 codes may move a pair on the edge
+    want = {(int(q), int(c)) for q, c in zip(*np.nonzero((expected <= reach) & clear), strict=True)}
+    got = {(int(q), int(f) - 1) for q, f in zip(found.query, found.face_ids, strict=True)}
+    assert {pair for pair in got if clear[pair]} == want
+    assert all(expected[q, c] <= reach[q, 0] + atol for q, c in got)
+    per_query = np.bincount([q for q, _ in want], minlength=6)
+    assert per_query[0] < per_query[3]  # the limits did differ
+    assert per_query[5] == np.count_nonzero((expected[5] <= max_distance) & clear[5])
+
+
+def test_per_query_limits_must_be_one_per_query() -> None:
+    index = NumpyVectorIndex()
+    index.load(EVENT, 1, EuclideanMetric(), faces(np.eye(4, dtype=np.float32), [1, 2, 3, 4]))
+
+    with pytest.raises(ValueError, match="2 limits for 3 queries"):
+        index.search(EVENT, np.eye(4, dtype=np.float32)[:3], 1.0, limits=np.ones(2, np.float32))

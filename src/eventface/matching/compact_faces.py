@@ -44,6 +44,12 @@ MIN_PROBES_PER_QUERY = 8
 # reads this many lists per query: from 8, a guest's search at a million faces read ~40% fewer
 # lists, with no photo kept or dropped otherwise than by the exact search (benchmarks/README.md)
 QUICK_PROBES_PER_QUERY = 3
+# From this many queries (the expansion of a guest with many photos: up to 64 faces of one person,
+# each found by many of the others too) each reads only MIN_PROBES_PER_QUERY lists: at a million
+# faces, 8 instead of 12 cut a guest's CPU time by ~18% with the same photos found. With fewer
+# queries each face has fewer others to be found by: they share PROBED_LISTS (reading 384 in all,
+# guests with 10-20 expansion queries lost photos). benchmarks/README.md, "Big events".
+MANY_QUERIES = 48
 TRAINING_POINTS_PER_LIST = 32
 KMEANS_ITERATIONS = 8
 ADD_CHUNK = 65_536  # faces per call to faiss's add
@@ -238,22 +244,39 @@ class CompactFaces:
                 raise NotFoundError("some of these faces are no longer in the event's index") from exc
         return self._from_proxy(coded)
 
-    def candidates(self, queries: Matrix, tolerance: float, *, thorough: bool = True) -> tuple[Ids, Matrix]:
+    def candidates(
+        self, queries: Matrix, tolerance: float, *, thorough: bool = True, limits: Matrix | None = None
+    ) -> tuple[Ids, Matrix]:
         """Every face within `tolerance` of some query (but for what IVF probing misses), and more,
-        with their decoded embeddings: read together, so no update comes in between."""
+        with their decoded embeddings: read together, so no update comes in between. With
+        `limits`, each query's own tolerance (at most `tolerance`): a face is a candidate only
+        within its query's proxy radius, so fewer are decoded and re-ranked."""
+        if limits is not None and len(limits):
+            tolerance = min(tolerance, float(np.max(limits)))  # no query reads further than its own
         radius = self.proxy.radius(self.metric, tolerance)
         per_query = max(MIN_PROBES_PER_QUERY, self._probed_lists // max(1, len(queries)))
+        if len(queries) >= MANY_QUERIES:
+            per_query = MIN_PROBES_PER_QUERY
         if not thorough:
             per_query = QUICK_PROBES_PER_QUERY
         params = faiss.SearchParametersIVF()  # per call: concurrent searches may differ
         params.nprobe = min(per_query, self._index.nlist)
+        # OpenMP's thread count is the calling thread's own setting: each searching thread (a
+        # server's worker, not only the one that built the index) scans its lists alone
+        faiss.omp_set_num_threads(1)
         with self._lock.reading():
-            _, _, labels = self._index.range_search(self._to_proxy(queries), radius, params=params)
+            lims, distances, labels = self._index.range_search(self._to_proxy(queries), radius, params=params)
+            if limits is not None:
+                labels = labels[distances <= self._radii(limits)[_query_of(lims)]]
             found: Ids = np.unique(labels)
             coded = self._index.reconstruct_batch(found) if len(found) else None
         if coded is None:
             return found, np.zeros((0, self._index.d), np.float32)
         return found, self._from_proxy(coded)
+
+    def _radii(self, limits: Matrix) -> npt.NDArray[np.float32]:
+        radii = [self.proxy.radius(self.metric, float(limit)) for limit in limits]
+        return np.asarray(radii, np.float32)
 
     def _to_proxy(self, rows: Matrix) -> Matrix:
         return np.ascontiguousarray((np.asarray(rows, np.float32) - self.centre) * self.proxy.weights)
@@ -261,6 +284,11 @@ class CompactFaces:
     def _from_proxy(self, rows: Matrix) -> Matrix:
         decoded: Matrix = (rows / self.proxy.weights + self.centre).astype(np.float32)
         return decoded
+
+
+def _query_of(lims: npt.NDArray[np.uint64]) -> npt.NDArray[np.intp]:
+    """Per result of a faiss range search: the query it belongs to (`lims` bounds each query's)."""
+    return np.repeat(np.arange(len(lims) - 1), np.diff(lims).astype(np.int64))
 
 
 def compact(metric: Metric, faces: FaceMatrix, probed_lists: int = PROBED_LISTS) -> CompactFaces | None:

@@ -94,10 +94,20 @@ class VectorIndex(Protocol):
         since: int | None = None,
     ) -> None: ...
 
-    def search(self, event_id: int, queries: Matrix, max_distance: float, *, thorough: bool = True) -> Hits:
+    def search(
+        self,
+        event_id: int,
+        queries: Matrix,
+        max_distance: float,
+        *,
+        thorough: bool = True,
+        limits: Matrix | None = None,
+    ) -> Hits:
         """Every (query, face) pair within `max_distance`. `thorough=False` is for a caller that
         can do with most of them at less cost (the stranger guard, looking for any nearer face): an
-        approximate index reads less of the event; an exact one ignores it."""
+        approximate index reads less of the event; an exact one ignores it. `limits`, one per
+        query row, narrows each query to its own distance (never beyond `max_distance`): queries
+        that each need a different reach (the guard's) pay only for their own."""
         ...
 
     def every_face(self, event_id: int) -> EventFaces | None:

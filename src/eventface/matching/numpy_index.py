@@ -23,6 +23,7 @@ import numpy as np
 from eventface.domain.distance import Matrix, Metric
 from eventface.domain.models import FaceMatrix
 from eventface.errors import NotFoundError
+from eventface.matching.blas_threads import one_blas_thread
 from eventface.matching.compact_faces import PROBED_LISTS, CompactFaces, compact
 from eventface.matching.index import EventFaces, Hits, Ids
 from eventface.matching.saved_faces import SavedEvent, SavedFaces
@@ -111,6 +112,14 @@ class _Attributes:
         )
 
 
+def _per_row(tolerance: float, limits: Matrix | None) -> Matrix | float:
+    """The distance each query row reaches: its own limit (never beyond the tolerance), or the tolerance."""
+    if limits is None:
+        return tolerance
+    per_row: Matrix = np.minimum(np.asarray(limits, np.float32), np.float32(tolerance))[:, None]
+    return per_row
+
+
 def _no_hits() -> Hits:
     no_ids = np.zeros(0, np.int64)
     none = np.zeros(0, np.float32)
@@ -139,11 +148,13 @@ class _ExactFaces:
     def nbytes(self) -> int:
         return self.attributes.nbytes + self.embeddings.nbytes + self.terms.nbytes
 
-    def search(self, queries: Matrix, tolerance: float, thorough: bool = True) -> Hits:
+    def search(
+        self, queries: Matrix, tolerance: float, thorough: bool = True, limits: Matrix | None = None
+    ) -> Hits:
         if len(self) == 0 or len(queries) == 0:
             return _no_hits()
         distances = self.metric.distances(queries, self.embeddings, self.terms)
-        query, column = np.nonzero(distances <= tolerance)
+        query, column = np.nonzero(distances <= _per_row(tolerance, limits))
         return self.attributes.hits(query, self.attributes.face_ids[column], distances[query, column])
 
     def vectors(self, face_ids: Ids) -> Matrix:
@@ -183,15 +194,18 @@ class _CompactEvent:
     def nbytes(self) -> int:
         return self.store.nbytes + self.attributes.nbytes
 
-    def search(self, queries: Matrix, tolerance: float, thorough: bool = True) -> Hits:
+    def search(
+        self, queries: Matrix, tolerance: float, thorough: bool = True, limits: Matrix | None = None
+    ) -> Hits:
         if len(self) == 0 or len(queries) == 0:
             return _no_hits()
-        candidates, vectors = self.store.candidates(queries, tolerance, thorough=thorough)
+        candidates, vectors = self.store.candidates(queries, tolerance, thorough=thorough, limits=limits)
         if len(candidates) == 0:
             return _no_hits()
         # the exact re-rank: every query against every candidate, in the metric's own float32 arithmetic
-        distances = self.metric.pairwise(queries, vectors)
-        query, column = np.nonzero(distances <= tolerance)
+        with one_blas_thread():
+            distances = self.metric.pairwise(queries, vectors)
+        query, column = np.nonzero(distances <= _per_row(tolerance, limits))
         return self.attributes.hits(query, candidates[column], distances[query, column])
 
     def vectors(self, face_ids: Ids) -> Matrix:
@@ -310,11 +324,21 @@ class NumpyVectorIndex:
             if isinstance(state, _CompactEvent) and behind >= RESAVE_AFTER:
                 self._save(event_id, revision, state)
 
-    def search(self, event_id: int, queries: Matrix, max_distance: float, *, thorough: bool = True) -> Hits:
+    def search(
+        self,
+        event_id: int,
+        queries: Matrix,
+        max_distance: float,
+        *,
+        thorough: bool = True,
+        limits: Matrix | None = None,
+    ) -> Hits:
+        if limits is not None and len(limits) != len(queries):
+            raise ValueError(f"{len(limits)} limits for {len(queries)} queries")
         with self._lock:
             held = self._held(event_id)
             self._events.move_to_end(event_id)
-        return held.faces.search(np.asarray(queries, np.float32), max_distance, thorough)
+        return held.faces.search(np.asarray(queries, np.float32), max_distance, thorough, limits)
 
     def vectors(self, event_id: int, face_ids: Ids) -> Matrix:
         return self._held(event_id).faces.vectors(np.asarray(face_ids, np.int64))

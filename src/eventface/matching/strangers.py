@@ -8,7 +8,7 @@ identities (benchmarks/README.md, "Accuracy in a crowd"), this keeps precision f
 as the crowd grows, which no single distance threshold does.
 
 It runs through the VectorIndex protocol only: each matched face's own stored vector is
-searched against the event, up to its nearest query's distance plus `MARGIN_REACH`.
+searched against the event, up to its own nearest query's distance plus `MARGIN_REACH`.
 """
 
 from __future__ import annotations
@@ -93,8 +93,9 @@ def guard(index: VectorIndex, event_id: int, nearest: Nearest, support: int = 0)
     for start in range(0, len(checked), FACES_PER_SEARCH):
         rows = checked[start : start + FACES_PER_SEARCH]
         limits = nearest.distances[rows]
-        reach = float(limits.max()) + MARGIN_REACH
-        stranger, matched = _neighbours(index, event_id, nearest.face_ids[rows], reach, nearest.face_ids)
+        stranger, matched = _neighbours(
+            index, event_id, nearest.face_ids[rows], limits + MARGIN_REACH, nearest.face_ids
+        )
         margins[rows] = stranger - limits
         supported[rows] = matched >= support if support else False
     margins[margins > MARGIN_REACH] = np.inf  # beyond reach for some faces of the chunk only
@@ -102,13 +103,16 @@ def guard(index: VectorIndex, event_id: int, nearest: Nearest, support: int = 0)
 
 
 def _neighbours(
-    index: VectorIndex, event_id: int, face_ids: Ids, reach: float, matched: Ids
+    index: VectorIndex, event_id: int, face_ids: Ids, reach: npt.NDArray[np.float64], matched: Ids
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.intp]]:
-    """Per face: the distance to its nearest stranger within `reach` (+inf if none), and how
-    many other matched faces are nearer to it than that stranger."""
+    """Per face: the distance to its nearest stranger within its own `reach` (+inf if none), and
+    how many other matched faces are nearer to it than that stranger."""
     vectors: Matrix = index.vectors(event_id, face_ids)
-    # not thorough: a stranger a big event's index misses moves a margin, rarely a verdict (issue 12)
-    around = index.search(event_id, vectors, reach, thorough=False)
+    # each face only out to its own reach: the chunk's widest reach made every face pay for the
+    # least confident one's (a wider search returns more pairs, to decode and re-rank).
+    # Not thorough: a stranger a big event's index misses moves a margin, rarely a verdict (issue 12)
+    limits: Matrix = reach.astype(np.float32)
+    around = index.search(event_id, vectors, float(reach.max()), thorough=False, limits=limits)
     stranger = ~np.isin(around.face_ids, matched)  # the face itself is matched: never its own stranger
     nearest = np.full(len(face_ids), np.inf)
     np.minimum.at(nearest, around.query[stranger], around.distances[stranger].astype(np.float64))
