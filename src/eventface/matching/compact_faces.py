@@ -254,12 +254,8 @@ class CompactFaces:
         if limits is not None and len(limits):
             tolerance = min(tolerance, float(np.max(limits)))  # no query reads further than its own
         radius = self.proxy.radius(self.metric, tolerance)
-        per_query = max(MIN_PROBES_PER_QUERY, self._probed_lists // max(1, len(queries)))
-        if len(queries) >= MANY_QUERIES:
-            per_query = MIN_PROBES_PER_QUERY
-        if not thorough:
-            per_query = QUICK_PROBES_PER_QUERY
         params = faiss.SearchParametersIVF()  # per call: concurrent searches may differ
+        per_query = lists_per_query(len(queries), self._probed_lists, thorough=thorough)
         params.nprobe = min(per_query, self._index.nlist)
         # OpenMP's thread count is the calling thread's own setting: each searching thread (a
         # server's worker, not only the one that built the index) scans its lists alone
@@ -284,6 +280,16 @@ class CompactFaces:
     def _from_proxy(self, rows: Matrix) -> Matrix:
         decoded: Matrix = (rows / self.proxy.weights + self.centre).astype(np.float32)
         return decoded
+
+
+def lists_per_query(queries: int, probed_lists: int, *, thorough: bool = True) -> int:
+    """How many inverted lists each of a search's queries reads: a few queries share the budget,
+    a busy guest's expansion (MANY_QUERIES or more) and the stranger guard's checks read fewer."""
+    if not thorough:
+        return QUICK_PROBES_PER_QUERY
+    if queries >= MANY_QUERIES:
+        return MIN_PROBES_PER_QUERY
+    return max(MIN_PROBES_PER_QUERY, probed_lists // max(1, queries))
 
 
 def _query_of(lims: npt.NDArray[np.uint64]) -> npt.NDArray[np.intp]:

@@ -1,0 +1,66 @@
+"""How many inverted lists a search of the compact (float16 IVF) index reads per query.
+
+The budget is what keeps a guest's search at a million faces within ~100 ms (benchmarks/README.md,
+"Big events"); these read faiss's own count of the lists it scanned, not our arithmetic.
+"""
+
+from __future__ import annotations
+
+import faiss
+import numpy as np
+import pytest
+
+from eventface.domain.distance import EuclideanMetric
+from eventface.matching.compact_faces import (
+    MANY_QUERIES,
+    MIN_PROBES_PER_QUERY,
+    QUICK_PROBES_PER_QUERY,
+    CompactFaces,
+    Proxy,
+)
+
+BUDGET = 470  # lists per search: 47 queries share it at 10 lists each
+
+
+@pytest.fixture(scope="module")
+def store() -> tuple[CompactFaces, np.ndarray]:
+    # ~480 lists (sqrt of the faces), so no query's share is capped by the index's own size
+    rng = np.random.default_rng(0)
+    embeddings = rng.standard_normal((230_000, 8)).astype(np.float32)
+    metric = EuclideanMetric()
+    proxy = Proxy.of(metric, 8)
+    assert proxy is not None
+    ids = np.arange(1, len(embeddings) + 1, dtype=np.int64)
+    return CompactFaces(metric, proxy, embeddings, ids, probed_lists=BUDGET), embeddings
+
+
+def lists_read(store: CompactFaces, queries: np.ndarray, *, thorough: bool = True) -> int:
+    stats = faiss.cvar.indexIVF_stats  # type: ignore[attr-defined]  # missing from faiss's stubs
+    stats.reset()
+    store.candidates(queries, 0.5, thorough=thorough)
+    return int(stats.nlist)
+
+
+@pytest.mark.parametrize(
+    ("queries", "per_query"),
+    [(1, BUDGET), (10, BUDGET // 10), (MANY_QUERIES - 1, BUDGET // (MANY_QUERIES - 1))],
+)
+def test_a_few_queries_share_the_search_budget(
+    store: tuple[CompactFaces, np.ndarray], queries: int, per_query: int
+) -> None:
+    index, embeddings = store
+    assert per_query > MIN_PROBES_PER_QUERY  # the case the budget decides, not the floor
+    assert lists_read(index, embeddings[:queries]) == queries * per_query
+
+
+def test_a_busy_guests_expansion_reads_the_floor_per_query(store: tuple[CompactFaces, np.ndarray]) -> None:
+    index, embeddings = store
+    # 47 queries read 470 lists; 48 read fewer, not more, although each finds few faces
+    assert lists_read(index, embeddings[:MANY_QUERIES]) == MANY_QUERIES * MIN_PROBES_PER_QUERY
+    assert lists_read(index, embeddings[: MANY_QUERIES + 16]) == (MANY_QUERIES + 16) * MIN_PROBES_PER_QUERY
+    assert lists_read(index, embeddings[: MANY_QUERIES - 1]) > MANY_QUERIES * MIN_PROBES_PER_QUERY
+
+
+def test_the_stranger_guards_quick_search_reads_fewest(store: tuple[CompactFaces, np.ndarray]) -> None:
+    index, embeddings = store
+    assert lists_read(index, embeddings[:5], thorough=False) == 5 * QUICK_PROBES_PER_QUERY
