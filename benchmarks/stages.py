@@ -6,8 +6,9 @@ Runs the fusion engine's steps one by one on dev-event photos (4000x3000), in th
 sums each stage's CPU time (`time.process_time`: every thread of the process, so OpenCV's own
 threads count; wall time on the shared machine says more about the other load than about us).
 `--threads` is what `cv2.setNumThreads` gets, and onnxruntime's intra-op threads (an indexing
-worker process sets 1). `--compare-yunet` also runs YuNet, and `analyze()` as a whole, with
-OpenCV's FaceDetectorYN (the fallback when onnxruntime is absent) on the same photos, interleaved.
+worker process sets 1). `--compare-yunet` also runs YuNet, and `analyze()` as a whole, on OpenCV
+(FaceDetectorYN and FaceRecognizerSF, the fallback when onnxruntime is absent) on the same
+photos, interleaved.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import dlib
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from eventface.faces import yunet_onnx
+from eventface.faces import onnx_sessions, yunet_onnx
 from eventface.faces.dlib_engine import HogVerifier, dlib_rect_for_yunet
 from eventface.faces.fusion_engine import FusionFaceEngine
 from eventface.faces.images import PhotoImage
@@ -34,6 +35,7 @@ from eventface.faces.model_files import DLIB_RESNET_FILE, dlib_model
 from eventface.faces.pool import analyze
 from eventface.faces.quality import sharpness
 from eventface.faces.sface_engine import CONFIDENT_SCORE, SFaceEngine
+from eventface.faces.sface_onnx import SFaceOnnx
 from eventface.runtime import PREVIEW_PX, THUMBNAIL_PX
 from events import SIZE_BUCKETS, dev_event
 
@@ -67,14 +69,14 @@ class Stages:
 
 
 def opencv_yunet_engine() -> FusionFaceEngine:
-    """The fusion engine as it runs without onnxruntime: YuNet on OpenCV's FaceDetectorYN."""
-    available = yunet_onnx.available
-    yunet_onnx.available = lambda: False  # type: ignore[assignment]
+    """The fusion engine as it runs without onnxruntime: YuNet and SFace on OpenCV's DNN module."""
+    available = onnx_sessions.available
+    onnx_sessions.available = lambda: False  # type: ignore[assignment]
     try:
         engine = FusionFaceEngine()
         engine._sface._load()
     finally:
-        yunet_onnx.available = available  # type: ignore[assignment]
+        onnx_sessions.available = available  # type: ignore[assignment]
     assert not isinstance(engine._sface._load()[0], yunet_onnx.YuNetOnnx)
     return engine
 
@@ -119,8 +121,11 @@ def profile_photo(
         box = (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
         if row[14] < CONFIDENT_SCORE and not st.run("hog_verifier", lambda b=box: verify(decoded.rgb, b)):
             continue
-        chip = st.run("sface_align", lambda r=row: recognizer.alignCrop(decoded.rgb, r))
-        st.run("sface_feature", lambda c=chip: recognizer.feature(np.ascontiguousarray(c[:, :, ::-1])))
+        chip = st.run("sface_align", lambda r=row: sface._aligner.alignCrop(decoded.rgb, r))
+        if isinstance(recognizer, SFaceOnnx):
+            st.run("sface_feature", lambda c=chip: recognizer.feature(c))
+        else:
+            st.run("sface_feature", lambda c=chip: recognizer.feature(np.ascontiguousarray(c[:, :, ::-1])))
         st.run("sharpness", lambda c=chip: sharpness(c))
         rect = dlib_rect_for_yunet(*box)
         shape = st.run("dlib_5point", lambda r=rect: predictor(decoded.rgb, r))
@@ -208,7 +213,7 @@ def main() -> int:
     parser.add_argument("--detect-sizes", nargs="*", help="YuNet input sizes to compare (1600, 1600:0.5)")
     args = parser.parse_args()
     cv2.setNumThreads(args.threads)
-    yunet_onnx.set_intra_op_threads(args.threads)
+    onnx_sessions.set_intra_op_threads(args.threads)
     if args.detect_sizes:
         report = detection_recall(args.detect_sizes, args.photos, ["faces", "faces_asia"])
         print(json.dumps(report, indent=1))

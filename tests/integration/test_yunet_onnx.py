@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from eventface.faces import yunet_onnx
+from eventface.faces import onnx_sessions
 from eventface.faces.images import PhotoImage
 from eventface.faces.model_files import YUNET_FILE, opencv_zoo_model
 from eventface.faces.sface_engine import SFaceEngine
@@ -102,7 +102,7 @@ def test_engine_finds_the_same_faces_with_or_without_onnxruntime(
     with_onnx = SFaceEngine()
     found = with_onnx.detect(decoded)
     assert isinstance(with_onnx._load()[0], YuNetOnnx)
-    monkeypatch.setattr(yunet_onnx, "available", lambda: False)
+    monkeypatch.setattr(onnx_sessions, "available", lambda: False)
     fallback = SFaceEngine()
     expected = fallback.detect(decoded)
     assert not isinstance(fallback._load()[0], YuNetOnnx)

@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from eventface.errors import ModelFileError
+from eventface.faces import onnx_bytes
 
 CHIP_PX = 150  # input_rgb_image_sized<150>
 # faces per forward pass: batching pays off by a few faces, and a crowd photo's 40 faces at
@@ -123,25 +124,7 @@ _BLOCKS += [(256, True)] + [(256, False)] * 2 + [(256, True)]
 
 # --- writing ONNX (onnx/onnx.proto) without the onnx package: a handful of protobuf messages
 
-
-def _varint(value: int) -> bytes:
-    value &= (1 << 64) - 1  # negative int64s as two's complement
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def _field(number: int, payload: bytes | str | int) -> bytes:
-    if isinstance(payload, int):
-        return _varint(number << 3) + _varint(payload)
-    raw = payload.encode() if isinstance(payload, str) else payload
-    return _varint(number << 3 | 2) + _varint(len(raw)) + raw
+_field, _varint = onnx_bytes.field, onnx_bytes.varint
 
 
 def _attr(name: str, value: int | float | list[int]) -> bytes:

@@ -108,12 +108,12 @@ def _init_worker(factory: EngineFactory, niceness: int) -> None:
     become_worker(niceness)
     import cv2  # noqa: PLC0415 - only worker processes set OpenCV's threads
 
-    from eventface.faces import yunet_onnx  # noqa: PLC0415 - it imports cv2 too
+    from eventface.faces import onnx_sessions  # noqa: PLC0415 - with the other model modules
 
     # one worker per core already: OpenCV's own threads would only fight the other workers for
     # the cores (YuNet took ~10 % more CPU with two threads; benchmarks/README.md)
     cv2.setNumThreads(1)
-    yunet_onnx.set_intra_op_threads(1)  # and onnxruntime's, for the same reason
+    onnx_sessions.set_intra_op_threads(1)  # and onnxruntime's, for the same reason
     _worker_engine = factory()
 
 

@@ -1,8 +1,10 @@
 """OpenCV Zoo's YuNet detector and SFace embedder (Apache-2.0), run by OpenCV's DNN module.
 
 YuNet finds faces and five landmarks; SFace embeds a 112x112 chip aligned to the ArcFace
-template from those landmarks. Both are small int8 models: about 0.2 s to detect in a 2000 px
-photo and 25 ms per face to embed on one CPU core (benchmarks/README.md).
+template from those landmarks. Both are small int8 models, run on onnxruntime when it is installed
+(yunet_onnx.py, sface_onnx.py: the same rows and descriptors for less CPU) and by OpenCV's DNN
+module otherwise: ~0.14 s to detect in a 2000 px photo and ~20 ms per face to embed on one CPU
+core (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import numpy.typing as npt
 
 from eventface.domain.distance import CosineMetric
 from eventface.domain.models import Box, DetectedFace
-from eventface.faces import yunet_onnx
+from eventface.faces import onnx_sessions, sface_onnx, yunet_onnx
 from eventface.faces.images import RGB, DecodedImage, PhotoImage
 from eventface.faces.model_files import SFACE_FILE, YUNET_FILE, opencv_zoo_model
 from eventface.faces.quality import sharpness
@@ -79,19 +81,23 @@ class SFaceEngine:
         self._lock = threading.Lock()
         self._detector: Any = None
         self._recognizer: Any = None
+        self._aligner: Any = None  # OpenCV's FaceRecognizerSF, for alignCrop
 
     def _load(self) -> tuple[Any, Any]:
         with self._lock:
             if self._detector is None:
-                path = opencv_zoo_model(YUNET_FILE)
-                # the same detections for ~40 % of OpenCV's CPU; OpenCV runs it if onnxruntime is absent
-                if yunet_onnx.available():
+                path, sface_path = opencv_zoo_model(YUNET_FILE), opencv_zoo_model(SFACE_FILE)
+                # the same detections for ~40 % of OpenCV's CPU, the same descriptors for ~2/3;
+                # OpenCV runs both files when onnxruntime is absent
+                self._aligner = cv2.FaceRecognizerSF.create(str(sface_path), "")
+                if onnx_sessions.available():
                     self._detector = yunet_onnx.YuNetOnnx(path, self.min_score, NMS_THRESHOLD, TOP_K)
+                    self._recognizer = sface_onnx.SFaceOnnx(sface_path)
                 else:
                     self._detector = cv2.FaceDetectorYN.create(
                         str(path), "", (320, 320), self.min_score, NMS_THRESHOLD, TOP_K
                     )
-                self._recognizer = cv2.FaceRecognizerSF.create(str(opencv_zoo_model(SFACE_FILE)), "")
+                    self._recognizer = self._aligner
             return self._detector, self._recognizer
 
     def _run_detector(self, bgr: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
@@ -169,8 +175,12 @@ class SFaceEngine:
     def embed(self, rgb: RGB, face: YuNetFace) -> tuple[npt.NDArray[np.float32], float]:
         """The L2-normalised SFace embedding and the aligned chip's sharpness."""
         _, recognizer = self._load()
-        chip = recognizer.alignCrop(rgb, face.row)  # a warp, channel by channel: RGB in, RGB out
-        feature = recognizer.feature(np.ascontiguousarray(chip[:, :, ::-1])).reshape(-1).astype(np.float32)
+        chip = self._aligner.alignCrop(rgb, face.row)  # a warp, channel by channel: RGB in, RGB out
+        if isinstance(recognizer, sface_onnx.SFaceOnnx):
+            feature = recognizer.feature(chip)
+        else:  # OpenCV's feature() takes BGR and swaps it to RGB itself
+            bgr_chip = np.ascontiguousarray(chip[:, :, ::-1])
+            feature = recognizer.feature(bgr_chip).reshape(-1).astype(np.float32)
         return feature / max(float(np.linalg.norm(feature)), 1e-12), sharpness(chip)
 
     def find_faces(self, image: PhotoImage) -> list[DetectedFace]:
