@@ -121,7 +121,7 @@ def profile_photo(
         box = (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
         if row[14] < CONFIDENT_SCORE and not st.run("hog_verifier", lambda b=box: verify(decoded.rgb, b)):
             continue
-        chip = st.run("sface_align", lambda r=row: sface._aligner.alignCrop(decoded.rgb, r))
+        chip = st.run("sface_align", lambda r=row: sface.chip(decoded.rgb, r))
         if isinstance(recognizer, SFaceOnnx):
             st.run("sface_feature", lambda c=chip: recognizer.feature(c))
         else:

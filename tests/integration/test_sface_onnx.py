@@ -1,4 +1,4 @@
-"""SFace on onnxruntime gives OpenCV's FaceRecognizerSF descriptors, on real faces."""
+"""SFace on onnxruntime gives OpenCV's FaceRecognizerSF chips and descriptors, on real faces."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from eventface.faces import onnx_bytes, onnx_sessions
 from eventface.faces.images import PhotoImage
 from eventface.faces.model_files import SFACE_FILE, opencv_zoo_model
 from eventface.faces.sface_engine import SFaceEngine
-from eventface.faces.sface_onnx import SFaceOnnx, runnable_model
+from eventface.faces.sface_onnx import SFaceOnnx, align_crop, runnable_model
 
 pytest.importorskip("onnxruntime")
 pytestmark = pytest.mark.slow
@@ -35,6 +35,7 @@ def test_descriptors_match_opencvs_face_recognizer(faces_dir: Path) -> None:
         decoded = PhotoImage(photo.read_bytes(), 10**8).decode(2000)
         for face in engine.detect(decoded):
             chip = opencv.alignCrop(decoded.rgb, face.row)  # RGB, as the engine aligns it
+            np.testing.assert_array_equal(align_crop(decoded.rgb, face.row), chip)
             expected = opencv.feature(np.ascontiguousarray(chip[:, :, ::-1])).reshape(-1)
             got = ours.feature(chip)
             np.testing.assert_allclose(got, expected, atol=MAX_ABS_DIFF)

@@ -161,45 +161,61 @@ def _dequantized(q: F32, scale: F32, zero: F32, axis: int, block: int) -> F32:
     return ((q - zero) * scale).astype(np.float32)
 
 
-def _dequantize_node(node: bytes, constants: dict[str, F32]) -> tuple[str, F32] | None:
-    """A DequantizeLinear node of constants as (its output, the float values), else None."""
-    inputs, output, op, attrs = [], "", "", {"axis": 1, "block_size": 0}
+def _node_parts(node: bytes) -> tuple[str, list[str], str, dict[str, int]]:
+    """A NodeProto's op type, inputs, first output and integer attributes."""
+    inputs, output, op, attrs = [], "", "", {}
     for f in fields(node):
         if f.number == 1:
             inputs.append(f.payload.decode())
-        elif f.number == 2:
+        elif f.number == 2 and not output:
             output = f.payload.decode()
         elif f.number == 4:
             op = f.payload.decode()
         elif f.number == 5:
             attr = {a.number: a for a in fields(f.payload)}
             attrs[attr[1].payload.decode()] = attr[3].value if 3 in attr else 0
-    if op != "DequantizeLinear" or not all(i in constants for i in inputs):
+    return op, inputs, output, attrs
+
+
+def _dequantize(inputs: list[str], attrs: dict[str, int], tensors: dict[str, bytes]) -> F32 | None:
+    """DequantizeLinear of the initializers `inputs` in float, else None (not all constants)."""
+    values = [tensor(tensors[i])[1] if i in tensors else None for i in inputs]
+    if any(v is None for v in values):
         return None
-    q, scale = constants[inputs[0]], constants[inputs[1]]
-    zero = constants[inputs[2]] if len(inputs) > 2 else np.zeros_like(scale)
-    axis = attrs["axis"] % q.ndim if q.ndim else 0
-    return output, _dequantized(q, scale, zero, axis, attrs["block_size"])
+    q, scale = values[0], values[1]
+    assert q is not None and scale is not None
+    zero = values[2] if len(values) > 2 and values[2] is not None else np.zeros_like(scale)
+    axis = attrs.get("axis", 1) % q.ndim if q.ndim else 0
+    return _dequantized(q, scale, zero, axis, attrs.get("block_size", 0))
 
 
 def float_graph(graph: bytes) -> bytes:
-    """The graph with every DequantizeLinear of constants replaced by its float result.
+    """The graph with every DequantizeLinear of constants replaced by its float result, and the
+    int8 constants that only those read dropped (kept, they would double the weights' memory).
 
     onnxruntime's CPU DequantizeLinear rejects the OpenCV Zoo files' per-tensor biases that carry
     a block size (opset 21 allows it), and a float Conv is what it would run after dequantizing.
     """
-    constants = {}
-    for f in fields(graph):
-        if f.number == 5:
-            name, values = tensor(f.payload)
-            if values is not None:
-                constants[name] = values
-    out = []
-    for f in fields(graph):
-        folded = _dequantize_node(f.payload, constants) if f.number == 1 else None
-        if folded is not None:
-            out.append(field(5, float_tensor(*folded)))
+    tensors = {_tensor_name(f.payload): f.payload for f in fields(graph) if f.number == 5}
+    folded: dict[int, bytes] = {}
+    consumed: set[str] = set()
+    read_elsewhere: set[str] = set()
+    for k, f in enumerate(fields(graph)):
+        if f.number != 1:
+            continue
+        op, inputs, output, attrs = _node_parts(f.payload)
+        values = _dequantize(inputs, attrs, tensors) if op == "DequantizeLinear" else None
+        if values is None:
+            read_elsewhere.update(inputs)
         else:
+            folded[k] = field(5, float_tensor(output, values))
+            consumed.update(inputs)
+    unused = consumed - read_elsewhere
+    out = []
+    for k, f in enumerate(fields(graph)):
+        if k in folded:
+            out.append(folded[k])
+        elif f.number != 5 or _tensor_name(f.payload) not in unused:
             out.append(f.whole)
     return b"".join(out)
 

@@ -81,7 +81,6 @@ class SFaceEngine:
         self._lock = threading.Lock()
         self._detector: Any = None
         self._recognizer: Any = None
-        self._aligner: Any = None  # OpenCV's FaceRecognizerSF, for alignCrop
 
     def _load(self) -> tuple[Any, Any]:
         with self._lock:
@@ -89,7 +88,6 @@ class SFaceEngine:
                 path, sface_path = opencv_zoo_model(YUNET_FILE), opencv_zoo_model(SFACE_FILE)
                 # the same detections for ~40 % of OpenCV's CPU, the same descriptors for ~2/3;
                 # OpenCV runs both files when onnxruntime is absent
-                self._aligner = cv2.FaceRecognizerSF.create(str(sface_path), "")
                 if onnx_sessions.available():
                     self._detector = yunet_onnx.YuNetOnnx(path, self.min_score, NMS_THRESHOLD, TOP_K)
                     self._recognizer = sface_onnx.SFaceOnnx(sface_path)
@@ -97,7 +95,7 @@ class SFaceEngine:
                     self._detector = cv2.FaceDetectorYN.create(
                         str(path), "", (320, 320), self.min_score, NMS_THRESHOLD, TOP_K
                     )
-                    self._recognizer = self._aligner
+                    self._recognizer = cv2.FaceRecognizerSF.create(str(sface_path), "")
             return self._detector, self._recognizer
 
     def _run_detector(self, bgr: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
@@ -172,10 +170,17 @@ class SFaceEngine:
             faces.append(YuNetFace(row=row, box=box, score=score))
         return faces
 
+    def chip(self, rgb: RGB, row: npt.NDArray[np.float32]) -> RGB:
+        """The 112 px chip aligned on the row's landmarks: a warp, channel by channel (RGB in, RGB out)."""
+        _, recognizer = self._load()
+        if isinstance(recognizer, sface_onnx.SFaceOnnx):
+            return sface_onnx.align_crop(rgb, row)  # OpenCV's alignCrop, without OpenCV's copy of SFace
+        return np.asarray(recognizer.alignCrop(rgb, row), np.uint8)
+
     def embed(self, rgb: RGB, face: YuNetFace) -> tuple[npt.NDArray[np.float32], float]:
         """The L2-normalised SFace embedding and the aligned chip's sharpness."""
         _, recognizer = self._load()
-        chip = self._aligner.alignCrop(rgb, face.row)  # a warp, channel by channel: RGB in, RGB out
+        chip = self.chip(rgb, face.row)
         if isinstance(recognizer, sface_onnx.SFaceOnnx):
             feature = recognizer.feature(chip)
         else:  # OpenCV's feature() takes BGR and swaps it to RGB itself
