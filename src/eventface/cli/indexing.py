@@ -17,8 +17,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from eventface.cli.options import DataDir, err, fail, runtime
 from eventface.errors import SourceError
-from eventface.jobs.queue import make_huey
-from eventface.jobs.tasks import register_tasks
 from eventface.services import events as event_service
 from eventface.services import ingest
 from eventface.settings import EngineName
@@ -61,6 +59,9 @@ def index(
             task = ingest.create_task(uow, event)
             event_row = uow.events.get(task.event_id)
         if enqueue:
+            from eventface.jobs.queue import make_huey  # noqa: PLC0415 - only --enqueue needs the queue
+            from eventface.jobs.tasks import register_tasks  # noqa: PLC0415
+
             register_tasks(make_huey(rt.settings), rt.settings).index_event(task.task_id)
             out.print("Queued; follow it with `eventface tasks show TASK_ID --json`:", highlight=False)
             print(task.task_id)

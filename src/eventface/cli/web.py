@@ -6,14 +6,11 @@ import logging
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 
 from eventface.cli.options import DataDir, fail, settings_for
 from eventface.logs import configure_logging
 from eventface.secret_key import WeakKeyError
-from eventface.web.app import create_app
-from eventface.web.limits import request_deadlines
 
 out = Console(soft_wrap=True)
 
@@ -29,6 +26,12 @@ def web(
     """Serve the photographer dashboard, the guest pages and the API on http://HOST:PORT."""
     settings = settings_for(data_dir)
     logging.getLogger().handlers.clear()  # the CLI's plain stderr handler; structured lines replace it
+    # imported here: every other command (`eventface index` among them) starts without the web app
+    import uvicorn  # noqa: PLC0415
+
+    from eventface.web.app import create_app  # noqa: PLC0415
+    from eventface.web.limits import request_deadlines  # noqa: PLC0415
+
     configure_logging(settings.data_dir / "logs", settings.log_level)
     try:
         app = create_app(settings, worker=worker)
