@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from eventface.domain.distance import CosineMetric, EuclideanMetric
+from eventface.matching import people
 from eventface.matching.people import HUB_NEIGHBOURS, PeopleGroups, PeopleRule, group_faces, match_people
 
 COSINE = CosineMetric()
@@ -225,6 +226,28 @@ def test_each_face_keeps_its_nearest_neighbours_exactly_as_photos_come_and_go() 
         assert want != pytest.approx(everyone, rel=1e-3)
         for face, mean in zip(groups.face_ids.tolist(), got.tolist(), strict=True):
             assert mean == pytest.approx(want[face], rel=1e-4)
+
+
+def test_neighbour_lists_measured_a_block_of_faces_at_a_time_are_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a whole event's first build, and a batch of photos, measured in blocks of 7 faces
+    metric = EuclideanMetric()
+    ids, photos, vectors = crowd(8, photos=60)
+    half = photos < 30
+    whole = PeopleGroups(metric, 2.6, dim=16, neighbours=True)
+    whole.add(ids, photos, vectors)
+    monkeypatch.setattr(people, "BLOCK_ROWS", 7)
+    blocked = PeopleGroups(metric, 2.6, dim=16, neighbours=True)
+    blocked.add(ids[half], photos[half], vectors[half])
+    blocked.add(ids[~half], photos[~half], vectors[~half])
+
+    assert len(ids) > 4 * 7
+    want, got = whole.hub_means(), blocked.hub_means()
+    assert want is not None
+    assert got is not None
+    by_face = dict(zip(blocked.face_ids.tolist(), got.tolist(), strict=True))
+    assert [by_face[f] for f in whole.face_ids.tolist()] == pytest.approx(want.tolist(), rel=1e-6)
 
 
 def hub_event() -> tuple[PeopleGroups, np.ndarray, np.ndarray]:
