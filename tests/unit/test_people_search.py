@@ -91,13 +91,12 @@ def test_an_event_held_compactly_falls_back_to_the_tolerance_rule() -> None:
     assert found(compact) == found(index_of(faces), people=None) == {1: False, 2: False}
 
 
-def test_an_engine_s_rule_gives_groups_near_a_selfie_its_room_scaled_with_the_tolerance() -> None:
+def test_an_engine_s_rule_gives_groups_near_a_selfie_their_room_scaled_with_the_tolerance() -> None:
     # guest search and "more photos of this person" both take the engine's rule through people_rule_of
-    shipped = people_rule_of(fusion_engine.PEOPLE_RULE)
-    stricter = people_rule_of(fusion_engine.PEOPLE_RULE, scale=0.5)
+    rule = people_rule_of((1.0, 1.2, 1.27, 0.9775, 0.03))
+    stricter = people_rule_of((1.0, 1.2, 1.27, 0.9775, 0.03), scale=0.5)
 
-    assert shipped.crowd_near == fusion_engine.EXPANSION_TOLERANCE
-    assert shipped.crowd_room == fusion_engine.CROWD_ROOM
-    assert (stricter.crowd_near, stricter.crowd_room) == pytest.approx(
-        (fusion_engine.EXPANSION_TOLERANCE / 2, fusion_engine.CROWD_ROOM / 2)
-    )
+    assert (rule.crowd_join, rule.crowd_near, rule.crowd_room) == (1.27, 0.9775, 0.03)
+    assert (stricter.crowd_near, stricter.crowd_room) == pytest.approx((0.9775 / 2, 0.015))
+    # the fusion engine's "near a selfie" is its expansion limit (its room: 0, not landed)
+    assert people_rule_of(fusion_engine.PEOPLE_RULE).crowd_near == fusion_engine.EXPANSION_TOLERANCE
