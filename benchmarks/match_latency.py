@@ -43,10 +43,12 @@ def faces(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.hstack([sface, DLIB_SPREAD / np.sqrt(2) * rng.normal(size=(n, 128))]).astype(np.float32)
 
 
-def event(photos: int, planted: int, guest: np.ndarray, rng: np.random.Generator) -> NumpyVectorIndex:
+def event(
+    photos: int, planted: int, guest: np.ndarray, rng: np.random.Generator, noise: float = 0.05
+) -> NumpyVectorIndex:
     vectors = faces(rng, 3 * photos)
     rows = np.arange(planted) * (photos // planted) * 3
-    noisy = guest + 0.05 * rng.normal(size=(planted, 256))
+    noisy = guest + noise * rng.normal(size=(planted, 256))
     noisy[:, :128] /= np.linalg.norm(noisy[:, :128], axis=1, keepdims=True)
     vectors[rows] = noisy
     ids = np.arange(3 * photos, dtype=np.int64)
@@ -70,13 +72,21 @@ def main() -> int:
         default=expansion.PEOPLE_MAX_FACES,
         help="the people rule's cap (default: the product's)",
     )
+    parser.add_argument(
+        "--guest-noise",
+        type=float,
+        default=0.05,
+        help="spread of the planted copies (at 0.05 they lie farther apart than from the guest, so "
+        "the people rule joins few; at 0.02 they form one person, as a real guest's faces do)",
+    )
+    parser.add_argument("--guests", type=int, nargs="+", help="guest's photos (default: 30, 300, photos/5)")
     args = parser.parse_args()
     expansion.PEOPLE_MAX_FACES = args.people_max_faces
     rng = np.random.default_rng(0)
     guest = faces(rng, 1)
     rows = []
-    for planted in (30, 300, args.photos // 5):  # a guest, a busy guest, the bride
-        index = event(args.photos, planted, guest[0], rng)
+    for planted in args.guests or (30, 300, args.photos // 5):  # a guest, a busy guest, the bride
+        index = event(args.photos, planted, guest[0], rng, args.guest_noise)
         row: dict[str, object] = {"photos": args.photos, "guest_photos": planted}
         grouped = people_rule_of(fusion_engine.PEOPLE_RULE)
         modes: list[tuple[str, bool, PeopleRule | None]] = [
