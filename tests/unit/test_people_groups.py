@@ -376,3 +376,51 @@ def test_a_stricter_rule_scales_the_joins_and_the_room_but_keeps_the_groups() ->
     assert strict.crowd_join == pytest.approx(ROOMY.crowd_join / 2)
     assert strict.crowd_near == pytest.approx(ROOMY.crowd_near / 2)
     assert strict.crowd_room == pytest.approx(0.0175)
+
+
+# A crowd's rule reading plain distances (as ROOMY), joining up to 22 degrees on average, with the
+# single-link check: a group is joined only with a face within 10 degrees of the selfie or of a
+# face already joined.
+LINKED = replace(ROOMY, crowd_near=0.0, crowd_room=0.0, crowd_link=within(10))
+
+
+def test_in_a_crowd_a_group_with_no_face_near_the_guest_is_not_joined_however_near_its_mean() -> None:
+    # person B (15, 17 degrees) is within the crowd join on average, but 15 degrees at the nearest;
+    # person Z far away keeps B from being the event's only group
+    groups = crowd_event_of([15, 17, 150, 152], [1, 2, 3, 4], link_degrees=5)
+    assert len(set(groups.labels.tolist())) == 2
+
+    assert len(match_people(groups, selfie(0), LINKED).face_ids) == 0
+    assert sorted(match_people(groups, selfie(0), replace(LINKED, crowd_link=0.0)).face_ids.tolist()) == [
+        0,
+        1,
+    ]
+    assert sorted(
+        match_people(groups, selfie(0), replace(LINKED, crowd_link=within(16))).face_ids.tolist()
+    ) == [
+        0,
+        1,
+    ]
+
+
+def test_the_single_link_check_applies_in_a_crowd_only() -> None:
+    groups = crowd_event_of([15, 17, 150, 152], [1, 2, 3, 4], link_degrees=5)
+    not_a_crowd = replace(LINKED, join=within(22), crowd_people=3)
+
+    assert sorted(match_people(groups, selfie(0), not_a_crowd).face_ids.tolist()) == [0, 1]
+
+
+def test_a_group_may_be_reached_through_a_face_already_joined() -> None:
+    # person A (2, 4 degrees) is near the selfie; person C (13, 15) is 13 degrees from it at the
+    # nearest but 9 from A's face at 4: joined once A is, and not if the link is 8 degrees
+    groups = crowd_event_of([2, 4, 13, 15, 150, 152], [1, 2, 3, 4, 5, 6], link_degrees=3)
+    assert len(set(groups.labels.tolist())) == 3
+
+    assert sorted(match_people(groups, selfie(0), LINKED).face_ids.tolist()) == [0, 1, 2, 3]
+    assert sorted(
+        match_people(groups, selfie(0), replace(LINKED, crowd_link=within(8))).face_ids.tolist()
+    ) == [0, 1]
+
+
+def test_a_stricter_rule_scales_the_single_link_too() -> None:
+    assert LINKED.scaled(0.5).crowd_link == pytest.approx(LINKED.crowd_link / 2)

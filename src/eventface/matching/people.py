@@ -22,7 +22,8 @@ score normalisation and CSLS do, on the event faces' side only: d - w (mu_f - mu
 distance from face f to its HUB_NEIGHBOURS nearest faces of other photos and of other groups than
 f's own (a guest's many photos of themselves do not make their neighbourhood look crowded), mu
 the event's mean of it; the guest then joins up to `crowd_join` (a group holding a face within
-`crowd_near` of a query, up to `crowd_join` + `crowd_room`). No selfie-side term. Each face
+`crowd_near` of a query, up to `crowd_join` + `crowd_room`; with `crowd_link`, only a group holding
+a face within it of a query or of a face already joined). No selfie-side term. Each face
 keeps its nearest distances (`PeopleGroups.near`, kept exact as photos come and go and groups
 change); the grouping itself stays on the plain distance. Smaller events keep the plain rule:
 the correction's gain is in the crowd, while on the Western dev event (second round) it cost a
@@ -344,6 +345,11 @@ class PeopleRule:
     # the group with the most room left first (benchmarks/README.md, "Issue 11, fourth round")
     crowd_near: float = 0.0
     crowd_room: float = 0.0
+    # with the correction: a group is joined only if one of its faces lies within `crowd_link`
+    # (plain distance) of a query or of a face already joined; the correction can pull a lonely
+    # stranger's whole group within the crowd join while no face of it is near the guest's
+    # (benchmarks/README.md, "Issue 11, fifth round"). 0: no such check
+    crowd_link: float = 0.0
 
     def scaled(self, scale: float) -> PeopleRule:
         """The rule with its joins (and the reach and room near a query) scaled, its grouping
@@ -354,6 +360,7 @@ class PeopleRule:
             crowd_join=self.crowd_join * scale,
             crowd_near=self.crowd_near * scale,
             crowd_room=self.crowd_room * scale,
+            crowd_link=self.crowd_link * scale,
         )
 
     def corrects(self, groups: PeopleGroups) -> bool:
@@ -379,8 +386,9 @@ def match_people(groups: PeopleGroups, queries: Matrix, rule: PeopleRule) -> Acc
     joins the event's groups by average linkage, closest first, while the mean distance from
     everything joined so far to the next group is within `rule.join`, never two groups that
     share a photo (in a crowd, a group near a query has `crowd_room` more: the one with the most
-    room left is joined first). With `rule.guard`, a joined face nearer to a face outside the
-    joined groups than to the guest is dropped ("not nearer to a stranger")."""
+    room left is joined first, and with `crowd_link` only a group holding a face within it, plain
+    distance, of a query or a joined face). With `rule.guard`, a joined face nearer to a face
+    outside the joined groups than to the guest is dropped ("not nearer to a stranger")."""
     n = len(groups)
     if n == 0 or len(queries) == 0:
         return _accepted(groups, np.zeros(n, bool), np.zeros(n))
@@ -404,18 +412,27 @@ def match_people(groups: PeopleGroups, queries: Matrix, rule: PeopleRule) -> Acc
         room[np.bincount(inverse, weights=plain <= rule.crowd_near, minlength=len(size)) > 0] = (
             rule.crowd_room
         )
+    # per group: whether it may be joined (the single-link check; every group without it)
+    linked = np.ones(len(size), bool)
+    if hubs is not None and rule.crowd_link:
+        linked = np.bincount(inverse, weights=plain <= rule.crowd_link, minlength=len(size)) > 0
     mass = 1.0
     joined = np.zeros(len(size), bool)
     rows: list[Floats] = []  # joined faces x every face, for the guard
     joined_faces: list[Ids] = []
     while True:
-        h = int(np.argmin(np.where(joined, np.inf, total / mass - room)))
-        if joined[h] or not total[h] / mass <= join + room[h]:
+        h = int(np.argmin(np.where(joined | ~linked, np.inf, total / mass - room)))
+        if joined[h] or not linked[h] or not total[h] / mass <= join + room[h]:
             break
         members = np.flatnonzero(inverse == h)
         between = metric.distances(groups.embeddings[members], groups.embeddings, groups.terms).astype(
             np.float64
         )
+        if hubs is not None and rule.crowd_link:
+            linked |= (
+                np.bincount(inverse, weights=(between <= rule.crowd_link).any(axis=0), minlength=len(size))
+                > 0
+            )
         if hubs is not None:
             between = between - offset[members][:, None] - offset[None, :]
         between = np.minimum(between, DISTANCE_CAP)
