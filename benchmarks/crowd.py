@@ -500,8 +500,9 @@ def people_rules(
     crowd_join: float | None = None, crowd_room: float | None = None, crowd_link: float | None = None
 ) -> list[Rule]:
     """The shipped rule (the guest joins people groups, corrected for hubs in a crowd), the same
-    with ROOM_MEASURED for groups near a selfie (or without its room, if it has one), without the
-    correction, with no selfie check, and joining single faces. With `crowd_join` / `crowd_room`,
+    with ROOM_MEASURED for groups near a selfie (or without its room, if it has one), with the
+    single-link pair LINK_MEASURED (or without its link), without the correction, with no selfie
+    check, and joining single faces. With `crowd_join` / `crowd_room` / `crowd_link`,
     the shipped rule joins up to them in a crowd."""
     corrected = SHIPPED_PEOPLE if crowd_join is None else replace(SHIPPED_PEOPLE, crowd_join=crowd_join)
     if crowd_room is not None:
