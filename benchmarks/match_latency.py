@@ -9,13 +9,15 @@ with query expansion, with and without the guard; the guard searches every match
 own vector against the event, so its cost grows with the guest's matches. Then with the people
 rule (issue 11): the guest joining single faces (what a search does while the event's groups are
 built), then joining the people groups once built (matching/people_cache.py, timed too); above
-PEOPLE_MAX_FACES faces both fall back to the guard rule.
+PEOPLE_MAX_FACES faces both fall back to the guard rule (`--people-max-faces` lifts the cap, to
+measure what the people rule would cost there).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import sys
 import time
@@ -24,7 +26,8 @@ import numpy as np
 
 from eventface.domain.models import FaceMatrix
 from eventface.faces import fusion_engine
-from eventface.matching.expansion import PEOPLE_MAX_FACES, match_faces
+from eventface.matching import expansion
+from eventface.matching.expansion import match_faces
 from eventface.matching.numpy_index import NumpyVectorIndex
 from eventface.matching.people import PeopleRule
 from eventface.matching.people_cache import PeopleCache
@@ -40,10 +43,12 @@ def faces(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.hstack([sface, DLIB_SPREAD / np.sqrt(2) * rng.normal(size=(n, 128))]).astype(np.float32)
 
 
-def event(photos: int, planted: int, guest: np.ndarray, rng: np.random.Generator) -> NumpyVectorIndex:
+def event(
+    photos: int, planted: int, guest: np.ndarray, rng: np.random.Generator, noise: float = 0.05
+) -> NumpyVectorIndex:
     vectors = faces(rng, 3 * photos)
     rows = np.arange(planted) * (photos // planted) * 3
-    noisy = guest + 0.05 * rng.normal(size=(planted, 256))
+    noisy = guest + noise * rng.normal(size=(planted, 256))
     noisy[:, :128] /= np.linalg.norm(noisy[:, :128], axis=1, keepdims=True)
     vectors[rows] = noisy
     ids = np.arange(3 * photos, dtype=np.int64)
@@ -61,12 +66,27 @@ def main() -> int:
     )
     parser.add_argument("--photos", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument(
+        "--people-max-faces",
+        type=int,
+        default=expansion.PEOPLE_MAX_FACES,
+        help="the people rule's cap (default: the product's)",
+    )
+    parser.add_argument(
+        "--guest-noise",
+        type=float,
+        default=0.05,
+        help="spread of the planted copies (at 0.05 they lie farther apart than from the guest, so "
+        "the people rule joins few; at 0.02 they form one person, as a real guest's faces do)",
+    )
+    parser.add_argument("--guests", type=int, nargs="+", help="guest's photos (default: 30, 300, photos/5)")
     args = parser.parse_args()
+    expansion.PEOPLE_MAX_FACES = args.people_max_faces
     rng = np.random.default_rng(0)
     guest = faces(rng, 1)
     rows = []
-    for planted in (30, 300, args.photos // 5):  # a guest, a busy guest, the bride
-        index = event(args.photos, planted, guest[0], rng)
+    for planted in args.guests or (30, 300, args.photos // 5):  # a guest, a busy guest, the bride
+        index = event(args.photos, planted, guest[0], rng, args.guest_noise)
         row: dict[str, object] = {"photos": args.photos, "guest_photos": planted}
         grouped = people_rule_of(fusion_engine.PEOPLE_RULE)
         modes: list[tuple[str, bool, PeopleRule | None]] = [
@@ -76,13 +96,21 @@ def main() -> int:
             ("people, groups", True, grouped),
         ]
         for key, guarded, people in modes:
-            if people is grouped and 3 * args.photos <= PEOPLE_MAX_FACES:
+            if people is grouped and 3 * args.photos <= expansion.PEOPLE_MAX_FACES:
                 cache = PeopleCache.of(index)
-                start = time.perf_counter()
+                row["peak_rss_mib_before_build"] = round(
+                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                )
+                start, start_cpu = time.perf_counter(), time.process_time()
                 # starts the background build (with the neighbours the hub correction reads)
                 cache.groups(1, index.every_face(1), grouped.link, grouped.hub_weight > 0)
                 cache.wait(3600)
                 row["groups_built_s"] = round(time.perf_counter() - start, 2)
+                row["groups_built_cpu_s"] = round(time.process_time() - start_cpu, 2)
+                # the process's peak so far (the event, the groups, their neighbour lists)
+                row["peak_rss_mib_after_build"] = round(
+                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                )
             times, cpu, found = [], [], 0
             for _ in range(args.runs):
                 start, start_cpu = time.perf_counter(), time.process_time()
@@ -106,6 +134,7 @@ def main() -> int:
                 "cpu_median_ms": round(1000 * statistics.median(cpu), 1),
                 "photos_found": found,
             }
+        row["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         rows.append(row)
         print(json.dumps(row), flush=True)
     return 0

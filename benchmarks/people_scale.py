@@ -3,15 +3,18 @@
 
     python benchmarks/people_scale.py                   # 10 000 photos, grouped at once
     python benchmarks/people_scale.py --incremental     # 1 000 and 2 000 photos, photo by photo
+    python benchmarks/people_scale.py --incremental --photos 10000 --lists-only   # 30 000 faces
 
 The faces are the crowd event's 540 real faces (benchmarks/out/crowd, seed 1), each copied
 with small noise, 3 per photo: a worst case for grouping, every person becoming many
 near-identical faces in one component. `--incremental` builds the groups with the neighbour
 lists (what an event gets when its engine's rule corrects hubs in a crowd) and times, in CPU
-time of this process, the whole build at once and then adding and removing one photo at a time.
+time of this process, the whole build at once and then adding and removing one photo at a time,
+and the process's peak resident memory.
 """
 
 import argparse
+import resource
 import statistics
 import sys
 import time
@@ -74,7 +77,8 @@ def incremental(photos: int, neighbours: bool, steps: int = 20) -> None:
         f"{photos} photos ({len(ids)} faces, {g.people()} groups of 2+), neighbours {neighbours}: "
         f"build {build:.2f} s CPU, add a photo {1000 * statistics.median(adds):.1f} ms, "
         f"remove a photo {1000 * statistics.median(removes):.1f} ms (median CPU), "
-        f"search {1000 * search:.0f} ms CPU, {len(got.face_ids)} faces"
+        f"search {1000 * search:.0f} ms CPU, {len(got.face_ids)} faces, "
+        f"peak RSS so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
     )
 
 
@@ -83,10 +87,13 @@ if __name__ == "__main__":
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--incremental", action="store_true")
+    parser.add_argument("--photos", type=int, nargs="+", default=[1000, 2000], help="with --incremental")
+    parser.add_argument("--lists-only", action="store_true", help="only the groups with neighbour lists")
     args = parser.parse_args()
     if args.incremental:
-        for n in (1000, 2000):
-            for neighbours in (False, True):  # what the neighbour lists add to the grouping
+        for n in args.photos:
+            # what the neighbour lists add to the grouping
+            for neighbours in (True,) if args.lists_only else (False, True):
                 incremental(n, neighbours)
     else:
         at_once(10_000)

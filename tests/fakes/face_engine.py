@@ -36,7 +36,7 @@ class ColourSquareEngine:
     metric = CosineMetric()
     default_tolerance = 0.1
     expansion_tolerance: float | None = None
-    people_rule: tuple[float, float, float] | None = None
+    people_rule: tuple[float, float, float, float, float] | None = None
 
     def __init__(self, name: str = "fake", *, detect_max_side_px: int = 512) -> None:
         self.name = name

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from eventface.domain.distance import CosineMetric, EuclideanMetric
+from eventface.matching import people
 from eventface.matching.people import HUB_NEIGHBOURS, PeopleGroups, PeopleRule, group_faces, match_people
 
 COSINE = CosineMetric()
@@ -227,6 +228,28 @@ def test_each_face_keeps_its_nearest_neighbours_exactly_as_photos_come_and_go() 
             assert mean == pytest.approx(want[face], rel=1e-4)
 
 
+def test_neighbour_lists_measured_a_block_of_faces_at_a_time_are_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a whole event's first build, and a batch of photos, measured in blocks of 7 faces
+    metric = EuclideanMetric()
+    ids, photos, vectors = crowd(8, photos=60)
+    half = photos < 30
+    whole = PeopleGroups(metric, 2.6, dim=16, neighbours=True)
+    whole.add(ids, photos, vectors)
+    monkeypatch.setattr(people, "BLOCK_ROWS", 7)
+    blocked = PeopleGroups(metric, 2.6, dim=16, neighbours=True)
+    blocked.add(ids[half], photos[half], vectors[half])
+    blocked.add(ids[~half], photos[~half], vectors[~half])
+
+    assert len(ids) > 4 * 7
+    want, got = whole.hub_means(), blocked.hub_means()
+    assert want is not None
+    assert got is not None
+    by_face = dict(zip(blocked.face_ids.tolist(), got.tolist(), strict=True))
+    assert [by_face[f] for f in whole.face_ids.tolist()] == pytest.approx(want.tolist(), rel=1e-6)
+
+
 def hub_event() -> tuple[PeopleGroups, np.ndarray, np.ndarray]:
     """A crowd with no two faces grouped, the guest's selfie, and each face's corrected distance
     d - w (mu_face - mu_event) by brute force."""
@@ -284,3 +307,120 @@ def test_without_neighbour_lists_the_plain_join_is_used() -> None:
 
     assert single.hub_means() is None
     assert match_people(single, selfie(2), rule).face_ids.tolist() == [0, 1]
+
+
+def crowd_event_of(angles: list[float], photos: list[int], link_degrees: float) -> PeopleGroups:
+    """As event_of, keeping the neighbour lists a crowd's rule reads."""
+    groups = PeopleGroups(COSINE, within(link_degrees), dim=2, neighbours=True)
+    groups.add(
+        np.arange(len(angles), dtype=np.int64),
+        np.array(photos, np.int64),
+        np.array([unit(a) for a in angles], np.float32),
+    )
+    return groups
+
+
+# A crowd's rule whose correction is negligible (every face's offset is ~1e-9 x its crowdedness),
+# so the joins below read the plain distances: the guest joins up to 22 degrees on average, a
+# group holding a face within 5 degrees of the selfie 0.035 further (to ~25.6 degrees).
+ROOMY = PeopleRule(
+    link=within(30),
+    join=0.0,
+    guard=False,
+    hub_weight=1e-9,
+    crowd_join=within(22),
+    crowd_people=0,
+    crowd_near=within(5),
+    crowd_room=0.035,
+)
+# Person A: one face 2 degrees from the selfie, two at 30-32 (photos 1-3), 0.0955 from the guest
+# on average: beyond the crowd join (0.0728), within it plus the room (0.1078).
+PERSON_A = ([2.0, 30.0, 32.0], [1, 2, 3])
+
+
+def test_in_a_crowd_a_group_holding_a_face_near_a_selfie_joins_with_more_room() -> None:
+    # person B (-24, -26 degrees; photos 1 and 2, so never grouped with A) is nearer on average
+    # (0.0938) but has no face within 5 degrees of the selfie: no room
+    angles, photos = PERSON_A
+    groups = crowd_event_of([*angles, -24, -26], [*photos, 1, 2], link_degrees=30)
+    assert len(set(groups.labels.tolist())) == 2
+
+    assert sorted(match_people(groups, selfie(0), ROOMY).photo_ids.tolist()) == [1, 2, 3]
+    assert len(match_people(groups, selfie(0), replace(ROOMY, crowd_room=0.0)).face_ids) == 0
+    # not a crowd: the plain join (0 here), no room
+    assert len(match_people(groups, selfie(0), replace(ROOMY, crowd_people=3)).face_ids) == 0
+
+
+def test_a_group_with_no_face_near_a_selfie_gets_no_room() -> None:
+    b_only = crowd_event_of([-24, -26], [1, 2], link_degrees=30)
+
+    assert len(match_people(b_only, selfie(0), ROOMY).face_ids) == 0
+    assert len(match_people(b_only, selfie(0), replace(ROOMY, crowd_near=within(25))).face_ids) == 2
+
+
+def test_the_guest_joins_the_group_with_the_most_room_left_first() -> None:
+    # person C (-20, -22 degrees, 0.0666 on average) shares photos 1 and 2 with A: the guest can
+    # join one of them. C is nearer, but A has more room left (0.0123 against C's 0.0063)
+    angles, photos = PERSON_A
+    groups = crowd_event_of([*angles, -20, -22], [*photos, 1, 2], link_degrees=30)
+    assert len(set(groups.labels.tolist())) == 2
+
+    assert sorted(match_people(groups, selfie(0), ROOMY).face_ids.tolist()) == [0, 1, 2]
+    assert sorted(match_people(groups, selfie(0), replace(ROOMY, crowd_room=0.0)).face_ids.tolist()) == [3, 4]
+
+
+def test_a_stricter_rule_scales_the_joins_and_the_room_but_keeps_the_groups() -> None:
+    strict = ROOMY.scaled(0.5)
+
+    assert (strict.link, strict.crowd_people, strict.hub_weight) == (ROOMY.link, 0, ROOMY.hub_weight)
+    assert strict.crowd_join == pytest.approx(ROOMY.crowd_join / 2)
+    assert strict.crowd_near == pytest.approx(ROOMY.crowd_near / 2)
+    assert strict.crowd_room == pytest.approx(0.0175)
+
+
+# A crowd's rule reading plain distances (as ROOMY), joining up to 22 degrees on average, with the
+# single-link check: a group is joined only with a face within 10 degrees of the selfie or of a
+# face already joined.
+LINKED = replace(ROOMY, crowd_near=0.0, crowd_room=0.0, crowd_link=within(10))
+
+
+def test_in_a_crowd_a_group_with_no_face_near_the_guest_is_not_joined_however_near_its_mean() -> None:
+    # person B (15, 17 degrees) is within the crowd join on average, but 15 degrees at the nearest;
+    # person Z far away keeps B from being the event's only group
+    groups = crowd_event_of([15, 17, 150, 152], [1, 2, 3, 4], link_degrees=5)
+    assert len(set(groups.labels.tolist())) == 2
+
+    assert len(match_people(groups, selfie(0), LINKED).face_ids) == 0
+    assert sorted(match_people(groups, selfie(0), replace(LINKED, crowd_link=0.0)).face_ids.tolist()) == [
+        0,
+        1,
+    ]
+    assert sorted(
+        match_people(groups, selfie(0), replace(LINKED, crowd_link=within(16))).face_ids.tolist()
+    ) == [
+        0,
+        1,
+    ]
+
+
+def test_the_single_link_check_applies_in_a_crowd_only() -> None:
+    groups = crowd_event_of([15, 17, 150, 152], [1, 2, 3, 4], link_degrees=5)
+    not_a_crowd = replace(LINKED, join=within(22), crowd_people=3)
+
+    assert sorted(match_people(groups, selfie(0), not_a_crowd).face_ids.tolist()) == [0, 1]
+
+
+def test_a_group_may_be_reached_through_a_face_already_joined() -> None:
+    # person A (2, 4 degrees) is near the selfie; person C (13, 15) is 13 degrees from it at the
+    # nearest but 9 from A's face at 4: joined once A is, and not if the link is 8 degrees
+    groups = crowd_event_of([2, 4, 13, 15, 150, 152], [1, 2, 3, 4, 5, 6], link_degrees=3)
+    assert len(set(groups.labels.tolist())) == 3
+
+    assert sorted(match_people(groups, selfie(0), LINKED).face_ids.tolist()) == [0, 1, 2, 3]
+    assert sorted(
+        match_people(groups, selfie(0), replace(LINKED, crowd_link=within(8))).face_ids.tolist()
+    ) == [0, 1]
+
+
+def test_a_stricter_rule_scales_the_single_link_too() -> None:
+    assert LINKED.scaled(0.5).crowd_link == pytest.approx(LINKED.crowd_link / 2)

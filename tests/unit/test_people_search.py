@@ -6,12 +6,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from eventface.domain.distance import CosineMetric
 from eventface.domain.models import FaceMatrix
+from eventface.faces import fusion_engine
 from eventface.matching.expansion import match_faces
 from eventface.matching.numpy_index import NumpyVectorIndex
 from eventface.matching.people import PeopleRule
+from eventface.services.search import people_rule_of
 
 
 def unit(degrees: float) -> list[float]:
@@ -86,3 +89,14 @@ def test_an_event_held_compactly_falls_back_to_the_tolerance_rule() -> None:
 
     assert compact.every_face(1) is None
     assert found(compact) == found(index_of(faces), people=None) == {1: False, 2: False}
+
+
+def test_an_engine_s_rule_gives_groups_near_a_selfie_their_room_scaled_with_the_tolerance() -> None:
+    # guest search and "more photos of this person" both take the engine's rule through people_rule_of
+    rule = people_rule_of((1.0, 1.2, 1.27, 0.9775, 0.03))
+    stricter = people_rule_of((1.0, 1.2, 1.27, 0.9775, 0.03), scale=0.5)
+
+    assert (rule.crowd_join, rule.crowd_near, rule.crowd_room) == (1.27, 0.9775, 0.03)
+    assert (stricter.crowd_near, stricter.crowd_room) == pytest.approx((0.9775 / 2, 0.015))
+    # the fusion engine's "near a selfie" is its expansion limit (its room: 0, not landed)
+    assert people_rule_of(fusion_engine.PEOPLE_RULE).crowd_near == fusion_engine.EXPANSION_TOLERANCE

@@ -66,7 +66,7 @@ class DlibFaceEngine:
     # (at 0.385, the loosest that keeps their precision, Western recall is 0.29; benchmarks/README.md)
     default_tolerance = 0.6175
     expansion_tolerance: float | None = None
-    people_rule: tuple[float, float, float] | None = None
+    people_rule: tuple[float, float, float, float, float] | None = None
 
     def __init__(
         self,

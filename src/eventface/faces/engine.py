@@ -37,9 +37,10 @@ class FaceEngine(Protocol):
         ...
 
     @property
-    def people_rule(self) -> tuple[float, float, float] | None:
-        """(link, join, crowd join) of matching/people.py's rule, calibrated for this engine (crowd
-        join 0: no hub correction in a crowd); None: not used."""
+    def people_rule(self) -> tuple[float, float, float, float, float] | None:
+        """(link, join, crowd join, crowd near, crowd room) of matching/people.py's rule, calibrated
+        for this engine (crowd join 0: no hub correction in a crowd; crowd room 0: no more room for
+        groups near a selfie); None: not used."""
         ...
 
     def find_faces(self, image: PhotoImage) -> list[DetectedFace]: ...
@@ -78,7 +79,7 @@ class LockedFaceEngine:
         return self._engine.expansion_tolerance
 
     @property
-    def people_rule(self) -> tuple[float, float, float] | None:
+    def people_rule(self) -> tuple[float, float, float, float, float] | None:
         return self._engine.people_rule
 
     def find_faces(self, image: PhotoImage) -> list[DetectedFace]:

@@ -59,7 +59,7 @@ class SFaceEngine:
         0.505  # 1 - cosine, calibrated on the seed-2 and seed-3 dev events (benchmarks/README.md)
     )
     expansion_tolerance: float | None = None
-    people_rule: tuple[float, float, float] | None = None
+    people_rule: tuple[float, float, float, float, float] | None = None
 
     def __init__(
         self,

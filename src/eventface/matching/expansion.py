@@ -21,7 +21,8 @@ MAX_EXPANSION_QUERIES = 64  # the closest confident matches; bounds the cost of 
 SUPPORT = 3
 # The people rule reads every face of the event for each group the guest joins, so its cost
 # grows with the event's faces times the guest's (benchmarks/README.md, "People matching in the
-# product": ~0.1 s at 3 000 faces, seconds for a bride at 30 000): bigger events get the guard rule.
+# product": ~0.1 s at 3 000 faces; "Issue 11, fourth round": 3.2 s of CPU and ~0.5 GiB for a
+# bride at 30 000, 9.4 s while the groups are built): bigger events get the guard rule.
 PEOPLE_MAX_FACES = 6000
 
 

@@ -21,7 +21,9 @@ more), distances are corrected for how crowded each event face's neighbourhood i
 score normalisation and CSLS do, on the event faces' side only: d - w (mu_f - mu), mu_f the mean
 distance from face f to its HUB_NEIGHBOURS nearest faces of other photos and of other groups than
 f's own (a guest's many photos of themselves do not make their neighbourhood look crowded), mu
-the event's mean of it; the guest then joins up to `crowd_join`. No selfie-side term. Each face
+the event's mean of it; the guest then joins up to `crowd_join` (a group holding a face within
+`crowd_near` of a query, up to `crowd_join` + `crowd_room`; with `crowd_link`, only a group holding
+a face within it of a query or of a face already joined). No selfie-side term. Each face
 keeps its nearest distances (`PeopleGroups.near`, kept exact as photos come and go and groups
 change); the grouping itself stays on the plain distance. Smaller events keep the plain rule:
 the correction's gain is in the crowd, while on the Western dev event (second round) it cost a
@@ -30,7 +32,7 @@ tenth of the recall (benchmarks/README.md, "Issue 11, third round").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -238,19 +240,25 @@ class PeopleGroups:
         changed (`changed`: other old faces are left out now) are measured against everyone."""
         if self.near is None or self.near_ids is None:
             return
-        new_rows = np.arange(old_count, len(self))
-        # the new faces against everyone, once: their own lists, and the old faces' take-in
-        d = self._neighbour_distances(new_rows)
         near, near_ids = self.near, self.near_ids
-        if old_count:
-            both = np.concatenate([near, d[:, :old_count].T], axis=1)
-            ids = np.concatenate(
-                [near_ids, np.broadcast_to(self.face_ids[new_rows], (old_count, len(new_rows)))], axis=1
-            )
-            near, near_ids = _smallest(both, ids)
-        new_near, new_ids = _smallest(d, np.broadcast_to(self.face_ids, d.shape))
-        self.near = np.vstack([near, new_near])
-        self.near_ids = np.vstack([near_ids, new_ids])
+        new_near, new_ids = [], []
+        # the new faces against everyone, once: their own lists, and the old faces' take-in; a
+        # block at a time (a whole event's first build would otherwise hold faces^2 distances:
+        # ~0.8 GiB at 6 000 faces)
+        for start in range(old_count, len(self), BLOCK_ROWS):
+            new_rows = np.arange(start, min(start + BLOCK_ROWS, len(self)))
+            d = self._neighbour_distances(new_rows)
+            if old_count:
+                both = np.concatenate([near, d[:, :old_count].T], axis=1)
+                ids = np.concatenate(
+                    [near_ids, np.broadcast_to(self.face_ids[new_rows], (old_count, len(new_rows)))], axis=1
+                )
+                near, near_ids = _smallest(both, ids)
+            block_near, block_ids = _smallest(d, np.broadcast_to(self.face_ids, d.shape))
+            new_near.append(block_near)
+            new_ids.append(block_ids)
+        self.near = np.vstack([near, *new_near])
+        self.near_ids = np.vstack([near_ids, *new_ids])
         self._measure_neighbours(changed)
 
     def _measure_neighbours(self, rows: Ids) -> None:
@@ -332,6 +340,28 @@ class PeopleRule:
     hub_weight: float = 0.0
     crowd_join: float = 0.0
     crowd_people: int = CROWD_PEOPLE
+    # with the correction: a group holding a face within `crowd_near` of a query (plain distance;
+    # the engine's expansion limit) may join up to crowd_join + crowd_room, and the guest joins
+    # the group with the most room left first (benchmarks/README.md, "Issue 11, fourth round")
+    crowd_near: float = 0.0
+    crowd_room: float = 0.0
+    # with the correction: a group is joined only if one of its faces lies within `crowd_link`
+    # (plain distance) of a query or of a face already joined; the correction can pull a lonely
+    # stranger's whole group within the crowd join while no face of it is near the guest's
+    # (benchmarks/README.md, "Issue 11, fifth round"). 0: no such check
+    crowd_link: float = 0.0
+
+    def scaled(self, scale: float) -> PeopleRule:
+        """The rule with its joins (and the reach and room near a query) scaled, its grouping
+        kept: a stricter rule over the same groups (poor selfies)."""
+        return replace(
+            self,
+            join=self.join * scale,
+            crowd_join=self.crowd_join * scale,
+            crowd_near=self.crowd_near * scale,
+            crowd_room=self.crowd_room * scale,
+            crowd_link=self.crowd_link * scale,
+        )
 
     def corrects(self, groups: PeopleGroups) -> bool:
         """Whether the hub correction applies to these groups (a crowd, neighbours kept)."""
@@ -355,8 +385,10 @@ def match_people(groups: PeopleGroups, queries: Matrix, rule: PeopleRule) -> Acc
     """The guest's faces: the guest (their queries, one point at each face's nearest query)
     joins the event's groups by average linkage, closest first, while the mean distance from
     everything joined so far to the next group is within `rule.join`, never two groups that
-    share a photo. With `rule.guard`, a joined face nearer to a face outside the joined
-    groups than to the guest is dropped ("not nearer to a stranger")."""
+    share a photo (in a crowd, a group near a query has `crowd_room` more: the one with the most
+    room left is joined first, and with `crowd_link` only a group holding a face within it, plain
+    distance, of a query or a joined face). With `rule.guard`, a joined face nearer to a face
+    outside the joined groups than to the guest is dropped ("not nearer to a stranger")."""
     n = len(groups)
     if n == 0 or len(queries) == 0:
         return _accepted(groups, np.zeros(n, bool), np.zeros(n))
@@ -375,18 +407,32 @@ def match_people(groups: PeopleGroups, queries: Matrix, rule: PeopleRule) -> Acc
     _, inverse, size = np.unique(groups.labels, return_inverse=True, return_counts=True)
     # per group h: the sum over the joined cluster's points of (weight x mean distance to h)
     total = np.bincount(inverse, weights=np.minimum(d, DISTANCE_CAP)) / size
+    room = np.zeros(len(size))  # per group: how far beyond `join` it may still be joined
+    if hubs is not None and rule.crowd_room:
+        room[np.bincount(inverse, weights=plain <= rule.crowd_near, minlength=len(size)) > 0] = (
+            rule.crowd_room
+        )
+    # per group: whether it may be joined (the single-link check; every group without it)
+    linked = np.ones(len(size), bool)
+    if hubs is not None and rule.crowd_link:
+        linked = np.bincount(inverse, weights=plain <= rule.crowd_link, minlength=len(size)) > 0
     mass = 1.0
     joined = np.zeros(len(size), bool)
     rows: list[Floats] = []  # joined faces x every face, for the guard
     joined_faces: list[Ids] = []
     while True:
-        h = int(np.argmin(np.where(joined, np.inf, total / mass)))
-        if joined[h] or not total[h] / mass <= join:
+        h = int(np.argmin(np.where(joined | ~linked, np.inf, total / mass - room)))
+        if joined[h] or not linked[h] or not total[h] / mass <= join + room[h]:
             break
         members = np.flatnonzero(inverse == h)
         between = metric.distances(groups.embeddings[members], groups.embeddings, groups.terms).astype(
             np.float64
         )
+        if hubs is not None and rule.crowd_link:
+            linked |= (
+                np.bincount(inverse, weights=(between <= rule.crowd_link).any(axis=0), minlength=len(size))
+                > 0
+            )
         if hubs is not None:
             between = between - offset[members][:, None] - offset[None, :]
         between = np.minimum(between, DISTANCE_CAP)

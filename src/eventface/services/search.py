@@ -10,7 +10,7 @@ the guest gave a good selfie too, and alone it is matched by a stricter rule (PO
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -177,15 +177,18 @@ def people_rule(engine: FaceEngine, tolerance: float) -> PeopleRule | None:
     return people_rule_of(engine.people_rule, scale)
 
 
-def people_rule_of(rule: tuple[float, float, float], scale: float = 1.0) -> PeopleRule:
-    """An engine's (link, join, crowd join) as a PeopleRule, its distances scaled: in a crowd
-    the hub correction applies, with the crowd join (matching/people.py)."""
-    link, join, crowd_join = rule
+def people_rule_of(rule: tuple[float, float, float, float, float], scale: float = 1.0) -> PeopleRule:
+    """An engine's (link, join, crowd join, crowd near, crowd room) as a PeopleRule, its distances
+    scaled: in a crowd the hub correction applies, with the crowd join, and groups near a selfie
+    have the crowd room beyond it (matching/people.py)."""
+    link, join, crowd_join, crowd_near, crowd_room = rule
     return PeopleRule(
         link=link * scale,
         join=join * scale,
         hub_weight=HUB_WEIGHT if crowd_join else 0.0,
         crowd_join=crowd_join * scale,
+        crowd_near=crowd_near * scale,
+        crowd_room=crowd_room * scale,
     )
 
 
@@ -280,7 +283,7 @@ def _ranked_photos(
     tolerance = limits.tolerance * scale
     people = people_rule(engine, limits.tolerance) if limits.people else None
     if people is not None and strict:
-        people = replace(people, join=people.join * scale, crowd_join=people.crowd_join * scale)
+        people = people.scaled(scale)
     for attempt in range(1, INDEX_ATTEMPTS + 1):
         ensure_loaded(uow, index, event_id, engine)
         try:
