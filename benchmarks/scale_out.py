@@ -219,7 +219,9 @@ class Servers:
         return Family(pids)
 
 
-def one_run(kind: str, args: argparse.Namespace, servers: Servers, folder: Path) -> dict[str, object]:
+def one_run(
+    kind: str, args: argparse.Namespace, servers: Servers, folder: Path, source: Path | None = None
+) -> dict[str, object]:
     load_before = wait_for_quiet(args.max_load, args.load_wait_s)
     with tempfile.TemporaryDirectory(prefix="ef-scale-") as tmp:
         db_url = servers.postgres.fresh_database()
@@ -230,6 +232,8 @@ def one_run(kind: str, args: argparse.Namespace, servers: Servers, folder: Path)
             "EVENTFACE_QUEUE_URL": servers.redis.fresh_url(),
             "EVENTFACE_WORKERS": str(args.workers_env),
         }
+        if source is not None:  # another checkout's src/ imported instead of this one's
+            env["PYTHONPATH"] = str(source)
         eventface("db", "upgrade", env=env)
         event_id = int(eventface("events", "create", "scale", "--folder", str(folder), env=env).split()[-1])
         servers_family = servers.families()
@@ -259,6 +263,7 @@ def one_run(kind: str, args: argparse.Namespace, servers: Servers, folder: Path)
     processes = 1 if kind == "1" else 2
     return {
         "run": kind,
+        "code": str(source) if source else "this checkout",
         "worker_processes": processes,
         "at": datetime.fromtimestamp(started, UTC).strftime("%Y-%m-%d %H:%M:%S"),
         "load_before": round(load_before, 2),
@@ -293,9 +298,11 @@ def main() -> int:
     parser.add_argument("--workers-env", type=int, default=1, help="EVENTFACE_WORKERS of each worker")
     parser.add_argument("--limit", type=int, default=0, help="the first N photos only (a quick check)")
     parser.add_argument("--threads", type=int, help="eventface worker --threads (the product's default)")
+    parser.add_argument("--before-src", type=Path, help="also run each with this src/ dir (e.g. main's)")
     parser.add_argument("--max-load", type=float, default=1.5, help="wait for a 1-min load below this")
     parser.add_argument("--load-wait-s", type=float, default=600)
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the servers are stopped on the way out
     results: list[dict[str, object]] = []
     with (
         tempfile.TemporaryDirectory(dir=Path(__file__).parent / "out") as links,
@@ -305,10 +312,11 @@ def main() -> int:
         folder = photo_folder(args.photos, Path(links), args.limit)
         servers = Servers(postgres, redis)
         for kind in args.runs:
-            results.append(one_run(kind, args, servers, folder))
-            print(json.dumps(results[-1]), file=sys.stderr, flush=True)
-    one = next((r for r in results if r["run"] == "1"), None)
+            for source in [args.before_src, None] if args.before_src else [None]:
+                results.append(one_run(kind, args, servers, folder, source))
+                print(json.dumps(results[-1], default=str), file=sys.stderr, flush=True)
     for r in results:
+        one = next((o for o in results if o["run"] == "1" and o["code"] == r["code"]), None)
         if one is not None and r is not one:
             ratio = float(str(r["photos_per_s_steady"])) / float(str(one["photos_per_s_steady"]))
             cpu = float(str(one["cpu_s_per_photo_steady"])) / float(str(r["cpu_s_per_photo_steady"]))
