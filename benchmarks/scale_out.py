@@ -1,7 +1,7 @@
 """Scale-out (issue 15): one `eventface worker` process vs two, on PostgreSQL + Redis.
 
     python benchmarks/scale_out.py [--photos 240] [--runs 1 2 2p] [--workers-env 1] [--threads N]
-                                   [--max-load 1.5] [--load-wait-s 600]
+                                   [--max-load 1.5] [--load-wait-s 600] [--before-src DIR] [--limit N]
 
 Starts a throwaway PostgreSQL and Redis (tests/harness/services.py), and for each run, on a
 fresh database, a fresh Redis database and a fresh data dir: `eventface db upgrade`, a
@@ -24,6 +24,9 @@ over the process trees; steady part interpolated between samples), and of Postgr
 Redis; how many cores' worth the workers kept busy; peak RSS per process (VmHWM); the load
 average before, during (mean of 1-minute samples) and after. Each run is checked: every photo
 indexed exactly once (PostgreSQL: photo statuses, face rows per photo, no duplicated face).
+
+`--before-src DIR` also runs each with another checkout's src/ (`git archive main src | tar -x
+-C DIR/..`), just before this one's, under the same load.
 
 On a shared machine the wall-clock ratio moves with the other load; `cpu_ratio` is what the
 ratio would be on idle cores if each worker kept one core busy: workers x (CPU per photo of

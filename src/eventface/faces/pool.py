@@ -108,9 +108,8 @@ def one_core_each() -> None:
 
     For a process that is one core's worth of indexing beside others (a pool's worker, an
     `eventface worker` process with EVENTFACE_WORKERS=1): their own threads would only fight the
-    other processes for the cores. YuNet took ~10 % more CPU with two threads on an idle machine;
-    on a busy one, onnxruntime's spinning threads took 40-60 % more CPU a photo
-    (benchmarks/README.md, "Scale-out").
+    other processes for the cores. YuNet took ~10 % more CPU with two threads on an idle machine,
+    a whole photo 40-60 % more on a busy one (benchmarks/README.md, "Scale-out").
     """
     import cv2  # noqa: PLC0415 - only processes that index set OpenCV's threads
 
