@@ -74,6 +74,7 @@ class Family:
     cpu: dict[int, float] = field(default_factory=dict)  # pid -> last seen (self + waited children)
     peak_kb: dict[int, int] = field(default_factory=dict)  # pid -> VmHWM
     names: dict[int, str] = field(default_factory=dict)
+    demand: dict[int, float] = field(default_factory=dict)  # pid -> seconds run or runnable (its threads)
 
     def sample(self) -> float:
         for pid in self.roots:
@@ -85,7 +86,22 @@ class Family:
                         self.cpu[p.pid] = t.user + t.system + t.children_user + t.children_system
                         self.peak_kb[p.pid] = max(self.peak_kb.get(p.pid, 0), _vm_hwm_kb(p.pid))
                         self.names.setdefault(p.pid, " ".join(p.cmdline()[1:3])[-60:])
+                        self.demand[p.pid] = _run_or_runnable_s(p.pid)
         return sum(self.cpu.values())
+
+    def demanded(self) -> float:
+        return sum(self.demand.values())
+
+
+def _run_or_runnable_s(pid: int) -> float:
+    """Seconds the process's threads ran or waited for a core (schedstat): not asleep on a lock,
+    the database, the queue. Over the wall time, the cores it would have kept busy on idle ones."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        with suppress(OSError, ValueError):
+            ran, waited, _ = task.read_text().split()
+            total += int(ran) + int(waited)
+    return total / 1e9
 
 
 def _vm_hwm_kb(pid: int) -> int:
@@ -199,13 +215,13 @@ def task_finished(db_url: str, task_id: str) -> bool:
     return status in {"done", "failed", "interrupted"}
 
 
-def cpu_at(samples: list[tuple[float, float]], when: float) -> float:
-    """The sampled CPU total at wall time `when`, interpolated."""
+def cpu_at(samples: list[tuple[float, ...]], when: float, column: int = 1) -> float:
+    """A sampled total (CPU, or run-or-runnable time) at wall time `when`, interpolated."""
     before = max((s for s in samples if s[0] <= when), default=samples[0])
     after = min((s for s in samples if s[0] >= when), default=samples[-1])
     if after[0] == before[0]:
-        return before[1]
-    return before[1] + (after[1] - before[1]) * (when - before[0]) / (after[0] - before[0])
+        return before[column]
+    return before[column] + (after[column] - before[column]) * (when - before[0]) / (after[0] - before[0])
 
 
 @dataclass
@@ -241,18 +257,18 @@ def one_run(
         event_id = int(eventface("events", "create", "scale", "--folder", str(folder), env=env).split()[-1])
         servers_family = servers.families()
         servers_cpu0 = servers_family.sample()
-        samples: list[tuple[float, float]] = []
+        samples: list[tuple[float, ...]] = []
         loads: list[float] = []
         started = time.time()
         with workers(kind, env, args.threads, Path(tmp)) as pids:
             family = Family(pids)
             task_id = eventface("index", str(event_id), "--enqueue", env=env).strip().splitlines()[-1]
             while not task_finished(db_url, task_id) and time.time() - started < DONE_DEADLINE_S:
-                samples.append((time.time(), family.sample()))
+                samples.append((time.time(), family.sample(), family.demanded()))
                 loads.append(os.getloadavg()[0])
                 time.sleep(POLL_S)
             ended = time.time()
-            samples.append((ended, family.sample()))
+            samples.append((ended, family.sample(), family.demanded()))
             progress = json.loads(eventface("tasks", "show", task_id, "--json", env=env))
             servers_cpu = servers_family.sample() - servers_cpu0
         checked = check_once(db_url, event_id, task_id)
@@ -263,6 +279,9 @@ def one_run(
     steady_s = last_s - first_s
     steady_cpu = cpu_at(samples, last_s) - cpu_at(samples, first_s)
     total_cpu = samples[-1][1]
+    # threads of one process sleeping while a sibling runs (the analysis lock) are not counted,
+    # so a worker whose analysis never waits on the database or the queue is near 1 here
+    demanded = cpu_at(samples, last_s, 2) - cpu_at(samples, first_s, 2)
     processes = 1 if kind == "1" else 2
     return {
         "run": kind,
@@ -283,6 +302,7 @@ def one_run(
         "cpu_s_per_photo_steady": round(steady_cpu / (photos - 1), 3),
         "cpu_s_per_photo_all": round(total_cpu / photos, 3),
         "cores_busy_steady": round(steady_cpu / steady_s, 2),
+        "cores_demanded_steady": round(demanded / steady_s, 2),
         "postgres_redis_cpu_s_per_photo": round(servers_cpu / photos, 4),
         "peak_rss_mb": {
             f"{pid} {family.names.get(pid, '')}": round(kb / 1024) for pid, kb in family.peak_kb.items()
