@@ -108,8 +108,9 @@ def one_core_each() -> None:
 
     For a process that is one core's worth of indexing beside others (a pool's worker, an
     `eventface worker` process with EVENTFACE_WORKERS=1): their own threads would only fight the
-    other processes for the cores. YuNet took ~10 % more CPU with two threads on an idle machine,
-    a whole photo 40-60 % more on a busy one (benchmarks/README.md, "Scale-out").
+    other processes for the cores. YuNet took ~10 % more CPU with two threads on an idle machine;
+    a whole photo in an `eventface worker` ~50 % more on a busy one (0.47-0.51 s vs 0.32-0.34 s),
+    and two workers were no faster than one (benchmarks/README.md, "Scale-out").
     """
     import cv2  # noqa: PLC0415 - only processes that index set OpenCV's threads
 
