@@ -19,6 +19,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +59,7 @@ def _as_postgres_user(argv: list[str]) -> list[str]:
 @dataclass
 class PostgresServer:
     url: str  # the maintenance database, as a superuser
+    data_dir: Path | None = None  # a throwaway server's (its postmaster.pid: the server's processes)
     _made: list[str] = field(default_factory=list)
 
     def fresh_database(self) -> str:
@@ -86,9 +88,19 @@ def postgres() -> Iterator[PostgresServer]:
         yield server
         server.drop_databases()
         return
+    if _postgres_bin() is None:
+        pytest.skip(f"no PostgreSQL: install Debian's postgresql (as .ci/run does) or set {POSTGRES_ENV}")
+    with throwaway_postgres() as server:
+        yield server
+
+
+@contextmanager
+def throwaway_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of its own, in a temp dir on a free port, removed at the end of the block
+    (also for benchmarks/scale_out.py). Raises FileNotFoundError without the Debian binaries."""
     binaries = _postgres_bin()
     if binaries is None:
-        pytest.skip(f"no PostgreSQL: install Debian's postgresql (as .ci/run does) or set {POSTGRES_ENV}")
+        raise FileNotFoundError("no PostgreSQL binaries: install Debian's postgresql")
     home = Path(tempfile.mkdtemp(prefix="ef-postgres-"))
     if os.geteuid() == 0:
         shutil.chown(home, "postgres", "postgres")
@@ -101,7 +113,7 @@ def postgres() -> Iterator[PostgresServer]:
     start = [*pg_ctl, "-o", options, "-w", "start"]
     subprocess.run(_as_postgres_user(start), check=True, capture_output=True)
     try:
-        yield PostgresServer(f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres")
+        yield PostgresServer(f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", data_dir=data)
     finally:
         stop = [*pg_ctl, "-m", "immediate", "stop"]
         subprocess.run(_as_postgres_user(stop), check=False, capture_output=True)
@@ -111,6 +123,7 @@ def postgres() -> Iterator[PostgresServer]:
 @dataclass
 class RedisServer:
     url: str  # without a database number
+    pid: int | None = None  # a throwaway server's process
     _next: int = 0
 
     def fresh_url(self) -> str:
@@ -132,9 +145,19 @@ def redis_server() -> Iterator[RedisServer]:
     if given:
         yield RedisServer(given)
         return
+    if shutil.which("redis-server") is None:
+        pytest.skip(f"no Redis: install Debian's redis-server (as .ci/run does) or set {REDIS_ENV}")
+    with throwaway_redis() as server:
+        yield server
+
+
+@contextmanager
+def throwaway_redis() -> Iterator[RedisServer]:
+    """A redis-server of its own on a free port, without persistence, stopped at the end of the
+    block (also for benchmarks/scale_out.py). Raises FileNotFoundError without the binary."""
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.skip(f"no Redis: install Debian's redis-server (as .ci/run does) or set {REDIS_ENV}")
+        raise FileNotFoundError("no redis-server: install Debian's redis-server")
     home = Path(tempfile.mkdtemp(prefix="ef-redis-"))
     port = free_port()
     argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
@@ -142,7 +165,7 @@ def redis_server() -> Iterator[RedisServer]:
     process = subprocess.Popen([*argv, "--dir", str(home)], stdout=quiet, stderr=quiet)
     try:
         _wait_for_port(port, process)
-        yield RedisServer(f"redis://127.0.0.1:{port}")
+        yield RedisServer(f"redis://127.0.0.1:{port}", pid=process.pid)
     finally:
         process.terminate()
         process.wait(10)

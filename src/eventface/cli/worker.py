@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from eventface.cli.options import DataDir, settings_for
+from eventface.faces.pool import one_core_each
 from eventface.jobs.queue import make_huey
 from eventface.jobs.tasks import register_tasks
 from eventface.jobs.worker import (
@@ -51,6 +52,7 @@ def worker(
     logging.getLogger().handlers.clear()
     configure_logging(settings.data_dir / "logs", settings.log_level)
     stop = _stop_on_signals()
+    analyses_here(settings)
     # the first process also runs the scheduler and resumes runs the last process left unfinished
     children = [_start_child(settings, threads) for _ in range(processes - 1)]
     huey = make_huey(settings)
@@ -68,6 +70,18 @@ def worker(
             if child.is_alive():
                 child.kill()
         tasks.runtime.close()
+
+
+def analyses_here(settings: Settings) -> bool:
+    """With EVENTFACE_WORKERS=1 a worker process analyses photos itself, as one core's worth
+    (`--processes N` for N cores, deploy.md): its face models run on one thread each, as a pool's
+    workers do. Their default, a thread per core in every process, made two worker processes on
+    two cores fight over them (issue 15, benchmarks/README.md "Scale-out"). No guest searches
+    run here, so nothing waits on a single-threaded model."""
+    if settings.workers != 1:
+        return False
+    one_core_each()
+    return True
 
 
 def _stop_on_signals() -> threading.Event:
@@ -94,6 +108,7 @@ def _serve(settings: Settings, threads: int) -> None:
     die_with_parent()
     configure_logging(settings.data_dir / "logs", settings.log_level)
     stop = _stop_on_signals()
+    analyses_here(settings)
     huey = make_huey(settings)
     tasks = register_tasks(huey, settings, digest_mails=NotifyMails(make_templates()))
     consumer = InProcessConsumer(

@@ -103,17 +103,27 @@ class InlineAnalyzer:
 _worker_engine: FaceEngine | None = None
 
 
-def _init_worker(factory: EngineFactory, niceness: int) -> None:
-    global _worker_engine  # noqa: PLW0603 - the per-process engine is the point of a worker
-    become_worker(niceness)
-    import cv2  # noqa: PLC0415 - only worker processes set OpenCV's threads
+def one_core_each() -> None:
+    """OpenCV and onnxruntime on one thread each in this process, for the models loaded from now on.
+
+    For a process that is one core's worth of indexing beside others (a pool's worker, an
+    `eventface worker` process with EVENTFACE_WORKERS=1): their own threads would only fight the
+    other processes for the cores. YuNet took ~10 % more CPU with two threads on an idle machine;
+    a whole photo in an `eventface worker` ~50 % more on a busy one (0.47-0.51 s vs 0.32-0.34 s),
+    and two workers were no faster than one (benchmarks/README.md, "Scale-out").
+    """
+    import cv2  # noqa: PLC0415 - only processes that index set OpenCV's threads
 
     from eventface.faces import onnx_sessions  # noqa: PLC0415 - with the other model modules
 
-    # one worker per core already: OpenCV's own threads would only fight the other workers for
-    # the cores (YuNet took ~10 % more CPU with two threads; benchmarks/README.md)
     cv2.setNumThreads(1)
     onnx_sessions.set_intra_op_threads(1)  # and onnxruntime's, for the same reason
+
+
+def _init_worker(factory: EngineFactory, niceness: int) -> None:
+    global _worker_engine  # noqa: PLW0603 - the per-process engine is the point of a worker
+    become_worker(niceness)
+    one_core_each()  # one worker per core already
     _worker_engine = factory()
 
 
