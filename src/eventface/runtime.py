@@ -107,12 +107,15 @@ class Runtime:
             people=self.settings.people_matching,
         )
 
-    def analyzer(self, name: str) -> Analyzer:
+    def analyzer(self, name: str, *, processes: bool = False) -> Analyzer:
+        """`name`'s analyzer: in worker processes, or with EVENTFACE_WORKERS=1 in this one unless
+        `processes` asks for one process even then (`eventface worker`, whose own process holds the
+        queue and database libraries: ~180 MB more beside the models, issue 15's 450 MB budget)."""
         # made while the photo is decoded anyway, not on the first guest's request (issue 12)
         renditions = (self.thumbnails.max_side_px, self.previews.max_side_px)
         # EVENTFACE_WORKERS=1 asks for no extra process; otherwise even one core gets a worker
         # process, niced so that guests' searches go first (benchmarks/README.md, issue 12)
-        if self.settings.workers == 1:
+        if self.settings.workers == 1 and not processes:
             return InlineAnalyzer(
                 self.face_engine(name),
                 self.settings.max_image_pixels,

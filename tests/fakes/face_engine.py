@@ -9,6 +9,7 @@ without loading models.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 import time
 from pathlib import Path
 
@@ -88,3 +89,16 @@ class SlowEngine(ColourSquareEngine):
             (Path(self.started_dir) / str(os.getpid())).touch()
         time.sleep(self.seconds)
         return super().find_faces(image)
+
+
+class ThreadsProbeEngine(ColourSquareEngine):
+    """Reports, as each face's embedding, the threads the models loaded in its process would run
+    on: OpenCV's, and the intra-op threads onnxruntime sessions get (0: its default, every core)."""
+
+    def find_faces(self, image: PhotoImage) -> list[DetectedFace]:
+        import cv2  # noqa: PLC0415 - only this probe needs OpenCV
+
+        from eventface.faces import onnx_sessions  # noqa: PLC0415 - read in the process that analyses
+
+        threads = np.array([cv2.getNumThreads(), onnx_sessions._intra_op_threads], np.float32)
+        return [replace(face, embedding=threads) for face in super().find_faces(image)]

@@ -5,13 +5,15 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import threading
+from collections.abc import Callable
+from pathlib import Path
 
 from eventface.domain.models import DetectedFace
 from eventface.faces.images import PhotoImage
 from eventface.faces.pool import AnalysisFailure, InlineAnalyzer, PhotoAnalysis, ProcessPoolAnalyzer
 from eventface.runtime import build_runtime
 from eventface.settings import Settings
-from tests.fakes.face_engine import ColourSquareEngine, CrashingEngine
+from tests.fakes.face_engine import ColourSquareEngine, CrashingEngine, SlowEngine
 from tests.fakes.photos import jpeg_with_squares
 
 MAX_PIXELS = 10**8
@@ -147,4 +149,48 @@ def test_without_keep_warm_the_processes_end_with_the_batch() -> None:
 
     assert len(list(pool.analyze_many(jobs()))) == 5
 
+    assert not multiprocessing.active_children()
+
+
+def _side_by_side(*runs: Callable[[], object]) -> None:
+    threads = [threading.Thread(target=run) for run in runs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+
+
+def test_runs_on_two_threads_share_one_set_of_processes(tmp_path: Path) -> None:
+    # an indexing run and a sync beside it: one process (and one copy of the models) per worker,
+    # not one set per run (issue 15: a worker process's memory and cores' worth are bounded)
+    engine = functools.partial(SlowEngine, "fake", seconds=0.3, started_dir=str(tmp_path))
+    pool = ProcessPoolAnalyzer(engine, workers=1, max_pixels=MAX_PIXELS)
+    results: dict[str, list[int]] = {}
+
+    def run(name: str) -> None:
+        results[name] = [key for key, _ in pool.analyze_many(jobs()[:3])]
+
+    _side_by_side(lambda: run("a"), lambda: run("b"))
+
+    assert sorted(results["a"]) == sorted(results["b"]) == [1, 2, 3]
+    assert len(list(tmp_path.iterdir())) == 1  # one worker process analysed all six photos
+    assert not multiprocessing.active_children()
+
+
+def test_a_crash_fails_only_its_own_photo_in_the_runs_sharing_the_processes() -> None:
+    pool = ProcessPoolAnalyzer(functools.partial(CrashingEngine, "fake"), workers=1, max_pixels=MAX_PIXELS)
+    crashing = [(99, jpeg_with_squares([("magenta", (10, 10), 40)])), *jobs()]
+    outcomes: dict[str, dict[int, PhotoAnalysis | AnalysisFailure]] = {}
+
+    def run(name: str, work: list[tuple[int, bytes]]) -> None:
+        outcomes[name] = dict(pool.analyze_many(work))
+
+    _side_by_side(lambda: run("crashing", crashing), lambda: run("other", jobs()))
+
+    assert sorted(outcomes["crashing"]) == [1, 2, 3, 4, 5, 99]
+    assert isinstance(outcomes["crashing"][99], AnalysisFailure)
+    assert "crashed on this photo" in outcomes["crashing"][99].error
+    for run_outcomes in outcomes.values():  # photo 3 is not a photo: its failure is its own
+        assert all(isinstance(run_outcomes[k], PhotoAnalysis) for k in (1, 2, 4, 5))
     assert not multiprocessing.active_children()

@@ -1,57 +1,60 @@
-"""An `eventface worker` process that analyses photos itself (EVENTFACE_WORKERS=1) is one core's worth:
-its face models run on one thread each, so two worker processes on two cores do not fight over
-them (issue 15: 2 workers >= 1.8x one; benchmarks/README.md "Scale-out")."""
+"""`eventface worker` analyses photos in processes of its own, even with EVENTFACE_WORKERS=1 (then
+one), each running its face models on one thread: one core's worth per worker process, so two
+worker processes on two cores do not fight over them, and the models' memory apart from the
+worker's queue and database libraries (issue 15: 2 workers >= 1.8x one, 450 MB per indexing
+process; benchmarks/README.md "Scale-out")."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+import os
 from pathlib import Path
 
 import pytest
 
-pytest.importorskip("onnxruntime")
-
-# in a child process: OpenCV's and onnxruntime's thread settings are process-wide
-LOADS_THE_WORKERS_MODELS = """
-import json, sys
-from pathlib import Path
-import cv2
-from eventface.cli.worker import analyses_here
-from eventface.runtime import build_runtime
+from eventface.cli.worker import _register
+from eventface.faces.pool import InlineAnalyzer, PhotoAnalysis, ProcessPoolAnalyzer
+from eventface.jobs.queue import make_huey
+from eventface.jobs.tasks import Tasks, register_tasks
 from eventface.settings import Settings
+from tests.fakes.face_engine import ThreadsProbeEngine
+from tests.fakes.photos import jpeg_with_squares
 
-settings = Settings(data_dir=Path(sys.argv[1]), workers=int(sys.argv[2]), face_engine="sface")
-default_opencv = cv2.getNumThreads()
-pinned = analyses_here(settings)
-rt = build_runtime(settings)
-detector, _ = rt.face_engine("sface")._engine._load()  # what an indexing job here loads
-options = detector._session.get_session_options()
-print(json.dumps([pinned, cv2.getNumThreads(), default_opencv, options.intra_op_num_threads]))
-rt.close()
-"""
+pytest.importorskip("cv2")
 
 
-def _threads(tmp_path: Path, workers: int) -> tuple[bool, int, int, int]:
-    out = subprocess.run(
-        [sys.executable, "-c", LOADS_THE_WORKERS_MODELS, str(tmp_path / f"data{workers}"), str(workers)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    pinned, opencv, default_opencv, onnxruntime = json.loads(out.stdout.strip().splitlines()[-1])
-    return pinned, opencv, default_opencv, onnxruntime
+def _worker_tasks(tmp_path: Path, workers: int) -> Tasks:
+    settings = Settings(data_dir=tmp_path / f"data{workers}", workers=workers, face_engine="sface")
+    return _register(make_huey(settings), settings)
 
 
-def test_a_worker_that_analyses_in_process_runs_its_models_on_one_thread_each(tmp_path: Path) -> None:
-    pinned, opencv, _, onnxruntime = _threads(tmp_path, workers=1)
+@pytest.mark.parametrize(("workers", "processes"), [(1, 1), (2, 2), (0, os.cpu_count() or 1)])
+def test_the_worker_command_analyses_in_processes_of_its_own(
+    tmp_path: Path, workers: int, processes: int
+) -> None:
+    tasks = _worker_tasks(tmp_path, workers)
+    try:
+        analyzer = tasks.runtime.analyzer("sface")
 
-    assert (pinned, opencv, onnxruntime) == (True, 1, 1)
+        assert isinstance(analyzer, ProcessPoolAnalyzer)
+        assert analyzer.workers == processes
+    finally:
+        tasks.runtime.close()
 
 
-def test_a_worker_with_a_pool_leaves_its_own_threads_alone(tmp_path: Path) -> None:
-    # the pool's processes pin themselves (faces/pool.py); the worker process itself analyses nothing
-    pinned, opencv, default_opencv, onnxruntime = _threads(tmp_path, workers=2)
+def test_the_web_servers_own_worker_analyses_in_its_process_with_one_worker(tmp_path: Path) -> None:
+    # no extra process or copy of the models on a small machine (README: EVENTFACE_WORKERS=1)
+    settings = Settings(data_dir=tmp_path / "data", workers=1, face_engine="sface")
+    tasks = register_tasks(make_huey(settings), settings)
+    try:
+        assert isinstance(tasks.runtime.analyzer("sface"), InlineAnalyzer)
+    finally:
+        tasks.runtime.close()
 
-    assert (pinned, opencv, onnxruntime) == (False, default_opencv, 0)
+
+def test_analysis_processes_run_their_models_on_one_thread_each() -> None:
+    pool = ProcessPoolAnalyzer(ThreadsProbeEngine, workers=1, max_pixels=10**8)
+
+    ((_, outcome),) = pool.analyze_many([(1, jpeg_with_squares([("red", (10, 10), 40)]))])
+
+    assert isinstance(outcome, PhotoAnalysis)
+    assert outcome.faces[0].embedding.tolist() == [1.0, 1.0]  # OpenCV's threads, onnxruntime's

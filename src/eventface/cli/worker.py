@@ -14,12 +14,12 @@ from types import FrameType
 from typing import Annotated
 
 import typer
+from huey import Huey
 from rich.console import Console
 
 from eventface.cli.options import DataDir, settings_for
-from eventface.faces.pool import one_core_each
 from eventface.jobs.queue import make_huey
-from eventface.jobs.tasks import register_tasks
+from eventface.jobs.tasks import Tasks, register_tasks
 from eventface.jobs.worker import (
     QUEUE_POLL_MAX_S,
     WORKER_THREADS,
@@ -52,11 +52,10 @@ def worker(
     logging.getLogger().handlers.clear()
     configure_logging(settings.data_dir / "logs", settings.log_level)
     stop = _stop_on_signals()
-    analyses_here(settings)
     # the first process also runs the scheduler and resumes runs the last process left unfinished
     children = [_start_child(settings, threads) for _ in range(processes - 1)]
     huey = make_huey(settings)
-    tasks = register_tasks(huey, settings, digest_mails=NotifyMails(make_templates()))
+    tasks = _register(huey, settings)
     consumer = start_worker(huey, tasks, threads)
     out.print(f"eventface worker: {processes} process(es) x {threads} job(s) (Ctrl+C stops it)")
     try:
@@ -72,16 +71,12 @@ def worker(
         tasks.runtime.close()
 
 
-def analyses_here(settings: Settings) -> bool:
-    """With EVENTFACE_WORKERS=1 a worker process analyses photos itself, as one core's worth
-    (`--processes N` for N cores, deploy.md): its face models run on one thread each, as a pool's
-    workers do. Their default, a thread per core in every process, made two worker processes on
-    two cores fight over them (issue 15, benchmarks/README.md "Scale-out"). No guest searches
-    run here, so nothing waits on a single-threaded model."""
-    if settings.workers != 1:
-        return False
-    one_core_each()
-    return True
+def _register(huey: Huey, settings: Settings) -> Tasks:
+    # photos analysed in processes of their own even with EVENTFACE_WORKERS=1 (one, then), each
+    # running its models on one thread: one core's worth per worker process (`--processes N` for
+    # N cores, deploy.md), and the models' memory apart from this process's queue and database
+    # libraries (issue 15: 450 MB per indexing process; benchmarks/README.md "Scale-out")
+    return register_tasks(huey, settings, digest_mails=NotifyMails(make_templates()), analysis_processes=True)
 
 
 def _stop_on_signals() -> threading.Event:
@@ -108,9 +103,8 @@ def _serve(settings: Settings, threads: int) -> None:
     die_with_parent()
     configure_logging(settings.data_dir / "logs", settings.log_level)
     stop = _stop_on_signals()
-    analyses_here(settings)
     huey = make_huey(settings)
-    tasks = register_tasks(huey, settings, digest_mails=NotifyMails(make_templates()))
+    tasks = _register(huey, settings)
     consumer = InProcessConsumer(
         huey, workers=threads, worker_type="thread", periodic=False, max_delay=QUEUE_POLL_MAX_S
     )

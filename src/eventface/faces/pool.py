@@ -133,13 +133,18 @@ def _analyze_in_worker(data: bytes, max_pixels: int, rendition_px: tuple[int, ..
 
 
 class ProcessPoolAnalyzer:
-    """Analyses on `workers` processes with at most two photos in flight per worker (bounded memory).
+    """Analyses on `workers` processes with at most two photos in flight per worker and run.
 
-    The workers are spawned by the thread that runs `analyze_many` and die with it (PDEATHSIG
-    fires when the spawning thread ends): a long-lived thread, as a job queue's worker is. With
-    `keep_warm_s`, the processes (and the models they loaded) outlive a run by that long, so
-    the next run starts at once: a live event's syncs bring a photo or two every few seconds, and
-    starting the processes and loading the models took longer than indexing them (issue 12).
+    Runs on several threads at once (an indexing run and a sync beside it, or several jobs of one
+    big run on a Redis queue) share one set of processes: the machine's cores' worth and the
+    memory of `workers` copies of the models, however many jobs are busy. Each run used to start
+    its own pool, so two jobs on a 2-core machine ran four model processes (issue 15).
+
+    The processes are spawned by the thread that first submits to them and die with it
+    (PDEATHSIG fires when the spawning thread ends): a long-lived thread, as a job queue's worker
+    is. With `keep_warm_s`, they (and the models they loaded) outlive the last run by that long,
+    so the next run starts at once: a live event's syncs bring a photo or two every few seconds,
+    and starting the processes and loading the models took longer than indexing them (issue 12).
     """
 
     def __init__(
@@ -160,107 +165,148 @@ class ProcessPoolAnalyzer:
         self.stopping = stopping
         self.niceness = niceness
         self.rendition_px = rendition_px
-        self._warm: ProcessPoolExecutor | None = None
+        self._shared: ProcessPoolExecutor | None = None
+        self._runs = 0  # runs using `_shared` now
         self._cooling: threading.Timer | None = None
-        self._warm_lock = threading.Lock()
+        self._lock = threading.Lock()
         self._closed = False
 
     def close(self) -> None:
-        """Stops the processes kept warm; a run still going stops its own when it ends."""
-        with self._warm_lock:
+        """Stops the processes kept warm; runs still going stop them when the last one ends."""
+        with self._lock:
             self._closed = True
-        self._cool()
+            idle = self._runs == 0
+        if idle:
+            self._cool()
 
     def _take(self) -> ProcessPoolExecutor:
-        with self._warm_lock:
+        with self._lock:
             if self._cooling is not None:
                 self._cooling.cancel()
                 self._cooling = None
-            pool, self._warm = self._warm, None
-        if pool is not None and pool._broken:  # a worker died while it waited (the OOM killer)
-            _kill_workers(pool)
-            pool = None
-        return pool or self._pool()
+            broken = self._shared if self._shared is not None and self._shared._broken else None
+            if broken is not None:  # a worker died while it waited (the OOM killer)
+                self._shared = None
+            if self._shared is None:
+                self._shared = self._pool(self.workers)
+            self._runs += 1
+            pool = self._shared
+        if broken is not None:
+            _kill_workers(broken)
+        return pool
 
-    def _give_back(self, pool: ProcessPoolExecutor) -> None:
-        with self._warm_lock:
-            if self.keep_warm_s > 0 and self._warm is None and not self._closed:
-                self._warm = pool
+    def _replace(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        """The shared processes after a crash: a fresh set, made by the first run to see it."""
+        with self._lock:
+            replaced = self._shared is broken
+            if replaced:
+                self._shared = self._pool(self.workers)
+            pool = self._shared
+        if replaced:
+            _kill_workers(broken)
+        assert pool is not None, "a run holds the shared pool"
+        return pool
+
+    def _give_back(self, pool: ProcessPoolExecutor, finished: bool) -> None:
+        """The run is over; the last one keeps the processes warm, or ends them: at once (killed)
+        when it ended early, as a stopping process must not wait for a photo in flight."""
+        with self._lock:
+            self._runs -= 1
+            if pool is not self._shared or self._runs > 0:
+                return  # replaced after a crash (and killed then), or still used by other runs
+            if finished and self.keep_warm_s > 0 and not self._closed:
                 self._cooling = threading.Timer(self.keep_warm_s, self._cool)
                 self._cooling.daemon = True
                 self._cooling.start()
                 return
-        pool.shutdown(wait=True, cancel_futures=True)  # another run's pool is kept already
+            self._shared = None
+        if finished:
+            pool.shutdown(wait=True, cancel_futures=True)
+        else:
+            _kill_workers(pool)
 
     def _cool(self) -> None:
-        with self._warm_lock:
-            pool, self._warm = self._warm, None
+        with self._lock:
+            if self._runs > 0:  # a run took the processes as the timer fired
+                return
+            pool, self._shared = self._shared, None
             if self._cooling is not None:
                 self._cooling.cancel()
                 self._cooling = None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _pool(self) -> ProcessPoolExecutor:
+    def _pool(self, workers: int) -> ProcessPoolExecutor:
         _check(self.stopping)  # a stopping process starts no worker
         # spawn, not fork: the parent may run threads (web server, queue) that fork would copy mid-lock
         return ProcessPoolExecutor(
-            self.workers,
+            workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
             initargs=(self.factory, self.niceness),
         )
 
+    def _submit(self, pool: ProcessPoolExecutor, data: bytes) -> Future[Outcome]:
+        with stop_signals_blocked(), _main_script_hidden():  # submit() spawns the workers
+            return pool.submit(_analyze_in_worker, data, self.max_pixels, self.rendition_px)
+
     def analyze_many(self, jobs: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, Outcome]]:
         """Results in completion order; raises `ShuttingDown` once `stopping` is set.
 
         When a worker dies (out of memory, a crash in native code) every photo in flight is a
-        suspect: a fresh pool retries the suspects one at a time, so only the photo that
-        crashes a worker on its own is reported failed, and the rest of the run goes on.
-        Whenever the run ends early (stopping, an error, the caller gone), the workers are
-        killed, not waited for: a photo in flight is pending still, and analysed by the next run.
+        suspect, this run's and the other runs' alike: each run checks its suspects one at a time
+        on a process of its own, so only the photo that crashes a worker on its own is reported
+        failed, while the shared processes, replaced, go on with the rest. Whenever the last run
+        ends early (stopping, an error, the caller gone), the workers are killed, not waited for:
+        a photo in flight is pending still, and analysed by the next run.
         """
         fresh = iter(jobs)
-        suspects: list[tuple[int, bytes]] = []
         in_flight: dict[Future[Outcome], tuple[int, bytes]] = {}
         pool = self._take()
         finished = False
         try:
             while True:
-                limit = 1 if suspects else 2 * self.workers
-                while len(in_flight) < limit:
+                while len(in_flight) < 2 * self.workers:
                     _check(self.stopping)
-                    job = suspects.pop(0) if suspects else next(fresh, None)
+                    job = next(fresh, None)
                     if job is None:
                         break
-                    with stop_signals_blocked(), _main_script_hidden():  # submit() spawns the workers
-                        future = pool.submit(_analyze_in_worker, job[1], self.max_pixels, self.rendition_px)
-                    in_flight[future] = job
+                    in_flight[self._submit(pool, job[1])] = job
                 if not in_flight:
                     finished = True
                     return
                 done, _ = wait(in_flight, timeout=STOP_POLL_S, return_when=FIRST_COMPLETED)
                 _check(self.stopping)
-                crashed = [f for f in done if isinstance(f.exception(), BrokenProcessPool)]
+                crashed = any(isinstance(f.exception(), BrokenProcessPool) for f in done)
                 for future in done:
-                    if future not in crashed:
+                    if not isinstance(future.exception(), BrokenProcessPool):
                         key, _data = in_flight.pop(future)
                         yield key, future.result()
-                if not crashed:
-                    continue
-                if len(in_flight) == 1:  # it crashed alone: this photo is the cause
-                    key, _data = in_flight.popitem()[1]
-                    yield key, AnalysisFailure("the face-analysis worker process crashed on this photo")
-                else:
-                    suspects.extend(in_flight.values())
+                if crashed:
+                    suspects = list(in_flight.values())
                     in_flight.clear()
-                _kill_workers(pool)
-                pool = self._pool()
+                    pool = self._replace(pool)
+                    yield from self._one_at_a_time(suspects)
         finally:
-            if finished:
-                self._give_back(pool)
-            else:
-                _kill_workers(pool)
+            self._give_back(pool, finished)
+
+    def _one_at_a_time(self, suspects: list[tuple[int, bytes]]) -> Iterator[tuple[int, Outcome]]:
+        """A crash's suspects, each alone on a process of this run's: the one that crashes it is the cause."""
+        alone = self._pool(1)
+        try:
+            for key, data in suspects:
+                future = self._submit(alone, data)
+                while not wait([future], timeout=STOP_POLL_S).done:
+                    _check(self.stopping)
+                _check(self.stopping)
+                if isinstance(future.exception(), BrokenProcessPool):
+                    yield key, AnalysisFailure("the face-analysis worker process crashed on this photo")
+                    _kill_workers(alone)
+                    alone = self._pool(1)
+                else:
+                    yield key, future.result()
+        finally:
+            _kill_workers(alone)
 
 
 @contextmanager

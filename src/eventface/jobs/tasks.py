@@ -72,6 +72,7 @@ class RuntimeHolder:
 
     settings: Settings
     build: Callable[[Settings], Runtime] = build_runtime
+    analysis_processes: bool = False  # analyse in worker processes even with EVENTFACE_WORKERS=1
     _runtime: Runtime | None = None
     _analyzers: dict[str, Analyzer] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -86,7 +87,7 @@ class RuntimeHolder:
         runtime = self.get()
         with self._lock:
             if engine not in self._analyzers:
-                analyzer = runtime.analyzer(engine)
+                analyzer = runtime.analyzer(engine, processes=self.analysis_processes)
                 if isinstance(analyzer, ProcessPoolAnalyzer):
                     analyzer.keep_warm_s = WARM_POOL_S
                 self._analyzers[engine] = analyzer
@@ -348,13 +349,17 @@ def register_tasks(
     settings: Settings,
     build: Callable[[Settings], Runtime] = build_runtime,
     digest_mails: DigestMails | None = None,
+    *,
+    analysis_processes: bool = False,
 ) -> Tasks:
     """Registers eventface's tasks on `huey`; they build their runtime from `settings` when first run.
 
     `digest_mails` writes the new-photo emails (the web shell's templates and translations); a
     process without it matches and purges subscriptions but leaves digests to one that has it.
+    `analysis_processes`: photos are analysed in worker processes even with EVENTFACE_WORKERS=1
+    (then one), as `eventface worker` asks (Runtime.analyzer).
     """
-    holder = RuntimeHolder(settings, build)
+    holder = RuntimeHolder(settings, build, analysis_processes)
     queued_mail, queued_notify, periodic_notify = _mail_tasks(huey, holder, digest_mails)
 
     def read_schedule(now: datetime) -> Schedule:
