@@ -207,13 +207,14 @@ class ProcessPoolAnalyzer:
         assert pool is not None, "a run holds the shared pool"
         return pool
 
-    def _give_back(self, pool: ProcessPoolExecutor, finished: bool) -> None:
-        """The run is over; the last one keeps the processes warm, or ends them: at once (killed)
+    def _give_back(self, finished: bool) -> None:
+        """A run is over; the last one keeps the processes warm, or ends them: at once (killed)
         when it ended early, as a stopping process must not wait for a photo in flight."""
         with self._lock:
             self._runs -= 1
-            if pool is not self._shared or self._runs > 0:
-                return  # replaced after a crash (and killed then), or still used by other runs
+            pool = self._shared
+            if pool is None or self._runs > 0:
+                return  # still used by other runs
             if finished and self.keep_warm_s > 0 and not self._closed:
                 self._cooling = threading.Timer(self.keep_warm_s, self._cool)
                 self._cooling.daemon = True
@@ -288,7 +289,7 @@ class ProcessPoolAnalyzer:
                     pool = self._replace(pool)
                     yield from self._one_at_a_time(suspects)
         finally:
-            self._give_back(pool, finished)
+            self._give_back(finished)
 
     def _one_at_a_time(self, suspects: list[tuple[int, bytes]]) -> Iterator[tuple[int, Outcome]]:
         """A crash's suspects, each alone on a process of this run's: the one that crashes it is the cause."""
