@@ -39,7 +39,7 @@ import crowd
 from accuracy import IndexedEvent, Pipeline
 from eventface.domain.distance import FusedMetric
 from eventface.faces import fusion_engine
-from eventface.matching.people import group_faces
+from eventface.matching.people import CROWD_PEOPLE, group_faces
 from events import FACE_SETS, dev_event
 
 Floats = npt.NDArray[np.float64]
@@ -54,6 +54,9 @@ class Variant:
     within: bool = False  # C from the event's people groups (within-group scatter)
     center: bool = True
     halves: tuple[bool, bool] = (True, True)  # transform the SFace half, the dlib half
+    # only in a crowd (the hub correction's gating: CROWD_PEOPLE groups of two faces or more on
+    # the plain metric); smaller events keep their embeddings as indexed
+    crowd_only: bool = False
 
 
 AS_INDEXED = Variant("as indexed (shipped)", None)
@@ -139,7 +142,7 @@ def half_distances(x: np.ndarray, y: np.ndarray) -> tuple[Floats, Floats]:
 
 def fit(ix: IndexedEvent, variant: Variant) -> Transform:
     """The event's transform for `variant`, from its indexed faces alone (no labels)."""
-    if variant.shrink is None:
+    if variant.shrink is None or (variant.crowd_only and crowd.groups_of_two(ix) < CROWD_PEOPLE):
         return Transform((None, None), SHIPPED_METRIC)
     x = np.asarray(ix.embeddings, np.float64)
     labels = None
@@ -273,16 +276,19 @@ def sanity(seeds: list[int], variants: list[Variant]) -> None:
 # ---------------------------------------------------------------------------------------- the rules
 
 
-def scaled_rule(rule: crowd.Rule, scale: float, crowd_join: float | None) -> crowd.Rule:
+def scaled_rule(
+    rule: crowd.Rule, scale: float, crowd_join: float | None, crowd_link: float = 0.0
+) -> crowd.Rule:
     """The product's rule with every distance threshold (grouping link too) times `scale`, the
     crowd join set apart."""
     assert rule.people is not None
     people = replace(rule.people.scaled(scale), link=rule.people.link * scale)
     if crowd_join is not None:
         people = replace(people, crowd_join=crowd_join)
+    people = replace(people, crowd_link=crowd_link)  # fifth round's single-link check (0: none)
     return replace(
         rule,
-        name=f"{rule.name} x {scale:.3f}, crowd join {people.crowd_join:.3f}",
+        name=f"{rule.name} x {scale:.3f}, crowd join {people.crowd_join:.3f}, link {crowd_link:.3f}",
         tolerance=rule.tolerance * scale,
         expansion=None if rule.expansion is None else rule.expansion * scale,
         people=people,
@@ -295,30 +301,33 @@ def targets(ce: crowd.CrowdEvent, t: Transform, rule: crowd.Rule) -> dict[str, o
 
 
 def calibrate(
-    variant: Variant, seeds: list[int], scales: list[float], joins: list[float]
-) -> tuple[float, float] | None:
-    """The (scale, crowd join) meeting every precision target on every calibration seed with the
-    best mean recall (ties: the looser pair), as crowd.py's `sweep_link`."""
+    variant: Variant, seeds: list[int], scales: list[float], joins: list[float], links: list[float]
+) -> tuple[float, float, float] | None:
+    """The (scale, crowd join, single link) meeting every precision target on every calibration
+    seed with the best mean recall (ties: the looser), as crowd.py's `sweep_link`."""
     events = {s: transformed(crowd.load(dev_event(crowd.FACE_SET, s, crowd.PHOTOS)), variant) for s in seeds}
     shipped = crowd.people_rules()[0]
-    best: tuple[float, float, float] | None = None
-    for scale in scales:
-        for join in joins:
-            rule = scaled_rule(shipped, scale, join)
-            results = {s: targets(ce, t, rule) for s, (ce, t) in events.items()}
-            line = "; ".join(
-                f"seed {s}: {r['P']:.3f} / {r['R']:.3f} met {r['met']}" for s, r in results.items()
-            )
-            print(f"{variant.name}: scale {scale:.3f} join {join:.3f}: {line}", file=sys.stderr, flush=True)
-            if all(r["met"] for r in results.values()):
-                recall = sum(float(str(r["R"])) for r in results.values()) / len(results)
-                if best is None or (recall, scale, join) >= best:
-                    best = (recall, scale, join)
-    return None if best is None else (best[1], best[2])
+    best: tuple[float, float, float, float] | None = None
+    for scale, join, link in ((s, j, k) for s in scales for j in joins for k in links):
+        rule = scaled_rule(shipped, scale, join, link)
+        results = {s: targets(ce, t, rule) for s, (ce, t) in events.items()}
+        line = "; ".join(f"seed {s}: {r['P']:.3f} / {r['R']:.3f} met {r['met']}" for s, r in results.items())
+        print(
+            f"{variant.name}: scale {scale:.3f} join {join:.3f} link {link:.3f}: {line}",
+            file=sys.stderr,
+            flush=True,
+        )
+        if all(r["met"] for r in results.values()):
+            recall = sum(float(str(r["R"])) for r in results.values()) / len(results)
+            if best is None or (recall, scale, join, link) >= best:
+                best = (recall, scale, join, link)
+    return None if best is None else (best[1], best[2], best[3])
 
 
-def score_seeds(variant: Variant, scale: float, join: float, seeds: list[int], dev: bool) -> None:
-    rule = scaled_rule(crowd.people_rules()[0], scale, join)
+def score_seeds(
+    variant: Variant, scale: float, join: float, link: float, seeds: list[int], dev: bool
+) -> None:
+    rule = scaled_rule(crowd.people_rules()[0], scale, join, link)
     for s in seeds:
         ce, t = transformed(crowd.load(dev_event(crowd.FACE_SET, s, crowd.PHOTOS)), variant)
         r = targets(ce, t, rule)
@@ -342,18 +351,22 @@ def main() -> int:
     parser.add_argument("--calibrate", type=int, nargs="+", help="calibration seeds")
     parser.add_argument("--scales", type=float, nargs="+", default=[1.0])
     parser.add_argument("--joins", type=float, nargs="+", default=[crowd.SHIPPED_PEOPLE.crowd_join])
+    parser.add_argument("--links", type=float, nargs="+", default=[0.0], help="single links (0: none)")
     parser.add_argument("--score", type=int, nargs="+", default=[], help="scored seeds, after --calibrate")
     parser.add_argument("--dev", action="store_true", help="the dev events of seed 1 too")
+    parser.add_argument("--crowd-only", action="store_true", help="the variants only in a crowd")
     args = parser.parse_args()
     variants = [VARIANTS[k] for k in args.variant] if args.variant else VARIANTS
+    if args.crowd_only:
+        variants = [replace(v, name=f"{v.name}, in a crowd only", crowd_only=True) for v in variants]
     started, cpu = time.monotonic(), time.process_time()
     if args.sanity:
         sanity(args.seeds, variants)
     if args.calibrate:
         for variant in variants:
-            chosen = calibrate(variant, args.calibrate, args.scales, args.joins)
+            chosen = calibrate(variant, args.calibrate, args.scales, args.joins, args.links)
             print(
-                f"{variant.name}: calibrated on seeds {args.calibrate}: (scale, crowd join) {chosen}",
+                f"{variant.name}: calibrated on seeds {args.calibrate}: (scale, crowd join, link) {chosen}",
                 flush=True,
             )
             if chosen is not None and (args.score or args.dev):
