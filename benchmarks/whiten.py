@@ -57,6 +57,9 @@ class Variant:
     # only in a crowd (the hub correction's gating: CROWD_PEOPLE groups of two faces or more on
     # the plain metric); smaller events keep their embeddings as indexed
     crowd_only: bool = False
+    # "all but the top" (Mu & Viswanath, 2018): with shrink = inf, project out the event's
+    # `drop` first principal directions after centring instead of whitening
+    drop: int = 0
 
 
 AS_INDEXED = Variant("as indexed (shipped)", None)
@@ -76,6 +79,10 @@ VARIANTS = [
     Variant("within-group C (people groups), a = 1", 1.0, within=True),
     Variant("within-group C (people groups), a = 3", 3.0, within=True),
     Variant("within-group C (people groups), a = 10", 10.0, within=True),
+    Variant("centred, top 1 direction removed", math.inf, drop=1),
+    Variant("centred, top 2 directions removed", math.inf, drop=2),
+    Variant("centred, top 4 directions removed", math.inf, drop=4),
+    Variant("centred, top 8 directions removed", math.inf, drop=8),
 ]
 
 
@@ -158,7 +165,13 @@ def fit(ix: IndexedEvent, variant: Variant) -> Transform:
         xh = x[:, half]
         mean = xh.mean(axis=0) if variant.center else np.zeros(xh.shape[1])
         dim = xh.shape[1]
-        w = np.eye(dim) if math.isinf(variant.shrink) else _inverse_sqrt(_scatter(xh, labels), variant.shrink)
+        if variant.drop:
+            top = np.linalg.eigh(_scatter(xh, None))[1][:, -variant.drop :]
+            w = np.eye(dim) - top @ top.T
+        elif math.isinf(variant.shrink):
+            w = np.eye(dim)
+        else:
+            w = _inverse_sqrt(_scatter(xh, labels), variant.shrink)
         parts.append((mean, w))
     plain = Transform((parts[0], parts[1]), SHIPPED_METRIC)
     # each half's scale: the event's same-photo distances keep their median
