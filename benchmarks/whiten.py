@@ -1,7 +1,7 @@
 """Per-event whitening of the embeddings (issue 11, sixth round), on crowd.py's cached events.
 
     python benchmarks/whiten.py --sanity                  # d', EER, TAR at low FAR per variant
-    python benchmarks/whiten.py --calibrate 2 3 --score 1 4 5 --dev   # the rules, recalibrated
+    python benchmarks/whiten.py --variant 1 --calibrate 2 3 --joins 1.25 1.26 1.262 --score 1 4 5 --dev
 
 The models were trained mostly on Western faces: in an all-East-Asian event their embeddings
 crowd into a few directions. Transductive adaptation: from the event's own indexed faces (no
@@ -9,14 +9,17 @@ labels) each engine's half (SFace 128-d, dlib 128-d) is centred on the event's m
 whitened, W = (C + a * mean_eigenvalue * I)^(-1/2), then L2-normalised again; the selfies get
 the event's transform. C is the total covariance of the event's faces, or (`within`) the
 within-group scatter of the event's people groups (the product's grouping at link 1.0, groups of
-two faces or more: pseudo-labels, as WCCN / LDA do with labels). a = inf is centring alone.
+two faces or more: pseudo-labels, as WCCN / LDA do with labels). a = inf is centring alone;
+`drop` removes the event's first principal directions after centring instead. `--crowd-only`
+transforms only crowds (the hub correction's gating); smaller events keep their embeddings.
 
 Each half's distance scale changes, so each half's fused scale is set per event, without labels:
 the original scale times (median of the event's same-photo distances after / before), i.e. the
 event's own impostors (cannot-link pairs) lie where they lay. The product's rules then run
 unchanged (crowd.py's `matched`, the fused metric with these scales), and the thresholds are
 recalibrated on the calibration seeds (`--calibrate`: a multiplier on every distance threshold,
-and the crowd join).
+the crowd join and, with `--links`, the single-link check). Numbers: benchmarks/README.md,
+"Issue 11, sixth round".
 """
 
 from __future__ import annotations
