@@ -9,8 +9,8 @@ without loading models.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
