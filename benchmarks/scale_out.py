@@ -15,7 +15,7 @@ the task is done (`eventface tasks show TASK --json` gives the final progress). 
   also runs the scheduler).
 
 `EVENTFACE_WORKERS` (`--workers-env`, 1 by default: deploy.md's setting for worker machines)
-sizes each worker process's indexing: 1 analyses in the process itself, N > 1 on a pool of N.
+sizes each worker process's indexing: its analysis processes (one with 1, the default in deploy.md).
 
 Reported per run: photos/s over the steady part (first photo indexed to last, from the photos'
 `indexed_at`) and end to end (workers started -> task done, start-up and model loading
