@@ -16,6 +16,7 @@ from eventface.matching.compact_faces import (
     MIN_PROBES_PER_QUERY,
     QUICK_PROBES_PER_QUERY,
     CompactFaces,
+    Probing,
     Proxy,
 )
 
@@ -31,7 +32,7 @@ def store() -> tuple[CompactFaces, np.ndarray]:
     proxy = Proxy.of(metric, 8)
     assert proxy is not None
     ids = np.arange(1, len(embeddings) + 1, dtype=np.int64)
-    return CompactFaces(metric, proxy, embeddings, ids, probed_lists=BUDGET), embeddings
+    return CompactFaces(metric, proxy, embeddings, ids, probing=Probing(lists=BUDGET, lists_per_root=1.0)), embeddings
 
 
 def lists_read(store: CompactFaces, queries: np.ndarray, *, thorough: bool = True) -> int:
