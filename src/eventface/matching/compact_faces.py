@@ -50,8 +50,12 @@ QUICK_PROBES_PER_QUERY = 3
 # queries each face has fewer others to be found by: they share PROBED_LISTS (reading 384 in all,
 # guests with 10-20 expansion queries lost photos). benchmarks/README.md, "Big events".
 MANY_QUERIES = 48
-# Inverted lists per square root of the faces (capped at MAX_LISTS)
-LISTS_PER_ROOT = 1.0
+# Inverted lists per square root of the faces (capped at MAX_LISTS): finer lists than faiss's
+# usual sqrt(N) hold fewer faces each, so the same lists per query scan fewer of them, and the
+# faces a query's nearest lists hold are nearer to it. At a million faces, 2 x sqrt(N) (2 000 lists)
+# cut a guest's CPU time by ~40% with as many photos found or more; building takes ~2x longer
+# (benchmarks/README.md, "Issue 12, big events: finer lists")
+LISTS_PER_ROOT = 2.0
 MAX_LISTS = 4096
 TRAINING_POINTS_PER_LIST = 32
 KMEANS_ITERATIONS = 8
@@ -241,6 +245,11 @@ class CompactFaces:
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
+
+    @property
+    def lists(self) -> int:
+        """Inverted lists the index holds (set when it was built, or by the copy it was read from)."""
+        return int(self._index.nlist)
 
     @property
     def nbytes(self) -> int:
