@@ -291,7 +291,7 @@ def run(n: int, options: Options) -> None:  # one benchmark's steps in order
         recall, gap = first_stage_gap(product, exact, queries)
         print(
             row(describe(probing), n, load_s, product, times)
-            + f" {kept / max(wanted, 1):.4f} ({extra} extra) | {recall} | {gap:.1e} |"
+            + f" {kept / max(wanted, 1):.4f} ({kept} of {wanted}, {extra} extra) | {recall} | {gap:.1e} |"
         )
         # the same guests again: the first pass also pays for touching a new index's pages
         for later in range(2, passes + 1):
