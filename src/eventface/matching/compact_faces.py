@@ -35,9 +35,11 @@ from eventface.errors import NotFoundError
 
 Ids = npt.NDArray[np.int64]
 
-# Inverted lists (of ~sqrt(faces)) read per search, shared among its queries: the selfies, 1-3,
+# Inverted lists (of ~2 sqrt(faces)) read per search, shared among its queries: the selfies, 1-3,
 # each read many, and the up to 64 expansion queries, each found by the others too, few each.
-# Recall against exact search and latency for several budgets: benchmarks/README.md.
+# Recall against exact search and latency for several budgets: benchmarks/README.md (512 of 2 000
+# lists lost photos at a million faces; the budget was set when lists were sqrt(faces), and 768
+# still gives the best recall among those measured).
 PROBED_LISTS = 768
 MIN_PROBES_PER_QUERY = 8
 # A search that need not be thorough (the stranger guard's: is any face nearer than the guest's?)
@@ -53,7 +55,9 @@ MANY_QUERIES = 48
 # Inverted lists per square root of the faces (capped at MAX_LISTS): finer lists than faiss's
 # usual sqrt(N) hold fewer faces each, so the same lists per query scan fewer of them, and the
 # faces a query's nearest lists hold are nearer to it. At a million faces, 2 x sqrt(N) (2 000 lists)
-# cut a guest's CPU time by ~40% with as many photos found or more; building takes ~2x longer
+# cut a guest's CPU time by ~40% and found more photos (1 missed of 3 433 against 17 at sqrt(N));
+# 3x and 4x were faster still but missed more (768 lists were then too small a share for the
+# selfies), and building takes longer: ~2x at 2 x sqrt(N), ~5x at 4x
 # (benchmarks/README.md, "Issue 12, big events: finer lists")
 LISTS_PER_ROOT = 2.0
 MAX_LISTS = 4096
