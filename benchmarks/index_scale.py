@@ -2,6 +2,9 @@
 
     .venv/bin/python benchmarks/index_scale.py                       # both sizes, ~15 min
     .venv/bin/python benchmarks/index_scale.py --faces 100000 --guests 20
+    # a sweep: lists per sqrt(faces) x lists per search, the exact answers kept between runs
+    .venv/bin/python benchmarks/index_scale.py --faces 1000000 --guests 20 --lists-per-root 1 2 \
+        --probes 512 768 --reference-cache /tmp/ref.pkl --no-extras
 
 Synthetic fused embeddings (256 dimensions: an SFace-like unit 128-d half, a dlib-like 128-d half)
 of people who each appear in many photos, calibrated to the fusion engine's real distances: the
