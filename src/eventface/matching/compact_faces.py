@@ -37,9 +37,9 @@ Ids = npt.NDArray[np.int64]
 
 # Inverted lists (of ~2 sqrt(faces)) read per search, shared among its queries: the selfies, 1-3,
 # each read many, and the up to 64 expansion queries, each found by the others too, few each.
-# Recall against exact search and latency for several budgets: benchmarks/README.md (512 of 2 000
-# lists lost photos at a million faces; the budget was set when lists were sqrt(faces), and 768
-# still gives the best recall among those measured).
+# Recall against exact search and latency for several budgets: benchmarks/README.md (at a million
+# faces, 512 of 2 000 lists lost photos; 1 024 found one more photo of 3 435 on one event of three,
+# for ~25% more time).
 PROBED_LISTS = 768
 MIN_PROBES_PER_QUERY = 8
 # A search that need not be thorough (the stranger guard's: is any face nearer than the guest's?)
