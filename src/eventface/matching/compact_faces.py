@@ -55,8 +55,8 @@ MANY_QUERIES = 48
 # Inverted lists per square root of the faces (capped at MAX_LISTS): finer lists than faiss's
 # usual sqrt(N) hold fewer faces each, so the same lists per query scan fewer of them, and the
 # faces a query's nearest lists hold are nearer to it. At a million faces, 2 x sqrt(N) (2 000 lists)
-# cut a guest's CPU time by ~40% and found more photos (on three synthetic events 1, 1 and 4 of
-# ~2 000-3 400 missed against 2, 17 and 7 at sqrt(N)). 3x and 4x with 768 lists per search lost
+# cut a guest's CPU time by ~40% and found more photos (on four synthetic events 1, 1, 4 and 1 of
+# ~2 000-3 500 missed against 2, 17, 7 and 12 at sqrt(N)). 3x and 4x with 768 lists per search lost
 # selfies' hits (too small a share of the lists); with budgets raised in proportion they found
 # about as many photos at about the same cost, and take longer to build: ~2x as long as sqrt(N)
 # at 2 x sqrt(N), ~3-5x at 3-4x (benchmarks/README.md, "Issue 12, big events: finer inverted lists")
