@@ -2,6 +2,9 @@
 
     .venv/bin/python benchmarks/index_scale.py                       # both sizes, ~15 min
     .venv/bin/python benchmarks/index_scale.py --faces 100000 --guests 20
+    # a sweep: lists per sqrt(faces) x lists per search, the exact answers kept between runs
+    .venv/bin/python benchmarks/index_scale.py --faces 1000000 --guests 20 --lists-per-root 1 2 \
+        --probes 512 768 --reference-cache /tmp/ref.pkl --no-extras
 
 Synthetic fused embeddings (256 dimensions: an SFace-like unit 128-d half, a dlib-like 128-d half)
 of people who each appear in many photos, calibrated to the fusion engine's real distances: the
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import gc
 import multiprocessing
+import pickle
 import tempfile
 import time
 from collections.abc import Callable
@@ -32,7 +36,7 @@ import psutil
 
 from eventface.domain.models import FaceMatrix
 from eventface.faces.fusion_engine import EXPANSION_TOLERANCE, SFACE_DIM, TOLERANCE, FusionFaceEngine
-from eventface.matching.compact_faces import PROBED_LISTS
+from eventface.matching.compact_faces import PROBED_LISTS, Probing
 from eventface.matching.expansion import match_faces
 from eventface.matching.numpy_index import NumpyVectorIndex
 from eventface.matching.saved_faces import SavedFaces
@@ -204,11 +208,29 @@ def first_stage_gap(
     return f"{kept / max(wanted, 1):.4f} ({kept} of {wanted})", gap
 
 
-def saved_copy(faces: FaceMatrix, build_s: float) -> str:
+def exact_answers(
+    faces: FaceMatrix, queries: list[np.ndarray], cache: Path | None
+) -> tuple[float, Timings, list[dict[int, float]], NumpyVectorIndex]:
+    """The exact index's answers and times; with `cache`, kept in that file for later sweeps of the
+    same event and guests (the exact search of 20 guests at a million faces takes minutes)."""
+    exact = NumpyVectorIndex(compact_from_faces=2**62)
+    load_s = timed_load(exact, faces)
+    if cache is not None and cache.exists():
+        with cache.open("rb") as stored:
+            times, answers = pickle.load(stored)  # the benchmark's own file
+        return load_s, times, answers, exact
+    times, answers = latencies(searcher(exact), queries)
+    if cache is not None:
+        with cache.open("wb") as stored:
+            pickle.dump((times, answers), stored)
+    return load_s, times, answers, exact
+
+
+def saved_copy(faces: FaceMatrix, build_s: float, probing: Probing) -> str:
     """Build (saving), then read back in a new index, as the next process to search the event does."""
     with tempfile.TemporaryDirectory(prefix="index_scale-") as root:
         folder = Path(root)
-        product = NumpyVectorIndex(saved=SavedFaces(folder))
+        product = NumpyVectorIndex(saved=SavedFaces(folder), probing=probing)
         start = time.perf_counter()
         product.load(EVENT, 1, FusionFaceEngine.metric, faces)
         build_and_save_s = time.perf_counter() - start
@@ -225,16 +247,33 @@ def saved_copy(faces: FaceMatrix, build_s: float) -> str:
     )
 
 
-def run(n: int, guest_count: int, seed: int, probe_counts: list[int], passes: int = 1) -> None:
+@dataclass(frozen=True)
+class Options:
+    guests: int
+    seed: int
+    probings: list[Probing]
+    passes: int
+    cache: Path | None  # the exact answers, kept between runs
+    extras: bool  # the saved copy and resident memory too
+
+
+def describe(probing: Probing) -> str:
+    return (
+        f"float16 IVF, {probing.lists_per_root:g}x sqrt lists, {probing.lists} read per search "
+        f"(>= {probing.per_query} a query, guard {probing.quick}), exact re-rank"
+    )
+
+
+def run(n: int, options: Options) -> None:  # one benchmark's steps in order
+    guest_count, seed, passes = options.guests, options.seed, options.passes
     faces, person, crowd = event(n, seed)
     print(
         f"\n{n:,} faces ({len(set(faces.photo_ids.tolist())):,} photos); {calibration(faces, person, crowd)}"
     )
     queries = guests(person, crowd, guest_count, seed)
 
-    exact = NumpyVectorIndex(compact_from_faces=2**62)
-    exact_load_s = timed_load(exact, faces)
-    exact_times, reference = latencies(searcher(exact), queries)
+    cache = options.cache and options.cache.with_name(f"{options.cache.stem}-{n}-{seed}-{guest_count}.pkl")
+    exact_load_s, exact_times, reference, exact = exact_answers(faces, queries, cache)
     print(
         f"guests: {guest_count}, photos found per guest: "
         f"{min(map(len, reference))} to {max(map(len, reference))}"
@@ -245,16 +284,17 @@ def run(n: int, guest_count: int, seed: int, probe_counts: list[int], passes: in
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     wanted = sum(len(r) for r in reference)
-    for probes in probe_counts:
-        product = NumpyVectorIndex(probed_lists=probes)
+    load_s = 0.0
+    for probing in options.probings:
+        product = NumpyVectorIndex(probing=probing)
         load_s = timed_load(product, faces)
         times, found = latencies(searcher(product), queries)
         kept = sum(len(r.keys() & f.keys()) for r, f in zip(reference, found, strict=True))
         extra = sum(len(f.keys() - r.keys()) for r, f in zip(reference, found, strict=True))
         recall, gap = first_stage_gap(product, exact, queries)
         print(
-            row(f"float16 IVF, {probes} lists read per search, exact re-rank", n, load_s, product, times)
-            + f" {kept / max(wanted, 1):.4f} ({extra} extra) | {recall} | {gap:.1e} |"
+            row(describe(probing), n, load_s, product, times)
+            + f" {kept / max(wanted, 1):.4f} ({kept} of {wanted}, {extra} extra) | {recall} | {gap:.1e} |"
         )
         # the same guests again: the first pass also pays for touching a new index's pages
         for later in range(2, passes + 1):
@@ -265,7 +305,9 @@ def run(n: int, guest_count: int, seed: int, probe_counts: list[int], passes: in
     print(row("exact float32 (reference)", n, exact_load_s, exact, exact_times) + " 1 | 1 | 0 |")
     del exact
     gc.collect()
-    print(saved_copy(faces, load_s))
+    if not options.extras:
+        return
+    print(saved_copy(faces, load_s, options.probings[-1]))
     print(f"resident memory growth, product index: {resident_in_child(n, seed, exact=False)}")
     print(f"resident memory growth, exact index: {resident_in_child(n, seed, exact=True)}")
 
@@ -280,14 +322,39 @@ def main() -> None:
     parser.add_argument(
         "--probes", type=int, nargs="+", default=[PROBED_LISTS], help="IVF lists read per search"
     )
+    parser.add_argument(
+        "--lists-per-root",
+        type=float,
+        nargs="+",
+        default=[Probing().lists_per_root],
+        help="inverted lists per square root of the faces (each value with each --probes)",
+    )
+    parser.add_argument(
+        "--per-query", type=int, default=Probing().per_query, help="lists a query reads at least"
+    )
+    parser.add_argument("--quick", type=int, default=Probing().quick, help="lists a guard query reads")
     parser.add_argument("--passes", type=int, default=1, help="searches of each guest, each pass timed")
+    parser.add_argument("--reference-cache", type=Path, help="keep the exact answers in this file (+ size)")
+    parser.add_argument("--no-extras", action="store_true", help="skip the saved copy and resident memory")
     args = parser.parse_args()
+    options = Options(
+        guests=args.guests,
+        seed=args.seed,
+        probings=[
+            Probing(lists=probes, per_query=args.per_query, quick=args.quick, lists_per_root=root)
+            for root in args.lists_per_root
+            for probes in args.probes
+        ],
+        passes=args.passes,
+        cache=args.reference_cache,
+        extras=not args.no_extras,
+    )
     print(
         f"load average at start: {' '.join(f'{x:.1f}' for x in psutil.getloadavg())} "
         f"on {psutil.cpu_count()} cores"
     )
     for n in args.faces:
-        run(n, args.guests, args.seed, args.probes, args.passes)
+        run(n, options)
         gc.collect()
     print(f"load average at end: {' '.join(f'{x:.1f}' for x in psutil.getloadavg())}")
 

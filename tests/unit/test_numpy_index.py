@@ -389,7 +389,7 @@ def test_a_search_that_need_not_be_thorough_finds_some_of_a_thorough_ones_pairs_
     make_index: MakeIndex, fewer: bool
 ) -> None:
     rng = np.random.default_rng(4)
-    stored = embeddings(rng, FUSED, 4000, 24)  # 63 inverted lists when compact
+    stored = embeddings(rng, FUSED, 4000, 24)  # 126 inverted lists when compact
     index = make_index()
     index.load(EVENT, 1, FUSED, faces(stored, [i // 2 for i in range(4000)]))
     queries = stored[rng.choice(4000, 20, replace=False)]

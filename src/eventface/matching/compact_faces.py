@@ -35,9 +35,11 @@ from eventface.errors import NotFoundError
 
 Ids = npt.NDArray[np.int64]
 
-# Inverted lists (of ~sqrt(faces)) read per search, shared among its queries: the selfies, 1-3,
+# Inverted lists (of ~2 sqrt(faces)) read per search, shared among its queries: the selfies, 1-3,
 # each read many, and the up to 64 expansion queries, each found by the others too, few each.
-# Recall against exact search and latency for several budgets: benchmarks/README.md.
+# Recall against exact search and latency for several budgets: benchmarks/README.md (at a million
+# faces, 512 of 2 000 lists lost photos; 1 024 found one more photo of 3 435 on one event of three,
+# for ~25% more time).
 PROBED_LISTS = 768
 MIN_PROBES_PER_QUERY = 8
 # A search that need not be thorough (the stranger guard's: is any face nearer than the guest's?)
@@ -50,6 +52,16 @@ QUICK_PROBES_PER_QUERY = 3
 # queries each face has fewer others to be found by: they share PROBED_LISTS (reading 384 in all,
 # guests with 10-20 expansion queries lost photos). benchmarks/README.md, "Big events".
 MANY_QUERIES = 48
+# Inverted lists per square root of the faces (capped at MAX_LISTS): finer lists than faiss's
+# usual sqrt(N) hold fewer faces each, so the same lists per query scan fewer of them, and the
+# faces a query's nearest lists hold are nearer to it. At a million faces, 2 x sqrt(N) (2 000 lists)
+# cut a guest's CPU time by ~40% and found more photos (on four synthetic events 1, 1, 4 and 1 of
+# ~2 000-3 500 missed against 2, 17, 7 and 12 at sqrt(N)). 3x and 4x with 768 lists per search lost
+# selfies' hits (too small a share of the lists); with budgets raised in proportion they found
+# about as many photos at about the same cost, and take longer to build: ~2x as long as sqrt(N)
+# at 2 x sqrt(N), ~3-5x at 3-4x (benchmarks/README.md, "Issue 12, big events: finer inverted lists")
+LISTS_PER_ROOT = 2.0
+MAX_LISTS = 4096
 TRAINING_POINTS_PER_LIST = 32
 KMEANS_ITERATIONS = 8
 ADD_CHUNK = 65_536  # faces per call to faiss's add
@@ -57,6 +69,29 @@ MARGIN = 1.02  # on the proxy radius: float16 codes move distances by ~1e-4, que
 # The fused proxy is tightest for radii near this one: a guest's search reaches up to the
 # tolerance (1.075 for the fusion engine) and the stranger guard up to 0.25 beyond it
 FUSED_TIGHT_AT = 1.3
+
+
+@dataclass(frozen=True)
+class Probing:
+    """How finely an event is split into inverted lists, and how many a search reads."""
+
+    lists: int = PROBED_LISTS  # per search, shared among a few queries
+    per_query: int = MIN_PROBES_PER_QUERY  # the floor, and a busy guest's expansion's share
+    quick: int = QUICK_PROBES_PER_QUERY  # per query of a search that need not be thorough
+    lists_per_root: float = LISTS_PER_ROOT  # when building: lists per square root of the faces
+
+    def list_count(self, faces: int) -> int:
+        return max(1, min(MAX_LISTS, int(self.lists_per_root * math.sqrt(faces))))
+
+    def per_query_of(self, queries: int, *, thorough: bool = True) -> int:
+        """How many inverted lists each of a search's queries reads: a few queries share the
+        budget, a busy guest's expansion (MANY_QUERIES or more) and the stranger guard's checks
+        read fewer."""
+        if not thorough:
+            return self.quick
+        if queries >= MANY_QUERIES:
+            return self.per_query
+        return max(self.per_query, self.lists // max(1, queries))
 
 
 @dataclass(frozen=True)
@@ -136,19 +171,20 @@ class CompactFaces:
         proxy: Proxy,
         embeddings: Matrix,
         face_ids: Ids,
-        probed_lists: int = PROBED_LISTS,
+        probing: Probing | None = None,
     ) -> None:
+        probing = probing or Probing()
         dim = embeddings.shape[1]
         # centred: float16 keeps ~11 bits of each value, so smaller values lose less
         centre = embeddings.mean(axis=0, dtype=np.float64).astype(np.float32)
-        lists = max(1, min(4096, int(math.sqrt(len(embeddings)))))
+        lists = probing.list_count(len(embeddings))
         index = faiss.IndexIVFScalarQuantizer(
             faiss.IndexFlatL2(dim), dim, lists, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_L2
         )
         index.by_residual = False  # codes are the vectors themselves: float16 needs no residual
         index.cp.niter = KMEANS_ITERATIONS
         index.cp.min_points_per_centroid = 1  # quiet: fewer training points is deliberate
-        self._hold(metric, proxy, centre, index, probed_lists)
+        self._hold(metric, proxy, centre, index, probing)
         rng = np.random.default_rng(0)
         sample = rng.choice(len(embeddings), min(len(embeddings), lists * TRAINING_POINTS_PER_LIST), False)
         self._index.train(self._to_proxy(embeddings[np.sort(sample)]))
@@ -158,14 +194,14 @@ class CompactFaces:
 
     @classmethod
     def read(
-        cls, path: Path, metric: Metric, proxy: Proxy, centre: Matrix, probed_lists: int = PROBED_LISTS
+        cls, path: Path, metric: Metric, proxy: Proxy, centre: Matrix, probing: Probing | None = None
     ) -> CompactFaces:
         """An index `write` saved; RuntimeError if faiss cannot read it."""
         index = faiss.read_index(str(path))
         if not isinstance(index, faiss.IndexIVFScalarQuantizer) or index.d != len(centre):
             raise RuntimeError(f"{path.name} does not hold a float16 IVF index of {len(centre)} dimensions")
         store = cls.__new__(cls)
-        store._hold(metric, proxy, centre, index, probed_lists)
+        store._hold(metric, proxy, centre, index, probing or Probing())
         return store
 
     def write(self, path: Path) -> None:
@@ -175,14 +211,19 @@ class CompactFaces:
             faiss.write_index(self._index, str(path))
 
     def _hold(
-        self, metric: Metric, proxy: Proxy, centre: Matrix, index: faiss.IndexIVFScalarQuantizer, probed: int
+        self,
+        metric: Metric,
+        proxy: Proxy,
+        centre: Matrix,
+        index: faiss.IndexIVFScalarQuantizer,
+        probing: Probing,
     ) -> None:
         self.metric, self.proxy, self.centre = metric, proxy, centre
         # one thread: on a busy machine OpenMP's spinning threads made a search 5-30x slower
         # (benchmarks/README.md); concurrent guests' searches run side by side instead
         faiss.omp_set_num_threads(1)
         self._index = index
-        self._probed_lists = probed
+        self._probing = probing
         self._lock = _ReadWriteLock()
 
     def _fill(self, embeddings: Matrix, face_ids: Ids) -> None:
@@ -209,6 +250,11 @@ class CompactFaces:
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
+
+    @property
+    def lists(self) -> int:
+        """Inverted lists the index holds (set when it was built, or by the copy it was read from)."""
+        return int(self._index.nlist)
 
     @property
     def nbytes(self) -> int:
@@ -255,7 +301,7 @@ class CompactFaces:
             tolerance = min(tolerance, float(np.max(limits)))  # no query reads further than its own
         radius = self.proxy.radius(self.metric, tolerance)
         params = faiss.SearchParametersIVF()  # per call: concurrent searches may differ
-        per_query = lists_per_query(len(queries), self._probed_lists, thorough=thorough)
+        per_query = self._probing.per_query_of(len(queries), thorough=thorough)
         params.nprobe = min(per_query, self._index.nlist)
         # OpenMP's thread count is the calling thread's own setting: each searching thread (a
         # server's worker, not only the one that built the index) scans its lists alone
@@ -282,27 +328,17 @@ class CompactFaces:
         return decoded
 
 
-def lists_per_query(queries: int, probed_lists: int, *, thorough: bool = True) -> int:
-    """How many inverted lists each of a search's queries reads: a few queries share the budget,
-    a busy guest's expansion (MANY_QUERIES or more) and the stranger guard's checks read fewer."""
-    if not thorough:
-        return QUICK_PROBES_PER_QUERY
-    if queries >= MANY_QUERIES:
-        return MIN_PROBES_PER_QUERY
-    return max(MIN_PROBES_PER_QUERY, probed_lists // max(1, queries))
-
-
 def _query_of(lims: npt.NDArray[np.uint64]) -> npt.NDArray[np.intp]:
     """Per result of a faiss range search: the query it belongs to (`lims` bounds each query's)."""
     return np.repeat(np.arange(len(lims) - 1), np.diff(lims).astype(np.int64))
 
 
-def compact(metric: Metric, faces: FaceMatrix, probed_lists: int = PROBED_LISTS) -> CompactFaces | None:
+def compact(metric: Metric, faces: FaceMatrix, probing: Probing | None = None) -> CompactFaces | None:
     """The event's faces compacted, or None when the metric has no proxy space to search in."""
     proxy = Proxy.of(metric, faces.embeddings.shape[1])
     if proxy is None:
         return None
-    store = CompactFaces(metric, proxy, faces.embeddings, faces.face_ids, probed_lists)
+    store = CompactFaces(metric, proxy, faces.embeddings, faces.face_ids, probing)
     _release_freed_heap()
     return store
 

@@ -24,7 +24,7 @@ from eventface.domain.distance import Matrix, Metric
 from eventface.domain.models import FaceMatrix
 from eventface.errors import NotFoundError
 from eventface.matching.blas_threads import one_blas_thread
-from eventface.matching.compact_faces import PROBED_LISTS, CompactFaces, compact
+from eventface.matching.compact_faces import CompactFaces, Probing, compact
 from eventface.matching.index import EventFaces, Hits, Ids
 from eventface.matching.saved_faces import SavedEvent, SavedFaces
 
@@ -246,7 +246,7 @@ class NumpyVectorIndex:
         *,
         memory_budget_bytes: int = 0,
         compact_from_faces: int | None = None,  # None: COMPACT_FROM_FACES
-        probed_lists: int = PROBED_LISTS,
+        probing: Probing | None = None,  # None: the defaults
         saved: SavedFaces | None = None,
     ) -> None:
         self._events: OrderedDict[int, _Held] = OrderedDict()  # least recently searched first
@@ -254,7 +254,7 @@ class NumpyVectorIndex:
         self._updating = threading.Lock()
         self._budget = memory_budget_bytes  # 0: no limit
         self._compact_from = COMPACT_FROM_FACES if compact_from_faces is None else compact_from_faces
-        self._probed_lists = probed_lists
+        self._probing = probing or Probing()
         self._saved = saved
         self._saved_at: dict[int, int] = {}  # revision of each event's copy on disk
 
@@ -266,7 +266,7 @@ class NumpyVectorIndex:
         held = self._events.get(event_id)
         if held is not None:
             return held.revision
-        saved = self._saved.load(event_id, metric, self._probed_lists) if self._saved else None
+        saved = self._saved.load(event_id, metric, self._probing) if self._saved else None
         if saved is None:
             return None
         self._saved_at[event_id] = saved.revision
@@ -365,7 +365,7 @@ class NumpyVectorIndex:
 
     def _faces(self, metric: Metric, faces: FaceMatrix) -> _Faces:
         if len(faces) >= self._compact_from:
-            store = compact(metric, faces, self._probed_lists)
+            store = compact(metric, faces, self._probing)
             if store is not None:
                 return _CompactEvent(store, _Attributes.of(faces))
         return _ExactFaces.of(metric, faces)

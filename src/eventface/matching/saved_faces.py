@@ -25,7 +25,7 @@ from typing import IO
 import numpy as np
 
 from eventface.domain.distance import Matrix, Metric
-from eventface.matching.compact_faces import PROBED_LISTS, CompactFaces, Proxy
+from eventface.matching.compact_faces import CompactFaces, Probing, Proxy
 from eventface.matching.index import Ids
 
 log = logging.getLogger(__name__)
@@ -84,11 +84,11 @@ class SavedFaces:
                 old.unlink(missing_ok=True)
         log.info("event %s: index saved at revision %s in %.1f s", event_id, event.revision, _since(started))
 
-    def load(self, event_id: int, metric: Metric, probed_lists: int = PROBED_LISTS) -> SavedEvent | None:
+    def load(self, event_id: int, metric: Metric, probing: Probing | None = None) -> SavedEvent | None:
         """The event's latest whole copy saved for this metric, or None."""
         started = time.perf_counter()
         try:
-            event = self._read(event_id, metric, probed_lists)
+            event = self._read(event_id, metric, probing)
         except FileNotFoundError:  # none, or replaced by a newer copy while being read
             return None
         except (OSError, ValueError, KeyError, RuntimeError) as exc:  # damaged: build it again
@@ -107,7 +107,7 @@ class SavedFaces:
     def remove(self, event_id: int) -> None:
         shutil.rmtree(self._folder(event_id), ignore_errors=True)
 
-    def _read(self, event_id: int, metric: Metric, probed_lists: int) -> SavedEvent | None:
+    def _read(self, event_id: int, metric: Metric, probing: Probing | None) -> SavedEvent | None:
         revisions = [int(p.stem) for p in self._folder(event_id).glob("*.npz") if p.stem.isdigit()]
         if not revisions:
             return None
@@ -121,7 +121,7 @@ class SavedFaces:
                 return None
             arrays = {name: saved[name] for name in ("face_ids", "photo_ids", "heights", "sharpness")}
         store = CompactFaces.read(
-            self._folder(event_id) / f"{revision}.faiss", metric, proxy, centre, probed_lists
+            self._folder(event_id) / f"{revision}.faiss", metric, proxy, centre, probing
         )
         if len(store) != len(arrays["face_ids"]):
             raise ValueError(f"{len(store)} faces in the index, {len(arrays['face_ids'])} beside it")
