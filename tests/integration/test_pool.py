@@ -194,3 +194,22 @@ def test_a_crash_fails_only_its_own_photo_in_the_runs_sharing_the_processes() ->
     for run_outcomes in outcomes.values():  # photo 3 is not a photo: its failure is its own
         assert all(isinstance(run_outcomes[k], PhotoAnalysis) for k in (1, 2, 4, 5))
     assert not multiprocessing.active_children()
+
+
+def test_a_run_goes_on_when_another_run_replaced_the_shared_processes() -> None:
+    # another run saw a crash and replaced the processes under this one: its photos in flight are
+    # lost with them and checked again, and its next photos go to the new processes
+    pool = ProcessPoolAnalyzer(
+        functools.partial(ColourSquareEngine, "fake"), workers=1, max_pixels=MAX_PIXELS
+    )
+    run = pool.analyze_many(jobs())
+    first = next(run)
+    shared = pool._shared
+    assert shared is not None
+
+    pool._replace(shared)  # what the run that saw the crash does
+    outcomes = dict([first, *run])
+
+    assert sorted(outcomes) == [1, 2, 3, 4, 5]
+    assert all(isinstance(outcomes[k], PhotoAnalysis) for k in (1, 2, 4, 5))
+    assert not multiprocessing.active_children()

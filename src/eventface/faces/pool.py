@@ -272,15 +272,20 @@ class ProcessPoolAnalyzer:
                     job = next(fresh, None)
                     if job is None:
                         break
-                    in_flight[self._submit(pool, job[1])] = job
+                    try:
+                        future = self._submit(pool, job[1])
+                    except (BrokenProcessPool, RuntimeError):  # another run saw a crash, replaced them
+                        pool = self._replace(pool)
+                        future = self._submit(pool, job[1])
+                    in_flight[future] = job
                 if not in_flight:
                     finished = True
                     return
                 done, _ = wait(in_flight, timeout=STOP_POLL_S, return_when=FIRST_COMPLETED)
                 _check(self.stopping)
-                crashed = any(isinstance(f.exception(), BrokenProcessPool) for f in done)
+                crashed = any(_lost(f) for f in done)
                 for future in done:
-                    if not isinstance(future.exception(), BrokenProcessPool):
+                    if not _lost(future):
                         key, _data = in_flight.pop(future)
                         yield key, future.result()
                 if crashed:
@@ -300,7 +305,7 @@ class ProcessPoolAnalyzer:
                 while not wait([future], timeout=STOP_POLL_S).done:
                     _check(self.stopping)
                 _check(self.stopping)
-                if isinstance(future.exception(), BrokenProcessPool):
+                if _lost(future):
                     yield key, AnalysisFailure("the face-analysis worker process crashed on this photo")
                     _kill_workers(alone)
                     alone = self._pool(1)
@@ -308,6 +313,12 @@ class ProcessPoolAnalyzer:
                     yield key, future.result()
         finally:
             _kill_workers(alone)
+
+
+def _lost(future: Future[Outcome]) -> bool:
+    """The photo's process died under it, or its pool was ended (by a run that saw the crash)
+    before the photo reached a process."""
+    return future.cancelled() or isinstance(future.exception(), BrokenProcessPool)
 
 
 @contextmanager
