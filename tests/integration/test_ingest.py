@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from eventface.domain.models import PhotoStatus, TaskStatus
+from eventface.domain.models import Box, DetectedFace, PhotoStatus, TaskStatus
 from eventface.errors import InvalidInputError, SourceUnavailableError
 from eventface.runtime import Runtime, build_runtime
-from eventface.services import events
+from eventface.services import events, ingest
 from eventface.settings import Settings
 from eventface.sources.base import SourcePhoto
 from eventface.sources.local_folder import LocalFolderSource
@@ -98,6 +98,36 @@ def test_second_run_indexes_nothing_and_never_duplicates_faces(
         name: [f.id for f in rows] for name, rows in faces_by_photo(runtime, event).items()
     } == faces_before
     assert row_counts(runtime, event.id)["faces"] == 3
+
+
+def test_the_faces_given_to_the_index_while_indexing_are_the_faces_stored(
+    runtime: Runtime, folder: Path, engine: ColourSquareEngine
+) -> None:
+    # the indexing run hands its own index the faces it stored, not a read-back of them
+    event = create_event(runtime, folder)
+    index_event(runtime, event, engine)
+    photo_id = photo_states(runtime, event)["day2/pair.jpg"].id
+    faces = [
+        DetectedFace(
+            Box(10 * i, 20 * i, 10 * i + 50, 20 * i + 70 + i),
+            0.9,
+            [0.1 * i + 0.01 * d for d in range(4)],
+            33.5 + i,
+        )
+        for i in range(3)
+    ]
+    with runtime.transactions() as uow:
+        face_ids = uow.photos.save_faces(
+            photo_id, faces, engine=engine.name, model="m", content_hash="h", width=300, height=200
+        )
+    with runtime.transactions() as uow:
+        stored = uow.faces.matrix(event.id, engine.name, photo_id=photo_id)
+    given = ingest._matrix(photo_id, face_ids, faces)
+    assert stored.face_ids.tolist() == given.face_ids.tolist() == sorted(face_ids)
+    assert stored.photo_ids.tolist() == given.photo_ids.tolist() == [photo_id] * 3
+    for column in ("embeddings", "heights", "sharpness"):
+        assert getattr(stored, column).dtype == getattr(given, column).dtype
+        assert getattr(stored, column).tolist() == getattr(given, column).tolist()
 
 
 def test_modified_photo_is_reindexed_and_its_old_faces_replaced(

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import ColumnElement, and_, case, delete, func, inspect, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, insert, inspect, or_, select, true, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from eventface.db.tables import (
@@ -212,10 +212,14 @@ class EventRepository:
         The event row's update locks it until commit (SQLite: the database), so two writers
         never stamp the same revision.
         """
-        self.session.execute(
-            update(EventRow).where(EventRow.id == event_id).values(faces_revision=EventRow.faces_revision + 1)
+        revision: int | None = self.session.scalar(
+            update(EventRow)
+            .where(EventRow.id == event_id)
+            .values(faces_revision=EventRow.faces_revision + 1)
+            .returning(EventRow.faces_revision)
         )
-        revision = self.faces_revision(event_id)
+        if revision is None:
+            raise NotFoundError(f"no event {event_id}")
         if photo_ids:
             self.session.execute(
                 update(PhotoRow)
@@ -496,33 +500,52 @@ class PhotoRepository:
         content_hash: str,
         width: int,
         height: int,
-    ) -> None:
-        row = self._row(photo_id)
+    ) -> list[int]:
+        """Stores the photo's faces in place of any it had; their ids, in the order of `faces`.
+
+        Core statements, not the ORM's unit of work: this runs once per photo indexed, and a
+        worker process's own CPU per photo is what two workers on two cores share (issue 15)."""
+        event_id = self.session.scalar(
+            update(PhotoRow)
+            .where(PhotoRow.id == photo_id)
+            .values(
+                status=PhotoStatus.INDEXED.value,
+                engine=engine,
+                face_count=len(faces),
+                content_hash=content_hash,
+                width=width,
+                height=height,
+                error=None,
+                indexed_at=utcnow(),
+            )
+            .returning(PhotoRow.event_id)
+        )
+        if event_id is None:
+            raise NotFoundError(f"no photo {photo_id}")
         # replace, never append: a photo indexed twice must not hold its faces twice
         self.session.execute(delete(FaceRow).where(FaceRow.photo_id == photo_id))
-        self.session.add_all(
-            FaceRow(
-                photo_id=photo_id,
-                event_id=row.event_id,
-                engine=engine,
-                model=model,
-                left=face.box.left,
-                top=face.box.top,
-                right=face.box.right,
-                bottom=face.box.bottom,
-                score=face.score,
-                sharpness=face.sharpness,
-                embedding=np.asarray(face.embedding, dtype="<f4").tobytes(),
-            )
+        if not faces:
+            return []
+        rows = [
+            {
+                "photo_id": photo_id,
+                "event_id": event_id,
+                "engine": engine,
+                "model": model,
+                "left": face.box.left,
+                "top": face.box.top,
+                "right": face.box.right,
+                "bottom": face.box.bottom,
+                "score": face.score,
+                "sharpness": face.sharpness,
+                "embedding": np.asarray(face.embedding, dtype="<f4").tobytes(),
+            }
             for face in faces
+        ]
+        inserted = self.session.scalars(
+            insert(FaceRow).returning(FaceRow.id, sort_by_parameter_order=True), rows
         )
-        row.status = PhotoStatus.INDEXED.value
-        row.engine = engine
-        row.face_count = len(faces)
-        row.content_hash = content_hash
-        row.width, row.height = width, height
-        row.error = None
-        row.indexed_at = utcnow()
+        return list(inserted)
 
     def save_failure(self, photo_id: int, error: str) -> None:
         row = self._row(photo_id)

@@ -26,7 +26,7 @@ from typing import Protocol
 import numpy as np
 
 from eventface.db.unit_of_work import Transactions, UnitOfWork
-from eventface.domain.models import IndexProgress, Photo, PhotoStatus, TaskStatus
+from eventface.domain.models import DetectedFace, FaceMatrix, IndexProgress, Photo, PhotoStatus, TaskStatus
 from eventface.errors import CursorExpiredError, InvalidInputError, PhotoGoneError, SourceUnavailableError
 from eventface.faces.pool import AnalysisFailure, Outcome, PhotoAnalysis
 from eventface.matching.index import VectorIndex
@@ -389,8 +389,9 @@ def _store(
         if isinstance(outcome, AnalysisFailure):
             uow.photos.save_failure(photo.id, outcome.error)
             uow.tasks.advance(task_id, failed=True, faces=0)
+            added = FaceMatrix.empty()
         else:
-            uow.photos.save_faces(
+            face_ids = uow.photos.save_faces(
                 photo.id,
                 outcome.faces,
                 engine=engine.name,
@@ -400,12 +401,12 @@ def _store(
                 height=outcome.height,
             )
             uow.tasks.advance(task_id, failed=False, faces=len(outcome.faces))
+            added = _matrix(photo.id, face_ids, outcome.faces)
         # the stamp is also the notification hook: the worker matches subscribed guests against the
         # photos stamped since it last looked (services/notifications.py), whoever ran this indexing
         revision = uow.events.bump_faces_revision(photo.event_id, [photo.id])
         if index is not None:
             # keeps this process's in-memory index current without reloading the whole event
-            added = uow.faces.matrix(photo.event_id, engine.name, photo_id=photo.id)
             index.apply(photo.event_id, revision, np.array([photo.id], np.int64), added)
     if isinstance(outcome, AnalysisFailure):
         report.failed.append((photo.name, outcome.error))
@@ -413,6 +414,19 @@ def _store(
     else:
         report.indexed += 1
         report.faces += len(outcome.faces)
+
+
+def _matrix(photo_id: int, face_ids: Sequence[int], faces: Sequence[DetectedFace]) -> FaceMatrix:
+    """The photo's faces as stored, without reading them back (what `FaceRepository.matrix` gives)."""
+    if not faces:
+        return FaceMatrix.empty()
+    return FaceMatrix(
+        face_ids=np.array(face_ids, np.int64),
+        photo_ids=np.full(len(faces), photo_id, np.int64),
+        embeddings=np.vstack([np.asarray(f.embedding, dtype="<f4") for f in faces]).astype(np.float32),
+        heights=np.array([f.box.bottom - f.box.top for f in faces], np.float32),
+        sharpness=np.array([f.sharpness for f in faces], np.float32),
+    )
 
 
 def _cache_renditions(photo: Photo, analysis: PhotoAnalysis, caches: Sequence[ThumbnailStore]) -> None:
