@@ -25,6 +25,9 @@ Redis; how many cores' worth the workers kept busy; peak RSS per process (VmHWM)
 average before, during (mean of 1-minute samples) and after. Each run is checked: every photo
 indexed exactly once (PostgreSQL: photo statuses, face rows per photo, no duplicated face).
 
+`--runs 1 2 1 2 1` also gives each run of 2 against the mean of the one-worker runs around it
+(`ratio_to_ones_around_steady`): the host's speed drifts between runs.
+
 `--before-src DIR` also runs each with another checkout's src/ (`git archive main src | tar -x
 -C DIR/..`), just before this one's, under the same load.
 
@@ -312,6 +315,28 @@ def one_run(
     }
 
 
+def bracketed(results: list[dict[str, object]]) -> None:
+    """Each run of 2 against the mean of the one-worker runs just before and after it (same code).
+
+    The host's speed drifts by ±15 % within an hour (README, "A worker and its analysis
+    process"), so a pair's ratio moves with it; a run between two one-worker runs is compared with
+    their mean, which cancels a steady drift. `--runs 1 2 1 2 1` gives two such ratios.
+    """
+
+    def steady(run: dict[str, object]) -> float:
+        return float(str(run["photos_per_s_steady"]))
+
+    for i, run in enumerate(results):
+        if run["run"] == "1":
+            continue
+        ones = [r for r in results if r["run"] == "1" and r["code"] == run["code"]]
+        before = [r for r in ones if results.index(r) < i][-1:]
+        after = [r for r in ones if results.index(r) > i][:1]
+        if before and after:
+            mean_one = (steady(before[0]) + steady(after[0])) / 2
+            run["ratio_to_ones_around_steady"] = round(steady(run) / mean_one, 2)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -348,6 +373,7 @@ def main() -> int:
                 float(str(r["photos_per_s_end_to_end"])) / float(str(one["photos_per_s_end_to_end"])), 2
             )
             r["cpu_ratio"] = round(int(str(r["worker_processes"])) * cpu, 2)
+    bracketed(results)
     print(json.dumps({"settings": vars(args), "runs": results}, indent=1, default=str))
     return 0
 
