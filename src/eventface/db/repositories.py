@@ -169,6 +169,14 @@ class EventRepository:
         """Every event with its counts; or one event; or one photographer's events."""
         status = PhotoRow.status
         live = status != PhotoStatus.REMOVED.value
+        # only the asked events' photos are counted: a guest page view of one event must not add
+        # up every photo of every event (measured: ~50 ms a view beside a 10 000-photo event)
+        if event_id is not None:
+            counted = PhotoRow.event_id == event_id
+        elif owner_id is not None:
+            counted = PhotoRow.event_id.in_(select(EventRow.id).where(EventRow.owner_id == owner_id))
+        else:
+            counted = true()
         counts = (
             select(
                 PhotoRow.event_id,
@@ -177,6 +185,7 @@ class EventRepository:
                 func.count().filter(status == PhotoStatus.FAILED.value).label("failed"),
                 func.count().filter(status == PhotoStatus.PENDING.value).label("pending"),
             )
+            .where(counted)
             .group_by(PhotoRow.event_id)
             .subquery()
         )
