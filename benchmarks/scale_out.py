@@ -78,6 +78,7 @@ class Family:
     peak_kb: dict[int, int] = field(default_factory=dict)  # pid -> VmHWM
     names: dict[int, str] = field(default_factory=dict)
     demand: dict[int, float] = field(default_factory=dict)  # pid -> seconds run or runnable (its threads)
+    own: dict[int, float] = field(default_factory=dict)  # root pid -> its own CPU, not its children's
 
     def sample(self) -> float:
         for pid in self.roots:
@@ -87,6 +88,8 @@ class Family:
                     with suppress(psutil.NoSuchProcess, psutil.AccessDenied):
                         t = p.cpu_times()
                         self.cpu[p.pid] = t.user + t.system + t.children_user + t.children_system
+                        if p.pid == pid:
+                            self.own[pid] = t.user + t.system
                         self.peak_kb[p.pid] = max(self.peak_kb.get(p.pid, 0), _vm_hwm_kb(p.pid))
                         self.names.setdefault(p.pid, " ".join(p.cmdline()[1:3])[-60:])
                         self.demand[p.pid] = _run_or_runnable_s(p.pid)
@@ -94,6 +97,11 @@ class Family:
 
     def demanded(self) -> float:
         return sum(self.demand.values())
+
+    def roots_own(self) -> float:
+        """The worker processes' own CPU: claims, reading files, storing results (the analysis
+        runs in their children), what two workers on two cores add to each photo's analysis."""
+        return sum(self.own.values())
 
 
 def _run_or_runnable_s(pid: int) -> float:
@@ -267,11 +275,11 @@ def one_run(
             family = Family(pids)
             task_id = eventface("index", str(event_id), "--enqueue", env=env).strip().splitlines()[-1]
             while not task_finished(db_url, task_id) and time.time() - started < DONE_DEADLINE_S:
-                samples.append((time.time(), family.sample(), family.demanded()))
+                samples.append((time.time(), family.sample(), family.demanded(), family.roots_own()))
                 loads.append(os.getloadavg()[0])
                 time.sleep(POLL_S)
             ended = time.time()
-            samples.append((ended, family.sample(), family.demanded()))
+            samples.append((ended, family.sample(), family.demanded(), family.roots_own()))
             progress = json.loads(eventface("tasks", "show", task_id, "--json", env=env))
             servers_cpu = servers_family.sample() - servers_cpu0
         checked = check_once(db_url, event_id, task_id)
@@ -285,6 +293,7 @@ def one_run(
     # threads of one process sleeping while a sibling runs (the analysis lock) are not counted,
     # so a worker whose analysis never waits on the database or the queue is near 1 here
     demanded = cpu_at(samples, last_s, 2) - cpu_at(samples, first_s, 2)
+    own_cpu = cpu_at(samples, last_s, 3) - cpu_at(samples, first_s, 3)
     processes = 1 if kind == "1" else 2
     return {
         "run": kind,
@@ -304,6 +313,7 @@ def one_run(
         "photos_per_s_end_to_end": round(photos / (ended - started), 3),
         "cpu_s_per_photo_steady": round(steady_cpu / (photos - 1), 3),
         "cpu_s_per_photo_all": round(total_cpu / photos, 3),
+        "worker_own_cpu_s_per_photo_steady": round(own_cpu / (photos - 1), 4),
         "cores_busy_steady": round(steady_cpu / steady_s, 2),
         "cores_demanded_steady": round(demanded / steady_s, 2),
         "postgres_redis_cpu_s_per_photo": round(servers_cpu / photos, 4),
