@@ -29,8 +29,11 @@ def web(
     # imported here: every other command (`eventface index` among them) starts without the web app
     import uvicorn  # noqa: PLC0415
 
+    from eventface.matching.blas_threads import blas_on_one_thread_from_now  # noqa: PLC0415
     from eventface.web.app import create_app  # noqa: PLC0415
     from eventface.web.limits import request_deadlines  # noqa: PLC0415
+
+    blas_on_one_thread_from_now()
 
     configure_logging(settings.data_dir / "logs", settings.log_level)
     try:
