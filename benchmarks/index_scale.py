@@ -5,6 +5,9 @@
     # a sweep: lists per sqrt(faces) x lists per search, the exact answers kept between runs
     .venv/bin/python benchmarks/index_scale.py --faces 1000000 --guests 20 --lists-per-root 1 2 \
         --probes 512 768 --reference-cache /tmp/ref.pkl --no-extras
+    # lists by their distance to each query (the default) against a fixed count per query
+    .venv/bin/python benchmarks/index_scale.py --faces 1000000 --guests 40 --seed 3 --rules fixed near \
+        --passes 2 --reference-cache benchmarks/out/ivf/ref.pkl --no-extras
 
 Synthetic fused embeddings (256 dimensions: an SFace-like unit 128-d half, a dlib-like 128-d half)
 of people who each appear in many photos, calibrated to the fusion engine's real distances: the

@@ -1,12 +1,14 @@
 """Where a big event's compact (IVF) search loses photos the exact search finds (issue 12).
 
-    .venv/bin/python benchmarks/ivf_misses.py --seed 3 --guests 40 --trace benchmarks/out/ivf/trace-3.pkl
+    .venv/bin/python benchmarks/ivf_misses.py --seed 3 --guests 40 --trace benchmarks/out/ivf/trace-3.pkl \
+        [--reference-cache benchmarks/out/ivf/ref-1000000-3-40.pkl] [--fixed] [--other-selfies]
 
 Runs `match_faces` for each guest of benchmarks/index_scale.py's event twice, on the exact float32
 index and on the product's, recording every index search (queries, hits). For each photo the exact
 search returns and the product's does not, prints how the exact search found it (a selfie or an
 expansion query), whether the product had that query, and where the found face's inverted list
-ranks among that query's nearest lists (the product reads the nearest `per_query` of them).
+ranks among that query's nearest lists. The exact searches are kept in `--trace` (minutes at a
+million faces); `--reference-cache` writes index_scale.py's cache of the exact answers too.
 """
 
 from __future__ import annotations
@@ -73,9 +75,22 @@ def main() -> None:
     parser.add_argument("--guests", type=int, default=40)
     parser.add_argument("--trace", type=Path, required=True, help="the exact searches' record (kept)")
     parser.add_argument("--reference-cache", type=Path, help="also write index_scale.py's cache here")
+    parser.add_argument(
+        "--fixed", action="store_true", help="the product with a fixed count of lists per query"
+    )
+    parser.add_argument(
+        "--other-selfies",
+        action="store_true",
+        help="other selfies of the same guests (index_scale.py draws for its calibration first)",
+    )
+    parser.add_argument("--lists", type=int, default=Probing().lists, help="lists a search reads at most")
+    parser.add_argument("--reach", type=float, default=Probing().reach)
+    parser.add_argument("--busy", type=int, nargs=2, default=Probing().busy, help="a busy query's lists")
+    parser.add_argument("--busy-reach", type=float, default=Probing().busy_reach)
     args = parser.parse_args()
     faces, person, crowd = event(args.faces, args.seed)
-    calibration(faces, person, crowd)  # draws from the crowd's generator, as index_scale.py does first
+    if not args.other_selfies:
+        calibration(faces, person, crowd)  # draws from the crowd's generator, as index_scale.py does first
     queries = guests(person, crowd, args.guests, args.seed)
     if args.trace.exists():
         with args.trace.open("rb") as f:
@@ -95,7 +110,10 @@ def main() -> None:
             with args.reference_cache.open("wb") as f:
                 pickle.dump((Timings(cpus, cpus), exact_answers), f)
         del exact
-    product = NumpyVectorIndex(probing=Probing())
+    near = Probing(
+        lists=args.lists, reach=args.reach, busy=(args.busy[0], args.busy[1]), busy_reach=args.busy_reach
+    )
+    product = NumpyVectorIndex(probing=Probing.fixed(args.lists) if args.fixed else near)
     product.load(EVENT, 1, FusionFaceEngine.metric, faces)
     store = product._events[EVENT].faces.store  # type: ignore[union-attr]
     index = store._index

@@ -43,11 +43,12 @@ Ids = npt.NDArray[np.int64]
 PROBED_LISTS = 768
 MIN_PROBES_PER_QUERY = 8
 # A query reads the lists whose centroid is nearly as near as its nearest one (within a share of
-# the search's proxy radius), between a floor and a cap: lists far beyond the nearest hold few of
-# its faces (at a million faces no selfie's hit lay in a list farther than 0.15 beyond; 0.1 is about
-# the hits' 99.9th centile). A selfie thus reads 256-768 lists (shared among 1-3), a busy guest's
-# expansion query 6-16: the same photos as a fixed 768 and 8 at ~15% fewer faces scanned, plus the
-# few a fixed count missed (benchmarks/README.md, "Issue 12, big events: lists by their distance")
+# the search's proxy radius), between a floor and a cap: at a million faces 99.99% of a selfie's
+# hits lay in lists within 0.15 of its nearest centroid's distance, 99% of a busy expansion query's
+# within 0.07, and a lone selfie read 768 lists, most of them farther. So a few queries share 256-768
+# lists, a busy guest's expansion query reads 6-16 (more where several lists are as near): on four
+# synthetic events 14-22% fewer faces scanned per guest than 768 and 8, and as many photos found
+# or more (0.9991 -> 0.9994 on the hardest; benchmarks/README.md, "lists by their distance")
 FEWEST_PROBED_LISTS = 256
 PROBE_REACH = 0.14  # of the proxy radius (~0.15 at the fusion tolerance)
 BUSY_PROBES = (6, 16)  # lists per query of a busy guest's expansion: at least, at most
