@@ -12,8 +12,11 @@ import pytest
 
 from eventface.domain.distance import EuclideanMetric
 from eventface.matching.compact_faces import (
+    BUSY_PROBES,
+    FEWEST_PROBED_LISTS,
     MANY_QUERIES,
     MIN_PROBES_PER_QUERY,
+    PROBE_REACH,
     QUICK_PROBES_PER_QUERY,
     CompactFaces,
     Probing,
@@ -37,11 +40,20 @@ def store() -> tuple[CompactFaces, np.ndarray]:
     ), embeddings
 
 
-def lists_read(store: CompactFaces, queries: np.ndarray, *, thorough: bool = True) -> int:
+def lists_read(
+    store: CompactFaces, queries: np.ndarray, *, thorough: bool = True, tolerance: float = 0.5
+) -> int:
     stats = faiss.cvar.indexIVF_stats  # type: ignore[attr-defined]  # missing from faiss's stubs
     stats.reset()
-    store.candidates(queries, 0.5, thorough=thorough)
+    store.candidates(queries, tolerance, thorough=thorough)
     return int(stats.nlist)
+
+
+def with_probing(store: CompactFaces, probing: Probing) -> CompactFaces:
+    """The same lists, read by another rule."""
+    other = CompactFaces.__new__(CompactFaces)
+    other._hold(store.metric, store.proxy, store.centre, store._index, probing)
+    return other
 
 
 @pytest.mark.parametrize(
@@ -53,20 +65,97 @@ def test_a_few_queries_share_the_search_budget(
 ) -> None:
     index, embeddings = store
     assert per_query > MIN_PROBES_PER_QUERY  # the case the budget decides, not the floor
-    assert lists_read(index, embeddings[:queries]) == queries * per_query
+    fixed = with_probing(index, Probing.fixed(BUDGET, lists_per_root=1.0))
+    assert lists_read(fixed, embeddings[:queries]) == queries * per_query
+    # by distance: between the share of the fewest lists and the whole share
+    read = lists_read(index, embeddings[:queries])
+    assert queries * max(MIN_PROBES_PER_QUERY, FEWEST_PROBED_LISTS // queries) <= read <= queries * per_query
 
 
-def test_a_busy_guests_expansion_reads_the_floor_per_query(store: tuple[CompactFaces, np.ndarray]) -> None:
+def test_a_query_reads_the_lists_within_reach_of_its_nearest_between_floor_and_cap(
+    store: tuple[CompactFaces, np.ndarray],
+) -> None:
     index, embeddings = store
-    # 47 queries read 470 lists; 48 read fewer, not more, although each finds few faces
-    assert lists_read(index, embeddings[:MANY_QUERIES]) == MANY_QUERIES * MIN_PROBES_PER_QUERY
-    assert lists_read(index, embeddings[: MANY_QUERIES + 16]) == (MANY_QUERIES + 16) * MIN_PROBES_PER_QUERY
-    assert lists_read(index, embeddings[: MANY_QUERIES - 1]) > MANY_QUERIES * MIN_PROBES_PER_QUERY
+    query = embeddings[:1]
+    centroid_distances, _ = index._index.quantizer.search(np.ascontiguousarray(query), index.lists)
+    for tolerance in (0.5, 8.0, 12.0):
+        radius = index.proxy.radius(index.metric, tolerance)
+        within = int(np.sum(centroid_distances[0] <= centroid_distances[0, 0] + PROBE_REACH * radius))
+        assert lists_read(index, query, tolerance=tolerance) == min(max(within, FEWEST_PROBED_LISTS), BUDGET)
+    # a wider search reads more lists; the floor and the cap hold
+    assert lists_read(index, query, tolerance=0.5) < lists_read(index, query, tolerance=8.0)
+    assert lists_read(index, query, tolerance=0.01) == FEWEST_PROBED_LISTS
+    assert lists_read(index, query, tolerance=20.0) == BUDGET
+
+
+def test_a_busy_guests_expansion_reads_few_lists_per_query(store: tuple[CompactFaces, np.ndarray]) -> None:
+    index, embeddings = store
+    low, high = BUSY_PROBES
+    # each reads its nearest `low`, more when they are as near, never more than `high`
+    for queries in (MANY_QUERIES, MANY_QUERIES + 16):
+        assert queries * low <= lists_read(index, embeddings[:queries]) <= queries * high
+    assert lists_read(index, embeddings[:MANY_QUERIES], tolerance=20.0) == MANY_QUERIES * high
+    fixed = with_probing(index, Probing.fixed(BUDGET, lists_per_root=1.0))
+    assert lists_read(fixed, embeddings[:MANY_QUERIES]) == MANY_QUERIES * MIN_PROBES_PER_QUERY
 
 
 def test_the_stranger_guards_quick_search_reads_fewest(store: tuple[CompactFaces, np.ndarray]) -> None:
     index, embeddings = store
     assert lists_read(index, embeddings[:5], thorough=False) == 5 * QUICK_PROBES_PER_QUERY
+
+
+def ring_event() -> tuple[CompactFaces, np.ndarray, np.ndarray]:
+    """12 tight groups of faces on a circle of radius 10, one inverted list each (centroids set by
+    hand, not k-means), and one face F at 0.6 from the centre toward group 0 (so in its list)."""
+    groups, per_group, dim = 12, 300, 2
+    rng = np.random.default_rng(3)
+    angles = 2 * np.pi * np.arange(groups) / groups
+    centres = (10 * np.stack([np.cos(angles), np.sin(angles)], axis=1)).astype(np.float32)
+    embeddings = np.repeat(centres, per_group, axis=0) + rng.standard_normal((groups * per_group, dim)) * 0.05
+    embeddings = np.vstack([embeddings, [[0.6, 0.0]]]).astype(np.float32)
+    ids = np.arange(1, len(embeddings) + 1, dtype=np.int64)
+    metric = EuclideanMetric()
+    proxy = Proxy.of(metric, dim)
+    assert proxy is not None
+    index = faiss.IndexIVFScalarQuantizer(
+        faiss.IndexFlatL2(dim), dim, groups, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_L2
+    )
+    index.by_residual = False
+    index.quantizer.add(centres)  # the proxy space is the embeddings' own (centre 0, weights 1)
+    index.train(embeddings)  # the float16 codes only: the quantizer holds its centroids
+    store = CompactFaces.__new__(CompactFaces)
+    store._hold(metric, proxy, np.zeros(dim, np.float32), index, Probing())
+    store._fill(embeddings, ids)
+    store._index.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
+    return store, centres, ids
+
+
+def test_a_busy_guests_query_finds_a_face_in_a_list_as_near_as_its_eighth() -> None:
+    store, centres, ids = ring_event()
+    # 48 queries at the centre, a hair away from group 0: every list is as near (within ~0.01 of
+    # 100, far inside the reach), group 0's the farthest of the 12; F is within 0.7 of each
+    rng = np.random.default_rng(4)
+    queries = (
+        np.array([-0.0003, 0.0], np.float32)
+        + rng.standard_normal((MANY_QUERIES, 2)).astype(np.float32) * 1e-5
+    )
+    tolerance = 0.7
+    face = ids[-1]
+
+    fixed = with_probing(store, Probing.fixed())
+    found_fixed, _ = fixed.candidates(queries, tolerance)
+    found, _ = store.candidates(queries, tolerance)
+
+    assert face not in found_fixed  # each query read its 8 nearest lists, not group 0's
+    assert face in found  # each read all 12: they are all within reach of its nearest
+    assert lists_read(store, queries, tolerance=tolerance) == MANY_QUERIES * len(centres)
+
+
+def test_a_query_near_one_list_reads_only_the_floor() -> None:
+    store, centres, _ = ring_event()
+    queries = np.repeat(centres[:1], MANY_QUERIES, axis=0)  # at group 0: one list near, 11 far
+    assert lists_read(store, queries, tolerance=0.7) == MANY_QUERIES * BUSY_PROBES[0]
+    assert lists_read(store, queries[:1], tolerance=0.7) == len(centres)  # a selfie: its floor is all 12
 
 
 def faces_scanned(store: CompactFaces, queries: np.ndarray) -> int:

@@ -42,15 +42,26 @@ Ids = npt.NDArray[np.int64]
 # for ~25% more time).
 PROBED_LISTS = 768
 MIN_PROBES_PER_QUERY = 8
+# A query reads the lists whose centroid is nearly as near as its nearest one (within a share of
+# the search's proxy radius), between a floor and a cap: at a million faces 99.99% of a selfie's
+# hits lay in lists within 0.15 of its nearest centroid's distance, 99% of a busy expansion query's
+# within 0.07, and a lone selfie read 768 lists, most of them farther. So a few queries share 256-768
+# lists, a busy guest's expansion query reads 6-16 (more where several lists are as near): on four
+# synthetic events 14-22% fewer faces scanned per guest than 768 and 8, and as many photos found
+# or more (0.9991 -> 0.9994 on the hardest; benchmarks/README.md, "lists by their distance")
+FEWEST_PROBED_LISTS = 256
+PROBE_REACH = 0.14  # of the proxy radius (~0.15 at the fusion tolerance)
+BUSY_PROBES = (6, 16)  # lists per query of a busy guest's expansion: at least, at most
+BUSY_PROBE_REACH = 0.055  # of the proxy radius: its queries find each other's faces
 # A search that need not be thorough (the stranger guard's: is any face nearer than the guest's?)
 # reads this many lists per query: from 8, a guest's search at a million faces read ~40% fewer
 # lists, with no photo kept or dropped otherwise than by the exact search (benchmarks/README.md)
 QUICK_PROBES_PER_QUERY = 3
 # From this many queries (the expansion of a guest with many photos: up to 64 faces of one person,
-# each found by many of the others too) each reads only MIN_PROBES_PER_QUERY lists: at a million
-# faces, 8 instead of 12 cut a guest's CPU time by ~18% with the same photos found. With fewer
-# queries each face has fewer others to be found by: they share PROBED_LISTS (reading 384 in all,
-# guests with 10-20 expansion queries lost photos). benchmarks/README.md, "Big events".
+# each found by many of the others too) each reads only BUSY_PROBES lists: at a million faces, 8
+# instead of 12 cut a guest's CPU time by ~18% with the same photos found. With fewer queries each
+# face has fewer others to be found by: they share PROBED_LISTS (reading 384 in all, guests with
+# 10-20 expansion queries lost photos). benchmarks/README.md, "Big events".
 MANY_QUERIES = 48
 # Inverted lists per square root of the faces (capped at MAX_LISTS): finer lists than faiss's
 # usual sqrt(N) hold fewer faces each, so the same lists per query scan fewer of them, and the
@@ -72,26 +83,53 @@ FUSED_TIGHT_AT = 1.3
 
 
 @dataclass(frozen=True)
+class Share:
+    """The inverted lists each query of a search reads: its nearest `floor`, then those whose centroid
+    is within `reach` (a share of the search's proxy radius) of its nearest centroid's distance, up
+    to `cap` in all."""
+
+    floor: int
+    cap: int
+    reach: float
+
+
+@dataclass(frozen=True)
 class Probing:
     """How finely an event is split into inverted lists, and how many a search reads."""
 
-    lists: int = PROBED_LISTS  # per search, shared among a few queries
-    per_query: int = MIN_PROBES_PER_QUERY  # the floor, and a busy guest's expansion's share
+    lists: int = PROBED_LISTS  # per search at most, shared among a few queries
+    fewest: int = FEWEST_PROBED_LISTS  # per search at least, shared likewise
+    per_query: int = MIN_PROBES_PER_QUERY  # the floor of a few queries' share
+    reach: float = PROBE_REACH
+    busy: tuple[int, int] = BUSY_PROBES  # a busy guest's expansion, per query: at least, at most
+    busy_reach: float = BUSY_PROBE_REACH
     quick: int = QUICK_PROBES_PER_QUERY  # per query of a search that need not be thorough
     lists_per_root: float = LISTS_PER_ROOT  # when building: lists per square root of the faces
+
+    @staticmethod
+    def fixed(
+        lists: int = PROBED_LISTS,
+        per_query: int = MIN_PROBES_PER_QUERY,
+        quick: int = QUICK_PROBES_PER_QUERY,
+        lists_per_root: float = LISTS_PER_ROOT,
+    ) -> Probing:
+        """The rule before lists were chosen by their distance: each query reads exactly its share."""
+        busy = (per_query, per_query)
+        return Probing(lists, lists, per_query, busy=busy, quick=quick, lists_per_root=lists_per_root)
 
     def list_count(self, faces: int) -> int:
         return max(1, min(MAX_LISTS, int(self.lists_per_root * math.sqrt(faces))))
 
-    def per_query_of(self, queries: int, *, thorough: bool = True) -> int:
-        """How many inverted lists each of a search's queries reads: a few queries share the
-        budget, a busy guest's expansion (MANY_QUERIES or more) and the stranger guard's checks
-        read fewer."""
+    def share_of(self, queries: int, *, thorough: bool = True) -> Share:
+        """The lists each of a search's queries reads: a few queries share the budget, a busy
+        guest's expansion (MANY_QUERIES or more) and the stranger guard's checks read fewer."""
         if not thorough:
-            return self.quick
+            return Share(self.quick, self.quick, 0.0)
         if queries >= MANY_QUERIES:
-            return self.per_query
-        return max(self.per_query, self.lists // max(1, queries))
+            return Share(self.busy[0], self.busy[1], self.busy_reach)
+        n = max(1, queries)
+        cap = max(self.per_query, self.lists // n)
+        return Share(min(cap, max(self.per_query, self.fewest // n)), cap, self.reach)
 
 
 @dataclass(frozen=True)
@@ -300,14 +338,15 @@ class CompactFaces:
         if limits is not None and len(limits):
             tolerance = min(tolerance, float(np.max(limits)))  # no query reads further than its own
         radius = self.proxy.radius(self.metric, tolerance)
-        params = faiss.SearchParametersIVF()  # per call: concurrent searches may differ
-        per_query = self._probing.per_query_of(len(queries), thorough=thorough)
-        params.nprobe = min(per_query, self._index.nlist)
+        proxied = self._to_proxy(queries)
         # OpenMP's thread count is the calling thread's own setting: each searching thread (a
         # server's worker, not only the one that built the index) scans its lists alone
         faiss.omp_set_num_threads(1)
         with self._lock.reading():
-            lims, distances, labels = self._index.range_search(self._to_proxy(queries), radius, params=params)
+            keys, centroid_distances = self._lists_to_read(
+                proxied, self._probing.share_of(len(queries), thorough=thorough), radius
+            )
+            lims, distances, labels = self._range_search(proxied, radius, keys, centroid_distances)
             if limits is not None:
                 labels = labels[distances <= self._radii(limits)[_query_of(lims)]]
             found: Ids = np.unique(labels)
@@ -315,6 +354,41 @@ class CompactFaces:
         if coded is None:
             return found, np.zeros((0, self._index.d), np.float32)
         return found, self._from_proxy(coded)
+
+    def _lists_to_read(self, proxied: Matrix, share: Share, radius: float) -> tuple[Ids, Matrix]:
+        """Per query, the lists it reads, nearest first (-1: none), and its distances to their centroids."""
+        width = min(share.cap, self._index.nlist)
+        centroid_distances, keys = self._index.quantizer.search(proxied, width)
+        if share.floor < width:
+            # sorted per query: the nearest `floor`, then those within reach of the nearest
+            beyond = centroid_distances > centroid_distances[:, :1] + share.reach * radius
+            beyond[:, : share.floor] = False
+            keys[beyond] = -1
+        return np.ascontiguousarray(keys), np.ascontiguousarray(centroid_distances)
+
+    def _range_search(
+        self, proxied: Matrix, radius: float, keys: Ids, centroid_distances: Matrix
+    ) -> tuple[npt.NDArray[np.uint64], Matrix, Ids]:
+        """faiss's range search over the lists given per query (a list of -1 is skipped)."""
+        n = len(proxied)
+        params = faiss.SearchParametersIVF()  # per call: concurrent searches may differ
+        params.nprobe = keys.shape[1]
+        result = faiss.RangeSearchResult(n)
+        self._index.range_search_preassigned_c(  # type: ignore[attr-defined]  # not in faiss's stubs
+            n,
+            faiss.swig_ptr(proxied),
+            radius,
+            faiss.swig_ptr(keys),
+            faiss.swig_ptr(centroid_distances),
+            result,
+            False,
+            params,
+        )
+        lims = faiss.rev_swig_ptr(result.lims, n + 1).copy()
+        found = int(lims[-1])
+        distances = faiss.rev_swig_ptr(result.distances, found).copy()
+        labels = faiss.rev_swig_ptr(result.labels, found).copy()
+        return lims, distances, labels
 
     def _radii(self, limits: Matrix) -> npt.NDArray[np.float32]:
         radii = [self.proxy.radius(self.metric, float(limit)) for limit in limits]
