@@ -25,7 +25,7 @@ from eventface.faces.engine import FaceEngine
 from eventface.faces.search_pool import ProcessEnginePool
 from eventface.services.search import Selfie, selfie_embeddings
 from tests.conftest import REPO_ROOT
-from tests.fakes.face_engine import ColourSquareEngine, CrashingEngine, embedding_of
+from tests.fakes.face_engine import ColourSquareEngine, CrashingEngine, ThreadsProbeEngine, embedding_of
 from tests.fakes.photos import jpeg_with_squares
 
 DEADLINE_S = 60.0  # spawning a process that imports eventface is slow on a busy 2-core machine
@@ -74,6 +74,21 @@ def test_every_worker_is_spawned_at_start_as_its_own_process(pool: ProcessEngine
         future.result(timeout=DEADLINE_S)
     pids = {run_apart(pool.run("fake", worker_pid)) for _ in range(20)}
     assert pids <= {w.pid for w in workers_of(os.getpid())}
+
+
+def test_each_worker_runs_its_models_on_its_share_of_the_cores() -> None:
+    # OpenCV's threads and onnxruntime's (YuNet and SFace run on it) alike: with onnxruntime's
+    # default of a thread per core, the workers of a busy server fought over the cores
+    share = max(1, (os.cpu_count() or 1) // 2)
+    engines = ProcessEnginePool(ThreadsProbeEngine, workers=2)
+    try:
+        engines.start()
+        selfie = Selfie("me.jpg", jpeg_with_squares([("red", (40, 40), 60)]))
+        queries, _reports = run_apart(engines.run("fake", selfie_embeddings, [selfie], MAX_PIXELS))
+    finally:
+        engines.close()
+    opencv_threads, onnxruntime_threads = queries[0].tolist()
+    assert (opencv_threads, onnxruntime_threads) == (share, share)
 
 
 def test_a_worker_embeds_selfies_as_the_engine_does_in_process_and_keeps_its_engine(

@@ -212,8 +212,13 @@ def _init_worker(factory: EngineFactory, opencv_threads: int) -> None:
     _factory = factory
     import cv2  # noqa: PLC0415 - only worker processes set OpenCV's threads
 
-    # N workers each running OpenCV on every core would fight over them under load
+    from eventface.faces import onnx_sessions  # noqa: PLC0415 - with the other model modules
+
+    # N workers each running OpenCV, or onnxruntime (YuNet, SFace), on every core would fight over
+    # them under load: with onnxruntime's default, two searches at once ran barely faster than one
+    # (benchmarks/README.md, "A crowd of guests": 6.2 searches/s at 32 guests against 5.5 for one)
     cv2.setNumThreads(opencv_threads)
+    onnx_sessions.set_intra_op_threads(opencv_threads)
 
 
 def _call_in_worker(
