@@ -339,11 +339,11 @@ def bracketed(results: list[dict[str, object]]) -> None:
     for i, run in enumerate(results):
         if run["run"] == "1":
             continue
-        ones = [r for r in results if r["run"] == "1" and r["code"] == run["code"]]
-        before = [r for r in ones if results.index(r) < i][-1:]
-        after = [r for r in ones if results.index(r) > i][:1]
+        ones = [j for j, r in enumerate(results) if r["run"] == "1" and r["code"] == run["code"]]
+        before = [j for j in ones if j < i][-1:]
+        after = [j for j in ones if j > i][:1]
         if before and after:
-            mean_one = (steady(before[0]) + steady(after[0])) / 2
+            mean_one = (steady(results[before[0]]) + steady(results[after[0]])) / 2
             run["ratio_to_ones_around_steady"] = round(steady(run) / mean_one, 2)
 
 
