@@ -57,7 +57,7 @@ def assert_each_photo_indexed_once(db: Path, event_id: int, photos: int) -> None
 
 def assert_thumbnails_made_while_indexing(data_dir: Path, event_id: int, photos: int) -> None:
     for side in (480, 1600):  # runtime.THUMBNAIL_PX, PREVIEW_PX
-        made = list((data_dir / "thumbnails" / str(side) / str(event_id)).glob("*.jpg"))
+        made = list((data_dir / "thumbnails" / str(side) / str(event_id)).glob("*/*.jpg"))
         assert len(made) == photos, f"{len(made)} of {photos} photos have a {side} px rendition"
 
 

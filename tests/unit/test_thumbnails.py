@@ -121,7 +121,7 @@ def test_store_makes_a_thumbnail_once(store: ThumbnailStore, tmp_path: Path) -> 
     first = store.get(7, 42, "abcdef0123456789ffff", read)
     second = store.get(7, 42, "abcdef0123456789ffff", read)
 
-    assert first == second == tmp_path / "thumbs" / "7" / "42-abcdef0123456789.jpg"
+    assert first == second == tmp_path / "thumbs" / "7" / "42" / "abcdef0123456789.jpg"
     assert read.calls == 1
     assert opened(first.read_bytes()).size == (64, 32)
 
@@ -136,14 +136,31 @@ def test_store_replaces_the_thumbnail_of_a_changed_photo(store: ThumbnailStore) 
     assert read_new.calls == 1
     assert new != old and not old.exists()
     assert opened(new.read_bytes()).size == (32, 64)
-    assert files_in(new.parent) == ["4-v1.jpg", "42-v2.jpg"]
+    assert files_in(new.parent) == ["v2.jpg"]
+    assert files_in(new.parent.parent) == ["4", "42"]  # the other photo's folder untouched
 
 
 def test_store_keys_are_sanitized_into_the_file_name(store: ThumbnailStore, tmp_path: Path) -> None:
     path = store.get(1, 2, "../../etc/passwd", CountingReader(encode(picture((50, 50)))))
 
-    assert path.parent == tmp_path / "thumbs" / "1"
-    assert path.name == "2-______etc_passwd.jpg"
+    assert path.parent == tmp_path / "thumbs" / "1" / "2"
+    assert path.name == "______etc_passwd.jpg"
+
+
+def test_store_moves_a_thumbnail_of_the_flat_layout_instead_of_making_it_again(
+    store: ThumbnailStore, tmp_path: Path
+) -> None:
+    jpeg = encode(picture((64, 32)))
+    flat = tmp_path / "thumbs" / "7" / "42-v1.jpg"  # where thumbnails lay before a folder per photo
+    flat.parent.mkdir(parents=True)
+    flat.write_bytes(jpeg)
+    read = CountingReader(encode(picture((400, 200))))
+
+    path = store.get(7, 42, "v1", read)
+
+    assert path == tmp_path / "thumbs" / "7" / "42" / "v1.jpg"
+    assert path.read_bytes() == jpeg and not flat.exists()
+    assert read.calls == 0
 
 
 def test_store_refuses_an_empty_key(store: ThumbnailStore) -> None:
@@ -184,7 +201,7 @@ def test_concurrent_gets_produce_one_whole_jpeg(store: ThumbnailStore) -> None:
         paths = {future.result() for future in futures}
 
     (path,) = paths
-    assert files_in(path.parent) == ["9-deadbeef.jpg"]  # no temp files left behind
+    assert files_in(path.parent) == ["deadbeef.jpg"]  # no temp files left behind
     assert opened(path.read_bytes()).size == (64, 48)
     assert read.calls == 1
 
@@ -203,5 +220,5 @@ def test_concurrent_stores_on_one_root_agree(tmp_path: Path) -> None:
         paths = set(pool.map(get, stores))
 
     (path,) = paths
-    assert files_in(path.parent) == ["9-v1.jpg"]
+    assert files_in(path.parent) == ["v1.jpg"]
     assert opened(path.read_bytes()).size == (64, 48)
