@@ -6,7 +6,9 @@ The real server (`eventface web`, default engine and settings, in-process worker
 with a 10 000-photo event of synthetic embeddings (30 000 faces) and a 120-photo dev event
 (benchmarks/events.py) not yet indexed. For each crowd size N, N guests search at once for
 `--seconds`, each with real selfies from ../shared/data/faces (one after another, guest i
-from the i-th on), as the guest page does: a 503 is waited out for its Retry-After (plus up to
+from the i-th on) as the guest page sends them (upright, at most 1280 px, JPEG quality 0.85,
+unless the file is smaller as it is; `--raw-selfies` sends the files unchanged, as this
+benchmark did before 2026-12-02 11:20 UTC), and as the guest page does: a 503 is waited out for its Retry-After (plus up to
 1 s of jitter) and sent again. Meanwhile a visitor loads the guest page every 0.2 s. Reported per N: completed
 searches per second, their latency (each request, from sending it to its answer), 503s,
 errors (any other status), unanswered requests (no answer within 120 s, or a dropped
@@ -21,6 +23,7 @@ search during indexing <= 2x its idle time. Prints a markdown table, then the nu
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import random
@@ -33,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from PIL import Image, ImageOps
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # tests/: the real-server harness
@@ -55,12 +59,29 @@ INDEXING_SEARCHES = 10
 ENGINE_DEADLINE_S = 180
 
 
-def selfies() -> list[bytes]:
+# what the guest page's shrink() makes of a selfie before sending it (web/static/guest.js)
+PAGE_SELFIE_PX = 1280
+PAGE_SELFIE_QUALITY = 85
+
+
+def selfies(*, as_the_page_sends: bool = True) -> list[bytes]:
     """One selfie per person of the face set (its first), then their second ones, and so on."""
     people = sorted(p for p in (FACES / "people").iterdir() if p.is_dir())
     files = [sorted(person.glob("*.jpg")) for person in people]
     ranks = range(max(map(len, files)))
-    return [per[rank].read_bytes() for rank in ranks for per in files if rank < len(per)]
+    raw = [per[rank].read_bytes() for rank in ranks for per in files if rank < len(per)]
+    return [shrunk(data) for data in raw] if as_the_page_sends else raw
+
+
+def shrunk(data: bytes) -> bytes:
+    """The guest page's shrink(): upright, long side at most 1280 px, JPEG; the file when smaller."""
+    with Image.open(io.BytesIO(data)) as opened:
+        upright = ImageOps.exif_transpose(opened).convert("RGB")
+    scale = min(1.0, PAGE_SELFIE_PX / max(upright.size))
+    size = (round(upright.width * scale), round(upright.height * scale))
+    out = io.BytesIO()
+    upright.resize(size, Image.Resampling.LANCZOS).save(out, "JPEG", quality=PAGE_SELFIE_QUALITY)
+    return out.getvalue() if out.tell() < len(data) else data
 
 
 @dataclass
@@ -253,11 +274,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--photos", type=int, default=10_000)
     parser.add_argument("--env", nargs="*", default=[], help="extra server settings, NAME=VALUE")
+    parser.add_argument("--raw-selfies", action="store_true", help="send the files unchanged, not as the guest page would")
     args = parser.parse_args()
     if not (FACES / "people").is_dir():
         print(f"the developer face set is not at {FACES}: nothing to measure", file=sys.stderr)
         return 2
-    faces = selfies()
+    faces = selfies(as_the_page_sends=not args.raw_selfies)
     env = {**SERVER_ENV, **dict(item.split("=", 1) for item in args.env)}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -92,17 +92,22 @@ class FusedMetric(_Pairwise):
         return _squared_norms(faces[:, self.split :])
 
     def distances(self, queries: Matrix, faces: Matrix, terms: Matrix) -> Matrix:
-        s, q = self.split, len(queries)
-        # both parts' dot products in one pass over the stored matrix: block-diagonal queries
-        blocks = np.zeros((2 * q, faces.shape[1]), np.float32)
-        blocks[:q, :s] = queries[:, :s]
-        blocks[q:, s:] = queries[:, s:]
-        dots = blocks @ faces.T
-        cosine = 1.0 - dots[:q]
-        q_sq = np.einsum("ij,ij->i", queries[:, s:], queries[:, s:])
-        euclidean = np.sqrt(np.maximum(q_sq[:, None] + terms[None, :] - 2.0 * dots[q:], 0.0))
-        fused = (
-            self.weight / self.cosine_scale * cosine + (1.0 - self.weight) / self.euclidean_scale * euclidean
-        )
+        # One product per part, each over its own half of the stored matrix, and the arithmetic in
+        # place: a guest's search with query expansion asks for ~65 rows at once, where one product
+        # of block-diagonal queries did twice the multiplications (half of them by zeros) and the
+        # temporaries cost as much again (30 000 faces x 65 queries: 23.8 -> 12.6 ms on one core).
+        s = self.split
+        cosine_queries, euclidean_queries = queries[:, :s], queries[:, s:]
+        euclidean = euclidean_queries @ faces[:, s:].T
+        euclidean *= -2.0
+        euclidean += terms[None, :]
+        euclidean += np.einsum("ij,ij->i", euclidean_queries, euclidean_queries)[:, None]
+        np.maximum(euclidean, 0.0, out=euclidean)
+        np.sqrt(euclidean, out=euclidean)
+        euclidean *= (1.0 - self.weight) / self.euclidean_scale
+        fused = cosine_queries @ faces[:, :s].T  # cosine similarity, then 1 - it, scaled
+        fused *= -self.weight / self.cosine_scale
+        fused += self.weight / self.cosine_scale
+        fused += euclidean
         distances: Matrix = fused.astype(np.float32, copy=False)
         return distances
