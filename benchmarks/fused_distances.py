@@ -45,7 +45,9 @@ def cpu_ms(call: object, *args: Matrix) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--faces", type=int, default=30_000)
     parser.add_argument("--queries", type=int, nargs="+", default=[1, 3, 16, 65, 130])
     args = parser.parse_args()
@@ -56,8 +58,13 @@ def main() -> None:
     with threadpool_limits(1):
         for n in args.queries:
             queries = rng.standard_normal((n, 256)).astype(np.float32)
-            before, now = cpu_ms(block_diagonal, queries, faces, terms), cpu_ms(METRIC.distances, queries, faces, terms)
-            diff = float(np.abs(block_diagonal(queries, faces, terms) - METRIC.distances(queries, faces, terms)).max())
+            before, now = (
+                cpu_ms(block_diagonal, queries, faces, terms),
+                cpu_ms(METRIC.distances, queries, faces, terms),
+            )
+            diff = float(
+                np.abs(block_diagonal(queries, faces, terms) - METRIC.distances(queries, faces, terms)).max()
+            )
             print(f"| {n} | {before:.2f} | {now:.2f} | {diff:.1e} |")
 
 

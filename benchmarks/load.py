@@ -8,12 +8,13 @@ with a 10 000-photo event of synthetic embeddings (30 000 faces) and a 120-photo
 `--seconds`, each with real selfies from ../shared/data/faces (one after another, guest i
 from the i-th on) as the guest page sends them (upright, at most 1280 px, JPEG quality 0.85,
 unless the file is smaller as it is; `--raw-selfies` sends the files unchanged, as this
-benchmark did before 2026-12-02 11:20 UTC), and as the guest page does: a 503 is waited out for its Retry-After (plus up to
-1 s of jitter) and sent again. Meanwhile a visitor loads the guest page every 0.2 s. Reported per N: completed
-searches per second, their latency (each request, from sending it to its answer), 503s,
-errors (any other status), unanswered requests (no answer within 120 s, or a dropped
-connection), and the guest page's p95. Then the 120-photo event is indexed and 10 searches
-are made one after another while it runs, against their time on the idle server.
+benchmark did before 2026-12-02 11:00 UTC), and as the guest page does: a 503 is waited out
+for its Retry-After (plus up to 1 s of jitter) and sent again. Meanwhile a visitor loads the
+guest page every 0.2 s. Reported per N: completed searches per second, their latency (each
+request, from sending it to its answer), 503s, errors (any other status), unanswered requests
+(no answer within 120 s, or a dropped connection), and the guest page's p95. Then the 120-photo
+event is indexed and 10 searches are made one after another while it runs, against their time on
+the idle server.
 
 Targets (on a 2-core machine): throughput at 32 guests >= 0.85 x cores / (one search's time,
 the 1-guest median); guest page p95 <= 0.3 s during the storm; no request unanswered; a
@@ -274,7 +275,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--photos", type=int, default=10_000)
     parser.add_argument("--env", nargs="*", default=[], help="extra server settings, NAME=VALUE")
-    parser.add_argument("--raw-selfies", action="store_true", help="send the files unchanged, not as the guest page would")
+    parser.add_argument(
+        "--raw-selfies", action="store_true", help="send the files unchanged, not as the guest page would"
+    )
     args = parser.parse_args()
     if not (FACES / "people").is_dir():
         print(f"the developer face set is not at {FACES}: nothing to measure", file=sys.stderr)

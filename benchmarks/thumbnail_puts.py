@@ -30,7 +30,9 @@ def existing(event_dir: Path, photos: int, layout: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--photos", type=int, nargs="+", default=[1000, 10000, 50000])
     parser.add_argument("--layout", choices=["folder", "flat"], default="folder")
     args = parser.parse_args()
