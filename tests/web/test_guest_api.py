@@ -318,8 +318,8 @@ def test_thumbnails_and_previews_are_made_once(guests: Guests, kind: str, folder
     assert first.status_code == 200, first.text
     assert first.headers["content-type"] == "image/jpeg"
     assert Image.open(io.BytesIO(first.content)).size == (320, 240)
-    (cached,) = (web.settings.data_dir / "thumbnails" / folder / str(guests.wedding.id)).glob(
-        f"{photo_id}-*.jpg"
+    (cached,) = (web.settings.data_dir / "thumbnails" / folder / str(guests.wedding.id) / str(photo_id)).glob(
+        "*.jpg"
     )
     assert cached.read_bytes() == first.content
     os.utime(cached, ns=(1_000_000_000, 1_000_000_000))
