@@ -71,3 +71,20 @@ def test_model_keeps_only_the_image_input_and_float_weights() -> None:
     assert inputs == ["data"]
     assert b"DequantizeLinear" in model
     assert b"DequantizeLinear" not in rewritten
+
+
+def test_unfolded_prelus_give_the_same_descriptors_bit_for_bit() -> None:
+    model = opencv_zoo_model(SFACE_FILE).read_bytes()
+
+    def float_graph(graph: bytes) -> bytes:  # what ran before the unfolding
+        return onnx_bytes.without_weight_inputs(onnx_bytes.float_graph(graph))
+
+    with_prelus = onnx_bytes.rewrite(model, {7: float_graph})
+    unfolded = runnable_model(model)
+    assert b"PRelu" in with_prelus and b"PRelu" not in unfolded
+    chips = np.random.default_rng(7).integers(0, 256, (8, 3, 112, 112)).astype(np.float32)
+    before, after = (onnx_sessions.cpu_session(m, one_shape=True) for m in (with_prelus, unfolded))
+    for chip in chips:
+        (expected,) = before.run(None, {"data": chip[None]})
+        (got,) = after.run(None, {"data": chip[None]})
+        assert np.array_equal(got, expected)

@@ -84,9 +84,12 @@ def align_crop(rgb: npt.NDArray[np.uint8], row: F32) -> npt.NDArray[np.uint8]:
 
 
 def runnable_model(model: bytes) -> bytes:
-    """The ONNX model with float weights and no weights among its inputs."""
-    graph = lambda g: onnx_bytes.without_weight_inputs(onnx_bytes.float_graph(g))  # noqa: E731
-    return onnx_bytes.rewrite(model, {7: graph})
+    """The ONNX model with float weights, no weights among its inputs, and its PRelus unfolded."""
+    return onnx_bytes.rewrite(model, {7: lambda g: onnx_bytes.prelu_unfolded(_float_graph(g))})
+
+
+def _float_graph(graph: bytes) -> bytes:
+    return onnx_bytes.without_weight_inputs(onnx_bytes.float_graph(graph))
 
 
 class SFaceOnnx:
