@@ -153,7 +153,8 @@ class PeopleGroups:
         self.embeddings: Matrix = np.zeros((0, dim), np.float32)
         self.labels: Ids = np.zeros(0, np.int64)  # per face: its group's id
         self.component: Ids = np.zeros(0, np.int64)  # per face: its component's smallest face id
-        self.terms: Matrix = np.zeros(0, np.float32)  # the metric's per-face precomputation
+        # the metric's per-face precomputation (a value or a row per face)
+        self.terms: Matrix = metric.face_terms(np.zeros((0, dim), np.float32))
         # with `neighbours` (for the hub correction), per face: its HUB_NEIGHBOURS smallest distances
         # to faces of other photos (ascending, inf where there are fewer) and those faces' ids (-1
         # there); else None (they cost about as much again as the grouping)
@@ -350,6 +351,9 @@ class PeopleRule:
     # stranger's whole group within the crowd join while no face of it is near the guest's
     # (benchmarks/README.md, "Issue 11, fifth round"). 0: no such check
     crowd_link: float = 0.0
+    # the metric the groups and the guest's distances are measured in, when not the index's: an
+    # event's own centred metric in a crowd (matching/centring.py), the same for every search
+    metric: Metric | None = None
 
     def scaled(self, scale: float) -> PeopleRule:
         """The rule with its joins (and the reach and room near a query) scaled, its grouping
