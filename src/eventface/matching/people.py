@@ -25,7 +25,9 @@ the event's mean of it; the guest then joins up to `crowd_join` (a group holding
 `crowd_near` of a query, up to `crowd_join` + `crowd_room`; with `crowd_link`, only a group holding
 a face within it of a query or of a face already joined). No selfie-side term. Each face
 keeps its nearest distances (`PeopleGroups.near`, kept exact as photos come and go and groups
-change); the grouping itself stays on the plain distance. Smaller events keep the plain rule:
+change); the grouping itself stays on the uncorrected distance. In a crowd that distance is the
+event's own centred metric (`PeopleRule.metric`, matching/centring.py), frozen between refits
+because the groups and neighbour lists are kept exact on a fixed metric. Smaller events keep the plain rule:
 the correction's gain is in the crowd, while on the Western dev event (second round) it cost a
 tenth of the recall (benchmarks/README.md, "Issue 11, third round").
 """

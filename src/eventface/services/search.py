@@ -6,6 +6,8 @@ HEIC, is reported and never decoded. A search none of whose selfies can be used 
 A selfie whose face is too small or too blurry to be relied on (`SELFIE_CHECKS`) is not matched
 as if it were good (issue 11): its report tells the guest what to change, it is left out when
 the guest gave a good selfie too, and alone it is matched by a stricter rule (POOR_SELFIE_SCALE).
+In a crowd the people rule compares faces in the event's own centred metric, fitted once and
+stored for every process (`centred`, matching/centring.py); selfies are compared in it too.
 """
 
 from __future__ import annotations
