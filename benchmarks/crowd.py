@@ -8,7 +8,9 @@ identities, every one a guest) and indexed by the product with the default `fusi
 guest's selfie faces (embedding and height, found as the product's search finds them) are
 cached in benchmarks/out/crowd/, so re-scoring a rule takes seconds.
 
-Matching is the product's `match_faces` with the fusion engine's metric. A guest whose every
+Matching is the product's `match_faces` with the fusion engine's metric; in a crowd the people
+rule runs in the event's centred metric, fitted on the event's index as the product's first search
+fits it (matching/centring.py; `--plain`: on the embeddings as indexed). A guest whose every
 selfie is refused (no face) gets no photos: a miss in recall. Reported: precision and recall
 overall and per source group of the guests (the repository each identity came from, per
 labels.json), and by crowd size: at N = 10, 30 and 64 identities, the faces of the other
