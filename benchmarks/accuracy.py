@@ -37,6 +37,7 @@ from eventface.domain.distance import CosineMetric, EuclideanMetric, FusedMetric
 from eventface.domain.models import FaceMatrix
 from eventface.faces import fusion_engine
 from eventface.faces.images import PhotoImage
+from eventface.matching.centring import centring_for
 from eventface.matching.expansion import SUPPORT, match_faces
 from eventface.matching.numpy_index import NumpyVectorIndex
 from eventface.matching.people import PeopleRule
@@ -176,10 +177,16 @@ def returned(
     expansion_reach: float | None = None,
     support: int = 0,
     people: PeopleRule | None = None,
+    centring: bool = True,
 ) -> dict[str, set[str]]:
     """Photos per guest; `strangers`: with the "not nearer to a stranger" guard (issue 11),
-    `support` and `expansion_reach` as in match_faces."""
+    `support` and `expansion_reach` as in match_faces. With `centring` the people rule is
+    measured in the event's centred metric when the event is a crowd, fitted once on the whole
+    event as the product fits it on its first search (services/search.py `centred`)."""
     index = _index_for(ix, pipe)
+    if people is not None and centring:
+        fitted = centring_for(index, 0, people, pipe.metric, "benchmark", None)
+        people = people if fitted is None else replace(people, metric=fitted.metric)
     names = ix.photo_names
     out = {}
     for ident in ix.event.queryable():

@@ -203,12 +203,13 @@ def transformed(ce: crowd.CrowdEvent, variant: Variant) -> tuple[crowd.CrowdEven
 @contextmanager
 def metric_of(t: Transform) -> Iterator[None]:
     """crowd.py's rules read the module's pipeline: point it at this event's metric meanwhile."""
-    shipped = crowd.SHIPPED
+    shipped, centring = crowd.SHIPPED, crowd.CENTRING
     crowd.SHIPPED = Pipeline(f"{shipped.name}, whitened", shipped.engine, shipped.columns, t.metric)
+    crowd.CENTRING = False  # the embeddings are moved here: not centred again by the product's rule
     try:
         yield
     finally:
-        crowd.SHIPPED = shipped
+        crowd.SHIPPED, crowd.CENTRING = shipped, centring
 
 
 # ---------------------------------------------------------------------------------------- sanity

@@ -13,14 +13,15 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from eventface.db.tables import FaceRow, PhotoRow
+from eventface.db.tables import EventCentringRow, FaceRow, PhotoRow
+from eventface.domain.distance import FusedMetric
 from eventface.domain.models import Event
 from eventface.faces.engine import FaceEngine
 from eventface.matching.people_cache import PeopleCache
@@ -226,3 +227,35 @@ def test_a_small_selfie_is_told_what_to_change_and_shows_no_stranger(crowd: Crow
     assert report.code == "face_too_small"
     assert "closer" in (report.message or "")
     assert {m.name for m in result.matches} <= crowd.photos_of(guest)  # matched strictly: no stranger
+
+
+def test_as_a_crowd_every_search_uses_the_events_stored_centred_metric(
+    crowd: CrowdEvent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # six idols are no crowd (CROWD_PEOPLE groups): the rule is told a crowd starts at three
+    shipped = search.people_rule
+    monkeypatch.setattr(
+        search,
+        "people_rule",
+        lambda engine, tolerance: replace(shipped(engine, tolerance), crowd_people=3),
+    )
+    try:
+        found = {i: find(crowd, i) for i in guests(crowd)}
+        with crowd.rt.transactions() as uow:
+            stored = uow.centrings.get(crowd.event.id, "fusion", cast(FusedMetric, crowd.engine.metric))
+        assert stored is not None and stored.version == 0  # fitted by the first search, kept by the others
+        assert stored.faces == len(held_faces(crowd))
+        entry = PeopleCache.of(crowd.rt.index)._entries[crowd.event.id]
+        assert entry.metric == stored.metric  # the groups are the centred metric's
+        strangers = {i: sorted(found[i] - crowd.photos_of(i)) for i in found if found[i] - crowd.photos_of(i)}
+        assert strangers == {}
+        assert sum(len(f) for f in found.values()) >= 0.5 * sum(len(crowd.photos_of(i)) for i in found)
+    finally:  # the module's other tests search the event as the small event it is
+        with crowd.rt.transactions() as uow:
+            uow.session.execute(delete(EventCentringRow).where(EventCentringRow.event_id == crowd.event.id))
+
+
+def held_faces(crowd: CrowdEvent) -> list[int]:
+    held = crowd.rt.index.every_face(crowd.event.id)
+    assert held is not None
+    return list(held.faces.face_ids.tolist())

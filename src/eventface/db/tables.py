@@ -336,3 +336,25 @@ class RemovalRequestRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolution: Mapped[str | None] = mapped_column(String(16))  # hidden | dismissed
+
+
+# --- issue 11: an event's own metric in a crowd ---
+
+
+class EventCentringRow(Base):
+    """An event's fitted centring (domain/distance.py `CentredFusedMetric`), one per engine: every
+    process of every machine searching the event uses this one, frozen until it is refitted
+    (matching/centring.py). Derived from the faces, so deleted with the event."""
+
+    __tablename__ = "event_centrings"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    engine: Mapped[str] = mapped_column(String(32), primary_key=True)
+    model: Mapped[str] = mapped_column(String(128))  # the faces' model: another one needs a refit
+    faces: Mapped[int] = mapped_column(Integer)  # how many faces it was fitted on
+    version: Mapped[int] = mapped_column(Integer)  # 0 at the first fit, +1 at each refit (compare-and-set)
+    cosine_mean: Mapped[bytes] = mapped_column(LargeBinary)  # float64, little-endian
+    euclidean_mean: Mapped[bytes] = mapped_column(LargeBinary)
+    cosine_ratio: Mapped[float] = mapped_column(Float)
+    euclidean_ratio: Mapped[float] = mapped_column(Float)
+    fitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager, contextmanager
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from eventface.db.centrings import CentringRepository
 from eventface.db.claims import PhotoClaims
 from eventface.db.mail_sends import MailSendRepository
 from eventface.db.notifications import SubscriptionRepository
@@ -44,6 +45,7 @@ class UnitOfWork:
         self.brands = BrandRepository(session)
         self.removal_requests = RemovalRequestRepository(session)
         self.claims = PhotoClaims(session)  # scale-out (issue 15): leases on pending photos
+        self.centrings = CentringRepository(session)  # issue 11: each event's metric in a crowd
 
     def commit(self) -> None:
         """Commits what the unit wrote so far and gives its connection back to the pool; the unit

@@ -2,8 +2,11 @@
 
 Metrics live in the domain because both the face engines (which choose one) and the vector
 index (which applies one) need them, and those two packages must not import each other.
-A metric may precompute one number per stored face (`face_terms`, e.g. squared norms) so a
-search is a single pass of matrix products over the stored embeddings.
+A metric may precompute a few numbers per stored face (`face_terms`: a vector, e.g. squared
+norms, or one row per face) so a search is a single pass of matrix products over the stored
+embeddings. `CentredFusedMetric` is an event's own fused metric in a crowd (issue 11): it
+compares the embeddings as if each half had been centred on the event's mean and
+re-normalised, from the stored rows, so no second copy of an event's faces is kept.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ class Metric(Protocol):
     def name(self) -> str: ...
 
     def face_terms(self, faces: Matrix) -> Matrix:
-        """Per-face values `distances` needs, computed once when faces are stored in an index."""
+        """Per-face values `distances` needs, computed once when faces are stored in an index:
+        one row (or one value) per face, sliced and stacked along the first axis."""
         ...
 
     def distances(self, queries: Matrix, faces: Matrix, terms: Matrix) -> Matrix:
@@ -111,3 +115,98 @@ class FusedMetric(_Pairwise):
         fused += euclidean
         distances: Matrix = fused.astype(np.float32, copy=False)
         return distances
+
+
+CENTRED_NORM_FLOOR = 1e-6  # a face at its event's mean (never seen) would have no direction
+
+
+@dataclass(frozen=True)
+class CentredFusedMetric(_Pairwise):
+    """`base` on the embeddings moved per event (issue 11, benchmarks/README.md "Issue 11, sixth
+    round"): each half minus the event's mean of it, L2-normalised again, and each half's scale
+    times its `ratio` (the event's median same-photo distance after / before, so the event's own
+    impostors stay where they were).
+
+    Computed on the stored rows: for a half with mean m, (x-m).(y-m) = x.y - x.m - y.m + m.m and
+    |x-m| comes from the face's own row, so `face_terms` keeps (x.m, |x-m|) per half and a search
+    is still one matrix product. The means are tuples so that two metrics compare by value
+    (matching/people_cache.py keeps an event's groups for one metric).
+    """
+
+    base: FusedMetric
+    cosine_mean: tuple[float, ...]  # the event's mean of the cosine half
+    euclidean_mean: tuple[float, ...]  # ... of the Euclidean half
+    cosine_ratio: float = 1.0
+    euclidean_ratio: float = 1.0
+    name: str = "fused-centred"
+
+    @property
+    def split(self) -> int:
+        return self.base.split
+
+    @property
+    def cosine_scale(self) -> float:
+        return self.base.cosine_scale * self.cosine_ratio
+
+    @property
+    def euclidean_scale(self) -> float:
+        return self.base.euclidean_scale * self.euclidean_ratio
+
+    def face_terms(self, faces: Matrix) -> Matrix:
+        """Per face: (x.m, |x-m|) of the cosine half, then of the Euclidean half."""
+        return np.hstack([self._half_terms(faces, 0), self._half_terms(faces, 1)]).astype(np.float32)
+
+    def distances(self, queries: Matrix, faces: Matrix, terms: Matrix) -> Matrix:
+        s, q = self.split, len(queries)
+        # both halves' dot products in one pass over the stored matrix, as FusedMetric does; the
+        # rest in place, in float32: within 2e-5 of centring by hand near the thresholds (~1), the
+        # square root magnifying the rounding near 0 as FusedMetric's does (test_centred_metric.py)
+        blocks = np.zeros((2 * q, faces.shape[1]), np.float32)
+        blocks[:q, :s] = queries[:, :s]
+        blocks[q:, s:] = queries[:, s:]
+        dots = blocks @ faces.T
+        terms = np.asarray(terms, np.float32).reshape(len(faces), 4)
+        for half in (0, 1):
+            part = dots[half * q : (half + 1) * q]
+            mean = self._mean(half)
+            q_terms = self._half_terms(queries, half).astype(np.float32)
+            part -= q_terms[:, :1]
+            part -= terms[None, :, 2 * half]
+            part += np.float32(mean @ mean)
+            part /= q_terms[:, 1:]
+            part /= terms[None, :, 2 * half + 1]  # now the centred rows' cosine
+        w = self.base.weight
+        fused = dots[:q]
+        np.subtract(1.0, fused, out=fused)
+        fused *= np.float32(w / self.cosine_scale)
+        euclidean = dots[q:]
+        np.multiply(euclidean, -2.0, out=euclidean)
+        euclidean += 2.0  # unit rows: |u - v|^2 = 2 - 2 u.v
+        np.maximum(euclidean, 0.0, out=euclidean)
+        np.sqrt(euclidean, out=euclidean)
+        fused += np.float32((1.0 - w) / self.euclidean_scale) * euclidean
+        distances: Matrix = np.ascontiguousarray(fused)
+        return distances
+
+    def _mean(self, half: int) -> npt.NDArray[np.float64]:
+        return np.asarray(self.euclidean_mean if half else self.cosine_mean, np.float64)
+
+    def _half_terms(self, rows: Matrix, half: int) -> npt.NDArray[np.float64]:
+        """Per row of this half: (x.m, |x-m|), the norm floored."""
+        if len(rows) == 0:
+            return np.zeros((0, 2))
+        x = np.asarray(rows[:, self.split :] if half else rows[:, : self.split], np.float64)
+        mean = self._mean(half)
+        norms = np.maximum(np.linalg.norm(x - mean, axis=1), CENTRED_NORM_FLOOR)
+        return np.stack([x @ mean, norms], axis=1)
+
+
+@dataclass(frozen=True)
+class EventCentring:
+    """An event's centred metric as stored (db/centrings.py): fitted on `faces` faces of `model`,
+    frozen until refitted (matching/centring.py), each refit one `version` up."""
+
+    metric: CentredFusedMetric
+    faces: int
+    model: str
+    version: int = 0

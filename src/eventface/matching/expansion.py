@@ -9,7 +9,7 @@ import numpy as np
 
 from eventface.domain.distance import Matrix
 from eventface.domain.models import Match
-from eventface.matching.index import Hits, VectorIndex
+from eventface.matching.index import EventFaces, Hits, VectorIndex
 from eventface.matching.people import PeopleGroups, PeopleRule, match_people
 from eventface.matching.people_cache import PeopleCache
 from eventface.matching.ranking import rank_photos
@@ -56,7 +56,9 @@ def match_faces(
 
     With `people` (matching/people.py), the guest joins the event's people groups by average
     linkage instead, guarded the same way, for an event of at most PEOPLE_MAX_FACES faces held
-    exactly by the index; a bigger event falls back to the rule above. The groups are
+    exactly by the index; a bigger event falls back to the rule above. With `people.metric` (an
+    event's centred metric in a crowd, matching/centring.py) the groups and the guest's
+    distances are measured in it rather than in the index's metric. The groups are
     kept per index (matching/people_cache.py); while a big event's are built in the background,
     or with `people.link` 0, the guest joins single faces.
     """
@@ -98,13 +100,16 @@ def _match_people(
     held = index.every_face(event_id)
     if held is not None and len(held.faces) > PEOPLE_MAX_FACES:
         held = None
+    if held is not None and rule.metric is not None and rule.metric != held.metric:
+        held = EventFaces(rule.metric, held.faces, np.zeros(0, np.float32))  # terms only if needed, below
     cache = PeopleCache.of(index)
     groups = cache.groups(event_id, held, rule.link, rule.hub_weight > 0) if rule.link > 0 else None
     if held is None:  # (the cache has forgotten the event: nothing is kept for it)
         return None
     f = held.faces
     if groups is None:  # singletons asked for (link 0), or the event's groups are being built
-        groups = PeopleGroups.singletons(held.metric, f.face_ids, f.photo_ids, f.embeddings, held.terms)
+        terms = held.terms if len(held.terms) == len(f) else held.metric.face_terms(f.embeddings)
+        groups = PeopleGroups.singletons(held.metric, f.face_ids, f.photo_ids, f.embeddings, terms)
     accepted = match_people(groups, queries, rule)
     rows = np.searchsorted(f.face_ids, accepted.face_ids)  # every_face is sorted by face id
     hits = Hits(

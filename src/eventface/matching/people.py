@@ -25,7 +25,9 @@ the event's mean of it; the guest then joins up to `crowd_join` (a group holding
 `crowd_near` of a query, up to `crowd_join` + `crowd_room`; with `crowd_link`, only a group holding
 a face within it of a query or of a face already joined). No selfie-side term. Each face
 keeps its nearest distances (`PeopleGroups.near`, kept exact as photos come and go and groups
-change); the grouping itself stays on the plain distance. Smaller events keep the plain rule:
+change); the grouping itself stays on the uncorrected distance. In a crowd that distance is the
+event's own centred metric (`PeopleRule.metric`, matching/centring.py), frozen between refits
+because the groups and neighbour lists are kept exact on a fixed metric. Smaller events keep the plain rule:
 the correction's gain is in the crowd, while on the Western dev event (second round) it cost a
 tenth of the recall (benchmarks/README.md, "Issue 11, third round").
 """
@@ -153,7 +155,8 @@ class PeopleGroups:
         self.embeddings: Matrix = np.zeros((0, dim), np.float32)
         self.labels: Ids = np.zeros(0, np.int64)  # per face: its group's id
         self.component: Ids = np.zeros(0, np.int64)  # per face: its component's smallest face id
-        self.terms: Matrix = np.zeros(0, np.float32)  # the metric's per-face precomputation
+        # the metric's per-face precomputation (a value or a row per face)
+        self.terms: Matrix = metric.face_terms(np.zeros((0, dim), np.float32))
         # with `neighbours` (for the hub correction), per face: its HUB_NEIGHBOURS smallest distances
         # to faces of other photos (ascending, inf where there are fewer) and those faces' ids (-1
         # there); else None (they cost about as much again as the grouping)
@@ -350,6 +353,9 @@ class PeopleRule:
     # stranger's whole group within the crowd join while no face of it is near the guest's
     # (benchmarks/README.md, "Issue 11, fifth round"). 0: no such check
     crowd_link: float = 0.0
+    # the metric the groups and the guest's distances are measured in, when not the index's: an
+    # event's own centred metric in a crowd (matching/centring.py), the same for every search
+    metric: Metric | None = None
 
     def scaled(self, scale: float) -> PeopleRule:
         """The rule with its joins (and the reach and room near a query) scaled, its grouping

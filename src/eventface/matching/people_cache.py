@@ -11,6 +11,11 @@ faces (the first build of a big event, a big batch of new photos) runs on a back
 one per event at a time; until it is done `groups` returns None and the search matches the
 guest to single faces instead.
 
+The groups are kept for one metric, link and neighbour setting per event: asked for another (an
+event that has just become a crowd is grouped in its centred metric, matching/centring.py, and
+again after a refit), the cache groups the event anew. The metrics compare by value, so the same
+stored fit read by every search keeps the groups.
+
 The cache lives as long as the index it mirrors (`PeopleCache.of`), and forgets an event the
 index no longer holds exactly, or the least recently searched beyond `max_events`.
 """

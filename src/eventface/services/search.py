@@ -6,20 +6,24 @@ HEIC, is reported and never decoded. A search none of whose selfies can be used 
 A selfie whose face is too small or too blurry to be relied on (`SELFIE_CHECKS`) is not matched
 as if it were good (issue 11): its report tells the guest what to change, it is left out when
 the guest gave a good selfie too, and alone it is matched by a stricter rule (POOR_SELFIE_SCALE).
+In a crowd the people rule compares faces in the event's own centred metric, fitted once and
+stored for every process (`centred`, matching/centring.py); selfies are compared in it too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from eventface.db.unit_of_work import UnitOfWork
+from eventface.domain.distance import FusedMetric
 from eventface.domain.models import Box, DetectedFace, Photo
 from eventface.errors import ImageError, ImageTooLargeError, NotFoundError, NoUsableSelfieError
 from eventface.faces.engine import FaceEngine
 from eventface.faces.images import SELFIE_FORMATS, PhotoImage
 from eventface.faces.quality import SelfieCheck
+from eventface.matching.centring import centring_for
 from eventface.matching.expansion import match_faces
 from eventface.matching.index import VectorIndex
 from eventface.matching.people import HUB_WEIGHT, PeopleRule
@@ -209,6 +213,25 @@ def ensure_loaded(uow: UnitOfWork, index: VectorIndex, event_id: int, engine: Fa
     index.apply(event_id, revision, changes.photo_ids, changes.faces, since=held)
 
 
+def centred(
+    uow: UnitOfWork, index: VectorIndex, event_id: int, engine: FaceEngine, rule: PeopleRule
+) -> PeopleRule:
+    """The people rule measured in the event's stored centred metric when the event is a crowd
+    (matching/centring.py), fitting and storing it first when it is due. A fit is stored in a
+    transaction of its own, and what the table holds afterwards is used: two processes fitting at
+    once end up on the same row (db/centrings.py)."""
+    base = engine.metric
+    if not isinstance(base, FusedMetric):
+        return rule
+    stored = uow.centrings.get(event_id, engine.name, base)
+    centring = centring_for(index, event_id, rule, base, engine.model, stored)
+    if centring is not None and centring is not stored:
+        uow.commit()  # a fresh transaction: SQLite cannot write from a read snapshot others moved past
+        centring = uow.centrings.put(event_id, engine.name, centring)
+        uow.commit()  # not holding the write lock for the rest of the search
+    return rule if centring is None else replace(rule, metric=centring.metric)
+
+
 def find_photos_like(
     uow: UnitOfWork,
     index: VectorIndex,
@@ -293,7 +316,7 @@ def _ranked_photos(
                 queries,
                 tolerance=tolerance,
                 expansion_tolerance=expansion_limit(engine, tolerance),
-                people=people,
+                people=None if people is None else centred(uow, index, event_id, engine, people),
                 min_face_px=limits.min_face_px,
                 min_sharpness=limits.min_sharpness,
             )
