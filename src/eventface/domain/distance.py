@@ -163,7 +163,8 @@ class CentredFusedMetric(_Pairwise):
         # as FusedMetric's does (test_centred_metric.py)
         cosine, euclidean = queries[:, :s] @ faces[:, :s].T, queries[:, s:] @ faces[:, s:].T
         terms = np.asarray(terms, np.float32).reshape(len(faces), 4)
-        for half, part in enumerate((cosine, euclidean)):
+        for half in (0, 1):
+            part = euclidean if half else cosine  # in place
             mean = self._mean(half)
             q_terms = self._half_terms(queries, half).astype(np.float32)
             part -= q_terms[:, :1]
