@@ -33,11 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sqlalchemy import select
 
 from eventface.db.tables import FaceRow, PhotoRow
-from eventface.domain.distance import CosineMetric, EuclideanMetric, FusedMetric, Metric
+from eventface.domain.distance import CosineMetric, EuclideanMetric, EventCentring, FusedMetric, Metric
 from eventface.domain.models import FaceMatrix
 from eventface.faces import fusion_engine
 from eventface.faces.images import PhotoImage
-from eventface.matching.centring import centring_for
+from eventface.matching.centring import centring_for, fit_centring
 from eventface.matching.expansion import SUPPORT, match_faces
 from eventface.matching.numpy_index import NumpyVectorIndex
 from eventface.matching.people import PeopleRule
@@ -177,15 +177,19 @@ def returned(
     expansion_reach: float | None = None,
     support: int = 0,
     people: PeopleRule | None = None,
-    centring: bool = True,
+    centring: float = 1.0,
 ) -> dict[str, set[str]]:
     """Photos per guest; `strangers`: with the "not nearer to a stranger" guard (issue 11),
     `support` and `expansion_reach` as in match_faces. With `centring` the people rule is
     measured in the event's centred metric when the event is a crowd, fitted once on the whole
-    event as the product fits it on its first search (services/search.py `centred`)."""
+    event as the product fits it on its first search (services/search.py `centred`); a `centring`
+    below 1 fits it on that share of the faces, the first indexed (a live event's first search
+    may come before its last photos: the product refits only at twice the faces); 0: never."""
     index = _index_for(ix, pipe)
-    if people is not None and centring:
+    if people is not None and centring > 0:
         fitted = centring_for(index, 0, people, pipe.metric, "benchmark", None)
+        if fitted is not None and centring < 1:
+            fitted = _fitted_on_first(index, pipe.metric, fitted, centring)
         people = people if fitted is None else replace(people, metric=fitted.metric)
     names = ix.photo_names
     out = {}
@@ -207,6 +211,17 @@ def returned(
         )
         out[ident] = {names[m.photo_id] for m in matches}
     return out
+
+
+def _fitted_on_first(
+    index: NumpyVectorIndex, base: Metric, fitted: EventCentring, share: float
+) -> EventCentring:
+    """`fitted` done again on the first `share` of the event's faces, by face id (indexing order)."""
+    held = index.every_face(0)
+    assert held is not None and isinstance(base, FusedMetric)
+    first = np.argsort(held.faces.face_ids, kind="stable")[: max(2, int(len(held.faces) * share))]
+    metric = fit_centring(base, held.faces.photo_ids[first], held.faces.embeddings[first])
+    return replace(fitted, metric=metric, faces=len(first))
 
 
 def truth(ix: IndexedEvent) -> dict[str, set[str]]:

@@ -205,7 +205,7 @@ def metric_of(t: Transform) -> Iterator[None]:
     """crowd.py's rules read the module's pipeline: point it at this event's metric meanwhile."""
     shipped, centring = crowd.SHIPPED, crowd.CENTRING
     crowd.SHIPPED = Pipeline(f"{shipped.name}, whitened", shipped.engine, shipped.columns, t.metric)
-    crowd.CENTRING = False  # the embeddings are moved here: not centred again by the product's rule
+    crowd.CENTRING = 0.0  # the embeddings are moved here: not centred again by the product's rule
     try:
         yield
     finally:
