@@ -24,7 +24,6 @@ search during indexing <= 2x its idle time. Prints a markdown table, then the nu
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import random
@@ -37,14 +36,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from PIL import Image, ImageOps
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # tests/: the real-server harness
 sys.path.insert(0, str(REPO / "benchmarks"))
 from tests.harness.server import Server, Servers, create_photographer, run_cli, wait_for  # noqa: E402
 
-from eventface.faces.images import PhotoImage  # noqa: E402
+from eventface.faces.images import PhotoImage, thumbnail_jpeg  # noqa: E402
 from eventface.runtime import build_runtime  # noqa: E402
 from eventface.settings import Settings  # noqa: E402
 from events import dev_event  # noqa: E402
@@ -76,13 +74,8 @@ def selfies(*, as_the_page_sends: bool = True) -> list[bytes]:
 
 def shrunk(data: bytes) -> bytes:
     """The guest page's shrink(): upright, long side at most 1280 px, JPEG; the file when smaller."""
-    with Image.open(io.BytesIO(data)) as opened:
-        upright = ImageOps.exif_transpose(opened).convert("RGB")
-    scale = min(1.0, PAGE_SELFIE_PX / max(upright.size))
-    size = (round(upright.width * scale), round(upright.height * scale))
-    out = io.BytesIO()
-    upright.resize(size, Image.Resampling.LANCZOS).save(out, "JPEG", quality=PAGE_SELFIE_QUALITY)
-    return out.getvalue() if out.tell() < len(data) else data
+    jpeg = thumbnail_jpeg(data, PAGE_SELFIE_PX, Settings().max_selfie_pixels, PAGE_SELFIE_QUALITY)
+    return jpeg if len(jpeg) < len(data) else data
 
 
 @dataclass

@@ -15,7 +15,6 @@ and a 256 -> 128 fully connected layer. Layers are stored input first, each with
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,21 +126,6 @@ _BLOCKS += [(256, True)] + [(256, False)] * 2 + [(256, True)]
 _field, _varint = onnx_bytes.field, onnx_bytes.varint
 
 
-def _attr(name: str, value: int | float | list[int]) -> bytes:
-    if isinstance(value, list):
-        body = _field(1, name) + b"".join(_field(8, v) for v in value) + _field(20, 7)
-    elif isinstance(value, float):
-        body = _field(1, name) + _varint(2 << 3 | 5) + struct.pack("<f", value) + _field(20, 1)
-    else:
-        body = _field(1, name) + _field(3, value) + _field(20, 2)
-    return body
-
-
-def _node(op: str, inputs: list[str], output: str, **attrs: int | float | list[int]) -> bytes:
-    body = b"".join(_field(1, i) for i in inputs) + _field(2, output) + _field(3, output) + _field(4, op)
-    return _field(1, body + b"".join(_field(5, _attr(k, v)) for k, v in attrs.items()))
-
-
 def _initializer(name: str, array: F32) -> list[bytes | memoryview]:
     """A graph's initializer field in pieces: the weights are not copied until the model is joined."""
     raw = np.ascontiguousarray(array, "<f4").data.cast("B")
@@ -165,7 +149,7 @@ class _Graph:
     def add(self, op: str, inputs: list[str], **attrs: int | float | list[int]) -> str:
         self.count += 1
         output = f"{op.lower()}{self.count}"
-        self.nodes.append(_node(op, inputs, output, **attrs))
+        self.nodes.append(_field(1, onnx_bytes.node(op, inputs, output, **attrs)))
         return output
 
     def weight(self, array: F32) -> str:

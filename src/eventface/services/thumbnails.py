@@ -35,7 +35,8 @@ class ThumbnailStore:
     A folder per photo, so finding a photo's older versions lists that photo's files only: in one
     folder per event (the layout before), that listing read every photo's files, 8 ms of CPU a
     photo at 10 000 photos and growing with the event (benchmarks/README.md). A thumbnail found
-    under the old name `root/<event_id>/<photo_id>-<key>.jpg` is moved, not made again.
+    under the old name `root/<event_id>/<photo_id>-<key>.jpg` is moved, not made again; one of an
+    older version of the photo stays until its event is deleted.
     """
 
     def __init__(self, root: Path, max_side_px: int, max_pixels: int, *, quality: int = 80) -> None:
