@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from eventface.domain.models import Event, TaskStatus
-from eventface.errors import SourceUnavailableError
+from eventface.domain.models import Box, DetectedFace, Event, TaskStatus
+from eventface.errors import ClaimLostError, SourceUnavailableError
 from eventface.faces.images import PhotoImage
 from eventface.faces.pool import InlineAnalyzer
 from eventface.runtime import Runtime
@@ -78,6 +79,50 @@ def test_two_claims_take_different_photos_and_a_live_lease_keeps_a_photo(
         assert sorted(retaken) == sorted(first + second)
         assert not uow.claims.settle(first[0], "a" * 32)  # its first owner's result no longer counts
         assert uow.claims.settle(first[0], "c" * 32)
+
+
+def test_a_run_takes_photos_with_their_rows_and_none_once_its_task_has_ended(
+    runtime: Runtime, folder: Path
+) -> None:
+    event = create_event(runtime, folder)
+    task_id = plan(runtime, event)
+    now = datetime.now(UTC)
+    with runtime.transactions() as uow:
+        taken = uow.claims.take(event.id, task_id, "a" * 32, now, 60, limit=2)
+        others = uow.claims.claim(event.id, "b" * 32, now, 60, limit=PHOTOS)
+        uow.tasks.finish(task_id, TaskStatus.INTERRUPTED, "a newer run took over")
+    with runtime.transactions() as uow:
+        assert (
+            uow.claims.take(event.id, task_id, "c" * 32, now + timedelta(seconds=61), 60, limit=PHOTOS) == []
+        )
+    states = photo_states(runtime, event)
+    assert [(p.id, p.name, p.event_id) for p in taken] == sorted(
+        (states[name].id, name, event.id) for name in states if states[name].id not in others
+    )
+    assert len(taken) == 2 and all(p.source_file_id == p.name for p in taken)
+
+
+def test_a_result_is_stored_only_while_its_worker_holds_the_photo(runtime: Runtime, folder: Path) -> None:
+    event = create_event(runtime, folder)
+    plan(runtime, event)
+    now = datetime.now(UTC)
+    with runtime.transactions() as uow:
+        (photo_id,) = uow.claims.claim(event.id, "a" * 32, now, 1, limit=1)
+    with runtime.transactions() as uow:  # the lease ran out and another worker took the photo
+        assert uow.claims.claim(event.id, "b" * 32, now + timedelta(seconds=2), 60, limit=1) == [photo_id]
+    face = DetectedFace(box=Box(1, 1, 9, 9), score=0.9, embedding=np.ones(4, np.float32), sharpness=50.0)
+    stored = {"engine": "fake", "model": "m", "content_hash": "h", "width": 10, "height": 10}
+    with pytest.raises(ClaimLostError), runtime.transactions() as uow:
+        uow.photos.save_faces(photo_id, [face], **stored, held_by="a" * 32)  # type: ignore[arg-type]
+    with pytest.raises(ClaimLostError), runtime.transactions() as uow:
+        uow.photos.save_failure(photo_id, "too late", held_by="a" * 32)
+    assert {s.id: s.status for s in photo_states(runtime, event).values()}[photo_id] == "pending"
+    assert faces_by_photo(runtime, event) == {}
+
+    with runtime.transactions() as uow:
+        (face_id,) = uow.photos.save_faces(photo_id, [face], **stored, held_by="b" * 32)  # type: ignore[arg-type]
+        assert not uow.claims.settle(photo_id, "b" * 32)  # stored: the lease ended with it
+    assert face_id > 0
 
 
 def test_a_photo_whose_worker_died_is_taken_over_when_its_lease_ends_and_stored_once(

@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true, update
+from sqlalchemy import ColumnElement, Update, and_, exists, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from eventface.db.repositories import photo_of
 from eventface.db.tables import IndexTaskRow, PhotoRow, utcnow
-from eventface.domain.models import PhotoStatus, TaskStatus
+from eventface.domain.models import Photo, PhotoStatus, TaskStatus
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,24 @@ class ClaimOutlook:
 
     pending: int  # still pending, claimed or not
     next_expiry: datetime | None  # when the first live lease held by someone runs out
+
+
+def _claiming(event_id: int, token: str, now: datetime, lease_s: float, limit: int) -> Update:
+    free = (
+        select(PhotoRow.id)
+        .where(PhotoRow.event_id == event_id, _claimable(now))
+        .order_by(PhotoRow.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .cte("free")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    return (
+        update(PhotoRow)
+        .where(PhotoRow.id.in_(select(free.c.id)), _claimable(now))
+        .values(claim_token=token, claim_expires_at=now + timedelta(seconds=lease_s))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _claimable(now: datetime) -> ColumnElement[bool]:
@@ -47,23 +66,21 @@ class PhotoClaims:
         CTE: as a plain `IN (SELECT ... LIMIT n)` PostgreSQL may run it again per row and take
         more than `limit` photos (measured: all 6 of 6 for a limit of 4).
         """
-        free = (
-            select(PhotoRow.id)
-            .where(PhotoRow.event_id == event_id, _claimable(now))
-            .order_by(PhotoRow.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-            .cte("free")
-            .prefix_with("MATERIALIZED", dialect="postgresql")
-        )
-        claimed = self.session.scalars(
-            update(PhotoRow)
-            .where(PhotoRow.id.in_(select(free.c.id)), _claimable(now))
-            .values(claim_token=token, claim_expires_at=now + timedelta(seconds=lease_s))
-            .returning(PhotoRow.id)
-            .execution_options(synchronize_session=False)
-        )
+        claimed = self.session.scalars(_claiming(event_id, token, now, lease_s, limit).returning(PhotoRow.id))
         return sorted(claimed)
+
+    def take(
+        self, event_id: int, task_id: str, token: str, now: datetime, lease_s: float, limit: int = 1
+    ) -> list[Photo]:
+        """`claim` for a run of task `task_id`, the photos themselves returned by the same
+        statement: none once the task is no longer running (another run took over, or it was
+        stopped). One statement where a worker made three a photo (the task's heartbeat, the
+        claim, the read): what two workers on two cores add to every photo (issue 15)."""
+        running = exists().where(IndexTaskRow.id == task_id, IndexTaskRow.status == TaskStatus.RUNNING.value)
+        rows = self.session.scalars(
+            _claiming(event_id, token, now, lease_s, limit).where(running).returning(PhotoRow)
+        )
+        return sorted((photo_of(row) for row in rows), key=lambda photo: photo.id)
 
     def settle(self, photo_id: int, token: str) -> bool:
         """Ends `token`'s lease on the photo before its result is stored: False when the photo is

@@ -44,7 +44,7 @@ from eventface.domain.models import (
     SyncTrigger,
     TaskStatus,
 )
-from eventface.errors import NotFoundError
+from eventface.errors import ClaimLostError, EventfaceError, NotFoundError
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,20 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
-def _photo(row: PhotoRow) -> Photo:
+def _held(token: str | None) -> list[ColumnElement[bool]]:
+    """A photo still pending and leased to `token` (db/claims.py); no condition without one."""
+    if token is None:
+        return []
+    return [PhotoRow.claim_token == token, PhotoRow.status == PhotoStatus.PENDING.value]
+
+
+def _not_stored(photo_id: int, held_by: str | None) -> EventfaceError:
+    if held_by is None:
+        return NotFoundError(f"no photo {photo_id}")
+    return ClaimLostError(f"photo {photo_id} is no longer leased to this worker")
+
+
+def photo_of(row: PhotoRow) -> Photo:
     return Photo(
         id=row.id,
         event_id=row.event_id,
@@ -498,7 +511,7 @@ class PhotoRepository:
             .where(PhotoRow.event_id == event_id, PhotoRow.status == PhotoStatus.PENDING.value)
             .order_by(PhotoRow.id)
         )
-        return [_photo(row) for row in rows]
+        return [photo_of(row) for row in rows]
 
     def save_faces(
         self,
@@ -510,14 +523,17 @@ class PhotoRepository:
         content_hash: str,
         width: int,
         height: int,
+        held_by: str | None = None,
     ) -> list[int]:
         """Stores the photo's faces in place of any it had; their ids, in the order of `faces`.
+        With `held_by` (a worker's claim token, db/claims.py) only while the photo is pending and
+        leased to it, ending the lease: `ClaimLostError` otherwise, nothing stored.
 
         Core statements, not the ORM's unit of work: this runs once per photo indexed, and a
         worker process's own CPU per photo is what two workers on two cores share (issue 15)."""
         event_id = self.session.scalar(
             update(PhotoRow)
-            .where(PhotoRow.id == photo_id)
+            .where(PhotoRow.id == photo_id, *_held(held_by))
             .values(
                 status=PhotoStatus.INDEXED.value,
                 engine=engine,
@@ -527,11 +543,13 @@ class PhotoRepository:
                 height=height,
                 error=None,
                 indexed_at=utcnow(),
+                claim_token=None,
+                claim_expires_at=None,
             )
             .returning(PhotoRow.event_id)
         )
         if event_id is None:
-            raise NotFoundError(f"no photo {photo_id}")
+            raise _not_stored(photo_id, held_by)
         # replace, never append: a photo indexed twice must not hold its faces twice
         self.session.execute(delete(FaceRow).where(FaceRow.photo_id == photo_id))
         if not faces:
@@ -557,17 +575,29 @@ class PhotoRepository:
         )
         return list(inserted)
 
-    def save_failure(self, photo_id: int, error: str) -> None:
-        row = self._row(photo_id)
+    def save_failure(self, photo_id: int, error: str, *, held_by: str | None = None) -> None:
+        """Marks the photo failed, without faces; `held_by` as in `save_faces`."""
+        stored = self.session.scalar(
+            update(PhotoRow)
+            .where(PhotoRow.id == photo_id, *_held(held_by))
+            .values(
+                status=PhotoStatus.FAILED.value,
+                face_count=0,
+                error=error,
+                indexed_at=utcnow(),
+                claim_token=None,
+                claim_expires_at=None,
+            )
+            .returning(PhotoRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        if stored is None:
+            raise _not_stored(photo_id, held_by)
         self.session.execute(delete(FaceRow).where(FaceRow.photo_id == photo_id))
-        row.status = PhotoStatus.FAILED.value
-        row.face_count = 0
-        row.error = error
-        row.indexed_at = utcnow()
 
     def get_many(self, photo_ids: Iterable[int]) -> dict[int, Photo]:
         rows = self.session.scalars(select(PhotoRow).where(PhotoRow.id.in_(list(photo_ids))))
-        return {row.id: _photo(row) for row in rows}
+        return {row.id: photo_of(row) for row in rows}
 
     def in_event(self, event_id: int, *, limit: int, offset: int = 0) -> list[Photo]:
         """The event's photos still at the source, in name order (the photographer's grid)."""
@@ -578,7 +608,7 @@ class PhotoRepository:
             .limit(limit)
             .offset(offset)
         )
-        return [_photo(row) for row in rows]
+        return [photo_of(row) for row in rows]
 
     def cover(self, event_id: int, chosen: int | None = None, *, fallback: bool = True) -> Photo | None:
         """The guest page's cover: the photo the photographer chose while guests may see it, else
@@ -595,7 +625,7 @@ class PhotoRepository:
         if row is None and fallback:
             first = select(PhotoRow).where(*shown).order_by(PhotoRow.name, PhotoRow.id).limit(1)
             row = self.session.scalars(first).first()
-        return _photo(row) if row else None
+        return photo_of(row) if row else None
 
     def set_hidden(self, event_id: int, photo_id: int, *, hidden: bool) -> None:
         """Hides the event's photo from guests, or shows it again; NotFoundError for another event's."""
@@ -621,7 +651,7 @@ class PhotoRepository:
                 PhotoRow.status != PhotoStatus.REMOVED.value,
             )
         )
-        by_id = {row.id: _photo(row) for row in rows}
+        by_id = {row.id: photo_of(row) for row in rows}
         return [by_id[i] for i in photo_ids if i in by_id]
 
     def indexed_by_ids(self, event_id: int, photo_ids: Sequence[int]) -> list[Photo]:
@@ -635,7 +665,7 @@ class PhotoRepository:
                 PhotoRow.hidden_at.is_(None),
             )
         )
-        by_id = {row.id: _photo(row) for row in rows}
+        by_id = {row.id: photo_of(row) for row in rows}
         return [by_id[i] for i in photo_ids if i in by_id]
 
     def indexed_names(self, event_id: int) -> list[str]:
@@ -660,7 +690,7 @@ class PhotoRepository:
         if folder is not None:
             query = query.where(PhotoRow.name.startswith(f"{folder}/", autoescape=True))
         rows = self.session.scalars(query.order_by(PhotoRow.name, PhotoRow.id).limit(limit).offset(offset))
-        return [_photo(row) for row in rows]
+        return [photo_of(row) for row in rows]
 
     def failed(self, event_id: int) -> list[Photo]:
         rows = self.session.scalars(
@@ -668,7 +698,7 @@ class PhotoRepository:
             .where(PhotoRow.event_id == event_id, PhotoRow.status == PhotoStatus.FAILED.value)
             .order_by(PhotoRow.name)
         )
-        return [_photo(row) for row in rows]
+        return [photo_of(row) for row in rows]
 
     def _row(self, photo_id: int) -> PhotoRow:
         row = self.session.get(PhotoRow, photo_id)

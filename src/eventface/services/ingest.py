@@ -27,7 +27,13 @@ import numpy as np
 
 from eventface.db.unit_of_work import Transactions, UnitOfWork
 from eventface.domain.models import DetectedFace, FaceMatrix, IndexProgress, Photo, PhotoStatus, TaskStatus
-from eventface.errors import CursorExpiredError, InvalidInputError, PhotoGoneError, SourceUnavailableError
+from eventface.errors import (
+    ClaimLostError,
+    CursorExpiredError,
+    InvalidInputError,
+    PhotoGoneError,
+    SourceUnavailableError,
+)
 from eventface.faces.pool import AnalysisFailure, Outcome, PhotoAnalysis
 from eventface.matching.index import VectorIndex
 from eventface.processes import ShuttingDown
@@ -341,16 +347,16 @@ def _claim_and_read(
     while True:
         now = datetime.now(UTC)
         with transactions() as uow:
-            if not uow.claims.touch_task(run.task_id, now):
-                return  # the task ended (a newer run of the event took over): leave the rest to it
+            # the heartbeat a few times a lease (and with every photo stored: `advance`), not per claim
             if run.renewal_due():
+                if not uow.claims.touch_task(run.task_id, now):
+                    return  # the task ended (a newer run of the event took over): leave the rest to it
                 uow.claims.extend(run.token, now, run.lease.seconds)  # the photos in flight are alive too
-            claimed = uow.claims.claim(run.event_id, run.token, now, run.lease.seconds, limit=run.batch)
-            photos = uow.photos.get_many(claimed)
+            # nothing once the task has ended, as for an event with nothing left to claim
+            claimed = uow.claims.take(run.event_id, run.task_id, run.token, now, run.lease.seconds, run.batch)
         if not claimed:
             return
-        for photo_id in claimed:
-            photo = photos[photo_id]
+        for photo in claimed:
             try:
                 data = source.read(photo.source_file_id)
             except PhotoGoneError as exc:
@@ -378,42 +384,50 @@ def _store(
 ) -> None:
     if not isinstance(outcome, AnalysisFailure):
         _cache_renditions(photo, outcome, caches)
-    with transactions() as uow:
-        if run is not None:
-            if not uow.claims.settle(photo.id, run.token):
-                # this worker was too slow: its lease ran out and another worker has the photo
-                log.warning("photo %s was taken over by another worker; result dropped", photo.id)
-                return
-            if run.renewal_due():
+    try:
+        with transactions() as uow:
+            added = _save(uow, task_id, photo, outcome, engine, None if run is None else run.token)
+            if run is not None and run.renewal_due():
                 uow.claims.extend(run.token, datetime.now(UTC), run.lease.seconds)
-        if isinstance(outcome, AnalysisFailure):
-            uow.photos.save_failure(photo.id, outcome.error)
-            uow.tasks.advance(task_id, failed=True, faces=0)
-            added = FaceMatrix.empty()
-        else:
-            face_ids = uow.photos.save_faces(
-                photo.id,
-                outcome.faces,
-                engine=engine.name,
-                model=engine.model,
-                content_hash=outcome.content_hash,
-                width=outcome.width,
-                height=outcome.height,
-            )
-            uow.tasks.advance(task_id, failed=False, faces=len(outcome.faces))
-            added = _matrix(photo.id, face_ids, outcome.faces)
-        # the stamp is also the notification hook: the worker matches subscribed guests against the
-        # photos stamped since it last looked (services/notifications.py), whoever ran this indexing
-        revision = uow.events.bump_faces_revision(photo.event_id, [photo.id])
-        if index is not None:
-            # keeps this process's in-memory index current without reloading the whole event
-            index.apply(photo.event_id, revision, np.array([photo.id], np.int64), added)
+            # the stamp is also the notification hook: the worker matches subscribed guests against the
+            # photos stamped since it last looked (services/notifications.py), whoever ran this indexing
+            revision = uow.events.bump_faces_revision(photo.event_id, [photo.id])
+            if index is not None:
+                # keeps this process's in-memory index current without reloading the whole event
+                index.apply(photo.event_id, revision, np.array([photo.id], np.int64), added)
+    except ClaimLostError:
+        # this worker was too slow: its lease ran out and another worker has the photo
+        log.warning("photo %s was taken over by another worker; result dropped", photo.id)
+        return
     if isinstance(outcome, AnalysisFailure):
         report.failed.append((photo.name, outcome.error))
         log.warning("photo %s (%s) failed: %s", photo.id, photo.name, outcome.error)
     else:
         report.indexed += 1
         report.faces += len(outcome.faces)
+
+
+def _save(
+    uow: UnitOfWork, task_id: str, photo: Photo, outcome: Outcome, engine: EngineInfo, token: str | None
+) -> FaceMatrix:
+    """The photo's result stored (while `token` still holds its lease: else `ClaimLostError`) and
+    counted in the task; the faces added, as stored."""
+    if isinstance(outcome, AnalysisFailure):
+        uow.photos.save_failure(photo.id, outcome.error, held_by=token)
+        uow.tasks.advance(task_id, failed=True, faces=0)
+        return FaceMatrix.empty()
+    face_ids = uow.photos.save_faces(
+        photo.id,
+        outcome.faces,
+        engine=engine.name,
+        model=engine.model,
+        content_hash=outcome.content_hash,
+        width=outcome.width,
+        height=outcome.height,
+        held_by=token,
+    )
+    uow.tasks.advance(task_id, failed=False, faces=len(outcome.faces))
+    return _matrix(photo.id, face_ids, outcome.faces)
 
 
 def _matrix(photo_id: int, face_ids: Sequence[int], faces: Sequence[DetectedFace]) -> FaceMatrix:
