@@ -47,13 +47,6 @@ class NotFoundError(EventfaceError):
     code = "not_found"
 
 
-class ClaimLostError(EventfaceError):
-    """A worker's lease on a photo ran out and another worker has it (or it was stored): this
-    worker's result is dropped (db/claims.py)."""
-
-    code = "claim_lost"
-
-
 class AuthenticationError(EventfaceError):
     code = "unauthorized"
 

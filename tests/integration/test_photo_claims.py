@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from eventface.db.repositories import ClaimLostError
 from eventface.domain.models import Box, DetectedFace, Event, TaskStatus
-from eventface.errors import ClaimLostError, SourceUnavailableError
+from eventface.errors import SourceUnavailableError
 from eventface.faces.images import PhotoImage
 from eventface.faces.pool import InlineAnalyzer
 from eventface.runtime import Runtime

@@ -44,7 +44,12 @@ from eventface.domain.models import (
     SyncTrigger,
     TaskStatus,
 )
-from eventface.errors import ClaimLostError, EventfaceError, NotFoundError
+from eventface.errors import NotFoundError
+
+
+class ClaimLostError(Exception):
+    """A worker's lease on a photo ran out and another worker has it (or it was stored): its result
+    is dropped (db/claims.py). Between a worker's store and its caller only: never an HTTP error."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,7 @@ def _held(token: str | None) -> list[ColumnElement[bool]]:
     return [PhotoRow.claim_token == token, PhotoRow.status == PhotoStatus.PENDING.value]
 
 
-def _not_stored(photo_id: int, held_by: str | None) -> EventfaceError:
+def _not_stored(photo_id: int, held_by: str | None) -> Exception:
     if held_by is None:
         return NotFoundError(f"no photo {photo_id}")
     return ClaimLostError(f"photo {photo_id} is no longer leased to this worker")

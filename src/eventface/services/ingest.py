@@ -25,15 +25,10 @@ from typing import Protocol
 
 import numpy as np
 
+from eventface.db.repositories import ClaimLostError
 from eventface.db.unit_of_work import Transactions, UnitOfWork
 from eventface.domain.models import DetectedFace, FaceMatrix, IndexProgress, Photo, PhotoStatus, TaskStatus
-from eventface.errors import (
-    ClaimLostError,
-    CursorExpiredError,
-    InvalidInputError,
-    PhotoGoneError,
-    SourceUnavailableError,
-)
+from eventface.errors import CursorExpiredError, InvalidInputError, PhotoGoneError, SourceUnavailableError
 from eventface.faces.pool import AnalysisFailure, Outcome, PhotoAnalysis
 from eventface.matching.index import VectorIndex
 from eventface.processes import ShuttingDown
