@@ -154,6 +154,43 @@ def test_a_photo_whose_worker_died_is_taken_over_when_its_lease_ends_and_stored_
     }
 
 
+class OvertakenEngine(ColourSquareEngine):
+    """While the run analyses its first photo, that photo's lease is lost: another worker takes
+    it (as if this one had stalled past its lease) and gives it back, unanalysed."""
+
+    def __init__(self, rt: Runtime, event: Event) -> None:
+        super().__init__()
+        self.rt, self.event = rt, event
+
+    def find_faces(self, image: PhotoImage) -> list:  # type: ignore[type-arg]
+        if self.photos_seen == 0:
+            after_the_lease = datetime.now(UTC) + timedelta(hours=1)
+            with self.rt.transactions() as uow:  # the run's photo: the lowest id, its lease over by then
+                assert len(uow.claims.claim(self.event.id, "thief" * 6, after_the_lease, 60)) == 1
+            with self.rt.transactions() as uow:
+                uow.claims.release("thief" * 6)
+        return super().find_faces(image)
+
+
+def test_a_run_that_lost_its_photo_drops_its_result_and_the_photo_is_indexed_once(
+    runtime: Runtime, folder: Path
+) -> None:
+    event = create_event(runtime, folder)
+    task_id = plan(runtime, event)
+    engine = OvertakenEngine(runtime, event)
+
+    report = join(runtime, task_id, event, engine)
+
+    assert engine.photos_seen == PHOTOS + 1  # the lost photo analysed again, its first result dropped
+    assert (report.indexed, report.faces) == (PHOTOS, 2 * PHOTOS)
+    with runtime.transactions() as uow:
+        task = uow.tasks.get(task_id)
+        assert (task.status, task.done, task.faces) == (TaskStatus.DONE, PHOTOS, 2 * PHOTOS)
+    assert {name: len(faces) for name, faces in faces_by_photo(runtime, event).items()} == {
+        f"p{i}.jpg": 2 for i in range(PHOTOS)
+    }
+
+
 class MeetingEngine(ColourSquareEngine):
     """Holds each thread's first photo until another thread is inside a photo too: proves that two
     runs work on one event at the same time, without timing luck."""
