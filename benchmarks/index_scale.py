@@ -44,6 +44,7 @@ from eventface.matching.compact_faces import PROBED_LISTS, Probing
 from eventface.matching.expansion import match_faces
 from eventface.matching.numpy_index import NumpyVectorIndex
 from eventface.matching.saved_faces import SavedFaces
+from eventface.matching.spare_core import spare_core
 
 HALF = SFACE_DIM
 FACES_PER_PHOTO = 3
@@ -268,6 +269,7 @@ class Options:
     passes: int
     cache: Path | None  # the exact answers, kept between runs
     extras: bool  # the saved copy and resident memory too
+    scan_threads: list[int]  # passes after the first: 1 (alone) or 2 (split while no other scan runs)
 
 
 def describe(probing: Probing) -> str:
@@ -305,6 +307,7 @@ def run(n: int, options: Options) -> None:  # one benchmark's steps in order
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     wanted = sum(len(r) for r in reference)
     load_s = 0.0
+    lends = spare_core.lends  # the product's: two threads for a scan run alone on 2+ cores
     for probing in options.probings:
         product = NumpyVectorIndex(probing=probing)
         load_s = timed_load(product, faces)
@@ -318,8 +321,12 @@ def run(n: int, options: Options) -> None:  # one benchmark's steps in order
         )
         # the same guests again: the first pass also pays for touching a new index's pages
         for later in range(2, passes + 1):
-            again, _ = latencies(searcher(product), queries)
-            print(row(f"the same, pass {later} over the guests", n, load_s, product, again) + " | | |")
+            for threads in options.scan_threads:
+                spare_core.lends = threads > 1
+                again, _ = latencies(searcher(product), queries)
+                name = f"the same, pass {later} over the guests, scans on {threads} thread(s)"
+                print(row(name, n, load_s, product, again) + " | | |")
+            spare_core.lends = lends
         del product
         gc.collect()
     print(row("exact float32 (reference)", n, exact_load_s, exact, exact_times) + " 1 | 1 | 0 |")
@@ -330,6 +337,11 @@ def run(n: int, options: Options) -> None:  # one benchmark's steps in order
     print(saved_copy(faces, load_s, options.probings[-1]))
     print(f"resident memory growth, product index: {resident_in_child(n, seed, exact=False)}")
     print(f"resident memory growth, exact index: {resident_in_child(n, seed, exact=True)}")
+
+
+def spin() -> None:  # another process's work on one core: what a split scan then competes with
+    while True:
+        pass
 
 
 def main() -> None:
@@ -363,6 +375,19 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=1, help="searches of each guest, each pass timed")
     parser.add_argument("--reference-cache", type=Path, help="keep the exact answers in this file (+ size)")
     parser.add_argument("--no-extras", action="store_true", help="skip the saved copy and resident memory")
+    parser.add_argument(
+        "--scan-threads",
+        type=int,
+        nargs="+",
+        choices=[1, 2],
+        default=[2],
+        help="passes after the first: a scan on one thread, or split on two when no other runs (the default)",
+    )
+    parser.add_argument(
+        "--busy-core",
+        action="store_true",
+        help="a process spinning on one core throughout (at normal priority)",
+    )
     args = parser.parse_args()
     options = Options(
         guests=args.guests,
@@ -378,14 +403,20 @@ def main() -> None:
         passes=args.passes,
         cache=args.reference_cache,
         extras=not args.no_extras,
+        scan_threads=args.scan_threads,
     )
     print(
         f"load average at start: {' '.join(f'{x:.1f}' for x in psutil.getloadavg())} "
         f"on {psutil.cpu_count()} cores"
     )
+    spinner = multiprocessing.Process(target=spin, daemon=True) if args.busy_core else None
+    if spinner:
+        spinner.start()
     for n in args.faces:
         run(n, options)
         gc.collect()
+    if spinner:
+        spinner.terminate()
     print(f"load average at end: {' '.join(f'{x:.1f}' for x in psutil.getloadavg())}")
 
 

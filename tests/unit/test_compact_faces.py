@@ -1,4 +1,5 @@
-"""How many inverted lists a search of the compact (float16 IVF) index reads per query.
+"""How many inverted lists a search of the compact (float16 IVF) index reads per query, and a
+scan split across two threads finding what one thread finds.
 
 The budget is what keeps a guest's search at a million faces within ~100 ms (benchmarks/README.md,
 "Big events"); these read faiss's own count of the lists it scanned, not our arithmetic.
@@ -18,12 +19,20 @@ from eventface.matching.compact_faces import (
     MIN_PROBES_PER_QUERY,
     PROBE_REACH,
     QUICK_PROBES_PER_QUERY,
+    SPLIT_BY_QUERY_FROM,
     CompactFaces,
     Probing,
     Proxy,
 )
+from eventface.matching.spare_core import spare_core
 
 BUDGET = 470  # lists per search: 47 queries share it at 10 lists each
+
+
+@pytest.fixture(autouse=True)
+def scans_on_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """faiss counts the lists it reads in process-wide counters, unguarded: one scanning thread."""
+    monkeypatch.setattr(spare_core, "lends", False)
 
 
 @pytest.fixture(scope="module")
@@ -209,3 +218,25 @@ def test_the_default_lists_find_every_face_of_a_person_a_few_selfies_reach() -> 
         found += len(want & set(got.tolist()))
     assert wanted > 1000
     assert found / wanted >= 0.999
+
+
+@pytest.mark.parametrize("queries", [1, 3, SPLIT_BY_QUERY_FROM, MANY_QUERIES])
+@pytest.mark.parametrize("own_limits", [False, True])
+def test_a_scan_split_across_two_threads_finds_what_one_thread_finds(
+    store: tuple[CompactFaces, np.ndarray], monkeypatch: pytest.MonkeyPatch, queries: int, own_limits: bool
+) -> None:
+    # split by list (a few queries) or by query (many), each query to its own limit or the search's
+    index, embeddings = store
+    rng = np.random.default_rng(queries)
+    chosen = embeddings[rng.choice(len(embeddings), queries, replace=False)] * 0.5  # where faces are dense
+    limits = rng.uniform(0.8, 1.2, queries).astype(np.float32) if own_limits else None
+    alone, alone_vectors = index.candidates(chosen, 1.2, limits=limits)
+
+    monkeypatch.setattr(spare_core, "lends", True)
+    with spare_core.scanning() as helper:
+        assert helper is not None  # nothing else scans: the next scan is lent the helper
+    split, split_vectors = index.candidates(chosen, 1.2, limits=limits)
+
+    assert len(alone) > 3 * queries  # faces near the queries, not only the queries' own
+    np.testing.assert_array_equal(split, alone)
+    np.testing.assert_array_equal(split_vectors, alone_vectors)

@@ -21,6 +21,7 @@ import ctypes
 import math
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ import numpy.typing as npt
 from eventface.domain.distance import CosineMetric, EuclideanMetric, FusedMetric, Matrix, Metric
 from eventface.domain.models import FaceMatrix
 from eventface.errors import NotFoundError
+from eventface.matching.spare_core import spare_core
 
 Ids = npt.NDArray[np.int64]
 
@@ -80,6 +82,9 @@ MARGIN = 1.02  # on the proxy radius: float16 codes move distances by ~1e-4, que
 # The fused proxy is tightest for radii near this one: a guest's search reaches up to the
 # tolerance (1.075 for the fusion engine) and the stranger guard up to 0.25 beyond it
 FUSED_TIGHT_AT = 1.3
+# A scan split across two threads (matching/spare_core.py) is split by query from this many
+# queries, by list below: a few queries read hundreds of lists each, many read a few each
+SPLIT_BY_QUERY_FROM = 8
 
 
 @dataclass(frozen=True)
@@ -339,17 +344,16 @@ class CompactFaces:
             tolerance = min(tolerance, float(np.max(limits)))  # no query reads further than its own
         radius = self.proxy.radius(self.metric, tolerance)
         proxied = self._to_proxy(queries)
-        # OpenMP's thread count is the calling thread's own setting: each searching thread (a
-        # server's worker, not only the one that built the index) scans its lists alone
-        faiss.omp_set_num_threads(1)
-        with self._lock.reading():
+        radii = None if limits is None else self._radii(limits)
+        with self._lock.reading(), spare_core.scanning() as helper:
             keys, centroid_distances = self._lists_to_read(
                 proxied, self._probing.share_of(len(queries), thorough=thorough), radius
             )
-            lims, distances, labels = self._range_search(proxied, radius, keys, centroid_distances)
-            if limits is not None:
-                labels = labels[distances <= self._radii(limits)[_query_of(lims)]]
-            found: Ids = np.unique(labels)
+            scan = _Scan(proxied, keys, centroid_distances, radii)
+            if helper is None:
+                found = self._found(radius, scan)
+            else:
+                found = self._found_on_two_threads(radius, scan, helper)
             coded = self._index.reconstruct_batch(found) if len(found) else None
         if coded is None:
             return found, np.zeros((0, self._index.d), np.float32)
@@ -365,6 +369,28 @@ class CompactFaces:
             beyond[:, : share.floor] = False
             keys[beyond] = -1
         return np.ascontiguousarray(keys), np.ascontiguousarray(centroid_distances)
+
+    def _found(self, radius: float, scan: _Scan) -> Ids:
+        """The faces within the radius of some query (within its own, with radii), sorted."""
+        # OpenMP's thread count is the calling thread's own setting: each searching thread (a
+        # server's worker, the spare core's helper, not only the one that built the index) scans
+        # its lists alone
+        faiss.omp_set_num_threads(1)
+        lims, distances, labels = self._range_search(scan.proxied, radius, scan.keys, scan.centroid_distances)
+        if scan.radii is not None:
+            labels = labels[distances <= scan.radii[_query_of(lims)]]
+        found: Ids = np.unique(labels)
+        return found
+
+    def _found_on_two_threads(self, radius: float, scan: _Scan, helper: Executor) -> Ids:
+        """`_found`, half of the scan on the helper thread: the same faces in about half the time."""
+        mine, theirs = scan.halves()
+        part = helper.submit(self._found, radius, theirs)
+        try:
+            found = self._found(radius, mine)
+        finally:
+            other = part.result()  # before the read lock is let go: the helper reads the lists too
+        return np.union1d(found, other)
 
     def _range_search(
         self, proxied: Matrix, radius: float, keys: Ids, centroid_distances: Matrix
@@ -400,6 +426,33 @@ class CompactFaces:
     def _from_proxy(self, rows: Matrix) -> Matrix:
         decoded: Matrix = (rows / self.proxy.weights + self.centre).astype(np.float32)
         return decoded
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """One range search: the queries, each one's lists (-1: none) and its distances to their
+    centroids, and each query's own radius (None: the search's)."""
+
+    proxied: Matrix
+    keys: Ids
+    centroid_distances: Matrix
+    radii: npt.NDArray[np.float32] | None
+
+    def halves(self) -> tuple[_Scan, _Scan]:
+        """Two scans of about half the pairs each: every other query where there are many (a busy
+        guest's expansion, the stranger guard: a few lists each), else every other list of each
+        query's (the selfies: hundreds of lists among 1-3 queries)."""
+        if len(self.proxied) >= SPLIT_BY_QUERY_FROM:
+            return self._part(slice(0, None, 2), slice(None)), self._part(slice(1, None, 2), slice(None))
+        return self._part(slice(None), slice(0, None, 2)), self._part(slice(None), slice(1, None, 2))
+
+    def _part(self, rows: slice, columns: slice) -> _Scan:
+        return _Scan(
+            np.ascontiguousarray(self.proxied[rows]),
+            np.ascontiguousarray(self.keys[rows, columns]),
+            np.ascontiguousarray(self.centroid_distances[rows, columns]),
+            None if self.radii is None else self.radii[rows],
+        )
 
 
 def _query_of(lims: npt.NDArray[np.uint64]) -> npt.NDArray[np.intp]:
